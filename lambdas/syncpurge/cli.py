@@ -1,0 +1,303 @@
+"""`syncpurge` command line: the same engine the state machine runs, against any S3 endpoint.
+
+Exit codes: 0 SUCCEEDED or DRY_RUN; 1 run failed or an entry failed; 2 invalid input or
+preflight refusal (nothing deleted); 3 GUARD_TRIPPED (nothing deleted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from syncpurge.engine import RunResult, new_run_id, reconcile
+from syncpurge.errors import InvalidInput
+from syncpurge.models import Outcome, PlannedEntry, ReconcileRequest, RunStatus, Summary
+from syncpurge.purge import OutcomeRecord
+from syncpurge.report import (
+    LocalReportDestination,
+    ReportDestination,
+    S3ReportDestination,
+    split_s3_uri,
+)
+from syncpurge.s3store import RequestCounter, S3Store, make_s3_client
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+EXIT_GUARD = 3
+
+# Request field (alias) -> the flag that sets it, so validation errors name the flag.
+FLAG_OF_FIELD = {
+    "prefixes": "--prefix",
+    "dryRun": "--dry-run",
+    "mode": "--mode",
+    "rules": "--rules",
+    "graceMinutes": "--grace-minutes",
+    "maxPurge": "--max-purge",
+    "maxPurgeFraction": "--max-purge-fraction",
+    "force": "--force",
+    "bypassGovernance": "--bypass-governance",
+}
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_INVALID) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse's own exit code is 2 too, keep it
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INVALID, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(prog="syncpurge", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
+
+    rec = commands.add_parser(
+        "reconcile",
+        help="diff a source and a target versioned bucket and purge the target's leftovers",
+    )
+    rec.add_argument("--source-bucket", required=True)
+    rec.add_argument("--target-bucket", required=True)
+    add_request_flags(rec)
+    rec.add_argument(
+        "--report",
+        default="syncpurge-reports",
+        help="folder or s3://bucket/prefix; the run's files go under <report>/<run-id>/",
+    )
+    rec.add_argument("--endpoint-url", help="S3 endpoint (any S3-compatible service)")
+    rec.add_argument("--region")
+    rec.add_argument("--json", action="store_true", help="print exactly summary.json on stdout")
+    rec.set_defaults(handler=run_reconcile)
+    return parser
+
+
+def add_request_flags(parser: argparse.ArgumentParser) -> None:
+    """The §7 request fields as flags; `reconcile` has them all."""
+    parser.add_argument(
+        "--prefix",
+        action="append",
+        dest="prefixes",
+        metavar="P",
+        help="limit to this prefix (repeatable); default the whole bucket",
+    )
+    parser.add_argument("--mode", choices=["datasync", "replication"])
+    parser.add_argument(
+        "--rules", help="comma-separated: vanished-key,orphan-version,orphan-marker"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="plan and report; delete nothing")
+    parser.add_argument("--grace-minutes", type=int, metavar="N")
+    parser.add_argument("--max-purge", type=int, metavar="N")
+    parser.add_argument("--max-purge-fraction", type=float, metavar="F")
+    parser.add_argument("--force", action="store_true", help="override the guard")
+    parser.add_argument(
+        "--bypass-governance",
+        action="store_true",
+        help="delete GOVERNANCE-locked versions (needs s3:BypassGovernanceRetention)",
+    )
+
+
+def request_from_args(args: argparse.Namespace) -> ReconcileRequest:
+    doc: dict[str, Any] = {}
+    if args.prefixes:
+        doc["prefixes"] = args.prefixes
+    if args.mode:
+        doc["mode"] = args.mode
+    if args.rules is not None:
+        doc["rules"] = [r.strip() for r in args.rules.split(",") if r.strip()]
+    for flag, field in (
+        ("dry_run", "dryRun"),
+        ("force", "force"),
+        ("bypass_governance", "bypassGovernance"),
+    ):
+        if getattr(args, flag):
+            doc[field] = True
+    for flag, field in (
+        ("grace_minutes", "graceMinutes"),
+        ("max_purge", "maxPurge"),
+        ("max_purge_fraction", "maxPurgeFraction"),
+    ):
+        if getattr(args, flag) is not None:
+            doc[field] = getattr(args, flag)
+    return parse_request(doc, FLAG_OF_FIELD)
+
+
+def parse_request(doc: Any, names: dict[str, str] | None = None) -> ReconcileRequest:
+    """Validate a request; an error names the field (or the flag that sets it)."""
+    try:
+        return ReconcileRequest.model_validate(doc)
+    except ValidationError as err:
+        raise InvalidInput(describe_validation_error(err, names or {})) from None
+
+
+def describe_validation_error(err: ValidationError, names: dict[str, str]) -> str:
+    problems = []
+    for problem in err.errors():
+        loc = [str(part) for part in problem["loc"]]
+        field = names.get(loc[0], loc[0]) if loc else ""
+        where = field + "".join(f"[{part}]" for part in loc[1:])
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "unknown field"
+        problems.append(f"{where}: {message}" if where else message)
+    return "; ".join(problems)
+
+
+class RichProgress:
+    """Live counters on stderr: entries listed per side, planned, and outcomes."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn("[bold]{task.completed:,}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        for name in (
+            "phase",
+            "source listed",
+            "target listed",
+            "planned",
+            "purged",
+            "retained",
+            "skipped",
+            "failed",
+        ):
+            self._tasks[name] = self._progress.add_task(name, total=None)
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def phase(self, name: str) -> None:
+        self._progress.update(self._tasks["phase"], description=f"phase: {name}")
+
+    def listed(self, side: str, entries: int) -> None:
+        self._progress.advance(self._tasks[f"{side} listed"], entries)
+
+    def planned(self, item: PlannedEntry) -> None:
+        if item.to_purge:
+            self._progress.advance(self._tasks["planned"])
+
+    def outcome(self, record: OutcomeRecord) -> None:
+        if record.outcome is not Outcome.PLANNED:
+            self._progress.advance(self._tasks[record.outcome.value])
+
+
+def exit_code_for(result: RunResult) -> int:
+    if result.refusal is not None:
+        return EXIT_INVALID
+    summary = result.summary
+    if summary.status is RunStatus.GUARD_TRIPPED:
+        return EXIT_GUARD
+    if summary.status is RunStatus.FAILED or summary.totals.failed:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def report_destination(report: str, run_id: str, store_for_s3: S3Store) -> ReportDestination:
+    if report.startswith("s3://"):
+        bucket, prefix = split_s3_uri(report)
+        return S3ReportDestination(store_for_s3, bucket, f"{prefix}{run_id}/")
+    return LocalReportDestination(Path(report) / run_id)
+
+
+def render_summary(console: Console, summary: Summary, location: str) -> None:
+    table = Table(
+        title=f"syncpurge run {summary.run_id}: {summary.status.value}", show_header=False
+    )
+    totals = summary.totals
+    rows = [
+        ("source → target", f"{summary.source_bucket} → {summary.target_bucket}"),
+        ("mode / prefixes", f"{summary.mode.value} / {', '.join(summary.prefixes) or '(all)'}"),
+        ("entries listed", f"source {totals.source_entries:,}, target {totals.target_entries:,}"),
+        ("planned", f"{totals.planned:,}"),
+        ("purged", f"{totals.purged:,} ({totals.bytes_reclaimed:,} bytes reclaimed)"),
+        (
+            "retained / skipped / failed",
+            f"{totals.retained:,} / {totals.skipped:,} / {totals.failed:,}",
+        ),
+        (
+            "requests",
+            f"list {summary.requests.list:,}, delete {summary.requests.delete:,}, "
+            f"verify {summary.requests.verify:,}",
+        ),
+        ("report", location),
+    ]
+    if summary.guard and summary.guard.reason:
+        rows.append(("guard", ("FORCED: " if summary.guard.forced else "") + summary.guard.reason))
+    rows.extend(("advisory", advisory) for advisory in summary.advisories)
+    if summary.error:
+        rows.append(("error", summary.error))
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+
+
+def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
+    request = request_from_args(args)
+    counter = RequestCounter()
+    source = S3Store(make_s3_client(region=args.region, endpoint_url=args.endpoint_url), counter)
+    target = S3Store(make_s3_client(region=args.region, endpoint_url=args.endpoint_url), counter)
+    started = datetime.now(UTC)
+    run_id = new_run_id(started)
+    destination = report_destination(args.report, run_id, S3Store(target.client))
+    with RichProgress(err_console) as progress:
+        result = reconcile(
+            request,
+            source_bucket=args.source_bucket,
+            target_bucket=args.target_bucket,
+            source=source,
+            target=target,
+            destination=destination,
+            progress=progress,
+            run_id=run_id,
+            now=started,
+        )
+    if args.json:
+        sys.stdout.write(json.dumps(result.summary.to_document(), indent=2) + "\n")
+    else:
+        render_summary(Console(), result.summary, destination.location)
+    if result.refusal:
+        err_console.print(f"[red]refused:[/red] {result.refusal} (nothing was deleted)")
+    elif result.summary.error:
+        err_console.print(f"[red]error:[/red] {result.summary.error}")
+    return exit_code_for(result)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    err_console = Console(stderr=True)
+    try:
+        code: int = args.handler(args, err_console)
+    except InvalidInput as err:
+        err_console.print(f"[red]invalid input:[/red] {err}")
+        return EXIT_INVALID
+    except CliError as err:
+        err_console.print(f"[red]error:[/red] {err}")
+        return err.code
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

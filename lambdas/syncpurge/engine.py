@@ -1,0 +1,253 @@
+"""One reconcile run, start to finish: preflight, diff, plan, guard, purge, report.
+
+The CLI calls `reconcile`; the state machine's handlers call the same steps one at a time
+(`diff_scope`, `evaluate_guard`, `purge_plan`) on work items.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from syncpurge.diff import DiffPolicy, DiffStats, diff_histories
+from syncpurge.errors import PreflightRefused
+from syncpurge.guard import evaluate_guard
+from syncpurge.listing import key_histories, prefetched
+from syncpurge.models import (
+    Outcome,
+    PlannedEntry,
+    ReconcileRequest,
+    RequestCounts,
+    RunStatus,
+    Summary,
+    Totals,
+)
+from syncpurge.plan import PlanCounts, PlanSpool
+from syncpurge.preflight import check_mode, run_preflight
+from syncpurge.purge import OutcomeRecord, PurgeSettings, purge_plan, skipped_record
+from syncpurge.report import EntriesWriter, OutcomeTally, ReportDestination, write_summary
+from syncpurge.s3store import S3Store
+
+
+class ProgressListener(Protocol):
+    def phase(self, name: str) -> None: ...
+    def listed(self, side: str, entries: int) -> None: ...
+    def planned(self, item: PlannedEntry) -> None: ...
+    def outcome(self, record: OutcomeRecord) -> None: ...
+
+
+class NullProgress:
+    def phase(self, name: str) -> None:
+        pass
+
+    def listed(self, side: str, entries: int) -> None:
+        pass
+
+    def planned(self, item: PlannedEntry) -> None:
+        pass
+
+    def outcome(self, record: OutcomeRecord) -> None:
+        pass
+
+
+@dataclass(slots=True)
+class RunResult:
+    summary: Summary
+    # Set when the run was refused before anything could be deleted (exit code 2).
+    refusal: str | None = None
+
+
+def new_run_id(now: datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def policy_for(request: ReconcileRequest, run_started: datetime) -> DiffPolicy:
+    # Entries written after the run started are never judged, even with grace 0: they may
+    # be a sync or a replication still landing.
+    cutoff = run_started - timedelta(minutes=request.effective_grace_minutes)
+    return DiffPolicy(mode=request.mode, rules=frozenset(request.rules), grace_cutoff=cutoff)
+
+
+def diff_scope(
+    *,
+    source: S3Store,
+    target: S3Store,
+    source_bucket: str,
+    target_bucket: str,
+    prefix: str,
+    policy: DiffPolicy,
+    on_plan: Callable[[PlannedEntry], None],
+    progress: ProgressListener,
+    start_after_key: str | None = None,
+    delimiter: str | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> DiffStats:
+    """Diff one prefix of both buckets, listing both sides concurrently."""
+    stats = DiffStats()
+    source_pages = prefetched(
+        source.list_pages(
+            source_bucket, prefix, start_after_key=start_after_key, delimiter=delimiter
+        )
+    )
+    target_pages = prefetched(
+        target.list_pages(
+            target_bucket, prefix, start_after_key=start_after_key, delimiter=delimiter
+        )
+    )
+    with closing(source_pages), closing(target_pages):
+        plan = diff_histories(
+            key_histories(source_pages, on_page=lambda n: progress.listed("source", n)),
+            key_histories(target_pages, on_page=lambda n: progress.listed("target", n)),
+            policy,
+            stats,
+            start_after_key=start_after_key,
+            should_stop=should_stop,
+        )
+        for item in plan:
+            on_plan(item)
+    return stats
+
+
+def summarize(summary: Summary, stats: DiffStats, counts: PlanCounts, tally: OutcomeTally) -> None:
+    summary.totals = Totals(
+        source_entries=stats.source_entries,
+        target_entries=stats.target_entries,
+        planned=counts.planned,
+        purged=tally.totals.purged,
+        retained=tally.totals.retained,
+        skipped=tally.totals.skipped,
+        failed=tally.totals.failed,
+        bytes_reclaimed=tally.totals.bytes_reclaimed,
+    )
+    summary.by_rule = dict(sorted(tally.by_rule.items()))
+
+
+def reconcile(
+    request: ReconcileRequest,
+    *,
+    source_bucket: str,
+    target_bucket: str,
+    source: S3Store,
+    target: S3Store,
+    destination: ReportDestination,
+    progress: ProgressListener | None = None,
+    run_id: str | None = None,
+    now: datetime | None = None,
+) -> RunResult:
+    """Reconcile `target_bucket` with `source_bucket` within the request's scope."""
+    progress = progress or NullProgress()
+    started = now or datetime.now(UTC)
+    summary = Summary(
+        run_id=run_id or new_run_id(started),
+        status=RunStatus.FAILED,
+        mode=request.mode,
+        dry_run=request.dry_run,
+        source_bucket=source_bucket,
+        target_bucket=target_bucket,
+        prefixes=request.scope_prefixes(),
+        started_at=started,
+    )
+    result = RunResult(summary)
+    stats = DiffStats()
+    tally = OutcomeTally()
+    spool = PlanSpool()
+    writer = EntriesWriter(destination)
+
+    def record(outcome: OutcomeRecord) -> None:
+        writer.write(outcome)
+        tally.add(outcome)
+        progress.outcome(outcome)
+
+    def plan(item: PlannedEntry) -> None:
+        spool.write(item)
+        progress.planned(item)
+
+    try:
+        progress.phase("preflight")
+        preflight = run_preflight(source, target, source_bucket, target_bucket)
+        summary.advisories = preflight.advisories
+        policy = policy_for(request, started)
+        progress.phase("diff")
+        for prefix in summary.prefixes:
+            stats.add(
+                diff_scope(
+                    source=source,
+                    target=target,
+                    source_bucket=source_bucket,
+                    target_bucket=target_bucket,
+                    prefix=prefix,
+                    policy=policy,
+                    on_plan=plan,
+                    progress=progress,
+                )
+            )
+        check_mode(request.mode, stats.keys_in_both, stats.keys_sharing_version_ids)
+        guard = evaluate_guard(
+            planned=spool.counts.planned,
+            target_entries_in_scope=stats.target_entries,
+            max_purge=request.max_purge,
+            max_purge_fraction=request.max_purge_fraction,
+            force=request.force,
+        )
+        summary.guard = guard
+        if request.dry_run or guard.tripped:
+            progress.phase("report")
+            record_without_purging(spool, record)
+            summary.status = RunStatus.DRY_RUN if request.dry_run else RunStatus.GUARD_TRIPPED
+        else:
+            progress.phase("purge")
+            purge_plan(
+                spool.read(),
+                source=source,
+                target=target,
+                settings=PurgeSettings(
+                    target_bucket=target_bucket,
+                    source_bucket=source_bucket,
+                    bypass_governance=request.bypass_governance,
+                    target_object_lock=preflight.target_object_lock,
+                ),
+                on_outcome=record,
+            )
+            summary.status = final_status(tally)
+            if tally.totals.failed:
+                summary.error = f"{tally.totals.failed} entries failed to delete; see entries"
+    except PreflightRefused as err:
+        summary.error = result.refusal = str(err)
+    except Exception as err:
+        summary.error = f"{type(err).__name__}: {err}"
+    finally:
+        spool.close()
+    writer.close()
+    summarize(summary, stats, spool.counts, tally)
+    summary.requests = request_counts(source, target)
+    summary.finished_at = datetime.now(UTC)
+    write_summary(destination, summary)
+    return result
+
+
+def record_without_purging(spool: PlanSpool, record: Callable[[OutcomeRecord], None]) -> None:
+    for item in spool.read():
+        if item.to_purge:
+            record(OutcomeRecord(item, Outcome.PLANNED, item.detail))
+        else:
+            record(skipped_record(item))
+
+
+def final_status(tally: OutcomeTally) -> RunStatus:
+    return RunStatus.FAILED if tally.totals.failed else RunStatus.SUCCEEDED
+
+
+def request_counts(source: S3Store, target: S3Store) -> RequestCounts:
+    counts = source.counter.snapshot()
+    if target.counter is not source.counter:
+        other = target.counter.snapshot()
+        counts = RequestCounts(
+            list=counts.list + other.list,
+            delete=counts.delete + other.delete,
+            verify=counts.verify + other.verify,
+        )
+    return counts

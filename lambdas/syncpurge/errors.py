@@ -1,0 +1,17 @@
+"""Errors a run can end with. Each carries a message a person can act on."""
+
+
+class SyncPurgeError(Exception):
+    """Base of every error the library raises on purpose."""
+
+
+class InvalidInput(SyncPurgeError):
+    """The request is malformed; nothing was listed or deleted."""
+
+
+class PreflightRefused(SyncPurgeError):
+    """The buckets or the task are not in a state where purging is safe; nothing deleted."""
+
+
+class ModeMismatch(PreflightRefused):
+    """Replication mode, but the target does not share VersionIds with the source."""

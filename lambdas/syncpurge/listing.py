@@ -1,0 +1,92 @@
+"""Listings as streams of per-key histories, fetched ahead on a background thread.
+
+Memory stays bounded by the fetch-ahead depth (a few pages) plus the largest single key's
+history, whatever the bucket's size.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator
+from typing import TypeVar
+
+from syncpurge.models import KeyHistory
+from syncpurge.s3store import ListingPage
+
+T = TypeVar("T")
+
+_DONE = object()
+
+
+class ListingOrderError(RuntimeError):
+    """A listing went backwards: merging it would misjudge keys as vanished."""
+
+
+def prefetched(items: Iterable[T], depth: int = 2) -> Generator[T, None, None]:
+    """Iterate `items` on a worker thread, keeping up to `depth` of them ready ahead.
+
+    The source and target listings each run on one of these, so both sides are fetched
+    concurrently and the next page is in flight while the current one is diffed. Leaving
+    the loop early (a continuation cursor, an error) stops the worker.
+    """
+    buffer: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(_DONE)
+        except BaseException as err:  # handed to the consumer, raised there
+            put(err)
+
+    worker = threading.Thread(target=work, name="syncpurge-listing", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
+def key_histories(
+    pages: Iterable[ListingPage], on_page: Callable[[int], None] | None = None
+) -> Iterator[KeyHistory]:
+    """Group a listing's pages into one history per key; a key may span pages."""
+    pending_key: str | None = None
+    pending: list = []  # type: ignore[type-arg]
+    for page in pages:
+        if on_page is not None:
+            on_page(len(page.entries))
+        for entry in page.entries:
+            key = entry.key
+            if key == pending_key:
+                pending.append(entry)
+                continue
+            if pending_key is not None:
+                if key < pending_key:
+                    raise ListingOrderError(
+                        f"listing went backwards: {key!r} came after {pending_key!r}"
+                    )
+                yield KeyHistory(pending_key, tuple(pending))
+            pending_key = key
+            pending = [entry]
+    if pending_key is not None:
+        yield KeyHistory(pending_key, tuple(pending))

@@ -1,0 +1,257 @@
+"""Domain types shared by listing, diff, purge and report.
+
+Entries are plain slotted dataclasses because the diff touches every one of them (millions
+per run); the request and the summary are pydantic models because they cross process and
+service boundaries and must be validated there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+
+
+class Mode(StrEnum):
+    DATASYNC = "datasync"
+    REPLICATION = "replication"
+
+
+class Rule(StrEnum):
+    VANISHED_KEY = "vanished-key"
+    ORPHAN_VERSION = "orphan-version"
+    ORPHAN_MARKER = "orphan-marker"
+
+
+class Outcome(StrEnum):
+    PLANNED = "planned"  # in the plan; nothing was attempted (dry run, guard tripped)
+    PURGED = "purged"
+    RETAINED = "retained"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class SkipReason(StrEnum):
+    GRACE = "grace"
+    REAPPEARED = "reappeared"
+    UNVERIFIABLE = "unverifiable"
+
+
+class RunStatus(StrEnum):
+    SUCCEEDED = "SUCCEEDED"
+    DRY_RUN = "DRY_RUN"
+    GUARD_TRIPPED = "GUARD_TRIPPED"
+    FAILED = "FAILED"
+
+
+@dataclass(slots=True, frozen=True)
+class Entry:
+    """One item of a ListObjectVersions listing: a version or a delete marker."""
+
+    key: str
+    version_id: str
+    is_latest: bool
+    last_modified: datetime
+    is_delete_marker: bool
+    size: int | None = None
+    etag: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class KeyHistory:
+    """All entries of exactly one key in one bucket, current entry first."""
+
+    key: str
+    entries: tuple[Entry, ...]
+
+
+@dataclass(slots=True, frozen=True)
+class PlannedEntry:
+    """A target entry the diff selected: to purge (reason None) or skipped with a reason.
+
+    `source_predecessor` is the last source key the diff saw before this key; verify before
+    destroy starts its re-listing there, so one LIST can cover a run of vanished keys.
+    """
+
+    entry: Entry
+    rule: Rule
+    detail: str
+    skip: SkipReason | None = None
+    source_predecessor: str | None = None
+
+    @property
+    def to_purge(self) -> bool:
+        return self.skip is None
+
+
+# --------------------------------------------------------------------------- request
+
+
+NonNegativeInt = Annotated[int, Field(ge=0)]
+
+
+class ReconcileRequest(BaseModel):
+    """DESIGN §7: the state machine input; the CLI builds the same model from its flags."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    prefixes: list[str] = Field(default_factory=list)
+    dry_run: bool = Field(default=False, alias="dryRun")
+    skip_sync: bool = Field(default=False, alias="skipSync")
+    mode: Mode = Field(default=Mode.DATASYNC)
+    rules: list[Rule] = Field(default_factory=lambda: list(Rule))
+    grace_minutes: NonNegativeInt | None = Field(default=None, alias="graceMinutes")
+    max_purge: NonNegativeInt = Field(default=100_000, alias="maxPurge")
+    max_purge_fraction: float = Field(default=0.05, alias="maxPurgeFraction", gt=0, le=1)
+    force: bool = False
+    bypass_governance: bool = Field(default=False, alias="bypassGovernance")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _coerce_enums(cls, data: Any) -> Any:
+        # Strict mode refuses "datasync" for an enum field; JSON input carries enums as strings.
+        if isinstance(data, dict):
+            data = dict(data)
+            if isinstance(data.get("mode"), str):
+                data["mode"] = _enum_or_raise(Mode, data["mode"], "mode")
+            if isinstance(data.get("rules"), list):
+                data["rules"] = [
+                    _enum_or_raise(Rule, r, "rules") if isinstance(r, str) else r
+                    for r in data["rules"]
+                ]
+            if isinstance(data.get("maxPurgeFraction"), int) and not isinstance(
+                data.get("maxPurgeFraction"), bool
+            ):
+                data["maxPurgeFraction"] = float(data["maxPurgeFraction"])
+        return data
+
+    @model_validator(mode="after")
+    def _check_scope(self) -> ReconcileRequest:
+        if not self.rules:
+            raise ValueError("rules: name at least one rule")
+        for prefix in self.prefixes:
+            if len(prefix.encode("utf-8")) > 1024:
+                raise ValueError(f"prefixes: {prefix[:40]!r}... is longer than 1,024 bytes")
+        return self
+
+    @property
+    def effective_grace_minutes(self) -> int:
+        if self.grace_minutes is not None:
+            return self.grace_minutes
+        return 15 if self.mode is Mode.REPLICATION else 0
+
+    def scope_prefixes(self) -> list[str]:
+        """The prefixes to list, with duplicates and prefixes covered by others removed."""
+        if not self.prefixes or "" in self.prefixes:
+            return [""]
+        kept: list[str] = []
+        for prefix in sorted(set(self.prefixes)):
+            if not any(prefix.startswith(k) for k in kept):
+                kept.append(prefix)
+        return kept
+
+
+def _enum_or_raise(enum: type[StrEnum], value: str, field: str) -> StrEnum:
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(repr(m.value) for m in enum)
+        raise ValueError(f"{field}: {value!r} is not one of {allowed}") from None
+
+
+# --------------------------------------------------------------------------- report
+
+
+class Totals(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    source_entries: int = Field(default=0, alias="sourceEntries")
+    target_entries: int = Field(default=0, alias="targetEntries")
+    planned: int = 0
+    purged: int = 0
+    retained: int = 0
+    skipped: int = 0
+    failed: int = 0
+    bytes_reclaimed: int = Field(default=0, alias="bytesReclaimed")
+
+
+class RuleTotals(BaseModel):
+    planned: int = 0
+    purged: int = 0
+    retained: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+class GuardDecision(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    tripped: bool
+    forced: bool
+    planned: int
+    target_entries_in_scope: int = Field(alias="targetEntriesInScope")
+    max_purge: int = Field(alias="maxPurge")
+    max_purge_fraction: float = Field(alias="maxPurgeFraction")
+    reason: str | None = None
+
+
+class RequestCounts(BaseModel):
+    list: int = 0
+    delete: int = 0
+    verify: int = 0
+
+
+class SyncInfo(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
+
+    execution_arn: str = Field(alias="executionArn")
+    status: str
+    result: dict[str, Any] = Field(default_factory=dict)
+
+
+class Summary(BaseModel):
+    """DESIGN §8 summary.json."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    schema_version: int = Field(default=SCHEMA_VERSION, alias="schemaVersion")
+    run_id: str = Field(alias="runId")
+    status: RunStatus
+    mode: Mode
+    dry_run: bool = Field(alias="dryRun")
+    source_bucket: str = Field(alias="sourceBucket")
+    target_bucket: str = Field(alias="targetBucket")
+    prefixes: list[str]
+    sync: SyncInfo | None = None
+    totals: Totals = Field(default_factory=Totals)
+    by_rule: dict[str, RuleTotals] = Field(default_factory=dict, alias="byRule")
+    guard: GuardDecision | None = None
+    requests: RequestCounts = Field(default_factory=RequestCounts)
+    advisories: list[str] = Field(default_factory=list)
+    started_at: datetime = Field(alias="startedAt")
+    finished_at: datetime | None = Field(default=None, alias="finishedAt")
+    error: str | None = None
+
+    def to_document(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class ReportLine(BaseModel):
+    """One line of entries-NNNNN.jsonl."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    key: str
+    version_id: str = Field(alias="versionId")
+    is_delete_marker: bool = Field(alias="isDeleteMarker")
+    rule: Rule
+    outcome: Outcome
+    reason: str
+    size: int | None
+    last_modified: datetime = Field(alias="lastModified")
+    error: str | None = None

@@ -1,0 +1,107 @@
+"""The plan: what a run would delete and why, spooled to disk so memory stays flat.
+
+Plans are written as JSON lines (the same codec serves the CLI's local spool and the
+state machine's plan chunks in S3), then read back for the guard and the purge.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any
+
+from syncpurge.models import Entry, PlannedEntry, Rule, SkipReason
+
+
+def plan_to_json(item: PlannedEntry) -> dict[str, Any]:
+    e = item.entry
+    return {
+        "k": e.key,
+        "v": e.version_id,
+        "l": e.is_latest,
+        "m": e.last_modified.isoformat(),
+        "d": e.is_delete_marker,
+        "s": e.size,
+        "t": e.etag,
+        "r": item.rule.value,
+        "x": item.detail,
+        "skip": item.skip.value if item.skip else None,
+        "p": item.source_predecessor,
+    }
+
+
+def plan_from_json(doc: dict[str, Any]) -> PlannedEntry:
+    entry = Entry(
+        doc["k"], doc["v"], doc["l"], datetime.fromisoformat(doc["m"]), doc["d"], doc["s"], doc["t"]
+    )
+    skip = SkipReason(doc["skip"]) if doc["skip"] else None
+    return PlannedEntry(entry, Rule(doc["r"]), doc["x"], skip, doc["p"])
+
+
+def encode_lines(items: Iterable[PlannedEntry]) -> Iterator[bytes]:
+    for item in items:
+        yield json.dumps(plan_to_json(item), ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def decode_lines(lines: Iterable[bytes | str]) -> Iterator[PlannedEntry]:
+    for line in lines:
+        if line.strip():
+            yield plan_from_json(json.loads(line))
+
+
+@dataclass(slots=True)
+class PlanCounts:
+    """Counts of a plan by rule, as the guard and the report need them."""
+
+    planned: int = 0
+    skipped: int = 0
+    planned_by_rule: dict[str, int] = field(default_factory=dict)
+    skipped_by_rule: dict[str, int] = field(default_factory=dict)
+
+    def count(self, item: PlannedEntry) -> None:
+        rule = item.rule.value
+        if item.to_purge:
+            self.planned += 1
+            self.planned_by_rule[rule] = self.planned_by_rule.get(rule, 0) + 1
+        else:
+            self.skipped += 1
+            self.skipped_by_rule[rule] = self.skipped_by_rule.get(rule, 0) + 1
+
+    def add(self, other: PlanCounts) -> None:
+        self.planned += other.planned
+        self.skipped += other.skipped
+        for rule, n in other.planned_by_rule.items():
+            self.planned_by_rule[rule] = self.planned_by_rule.get(rule, 0) + n
+        for rule, n in other.skipped_by_rule.items():
+            self.skipped_by_rule[rule] = self.skipped_by_rule.get(rule, 0) + n
+
+
+class PlanSpool:
+    """A plan written to a temporary file as it is produced, readable afterwards."""
+
+    def __init__(self) -> None:
+        # Owned by the spool for its whole life; closed by close() / the with-block.
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="syncpurge-plan-")  # noqa: SIM115
+        self.counts = PlanCounts()
+
+    def write(self, item: PlannedEntry) -> None:
+        self.counts.count(item)
+        for line in encode_lines((item,)):
+            self._file.write(line)
+
+    def read(self) -> Iterator[PlannedEntry]:
+        self._file.flush()
+        self._file.seek(0)
+        return decode_lines(self._file)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> PlanSpool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,190 @@
+"""The purge (DESIGN §5): DeleteObjects in full batches, several in flight, outcome per entry.
+
+Outcomes come only from DeleteObjects' Deleted and Errors arrays. Entries S3 did not
+account for, and entries that failed with a retryable error, are sent again; after the last
+attempt they are `failed` with the error, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from syncpurge.models import Outcome, PlannedEntry, Rule, SkipReason
+from syncpurge.s3store import MAX_KEYS_PER_DELETE, S3Store
+
+
+@dataclass(slots=True, frozen=True)
+class OutcomeRecord:
+    planned: PlannedEntry
+    outcome: Outcome
+    reason: str
+    error: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class PurgeSettings:
+    target_bucket: str
+    source_bucket: str
+    bypass_governance: bool = False
+    target_object_lock: bool = False
+    max_in_flight: int = 4
+    attempts: int = 4
+    backoff_seconds: float = 0.2
+
+
+OutcomeSink = Callable[[OutcomeRecord], None]
+
+
+def skipped_record(item: PlannedEntry) -> OutcomeRecord:
+    assert item.skip is not None
+    return OutcomeRecord(item, Outcome.SKIPPED, item.skip.value)
+
+
+def purge_plan(
+    plan: Iterable[PlannedEntry],
+    *,
+    source: S3Store,
+    target: S3Store,
+    settings: PurgeSettings,
+    on_outcome: OutcomeSink,
+) -> None:
+    """Delete every to-purge entry of `plan`; report every entry's outcome, in plan order."""
+    verifier = VanishedKeyVerifier(source, settings.source_bucket)
+    in_flight: deque[Future[list[OutcomeRecord]]] = deque()
+    workers = max(1, settings.max_in_flight)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="syncpurge-delete") as pool:
+
+        def submit(batch: list[PlannedEntry]) -> None:
+            reappeared = verifier.reappeared(
+                [(p.entry.key, p.source_predecessor) for p in batch if p.rule is Rule.VANISHED_KEY]
+            )
+            to_delete: list[PlannedEntry] = []
+            for item in batch:
+                if item.rule is Rule.VANISHED_KEY and item.entry.key in reappeared:
+                    on_outcome(OutcomeRecord(item, Outcome.SKIPPED, SkipReason.REAPPEARED.value))
+                else:
+                    to_delete.append(item)
+            if to_delete:
+                in_flight.append(pool.submit(delete_batch, target, to_delete, settings))
+            while len(in_flight) >= workers:
+                for record in in_flight.popleft().result():
+                    on_outcome(record)
+
+        batch: list[PlannedEntry] = []
+        for item in plan:
+            if not item.to_purge:
+                on_outcome(skipped_record(item))
+                continue
+            batch.append(item)
+            if len(batch) == MAX_KEYS_PER_DELETE:
+                submit(batch)
+                batch = []
+        if batch:
+            submit(batch)
+        while in_flight:
+            for record in in_flight.popleft().result():
+                on_outcome(record)
+
+
+def delete_batch(
+    target: S3Store, batch: Sequence[PlannedEntry], settings: PurgeSettings
+) -> list[OutcomeRecord]:
+    remaining = {(p.entry.key, p.entry.version_id): p for p in batch}
+    records: list[OutcomeRecord] = []
+    last_error: dict[tuple[str, str], str] = {}
+    for attempt in range(settings.attempts):
+        if attempt:
+            time.sleep(settings.backoff_seconds * 2 ** (attempt - 1))
+        try:
+            result = target.delete_versions(
+                settings.target_bucket,
+                list(remaining),
+                bypass_governance=settings.bypass_governance,
+            )
+        except (ClientError, BotoCoreError) as err:
+            # botocore has already retried this call; retry the batch at this level too.
+            for ref in remaining:
+                last_error[ref] = f"DeleteObjects failed: {err}"
+            continue
+        for ref in result.deleted:
+            item = remaining.pop(ref, None)
+            if item is not None:
+                records.append(OutcomeRecord(item, Outcome.PURGED, item.detail))
+        for failure in result.errors:
+            ref = (failure.key, failure.version_id)
+            item = remaining.get(ref)
+            if item is None:
+                continue
+            message = f"{failure.code}: {failure.message}"
+            if failure.code == "AccessDenied":
+                del remaining[ref]
+                if settings.target_object_lock:
+                    records.append(OutcomeRecord(item, Outcome.RETAINED, "object lock", message))
+                else:
+                    records.append(OutcomeRecord(item, Outcome.FAILED, "access denied", message))
+            else:
+                last_error[ref] = message
+        if not remaining:
+            break
+    for ref, item in remaining.items():
+        error = last_error.get(ref, "not reported by DeleteObjects as deleted or failed")
+        records.append(OutcomeRecord(item, Outcome.FAILED, "retries exhausted", error))
+    return records
+
+
+class VanishedKeyVerifier:
+    """Verify before destroy: re-list the source right before deleting a vanished key.
+
+    One listing page starting just after the key's source predecessor answers for every
+    pending vanished key up to the page's last key, so clustered vanished keys share a LIST
+    and no vanished key costs more than one.
+    """
+
+    def __init__(self, source: S3Store, bucket: str) -> None:
+        self.source = source
+        self.bucket = bucket
+        self._last: tuple[str, bool] | None = None  # a key spanning batches is listed once
+
+    def reappeared(self, keys: Sequence[tuple[str, str | None]]) -> set[str]:
+        predecessors: dict[str, str | None] = {}
+        for key, predecessor in keys:
+            predecessors.setdefault(key, predecessor)
+        found: set[str] = set()
+        if self._last is not None and self._last[0] in predecessors:
+            key, again = self._last
+            del predecessors[key]
+            if again:
+                found.add(key)
+        pending = sorted(predecessors)
+        if not pending:
+            return found
+        # Character-wise on purpose: S3 prefixes are strings, not path components.
+        prefix = os.path.commonprefix([pending[0], pending[-1]])  # noqa: RUF071
+        marker = predecessors[pending[0]]
+        while pending:
+            page = self.source.verify_page(self.bucket, prefix, marker)
+            seen = {e.key for e in page.entries}
+            last_seen = page.entries[-1].key if page.entries else None
+            if page.is_truncated and last_seen is not None:
+                resolved = [k for k in pending if k <= last_seen]
+            else:
+                resolved = pending
+            found.update(k for k in resolved if k in seen)
+            pending = pending[len(resolved) :]
+            if pending:
+                # New keys between predecessor and key filled the page: go on after them,
+                # or jump to the next key's own predecessor if that is further on.
+                own = predecessors[pending[0]]
+                marker = (
+                    own if own is not None and (last_seen is None or own > last_seen) else last_seen
+                )
+        last_key = max(predecessors)
+        self._last = (last_key, last_key in found)
+        return found

@@ -1,0 +1,155 @@
+"""The report (DESIGN §8): summary.json plus entries-NNNNN.jsonl, to a folder or to S3."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Protocol
+
+from syncpurge.errors import InvalidInput
+from syncpurge.models import Outcome, RuleTotals, Summary, Totals
+from syncpurge.purge import OutcomeRecord
+from syncpurge.s3store import S3Store
+
+ENTRIES_PER_FILE = 50_000
+
+
+class ReportDestination(Protocol):
+    @property
+    def location(self) -> str: ...
+
+    def write(self, name: str, body: bytes, content_type: str) -> None: ...
+
+
+@dataclass(slots=True)
+class LocalReportDestination:
+    folder: Path
+
+    @property
+    def location(self) -> str:
+        return str(self.folder)
+
+    def write(self, name: str, body: bytes, content_type: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / name).write_bytes(body)
+
+
+@dataclass(slots=True)
+class S3ReportDestination:
+    store: S3Store
+    bucket: str
+    prefix: str  # ends with '/' or is empty
+
+    @property
+    def location(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+    def write(self, name: str, body: bytes, content_type: str) -> None:
+        self.store.put_bytes(self.bucket, self.prefix + name, body, content_type)
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """'s3://bucket/some/prefix' -> ('bucket', 'some/prefix/')."""
+    rest = uri.removeprefix("s3://")
+    bucket, _, prefix = rest.partition("/")
+    if not bucket:
+        raise InvalidInput(f"report: {uri!r} names no bucket (expected s3://bucket/prefix)")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return bucket, prefix
+
+
+def record_to_line(record: OutcomeRecord) -> dict[str, object]:
+    entry = record.planned.entry
+    return {
+        "key": entry.key,
+        "versionId": entry.version_id,
+        "isDeleteMarker": entry.is_delete_marker,
+        "rule": record.planned.rule.value,
+        "outcome": record.outcome.value,
+        "reason": record.reason,
+        "size": entry.size,
+        "lastModified": entry.last_modified.isoformat(),
+        "error": record.error,
+    }
+
+
+@dataclass(slots=True)
+class OutcomeTally:
+    """Running totals of outcomes, overall and by rule."""
+
+    totals: Totals = field(default_factory=Totals)
+    by_rule: dict[str, RuleTotals] = field(default_factory=dict)
+
+    def add(self, record: OutcomeRecord) -> None:
+        rule = self.by_rule.setdefault(record.planned.rule.value, RuleTotals())
+        outcome = record.outcome
+        if record.planned.to_purge:
+            rule.planned += 1
+        if outcome is Outcome.PURGED:
+            self.totals.purged += 1
+            rule.purged += 1
+            if not record.planned.entry.is_delete_marker:
+                self.totals.bytes_reclaimed += record.planned.entry.size or 0
+        elif outcome is Outcome.RETAINED:
+            self.totals.retained += 1
+            rule.retained += 1
+        elif outcome is Outcome.SKIPPED:
+            self.totals.skipped += 1
+            rule.skipped += 1
+        elif outcome is Outcome.FAILED:
+            self.totals.failed += 1
+            rule.failed += 1
+
+
+class EntriesWriter:
+    """Writes outcome lines into entries-00001.jsonl, entries-00002.jsonl, ...
+
+    Lines go to a temporary file first so a chunk of any size costs no memory until it is
+    shipped whole to the destination.
+    """
+
+    def __init__(self, destination: ReportDestination, per_file: int = ENTRIES_PER_FILE) -> None:
+        self.destination = destination
+        self.per_file = per_file
+        self.files_written = 0
+        self._lines = 0
+        self._chunk: IO[bytes] | None = None
+
+    def write(self, record: OutcomeRecord) -> None:
+        if self._chunk is None:
+            self._chunk = tempfile.TemporaryFile(prefix="syncpurge-entries-")  # noqa: SIM115
+        self._chunk.write(json.dumps(record_to_line(record), ensure_ascii=False).encode() + b"\n")
+        self._lines += 1
+        if self._lines >= self.per_file:
+            self._ship()
+
+    def _ship(self) -> None:
+        if self._chunk is None:
+            return
+        self._chunk.seek(0)
+        self.files_written += 1
+        name = f"entries-{self.files_written:05d}.jsonl"
+        self.destination.write(name, self._chunk.read(), "application/x-ndjson")
+        self._chunk.close()
+        self._chunk = None
+        self._lines = 0
+
+    def close(self) -> None:
+        self._ship()
+
+
+def write_summary(destination: ReportDestination, summary: Summary) -> None:
+    body = json.dumps(summary.to_document(), indent=2, ensure_ascii=False).encode()
+    destination.write("summary.json", body + b"\n", "application/json")
+
+
+def read_entries_lines(folder: Path) -> Iterator[dict[str, object]]:
+    """Every entry line of a local report folder, in file order."""
+    for path in sorted(folder.glob("entries-*.jsonl")):
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                yield json.loads(line)

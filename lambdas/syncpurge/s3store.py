@@ -1,0 +1,254 @@
+"""Data access: the only module that talks to S3. Clients are handed in.
+
+Every request the run makes is counted here, so the report's `requests` figures are the
+calls actually sent (botocore's own retries of one call are not counted again).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from syncpurge.errors import PreflightRefused
+from syncpurge.models import Entry, RequestCounts
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+MAX_KEYS_PER_PAGE = 1000
+MAX_KEYS_PER_DELETE = 1000
+
+# `standard` retries throttling (503 SlowDown) and transient 5xx with exponential backoff
+# and jitter; 10 attempts rides out a burst of SlowDown on a hot prefix.
+RETRY_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 10},
+    max_pool_connections=32,
+)
+
+
+def make_s3_client(
+    *, region: str | None = None, endpoint_url: str | None = None, session: Any = None
+) -> S3Client:
+    """An S3 client with the retry policy every syncpurge request relies on."""
+    factory = session or boto3.session.Session()
+    client: S3Client = factory.client(
+        "s3", region_name=region, endpoint_url=endpoint_url, config=RETRY_CONFIG
+    )
+    return client
+
+
+class RequestCounter:
+    """Thread-safe tally of the S3 requests a run sends, by kind."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts = {"list": 0, "delete": 0, "verify": 0}
+
+    def add(self, kind: str, n: int = 1) -> None:
+        with self._lock:
+            self._counts[kind] += n
+
+    def snapshot(self) -> RequestCounts:
+        with self._lock:
+            return RequestCounts(**self._counts)
+
+
+@dataclass(slots=True)
+class ListingPage:
+    entries: list[Entry]
+    common_prefixes: list[str]
+    is_truncated: bool
+
+
+@dataclass(slots=True)
+class DeleteError:
+    key: str
+    version_id: str
+    code: str
+    message: str
+
+
+@dataclass(slots=True)
+class DeleteResult:
+    deleted: set[tuple[str, str]] = field(default_factory=set)
+    errors: list[DeleteError] = field(default_factory=list)
+
+
+def page_entries(page: Any) -> list[Entry]:
+    """Versions and delete markers of one ListObjectVersions page, in S3's key order.
+
+    Keys are used exactly as botocore hands them over: botocore already URL-decodes the
+    `EncodingType=url` listing it asks for, so decoding here again would corrupt `%` keys.
+    """
+    versions = page.get("Versions") or ()
+    markers = page.get("DeleteMarkers") or ()
+    entries = [
+        Entry(
+            v["Key"],
+            v["VersionId"],
+            v["IsLatest"],
+            v["LastModified"],
+            False,
+            v["Size"],
+            v.get("ETag"),
+        )
+        for v in versions
+    ]
+    if markers:
+        entries.extend(
+            Entry(m["Key"], m["VersionId"], m["IsLatest"], m["LastModified"], True) for m in markers
+        )
+        if versions:
+            # Both arrays are key-ordered; a stable sort by key interleaves them again
+            # (Python's code-point order is UTF-8 byte order, which is S3's order).
+            entries.sort(key=_entry_key)
+    return entries
+
+
+def _entry_key(entry: Entry) -> str:
+    return entry.key
+
+
+class S3Store:
+    """The S3 calls a run makes, on one client, counted into a shared RequestCounter."""
+
+    def __init__(
+        self,
+        client: S3Client,
+        counter: RequestCounter | None = None,
+        page_size: int = MAX_KEYS_PER_PAGE,
+    ) -> None:
+        self.client = client
+        self.counter = counter or RequestCounter()
+        self.page_size = page_size
+
+    # ----------------------------------------------------------------- listing
+
+    def list_pages(
+        self,
+        bucket: str,
+        prefix: str,
+        *,
+        start_after_key: str | None = None,
+        delimiter: str | None = None,
+    ) -> Iterator[ListingPage]:
+        """Every page of ListObjectVersions under `prefix`, keys after `start_after_key`."""
+        params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+        if start_after_key is not None:
+            params["KeyMarker"] = start_after_key
+        if delimiter:
+            params["Delimiter"] = delimiter
+        paginator = self.client.get_paginator("list_object_versions")
+        for page in paginator.paginate(**params, PaginationConfig={"PageSize": self.page_size}):
+            self.counter.add("list")
+            yield ListingPage(
+                entries=page_entries(page),
+                common_prefixes=[p["Prefix"] for p in page.get("CommonPrefixes") or ()],
+                is_truncated=bool(page.get("IsTruncated")),
+            )
+
+    def verify_page(self, bucket: str, prefix: str, key_marker: str | None) -> ListingPage:
+        """One page of the source after `key_marker`, to re-check vanished keys."""
+        params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": self.page_size}
+        if key_marker is not None:
+            params["KeyMarker"] = key_marker
+        self.counter.add("verify")
+        page = self.client.list_object_versions(**params)
+        return ListingPage(
+            entries=page_entries(page), common_prefixes=[], is_truncated=page["IsTruncated"]
+        )
+
+    def top_level_prefixes(self, bucket: str, prefix: str = "") -> list[str]:
+        """The common prefixes one level below `prefix` (delimiter '/')."""
+        found: list[str] = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+            self.counter.add("list")
+            found.extend(p["Prefix"] for p in page.get("CommonPrefixes") or ())
+        return found
+
+    # ----------------------------------------------------------------- deleting
+
+    def delete_versions(
+        self, bucket: str, refs: Sequence[tuple[str, str]], *, bypass_governance: bool
+    ) -> DeleteResult:
+        """One DeleteObjects call for at most 1,000 (key, VersionId) pairs."""
+        if len(refs) > MAX_KEYS_PER_DELETE:
+            raise ValueError(f"DeleteObjects takes at most 1,000 keys, got {len(refs)}")
+        params: dict[str, Any] = {
+            "Bucket": bucket,
+            "Delete": {
+                "Objects": [{"Key": k, "VersionId": v} for k, v in refs],
+                "Quiet": False,
+            },
+        }
+        if bypass_governance:
+            params["BypassGovernanceRetention"] = True
+        self.counter.add("delete")
+        response = self.client.delete_objects(**params)
+        result = DeleteResult()
+        for item in response.get("Deleted") or ():
+            result.deleted.add((item["Key"], item.get("VersionId", "")))
+        for err in response.get("Errors") or ():
+            result.errors.append(
+                DeleteError(
+                    key=err.get("Key", ""),
+                    version_id=err.get("VersionId", ""),
+                    code=err.get("Code", "Unknown"),
+                    message=err.get("Message", ""),
+                )
+            )
+        return result
+
+    # ----------------------------------------------------------------- bucket facts
+
+    def versioning_status(self, bucket: str) -> str:
+        """'Enabled', 'Suspended' or 'Disabled'; refuses a bucket that can't be read."""
+        try:
+            self.client.head_bucket(Bucket=bucket)
+            status = self.client.get_bucket_versioning(Bucket=bucket).get("Status")
+        except ClientError as err:
+            code = err.response.get("Error", {}).get("Code", "")
+            if code in ("404", "NoSuchBucket"):
+                raise PreflightRefused(f"bucket {bucket!r} does not exist") from err
+            if code in ("403", "AccessDenied"):
+                raise PreflightRefused(f"bucket {bucket!r}: access denied ({code})") from err
+            raise
+        return status or "Disabled"
+
+    def object_lock_enabled(self, bucket: str) -> bool:
+        try:
+            config = self.client.get_object_lock_configuration(Bucket=bucket)
+        except ClientError as err:
+            if _error_code(err) == "ObjectLockConfigurationNotFoundError":
+                return False
+            raise
+        return config.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+
+    def lifecycle_rules(self, bucket: str) -> list[dict[str, Any]]:
+        try:
+            config = self.client.get_bucket_lifecycle_configuration(Bucket=bucket)
+        except ClientError as err:
+            if _error_code(err) == "NoSuchLifecycleConfiguration":
+                return []
+            raise
+        return [dict(rule) for rule in config.get("Rules", [])]
+
+    # ----------------------------------------------------------------- report objects
+
+    def put_bytes(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
+        self.client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+
+    def get_bytes(self, bucket: str, key: str) -> bytes:
+        body: bytes = self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return body
+
+
+def _error_code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))

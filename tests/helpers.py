@@ -1,0 +1,85 @@
+"""Helpers to build bucket histories on moto and to run the engine against them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from syncpurge.engine import RunResult, reconcile
+from syncpurge.models import ReconcileRequest
+from syncpurge.report import LocalReportDestination, read_entries_lines
+from syncpurge.s3store import RequestCounter, S3Store
+from syncpurge_local.datasync_standin import copy_like_datasync
+
+
+@dataclass
+class BucketPair:
+    client: Any
+    source: str
+    target: str
+
+    def put(self, key: str, body: bytes | str = b"x", bucket: str | None = None) -> str:
+        data = body.encode() if isinstance(body, str) else body
+        response = self.client.put_object(Bucket=bucket or self.source, Key=key, Body=data)
+        return str(response["VersionId"])
+
+    def soft_delete(self, key: str, bucket: str | None = None) -> str:
+        response = self.client.delete_object(Bucket=bucket or self.source, Key=key)
+        return str(response["VersionId"])
+
+    def delete_version(self, key: str, version_id: str, bucket: str | None = None) -> None:
+        self.client.delete_object(Bucket=bucket or self.source, Key=key, VersionId=version_id)
+
+    def sync(self, **kwargs: Any) -> None:
+        copy_like_datasync(self.client, self.source, self.target, **kwargs)
+
+    def entries(self, bucket: str | None = None, prefix: str = "") -> set[tuple[str, str, bool]]:
+        """(key, VersionId, is_delete_marker) of every entry."""
+        found: set[tuple[str, str, bool]] = set()
+        paginator = self.client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=bucket or self.target, Prefix=prefix):
+            found.update((v["Key"], v["VersionId"], False) for v in page.get("Versions", []))
+            found.update((m["Key"], m["VersionId"], True) for m in page.get("DeleteMarkers", []))
+        return found
+
+    def keys(self, bucket: str | None = None) -> set[str]:
+        return {key for key, _, _ in self.entries(bucket)}
+
+    def purge_source_key(self, key: str) -> None:
+        """A permanent delete: every version and marker of `key` in the source."""
+        for k, version_id, _ in self.entries(self.source, prefix=key):
+            if k == key:
+                self.delete_version(key, version_id)
+
+
+def make_versioned_bucket(client: Any, name: str, *, object_lock: bool = False) -> None:
+    if object_lock:
+        client.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    else:
+        client.create_bucket(Bucket=name)
+    client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+
+
+def run_engine(
+    pair: BucketPair,
+    report_dir: Path,
+    request: dict[str, Any] | None = None,
+    *,
+    client: Any = None,
+    page_size: int = 1000,
+) -> tuple[RunResult, list[dict[str, Any]]]:
+    """One reconcile run on the pair; returns the result and the report's entry lines."""
+    counter = RequestCounter()
+    source = S3Store(pair.client, counter, page_size=page_size)
+    target = S3Store(client or pair.client, counter, page_size=page_size)
+    destination = LocalReportDestination(report_dir)
+    result = reconcile(
+        ReconcileRequest.model_validate(request or {}),
+        source_bucket=pair.source,
+        target_bucket=pair.target,
+        source=source,
+        target=target,
+        destination=destination,
+    )
+    return result, list(read_entries_lines(report_dir))

@@ -1,0 +1,62 @@
+"""The seed's Case 2 (DataSync), end to end on moto."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from syncpurge.models import RunStatus
+from tests.helpers import BucketPair, run_engine
+
+pytestmark = pytest.mark.integration
+
+ALL = {"maxPurgeFraction": 1.0}
+
+
+def test_leftover_marker_and_version_of_a_permanently_deleted_key_are_purged(
+    pair: BucketPair, tmp_path: Path
+) -> None:
+    # Given a.txt uploaded and synced, deleted and synced, then its marker and version
+    # permanently deleted in the source; a.txt.bak stays live
+    pair.put("a.txt", "hello")
+    pair.put("a.txt.bak", "backup")
+    pair.sync()
+    pair.soft_delete("a.txt")
+    pair.sync()
+    pair.purge_source_key("a.txt")
+    before = pair.entries()
+    leftover = {e for e in before if e[0] == "a.txt"}
+    assert len(leftover) == 2  # the target kept a marker and a noncurrent version
+
+    # When syncpurge runs (a tiny bucket: the default 5% guard would trip, see test_guard)
+    result, lines = run_engine(pair, tmp_path, ALL)
+
+    # Then exactly a.txt's leftovers are gone, a.txt.bak untouched, the source unchanged
+    assert result.summary.status is RunStatus.SUCCEEDED
+    assert pair.entries() == before - leftover
+    assert {line["key"] for line in lines} == {"a.txt"}
+    assert {line["outcome"] for line in lines} == {"purged"}
+    assert {line["rule"] for line in lines} == {"vanished-key"}
+    totals = result.summary.totals
+    assert (totals.planned, totals.purged, totals.failed) == (2, 2, 0)
+    assert totals.bytes_reclaimed == len("hello")
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == "SUCCEEDED"
+    assert summary["totals"]["purged"] == 2
+    assert summary["byRule"]["vanished-key"]["purged"] == 2
+
+
+def test_second_run_plans_nothing(pair: BucketPair, tmp_path: Path) -> None:
+    pair.put("a.txt", "hello")
+    pair.sync()
+    pair.soft_delete("a.txt")
+    pair.sync()
+    pair.purge_source_key("a.txt")
+    run_engine(pair, tmp_path / "first", ALL)
+
+    result, lines = run_engine(pair, tmp_path / "second", ALL)
+
+    assert result.summary.totals.planned == 0
+    assert lines == []
