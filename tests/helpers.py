@@ -43,7 +43,7 @@ class BucketPair:
             found.update((m["Key"], m["VersionId"], True) for m in page.get("DeleteMarkers", []))
         return found
 
-    def keys(self, bucket: str | None = None) -> set[str]:
+    def all_keys(self, bucket: str | None = None) -> set[str]:
         return {key for key, _, _ in self.entries(bucket)}
 
     def purge_source_key(self, key: str) -> None:

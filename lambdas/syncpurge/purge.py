@@ -118,25 +118,39 @@ def delete_batch(
             if item is not None:
                 records.append(OutcomeRecord(item, Outcome.PURGED, item.detail))
         for failure in result.errors:
-            ref = (failure.key, failure.version_id)
-            item = remaining.get(ref)
-            if item is None:
-                continue
             message = f"{failure.code}: {failure.message}"
-            if failure.code == "AccessDenied":
-                del remaining[ref]
-                if settings.target_object_lock:
-                    records.append(OutcomeRecord(item, Outcome.RETAINED, "object lock", message))
+            for ref in _refs_of(failure.key, failure.version_id, remaining):
+                if failure.code == "AccessDenied":
+                    item = remaining.pop(ref)
+                    if settings.target_object_lock:
+                        records.append(
+                            OutcomeRecord(item, Outcome.RETAINED, "object lock", message)
+                        )
+                    else:
+                        records.append(
+                            OutcomeRecord(item, Outcome.FAILED, "access denied", message)
+                        )
                 else:
-                    records.append(OutcomeRecord(item, Outcome.FAILED, "access denied", message))
-            else:
-                last_error[ref] = message
+                    last_error[ref] = message
         if not remaining:
             break
     for ref, item in remaining.items():
         error = last_error.get(ref, "not reported by DeleteObjects as deleted or failed")
         records.append(OutcomeRecord(item, Outcome.FAILED, "retries exhausted", error))
     return records
+
+
+def _refs_of(
+    key: str, version_id: str, remaining: dict[tuple[str, str], PlannedEntry]
+) -> list[tuple[str, str]]:
+    """The requested entries an Errors item speaks of.
+
+    S3 names the VersionId; an S3-compatible store that omits it speaks of every entry of
+    that key in the request (still only retried or reported, never assumed deleted).
+    """
+    if version_id:
+        return [(key, version_id)] if (key, version_id) in remaining else []
+    return [ref for ref in remaining if ref[0] == key]
 
 
 class VanishedKeyVerifier:

@@ -60,12 +60,15 @@ def copy_like_datasync(
         target_now = _current_objects(client, target_bucket, prefix)
         for key, version in sorted(source_now.items()):
             mirrored = target_now.get(key)
-            if mirrored and (mirrored["Size"], mirrored["ETag"]) == (version["Size"], version["ETag"]):
+            if mirrored and (mirrored["Size"], mirrored["ETag"]) == (
+                version["Size"],
+                version["ETag"],
+            ):
                 result.files_skipped += 1
                 continue
-            body = client.get_object(
-                Bucket=source_bucket, Key=key, VersionId=version["VersionId"]
-            )["Body"].read()
+            body = client.get_object(Bucket=source_bucket, Key=key, VersionId=version["VersionId"])[
+                "Body"
+            ].read()
             client.put_object(Bucket=target_bucket, Key=key, Body=body)
             result.files_transferred += 1
             result.bytes_transferred += len(body)

@@ -1,0 +1,295 @@
+"""DESIGN §3: every purge rule, in both modes, on hand-built histories."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from syncpurge.diff import DiffPolicy, DiffStats, diff_histories
+from syncpurge.models import Entry, KeyHistory, Mode, PlannedEntry, Rule, SkipReason
+
+pytestmark = pytest.mark.unit
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+ALL_RULES = frozenset(Rule)
+
+
+def version(
+    key: str,
+    vid: str,
+    *,
+    latest: bool = False,
+    size: int = 5,
+    etag: str = '"aa"',
+    at: datetime = T0,
+) -> Entry:
+    return Entry(key, vid, latest, at, False, size, etag)
+
+
+def marker(key: str, vid: str, *, latest: bool = False, at: datetime = T0) -> Entry:
+    return Entry(key, vid, latest, at, True)
+
+
+def histories(*entries: Entry) -> list[KeyHistory]:
+    by_key: dict[str, list[Entry]] = {}
+    for entry in entries:
+        by_key.setdefault(entry.key, []).append(entry)
+    return [KeyHistory(k, tuple(v)) for k, v in sorted(by_key.items())]
+
+
+def run(
+    source: list[KeyHistory],
+    target: list[KeyHistory],
+    mode: Mode = Mode.DATASYNC,
+    rules: frozenset[Rule] = ALL_RULES,
+    cutoff: datetime | None = None,
+) -> tuple[list[PlannedEntry], DiffStats]:
+    stats = DiffStats()
+    plan = list(diff_histories(iter(source), iter(target), DiffPolicy(mode, rules, cutoff), stats))
+    return plan, stats
+
+
+def purged(plan: list[PlannedEntry]) -> set[tuple[str, str, Rule]]:
+    return {(p.entry.key, p.entry.version_id, p.rule) for p in plan if p.to_purge}
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_vanished_key_purges_every_target_entry_in_both_modes(mode: Mode) -> None:
+    target = histories(
+        marker("a.txt", "m1", latest=True),
+        version("a.txt", "v1"),
+        version("b.txt", "v2", latest=True),
+    )
+    source = histories(version("b.txt", "v2" if mode is Mode.REPLICATION else "s2", latest=True))
+
+    plan, _ = run(source, target, mode)
+
+    assert purged(plan) == {("a.txt", "m1", Rule.VANISHED_KEY), ("a.txt", "v1", Rule.VANISHED_KEY)}
+
+
+def test_datasync_orphan_version_when_no_source_version_has_its_content() -> None:
+    # Given the source permanently deleted its old version (etag "old")
+    source = histories(version("k", "s2", latest=True, etag='"new"'))
+    target = histories(
+        version("k", "t2", latest=True, etag='"new"'), version("k", "t1", etag='"old"')
+    )
+
+    plan, _ = run(source, target)
+
+    assert purged(plan) == {("k", "t1", Rule.ORPHAN_VERSION)}
+
+
+def test_datasync_keeps_noncurrent_version_whose_content_the_source_still_holds() -> None:
+    source = histories(
+        version("k", "s2", latest=True, etag='"new"'), version("k", "s1", etag='"old"')
+    )
+    target = histories(
+        version("k", "t2", latest=True, etag='"new"'), version("k", "t1", etag='"old"')
+    )
+
+    plan, _ = run(source, target)
+
+    assert plan == []
+
+
+def test_datasync_same_etag_different_size_is_different_content() -> None:
+    source = histories(version("k", "s2", latest=True, size=9, etag='"new"'))
+    target = histories(
+        version("k", "t2", latest=True, size=9, etag='"new"'),
+        version("k", "t1", size=4, etag='"new"'),
+    )
+
+    plan, _ = run(source, target)
+
+    assert purged(plan) == {("k", "t1", Rule.ORPHAN_VERSION)}
+
+
+def test_datasync_never_purges_the_current_entry_of_a_live_key() -> None:
+    # The target's current version differs from everything in the source (sync not yet run)
+    source = histories(version("k", "s1", latest=True, etag='"x"'))
+    target = histories(version("k", "t1", latest=True, etag='"y"'), marker("k2", "tm", latest=True))
+    source += histories(version("k2", "s9", latest=True))
+
+    plan, _ = run(source, target)
+
+    assert plan == []
+
+
+def test_datasync_orphan_marker_only_when_source_history_has_no_marker() -> None:
+    target = histories(
+        version("k", "t2", latest=True),
+        marker("k", "tm"),
+        version("k", "t1"),
+        version("j", "t4", latest=True),
+        marker("j", "jm"),
+        version("j", "t3"),
+    )
+    source = histories(
+        version("k", "s2", latest=True),  # k's marker was permanently deleted
+        version("j", "s4", latest=True),
+        marker("j", "sm"),
+        version("j", "s3"),
+    )
+
+    plan, _ = run(source, target)
+
+    assert purged(plan) == {("k", "tm", Rule.ORPHAN_MARKER)}
+
+
+def test_datasync_current_marker_is_kept_while_the_key_exists_in_the_source() -> None:
+    source = histories(marker("k", "sm", latest=True), version("k", "s1"))
+    target = histories(marker("k", "tm", latest=True), version("k", "t1"))
+
+    plan, _ = run(source, target)
+
+    assert plan == []  # the soft delete is mirrored; nothing leftover
+
+
+def test_multipart_target_etag_with_same_size_source_is_unverifiable_not_purged() -> None:
+    source = histories(
+        version("k", "s2", latest=True, size=10, etag='"new"'),
+        version("k", "s1", size=7, etag='"abc-2"'),
+    )
+    target = histories(
+        version("k", "t2", latest=True, size=10, etag='"new"'),
+        version("k", "t1", size=7, etag='"def-3"'),
+        version("k", "t0", size=7, etag='"single"'),
+    )
+
+    plan, _ = run(source, target)
+
+    assert purged(plan) == set()
+    assert {(p.entry.version_id, p.skip) for p in plan} == {
+        ("t1", SkipReason.UNVERIFIABLE),
+        ("t0", SkipReason.UNVERIFIABLE),
+    }
+
+
+def test_multipart_target_version_with_a_size_no_source_version_has_is_orphan() -> None:
+    source = histories(version("k", "s2", latest=True, size=10, etag='"new"'))
+    target = histories(
+        version("k", "t2", latest=True, size=10, etag='"new"'),
+        version("k", "t1", size=99, etag='"abc-4"'),
+    )
+
+    plan, _ = run(source, target)
+
+    assert purged(plan) == {("k", "t1", Rule.ORPHAN_VERSION)}
+
+
+def test_replication_orphans_are_entries_whose_version_id_the_source_lacks() -> None:
+    source = histories(version("k", "v2", latest=True), version("k", "v1"))
+    target = histories(
+        version("k", "v2", latest=True), version("k", "v1"), marker("k", "m0"), version("k", "v0")
+    )
+
+    plan, stats = run(source, target, Mode.REPLICATION)
+
+    assert purged(plan) == {("k", "m0", Rule.ORPHAN_MARKER), ("k", "v0", Rule.ORPHAN_VERSION)}
+    assert (stats.keys_in_both, stats.keys_sharing_version_ids) == (1, 1)
+
+
+def test_replication_may_purge_a_current_entry_absent_from_the_source() -> None:
+    source = histories(version("k", "v1", latest=False), version("k", "v9", latest=True))
+    target = histories(marker("k", "m1", latest=True), version("k", "v1"))
+
+    plan, _ = run(source, target, Mode.REPLICATION)
+
+    assert purged(plan) == {("k", "m1", Rule.ORPHAN_MARKER)}
+
+
+def test_disabled_rules_plan_nothing() -> None:
+    source = histories(version("k", "s2", latest=True, etag='"n"'))
+    target = histories(
+        version("k", "t2", latest=True, etag='"n"'),
+        version("k", "t1", etag='"o"'),
+        marker("k", "tm"),
+        version("gone", "g1", latest=True),
+    )
+
+    plan, _ = run(source, target, rules=frozenset({Rule.ORPHAN_MARKER}))
+
+    assert purged(plan) == {("k", "tm", Rule.ORPHAN_MARKER)}
+
+
+def test_grace_skips_entries_newer_than_the_cutoff() -> None:
+    recent = T0 + timedelta(minutes=10)
+    target = histories(
+        version("old", "o1", latest=True), version("new", "n1", latest=True, at=recent)
+    )
+
+    plan, _ = run([], target, cutoff=T0 + timedelta(minutes=5))
+
+    assert purged(plan) == {("old", "o1", Rule.VANISHED_KEY)}
+    assert [(p.entry.key, p.skip) for p in plan if not p.to_purge] == [("new", SkipReason.GRACE)]
+
+
+def test_exact_keys_a_txt_never_touches_a_txt_bak() -> None:
+    source = histories(version("a.txt.bak", "s1", latest=True))
+    target = histories(version("a.txt", "t1", latest=True), version("a.txt.bak", "t2", latest=True))
+
+    plan, _ = run(source, target)
+
+    assert purged(plan) == {("a.txt", "t1", Rule.VANISHED_KEY)}
+
+
+def test_keys_compare_byte_for_byte_without_unicode_normalisation() -> None:
+    nfc, nfd = "caf\u00e9", "cafe\u0301"  # the same text, different bytes
+    source = histories(version(nfc, "s1", latest=True))
+    target = histories(version(nfd, "t1", latest=True), version(nfc, "t2", latest=True))
+
+    plan, _ = run(sorted(source, key=lambda h: h.key), sorted(target, key=lambda h: h.key))
+
+    assert purged(plan) == {(nfd, "t1", Rule.VANISHED_KEY)}
+
+
+def test_source_predecessor_is_the_last_source_key_before_a_vanished_key() -> None:
+    source = histories(version("a", "s", latest=True), version("c", "s", latest=True))
+    target = histories(version("b", "t", latest=True), version("d", "t", latest=True))
+
+    plan, _ = run(source, target)
+
+    assert [(p.entry.key, p.source_predecessor) for p in plan] == [("b", "a"), ("d", "c")]
+
+
+def test_stopping_early_sets_a_cursor_and_resuming_finishes_the_same_plan() -> None:
+    source = histories(*(version(f"k{i:03d}", "s", latest=True) for i in range(0, 100, 2)))
+    target = histories(*(version(f"k{i:03d}", "t", latest=True) for i in range(100)))
+    whole, _ = run(source, target)
+
+    # When the diff is stopped after every 7 keys and resumed from its cursor
+    pieces: list[PlannedEntry] = []
+    cursor: str | None = None
+    for _ in range(1000):
+        stats = DiffStats()
+        calls = iter(range(1, 10_000))
+        src = [h for h in source if cursor is None or h.key > cursor]
+        tgt = [h for h in target if cursor is None or h.key > cursor]
+        pieces += diff_histories(
+            iter(src),
+            iter(tgt),
+            DiffPolicy(Mode.DATASYNC, ALL_RULES),
+            stats,
+            start_after_key=cursor,
+            should_stop=lambda calls=calls: next(calls) % 7 == 0,  # type: ignore[misc]
+        )
+        cursor = stats.cursor
+        if cursor is None:
+            break
+
+    assert purged(pieces) == purged(whole)
+    assert len(pieces) == len(whole) == 50
+
+
+def test_stats_count_every_entry_on_both_sides() -> None:
+    source = histories(
+        version("a", "1", latest=True), version("a", "2"), version("z", "3", latest=True)
+    )
+    target = histories(
+        version("a", "4", latest=True), marker("m", "5", latest=True), version("m", "6")
+    )
+
+    _, stats = run(source, target)
+
+    assert (stats.source_entries, stats.target_entries) == (3, 3)

@@ -1,0 +1,127 @@
+"""Listing pages into histories (invariant 5), fetch-ahead, and the plan codec."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from syncpurge.listing import ListingOrderError, key_histories, prefetched
+from syncpurge.models import Entry, PlannedEntry, Rule, SkipReason
+from syncpurge.plan import PlanSpool, decode_lines, encode_lines
+from syncpurge.s3store import ListingPage, page_entries
+
+pytestmark = pytest.mark.unit
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def entry(key: str, vid: str, marker: bool = False) -> Entry:
+    return Entry(key, vid, False, T0, marker, None if marker else 1, None if marker else '"e"')
+
+
+def test_a_key_spanning_pages_is_one_history_and_nothing_is_double_counted() -> None:
+    pages = [
+        ListingPage([entry("a", "1"), entry("b", "1"), entry("b", "2")], [], True),
+        ListingPage([entry("b", "3")], [], True),
+        ListingPage([entry("b", "4"), entry("c", "1")], [], False),
+    ]
+    result = [(h.key, [e.version_id for e in h.entries]) for h in key_histories(pages)]
+    assert result == [("a", ["1"]), ("b", ["1", "2", "3", "4"]), ("c", ["1"])]
+
+
+def test_a_listing_that_goes_backwards_is_refused() -> None:
+    pages = [ListingPage([entry("b", "1")], [], True), ListingPage([entry("a", "1")], [], False)]
+    with pytest.raises(ListingOrderError, match="went backwards"):
+        list(key_histories(pages))
+
+
+def test_page_entries_interleave_versions_and_markers_in_key_order() -> None:
+    page = {
+        "Versions": [
+            {
+                "Key": "a",
+                "VersionId": "1",
+                "IsLatest": False,
+                "LastModified": T0,
+                "Size": 1,
+                "ETag": '"e"',
+            },
+            {
+                "Key": "c",
+                "VersionId": "3",
+                "IsLatest": True,
+                "LastModified": T0,
+                "Size": 1,
+                "ETag": '"e"',
+            },
+        ],
+        "DeleteMarkers": [{"Key": "b", "VersionId": "2", "IsLatest": True, "LastModified": T0}],
+    }
+    assert [(e.key, e.is_delete_marker) for e in page_entries(page)] == [
+        ("a", False),
+        ("b", True),
+        ("c", False),
+    ]
+
+
+def test_prefetched_yields_everything_in_order_from_another_thread() -> None:
+    threads: set[str] = set()
+
+    def produce() -> Iterator[int]:
+        for i in range(50):
+            threads.add(threading.current_thread().name)
+            yield i
+
+    assert list(prefetched(produce())) == list(range(50))
+    assert threads == {"syncpurge-listing"}
+
+
+def test_prefetched_raises_the_producers_error_in_the_consumer() -> None:
+    def produce() -> Iterator[int]:
+        yield 1
+        raise RuntimeError("listing failed")
+
+    with pytest.raises(RuntimeError, match="listing failed"):
+        list(prefetched(produce()))
+
+
+def test_closing_prefetched_early_stops_the_producer() -> None:
+    produced: list[int] = []
+
+    def produce() -> Iterator[int]:
+        for i in range(10_000):
+            produced.append(i)
+            yield i
+
+    stream = prefetched(produce(), depth=2)
+    assert next(stream) == 0
+    stream.close()
+    assert len(produced) < 10
+
+
+def test_plan_round_trips_through_its_codec() -> None:
+    item = PlannedEntry(
+        Entry("k é+%20", "v1", True, T0, False, 7, '"x-2"'),
+        Rule.ORPHAN_VERSION,
+        "why",
+        SkipReason.UNVERIFIABLE,
+        "pred",
+    )
+    marker = PlannedEntry(entry("m", "v2", marker=True), Rule.VANISHED_KEY, "gone")
+    assert list(decode_lines(encode_lines([item, marker]))) == [item, marker]
+
+
+def test_plan_spool_counts_by_rule_and_reads_back() -> None:
+    items = [
+        PlannedEntry(entry("a", "1"), Rule.VANISHED_KEY, "gone"),
+        PlannedEntry(entry("b", "1"), Rule.ORPHAN_VERSION, "x", SkipReason.GRACE),
+    ]
+    with PlanSpool() as spool:
+        for item in items:
+            spool.write(item)
+        assert list(spool.read()) == items
+        assert (spool.counts.planned, spool.counts.skipped) == (1, 1)
+        assert spool.counts.planned_by_rule == {"vanished-key": 1}
