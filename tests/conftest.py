@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import boto3
@@ -12,14 +11,15 @@ from moto import mock_aws
 
 from tests.helpers import BucketPair, make_versioned_bucket
 
-# CI runs a few hundred examples per property; `--hypothesis-profile deep` runs 10,000+.
+# CI runs a few hundred examples per property (the moto-backed one half of that);
+# `--hypothesis-profile deep` runs 20,000, and at least 10,000 for every property.
 settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
-    "deep", max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck)
+    "deep", max_examples=20_000, deadline=None, suppress_health_check=list(HealthCheck)
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+settings.load_profile("ci")
 
 
 @pytest.fixture

@@ -24,9 +24,8 @@ class BucketPair:
         response = self.client.put_object(Bucket=bucket or self.source, Key=key, Body=data)
         return str(response["VersionId"])
 
-    def soft_delete(self, key: str, bucket: str | None = None) -> str:
-        response = self.client.delete_object(Bucket=bucket or self.source, Key=key)
-        return str(response["VersionId"])
+    def soft_delete(self, key: str, bucket: str | None = None) -> None:
+        self.client.delete_object(Bucket=bucket or self.source, Key=key)
 
     def delete_version(self, key: str, version_id: str, bucket: str | None = None) -> None:
         self.client.delete_object(Bucket=bucket or self.source, Key=key, VersionId=version_id)
