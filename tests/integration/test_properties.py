@@ -9,6 +9,7 @@ holds, leave the source untouched, and leave nothing for a second run.
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -190,7 +191,7 @@ def bucket(draw: st.DrawFn) -> list[Entry]:
 
 def paged(entries: list[Entry], cuts: list[int]) -> list[ListingPage]:
     bounds = sorted({0, len(entries), *(c % (len(entries) + 1) for c in cuts)})
-    return [ListingPage(entries[a:b], [], True) for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [ListingPage(entries[a:b], [], True) for a, b in itertools.pairwise(bounds)]
 
 
 def reference(source: list[Entry], target: list[Entry], mode: Mode) -> tuple[set[str], set[str]]:
