@@ -12,7 +12,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from syncpurge.models import Entry, KeyHistory, Mode, PlannedEntry, Rule, SkipReason
+from syncpurge.models import (
+    Entry,
+    KeyHistory,
+    Mode,
+    PageMarker,
+    PlannedEntry,
+    Rule,
+    SkipReason,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,14 +31,37 @@ class DiffPolicy:
     grace_cutoff: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SideCursor:
+    """Where one side's listing resumes: nowhere (exhausted), or from a page marker."""
+
+    exhausted: bool
+    marker: PageMarker | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiffCursor:
+    """A stopped diff: every key <= after_key is done on both sides."""
+
+    after_key: str
+    source: SideCursor
+    target: SideCursor
+
+
+def _side(history: KeyHistory | None) -> SideCursor:
+    if history is None:
+        return SideCursor(exhausted=True)
+    return SideCursor(exhausted=False, marker=history.page_marker)
+
+
 @dataclass(slots=True)
 class DiffStats:
     source_entries: int = 0
     target_entries: int = 0
     keys_in_both: int = 0
     keys_sharing_version_ids: int = 0
-    # Set when the diff stopped early: every key <= cursor is fully diffed on both sides.
-    cursor: str | None = None
+    # Set when the diff stopped early, to resume from.
+    cursor: DiffCursor | None = None
 
     def add(self, other: DiffStats) -> None:
         self.source_entries += other.source_entries
@@ -56,8 +87,8 @@ def diff_histories(
     """Merge both key-ordered streams; yield the plan.
 
     `should_stop` is asked after each key; when it says yes the diff ends and sets
-    `stats.cursor` to the last key done, from which a later call resumes
-    (`start_after_key`, the listings' KeyMarker).
+    `stats.cursor`, from which a later call resumes (the listings restart from its page
+    markers, `start_after_key` is its `after_key`).
     """
     diff_key = _diff_key_replication if policy.mode is Mode.REPLICATION else _diff_key_datasync
     vanished_enabled = Rule.VANISHED_KEY in policy.rules
@@ -91,15 +122,16 @@ def diff_histories(
             tgt = next(target, None)
         if should_stop is not None and should_stop():
             if tgt is not None or src is not None:
-                stats.cursor = done_key
+                stats.cursor = DiffCursor(done_key, _side(src), _side(tgt))
             return
     # The rest of the source has nothing to diff against; count it for the report.
     while src is not None:
         stats.source_entries += len(src.entries)
-        if should_stop is not None and should_stop():
-            stats.cursor = src.key
-            return
+        done_key = src.key
         src = next(source, None)
+        if src is not None and should_stop is not None and should_stop():
+            stats.cursor = DiffCursor(done_key, _side(src), SideCursor(exhausted=True))
+            return
 
 
 def _select(

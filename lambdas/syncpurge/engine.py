@@ -7,13 +7,13 @@ The CLI calls `reconcile`; the state machine's handlers call the same steps one 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from syncpurge.diff import DiffPolicy, DiffStats, diff_histories
+from syncpurge.diff import DiffCursor, DiffPolicy, DiffStats, SideCursor, diff_histories
 from syncpurge.errors import PreflightRefused
 from syncpurge.guard import evaluate_guard
 from syncpurge.listing import key_histories, prefetched
@@ -30,7 +30,7 @@ from syncpurge.plan import PlanCounts, PlanSpool
 from syncpurge.preflight import check_mode, run_preflight
 from syncpurge.purge import OutcomeRecord, PurgeSettings, purge_plan, skipped_record
 from syncpurge.report import EntriesWriter, OutcomeTally, ReportDestination, write_summary
-from syncpurge.s3store import S3Store
+from syncpurge.s3store import ListingPage, S3Store
 
 
 class ProgressListener(Protocol):
@@ -82,34 +82,45 @@ def diff_scope(
     policy: DiffPolicy,
     on_plan: Callable[[PlannedEntry], None],
     progress: ProgressListener,
-    start_after_key: str | None = None,
+    resume: DiffCursor | None = None,
     delimiter: str | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> DiffStats:
     """Diff one prefix of both buckets, listing both sides concurrently."""
     stats = DiffStats()
+    after_key = resume.after_key if resume else None
     source_pages = prefetched(
-        source.list_pages(
-            source_bucket, prefix, start_after_key=start_after_key, delimiter=delimiter
-        )
+        _side_pages(source, source_bucket, prefix, resume.source if resume else None, delimiter)
     )
     target_pages = prefetched(
-        target.list_pages(
-            target_bucket, prefix, start_after_key=start_after_key, delimiter=delimiter
-        )
+        _side_pages(target, target_bucket, prefix, resume.target if resume else None, delimiter)
     )
     with closing(source_pages), closing(target_pages):
         plan = diff_histories(
-            key_histories(source_pages, on_page=lambda n: progress.listed("source", n)),
-            key_histories(target_pages, on_page=lambda n: progress.listed("target", n)),
+            key_histories(
+                source_pages, lambda n: progress.listed("source", n), after_key=after_key
+            ),
+            key_histories(
+                target_pages, lambda n: progress.listed("target", n), after_key=after_key
+            ),
             policy,
             stats,
-            start_after_key=start_after_key,
+            start_after_key=after_key,
             should_stop=should_stop,
         )
         for item in plan:
             on_plan(item)
     return stats
+
+
+def _side_pages(
+    store: S3Store, bucket: str, prefix: str, side: SideCursor | None, delimiter: str | None
+) -> Iterator[ListingPage]:
+    if side is not None and side.exhausted:
+        return iter(())
+    return store.list_pages(
+        bucket, prefix, start=side.marker if side else None, delimiter=delimiter
+    )
 
 
 def summarize(summary: Summary, stats: DiffStats, counts: PlanCounts, tally: OutcomeTally) -> None:

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import TypeVar
 
-from syncpurge.models import KeyHistory
+from syncpurge.models import Entry, KeyHistory, PageMarker
 from syncpurge.s3store import ListingPage
 
 T = TypeVar("T")
@@ -67,11 +67,19 @@ def prefetched(items: Iterable[T], depth: int = 2) -> Generator[T, None, None]:
 
 
 def key_histories(
-    pages: Iterable[ListingPage], on_page: Callable[[int], None] | None = None
+    pages: Iterable[ListingPage],
+    on_page: Callable[[int], None] | None = None,
+    *,
+    after_key: str | None = None,
 ) -> Iterator[KeyHistory]:
-    """Group a listing's pages into one history per key; a key may span pages."""
+    """Group a listing's pages into one history per key; a key may span pages.
+
+    With `after_key` (a resumed listing), entries of keys <= after_key are dropped: the
+    resume page marker may point into the page that still holds them.
+    """
     pending_key: str | None = None
-    pending: list = []  # type: ignore[type-arg]
+    pending: list[Entry] = []
+    pending_marker: PageMarker | None = None
     for page in pages:
         if on_page is not None:
             on_page(len(page.entries))
@@ -80,13 +88,16 @@ def key_histories(
             if key == pending_key:
                 pending.append(entry)
                 continue
+            if after_key is not None and key <= after_key:
+                continue
             if pending_key is not None:
                 if key < pending_key:
                     raise ListingOrderError(
                         f"listing went backwards: {key!r} came after {pending_key!r}"
                     )
-                yield KeyHistory(pending_key, tuple(pending))
+                yield KeyHistory(pending_key, tuple(pending), pending_marker)
             pending_key = key
             pending = [entry]
+            pending_marker = page.marker
     if pending_key is not None:
-        yield KeyHistory(pending_key, tuple(pending))
+        yield KeyHistory(pending_key, tuple(pending), pending_marker)

@@ -62,12 +62,21 @@ class Entry:
     etag: str | None = None
 
 
+# (KeyMarker, VersionIdMarker) exactly as a ListObjectVersions response named them.
+PageMarker = tuple[str, str]
+
+
 @dataclass(slots=True, frozen=True)
 class KeyHistory:
-    """All entries of exactly one key in one bucket, current entry first."""
+    """All entries of exactly one key in one bucket, in listing order.
+
+    `page_marker` is the marker of the page the key's first entry came from (None: the
+    first page); listing again from it is how a stopped diff resumes exactly.
+    """
 
     key: str
     entries: tuple[Entry, ...]
+    page_marker: PageMarker | None = None
 
 
 @dataclass(slots=True, frozen=True)

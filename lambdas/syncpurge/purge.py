@@ -156,9 +156,11 @@ def _refs_of(
 class VanishedKeyVerifier:
     """Verify before destroy: re-list the source right before deleting a vanished key.
 
-    One listing page starting just after the key's source predecessor answers for every
-    pending vanished key up to the page's last key, so clustered vanished keys share a LIST
-    and no vanished key costs more than one.
+    Listings use Prefix only (no KeyMarker, whose meaning differs between S3-compatible
+    stores). A vanished key is listed under its *cluster prefix*: the key cut one character
+    past what it shares with its source predecessor, a range in which, at diff time, no
+    source key sorted before it. One page there answers for every pending vanished key
+    the page covers, so a run of vanished keys (a deleted "folder") shares a LIST.
     """
 
     def __init__(self, source: S3Store, bucket: str) -> None:
@@ -176,29 +178,35 @@ class VanishedKeyVerifier:
             del predecessors[key]
             if again:
                 found.add(key)
-        pending = sorted(predecessors)
-        if not pending:
+        if not predecessors:
             return found
-        # Character-wise on purpose: S3 prefixes are strings, not path components.
-        prefix = os.path.commonprefix([pending[0], pending[-1]])  # noqa: RUF071
-        marker = predecessors[pending[0]]
+        pending = sorted(predecessors)
+        exact = False
         while pending:
-            page = self.source.verify_page(self.bucket, prefix, marker)
+            key = pending[0]
+            prefix = key if exact else cluster_prefix(key, predecessors[key])
+            page = self.source.verify_page(self.bucket, prefix)
             seen = {e.key for e in page.entries}
             last_seen = page.entries[-1].key if page.entries else None
-            if page.is_truncated and last_seen is not None:
-                resolved = [k for k in pending if k <= last_seen]
-            else:
-                resolved = pending
-            found.update(k for k in resolved if k in seen)
-            pending = pending[len(resolved) :]
-            if pending:
-                # New keys between predecessor and key filled the page: go on after them,
-                # or jump to the next key's own predecessor if that is further on.
-                own = predecessors[pending[0]]
-                marker = (
-                    own if own is not None and (last_seen is None or own > last_seen) else last_seen
-                )
+            covered = {
+                k
+                for k in pending
+                if k.startswith(prefix)
+                and (not page.is_truncated or (last_seen is not None and k <= last_seen))
+            }
+            found.update(covered & seen)
+            # A full page of keys that appeared since the diff covered nothing: list the
+            # key itself, which always resolves it (it sorts first under its own prefix).
+            exact = not covered
+            pending = [k for k in pending if k not in covered]
         last_key = max(predecessors)
         self._last = (last_key, last_key in found)
         return found
+
+
+def cluster_prefix(key: str, source_predecessor: str | None) -> str:
+    """The shortest prefix of `key` that excludes its source predecessor."""
+    if source_predecessor is None:
+        return key[:1]
+    shared = len(os.path.commonprefix([source_predecessor, key]))  # noqa: RUF071
+    return key[: shared + 1]

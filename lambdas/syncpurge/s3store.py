@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from syncpurge.errors import PreflightRefused
-from syncpurge.models import Entry, RequestCounts
+from syncpurge.models import Entry, PageMarker, RequestCounts
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -64,6 +64,8 @@ class ListingPage:
     entries: list[Entry]
     common_prefixes: list[str]
     is_truncated: bool
+    # The marker this page was requested with (None: the first page).
+    marker: PageMarker | None = None
 
 
 @dataclass(slots=True)
@@ -135,15 +137,20 @@ class S3Store:
         bucket: str,
         prefix: str,
         *,
-        start_after_key: str | None = None,
+        start: PageMarker | None = None,
         delimiter: str | None = None,
     ) -> Iterator[ListingPage]:
-        """Every page of ListObjectVersions under `prefix`, keys after `start_after_key`."""
+        """Every page of ListObjectVersions under `prefix`, from page marker `start`.
+
+        Only markers a response returned are ever sent back: S3-compatible stores disagree
+        on what a KeyMarker without its VersionIdMarker means (moto skips one version).
+        """
         params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
-        if start_after_key is not None:
-            params["KeyMarker"] = start_after_key
+        if start is not None:
+            params["KeyMarker"], params["VersionIdMarker"] = start
         if delimiter:
             params["Delimiter"] = delimiter
+        marker = start
         paginator = self.client.get_paginator("list_object_versions")
         for page in paginator.paginate(**params, PaginationConfig={"PageSize": self.page_size}):
             self.counter.add("list")
@@ -151,15 +158,17 @@ class S3Store:
                 entries=page_entries(page),
                 common_prefixes=[p["Prefix"] for p in page.get("CommonPrefixes") or ()],
                 is_truncated=bool(page.get("IsTruncated")),
+                marker=marker,
             )
+            if page.get("IsTruncated"):
+                marker = (page["NextKeyMarker"], page.get("NextVersionIdMarker", ""))
 
-    def verify_page(self, bucket: str, prefix: str, key_marker: str | None) -> ListingPage:
-        """One page of the source after `key_marker`, to re-check vanished keys."""
-        params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": self.page_size}
-        if key_marker is not None:
-            params["KeyMarker"] = key_marker
+    def verify_page(self, bucket: str, prefix: str) -> ListingPage:
+        """The first page of the source under `prefix`, to re-check vanished keys."""
         self.counter.add("verify")
-        page = self.client.list_object_versions(**params)
+        page = self.client.list_object_versions(
+            Bucket=bucket, Prefix=prefix, MaxKeys=self.page_size
+        )
         return ListingPage(
             entries=page_entries(page), common_prefixes=[], is_truncated=page["IsTruncated"]
         )

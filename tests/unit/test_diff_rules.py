@@ -258,28 +258,50 @@ def test_stopping_early_sets_a_cursor_and_resuming_finishes_the_same_plan() -> N
     target = histories(*(version(f"k{i:03d}", "t", latest=True) for i in range(100)))
     whole, _ = run(source, target)
 
-    # When the diff is stopped after every 7 keys and resumed from its cursor
+    # When the diff is stopped after every 7 keys and resumed after its cursor's key
     pieces: list[PlannedEntry] = []
-    cursor: str | None = None
+    after: str | None = None
     for _ in range(1000):
         stats = DiffStats()
         calls = iter(range(1, 10_000))
-        src = [h for h in source if cursor is None or h.key > cursor]
-        tgt = [h for h in target if cursor is None or h.key > cursor]
+        src = [h for h in source if after is None or h.key > after]
+        tgt = [h for h in target if after is None or h.key > after]
         pieces += diff_histories(
             iter(src),
             iter(tgt),
             DiffPolicy(Mode.DATASYNC, ALL_RULES),
             stats,
-            start_after_key=cursor,
+            start_after_key=after,
             should_stop=lambda calls=calls: next(calls) % 7 == 0,  # type: ignore[misc]
         )
-        cursor = stats.cursor
-        if cursor is None:
+        if stats.cursor is None:
             break
+        assert not stats.cursor.target.exhausted
+        after = stats.cursor.after_key
 
     assert purged(pieces) == purged(whole)
     assert len(pieces) == len(whole) == 50
+
+
+def test_cursor_marks_an_exhausted_side() -> None:
+    source = histories(*(version(f"k{i}", "s", latest=True) for i in range(5)))
+    target = histories(version("k0", "t", latest=True))
+    stats = DiffStats()
+
+    list(
+        diff_histories(
+            iter(source),
+            iter(target),
+            DiffPolicy(Mode.DATASYNC, ALL_RULES),
+            stats,
+            should_stop=lambda: True,
+        )
+    )
+
+    assert stats.cursor is not None
+    assert stats.cursor.after_key == "k0"
+    assert stats.cursor.target.exhausted
+    assert not stats.cursor.source.exhausted
 
 
 def test_stats_count_every_entry_on_both_sides() -> None:

@@ -32,6 +32,21 @@ def test_a_key_spanning_pages_is_one_history_and_nothing_is_double_counted() -> 
     assert result == [("a", ["1"]), ("b", ["1", "2", "3", "4"]), ("c", ["1"])]
 
 
+def test_histories_carry_the_marker_of_the_page_they_start_on_and_resume_drops_done_keys() -> None:
+    pages = [
+        ListingPage([entry("a", "1"), entry("b", "1")], [], True, None),
+        ListingPage([entry("b", "2"), entry("c", "1")], [], True, ("b", "1")),
+        ListingPage([entry("d", "1")], [], False, ("c", "1")),
+    ]
+    assert [(h.key, h.page_marker) for h in key_histories(pages)] == [
+        ("a", None),
+        ("b", None),
+        ("c", ("b", "1")),
+        ("d", ("c", "1")),
+    ]
+    assert [h.key for h in key_histories(pages[1:], after_key="b")] == ["c", "d"]
+
+
 def test_a_listing_that_goes_backwards_is_refused() -> None:
     pages = [ListingPage([entry("b", "1")], [], True), ListingPage([entry("a", "1")], [], False)]
     with pytest.raises(ListingOrderError, match="went backwards"):
