@@ -9,6 +9,8 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
+from itertools import groupby
+from operator import attrgetter
 from typing import TypeVar
 
 from syncpurge.models import Entry, KeyHistory, PageMarker
@@ -17,6 +19,7 @@ from syncpurge.s3store import ListingPage
 T = TypeVar("T")
 
 _DONE = object()
+_key_of = attrgetter("key")
 
 
 class ListingOrderError(RuntimeError):
@@ -83,10 +86,10 @@ def key_histories(
     for page in pages:
         if on_page is not None:
             on_page(len(page.entries))
-        for entry in page.entries:
-            key = entry.key
+        # groupby runs the per-entry work in C; Python only sees each key once per page.
+        for key, group in groupby(page.entries, key=_key_of):
             if key == pending_key:
-                pending.append(entry)
+                pending.extend(group)
                 continue
             if after_key is not None and key <= after_key:
                 continue
@@ -97,7 +100,7 @@ def key_histories(
                     )
                 yield KeyHistory(pending_key, tuple(pending), pending_marker)
             pending_key = key
-            pending = [entry]
+            pending = list(group)
             pending_marker = page.marker
     if pending_key is not None:
         yield KeyHistory(pending_key, tuple(pending), pending_marker)

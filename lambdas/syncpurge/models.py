@@ -49,9 +49,13 @@ class RunStatus(StrEnum):
     FAILED = "FAILED"
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Entry:
-    """One item of a ListObjectVersions listing: a version or a delete marker."""
+    """One item of a ListObjectVersions listing: a version or a delete marker.
+
+    Not frozen: a frozen dataclass sets each field through object.__setattr__, which
+    makes building millions of them per run measurably slower. Treat as immutable.
+    """
 
     key: str
     version_id: str

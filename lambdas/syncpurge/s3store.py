@@ -9,11 +9,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.utils import parse_timestamp as botocore_parse_timestamp
 
 from syncpurge.errors import PreflightRefused
 from syncpurge.models import Entry, PageMarker, RequestCounts
@@ -32,12 +35,28 @@ RETRY_CONFIG = Config(
 )
 
 
-def make_s3_client(
-    *, region: str | None = None, endpoint_url: str | None = None, session: Any = None
-) -> S3Client:
-    """An S3 client with the retry policy every syncpurge request relies on."""
-    factory = session or boto3.session.Session()
-    client: S3Client = factory.client(
+def parse_timestamp(value: str) -> datetime:
+    """S3's ISO 8601 timestamps in ~1 us instead of dateutil's ~75 us.
+
+    A listing page carries 1,000 LastModified values; with botocore's default parser they
+    cost more CPU than the diff itself. Anything not ISO 8601 (HTTP-date headers) goes to
+    botocore's own parser.
+    """
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return botocore_parse_timestamp(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def make_s3_client(*, region: str | None = None, endpoint_url: str | None = None) -> S3Client:
+    """An S3 client with the retry policy and timestamp parser every request relies on."""
+    core = botocore.session.get_session()
+    core.get_component("response_parser_factory").set_parser_defaults(
+        timestamp_parser=parse_timestamp
+    )
+    session = boto3.session.Session(botocore_session=core)
+    client: S3Client = session.client(
         "s3", region_name=region, endpoint_url=endpoint_url, config=RETRY_CONFIG
     )
     return client
