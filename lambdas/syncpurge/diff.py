@@ -90,48 +90,62 @@ def diff_histories(
     `stats.cursor`, from which a later call resumes (the listings restart from its page
     markers, `start_after_key` is its `after_key`).
     """
-    diff_key = _diff_key_replication if policy.mode is Mode.REPLICATION else _diff_key_datasync
+    datasync = policy.mode is Mode.DATASYNC
+    diff_key = _diff_key_datasync if datasync else _diff_key_replication
     vanished_enabled = Rule.VANISHED_KEY in policy.rules
     src = next(source, None)
     tgt = next(target, None)
     last_source_key = start_after_key
-    while tgt is not None:
-        if src is not None and src.key < tgt.key:
-            stats.source_entries += len(src.entries)
-            done_key = last_source_key = src.key
+    # Counted in locals and written back once: this loop runs once per key of the bucket.
+    source_entries = target_entries = keys_in_both = 0
+    try:
+        while tgt is not None:
+            if src is not None and src.key < tgt.key:
+                source_entries += len(src.entries)
+                done_key = last_source_key = src.key
+                src = next(source, None)
+            elif src is not None and src.key == tgt.key:
+                source_entries += len(src.entries)
+                target_entries += len(tgt.entries)
+                keys_in_both += 1
+                # The common case: the target holds only its current entry, which the
+                # datasync rules never touch.
+                if not (datasync and len(tgt.entries) == 1 and tgt.entries[0].is_latest):
+                    planned = diff_key(src, tgt, policy, stats)
+                    if planned:
+                        yield from planned
+                done_key = last_source_key = src.key
+                src = next(source, None)
+                tgt = next(target, None)
+            else:
+                target_entries += len(tgt.entries)
+                if vanished_enabled:
+                    for entry in tgt.entries:
+                        yield _select(
+                            entry,
+                            Rule.VANISHED_KEY,
+                            "no entry of the key in the source",
+                            policy,
+                            last_source_key,
+                        )
+                done_key = tgt.key
+                tgt = next(target, None)
+            if should_stop is not None and should_stop():
+                if tgt is not None or src is not None:
+                    stats.cursor = DiffCursor(done_key, _side(src), _side(tgt))
+                return
+        # The rest of the source has nothing to diff against; count it for the report.
+        while src is not None:
+            source_entries += len(src.entries)
+            done_key = src.key
             src = next(source, None)
-        elif src is not None and src.key == tgt.key:
-            stats.source_entries += len(src.entries)
-            stats.target_entries += len(tgt.entries)
-            yield from diff_key(src, tgt, policy, stats)
-            done_key = last_source_key = src.key
-            src = next(source, None)
-            tgt = next(target, None)
-        else:
-            stats.target_entries += len(tgt.entries)
-            if vanished_enabled:
-                for entry in tgt.entries:
-                    yield _select(
-                        entry,
-                        Rule.VANISHED_KEY,
-                        "no entry of the key in the source",
-                        policy,
-                        last_source_key,
-                    )
-            done_key = tgt.key
-            tgt = next(target, None)
-        if should_stop is not None and should_stop():
-            if tgt is not None or src is not None:
-                stats.cursor = DiffCursor(done_key, _side(src), _side(tgt))
-            return
-    # The rest of the source has nothing to diff against; count it for the report.
-    while src is not None:
-        stats.source_entries += len(src.entries)
-        done_key = src.key
-        src = next(source, None)
-        if src is not None and should_stop is not None and should_stop():
-            stats.cursor = DiffCursor(done_key, _side(src), SideCursor(exhausted=True))
-            return
+            if src is not None and should_stop is not None and should_stop():
+                stats.cursor = DiffCursor(done_key, _side(src), SideCursor(exhausted=True))
+                return
+    finally:
+        stats.source_entries += source_entries
+        stats.target_entries += target_entries
+        stats.keys_in_both += keys_in_both
 
 
 def _select(
@@ -148,10 +162,10 @@ def _select(
 
 def _diff_key_datasync(
     src: KeyHistory, tgt: KeyHistory, policy: DiffPolicy, stats: DiffStats
-) -> Iterator[PlannedEntry]:
+) -> list[PlannedEntry]:
     # DataSync mints new VersionIds, so only content identity links a target version to
     # the source; the target's current entry is what the last sync wrote and stays.
-    stats.keys_in_both += 1
+    planned: list[PlannedEntry] = []
     rules = policy.rules
     identities: set[tuple[int | None, str | None]] = set()
     uncomparable_sizes: set[int | None] = set()
@@ -168,11 +182,13 @@ def _diff_key_datasync(
             continue
         if entry.is_delete_marker:
             if not source_has_marker and Rule.ORPHAN_MARKER in rules:
-                yield _select(
-                    entry,
-                    Rule.ORPHAN_MARKER,
-                    "noncurrent marker; the source key has none",
-                    policy,
+                planned.append(
+                    _select(
+                        entry,
+                        Rule.ORPHAN_MARKER,
+                        "noncurrent marker; the source key has none",
+                        policy,
+                    )
                 )
             continue
         if Rule.ORPHAN_VERSION not in rules:
@@ -188,27 +204,32 @@ def _diff_key_datasync(
                 size == entry.size for size, _ in identities
             )
         if uncertain:
-            yield PlannedEntry(
-                entry,
-                Rule.ORPHAN_VERSION,
-                "multipart ETag; a source version of the same size can't be compared",
-                SkipReason.UNVERIFIABLE,
+            planned.append(
+                PlannedEntry(
+                    entry,
+                    Rule.ORPHAN_VERSION,
+                    "multipart ETag; a source version of the same size can't be compared",
+                    SkipReason.UNVERIFIABLE,
+                )
             )
         else:
-            yield _select(
-                entry,
-                Rule.ORPHAN_VERSION,
-                "noncurrent version; no source version has its content",
-                policy,
+            planned.append(
+                _select(
+                    entry,
+                    Rule.ORPHAN_VERSION,
+                    "noncurrent version; no source version has its content",
+                    policy,
+                )
             )
+    return planned
 
 
 def _diff_key_replication(
     src: KeyHistory, tgt: KeyHistory, policy: DiffPolicy, stats: DiffStats
-) -> Iterator[PlannedEntry]:
+) -> list[PlannedEntry]:
     # Replication keeps VersionIds: a target entry whose id the source no longer has was
     # permanently deleted there (or never came from it).
-    stats.keys_in_both += 1
+    planned: list[PlannedEntry] = []
     source_ids = {entry.version_id for entry in src.entries}
     shared = False
     for entry in tgt.entries:
@@ -217,9 +238,10 @@ def _diff_key_replication(
             continue
         rule = Rule.ORPHAN_MARKER if entry.is_delete_marker else Rule.ORPHAN_VERSION
         if rule in policy.rules:
-            yield _select(entry, rule, "VersionId absent from the source history", policy)
+            planned.append(_select(entry, rule, "VersionId absent from the source history", policy))
     if shared:
         stats.keys_sharing_version_ids += 1
+    return planned
 
 
 def deadline_after(seconds: float) -> Callable[[], bool]:
