@@ -29,7 +29,13 @@ from syncpurge.models import (
 from syncpurge.plan import PlanCounts, PlanSpool
 from syncpurge.preflight import check_mode, run_preflight
 from syncpurge.purge import OutcomeRecord, PurgeSettings, purge_plan, skipped_record
-from syncpurge.report import EntriesWriter, OutcomeTally, ReportDestination, write_summary
+from syncpurge.report import (
+    EntriesWriter,
+    OutcomeTally,
+    ReportDestination,
+    record_to_line,
+    write_summary,
+)
 from syncpurge.s3store import ListingPage, S3Store
 
 
@@ -169,8 +175,9 @@ def reconcile(
     writer = EntriesWriter(destination)
 
     def record(outcome: OutcomeRecord) -> None:
-        writer.write(outcome)
-        tally.add(outcome)
+        line = record_to_line(outcome)
+        writer.write(line)
+        tally.add(line)
         progress.outcome(outcome)
 
     def plan(item: PlannedEntry) -> None:

@@ -15,3 +15,7 @@ class PreflightRefused(SyncPurgeError):
 
 class ModeMismatch(PreflightRefused):
     """Replication mode, but the target does not share VersionIds with the source."""
+
+
+class AlreadyRunning(PreflightRefused):
+    """Another execution of the same state machine is running."""

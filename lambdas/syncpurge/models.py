@@ -123,6 +123,9 @@ class ReconcileRequest(BaseModel):
     max_purge_fraction: float = Field(default=0.05, alias="maxPurgeFraction", gt=0, le=1)
     force: bool = False
     bypass_governance: bool = Field(default=False, alias="bypassGovernance")
+    # A DataSync task with PreserveDeletedFiles=PRESERVE means "keep what the source
+    # deleted": the state machine purges nothing then unless this says so.
+    override_preserve: bool = Field(default=False, alias="overridePreserve")
 
     @model_validator(mode="before")
     @classmethod

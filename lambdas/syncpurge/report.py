@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from syncpurge.errors import InvalidInput
 from syncpurge.models import Outcome, RuleTotals, Summary, Totals
@@ -62,7 +62,7 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, prefix
 
 
-def record_to_line(record: OutcomeRecord) -> dict[str, object]:
+def record_to_line(record: OutcomeRecord) -> dict[str, Any]:
     entry = record.planned.entry
     return {
         "key": entry.key,
@@ -79,30 +79,38 @@ def record_to_line(record: OutcomeRecord) -> dict[str, object]:
 
 @dataclass(slots=True)
 class OutcomeTally:
-    """Running totals of outcomes, overall and by rule."""
+    """Running totals of outcomes, overall and by rule, counted from report lines."""
 
     totals: Totals = field(default_factory=Totals)
     by_rule: dict[str, RuleTotals] = field(default_factory=dict)
 
-    def add(self, record: OutcomeRecord) -> None:
-        rule = self.by_rule.setdefault(record.planned.rule.value, RuleTotals())
-        outcome = record.outcome
-        if record.planned.to_purge:
-            rule.planned += 1
-        if outcome is Outcome.PURGED:
-            self.totals.purged += 1
-            rule.purged += 1
-            if not record.planned.entry.is_delete_marker:
-                self.totals.bytes_reclaimed += record.planned.entry.size or 0
-        elif outcome is Outcome.RETAINED:
-            self.totals.retained += 1
-            rule.retained += 1
-        elif outcome is Outcome.SKIPPED:
+    def add(self, line: dict[str, Any]) -> None:
+        rule = self.by_rule.setdefault(str(line["rule"]), RuleTotals())
+        outcome = line["outcome"]
+        if outcome == Outcome.SKIPPED:
             self.totals.skipped += 1
             rule.skipped += 1
-        elif outcome is Outcome.FAILED:
+            return
+        rule.planned += 1
+        if outcome == Outcome.PURGED:
+            self.totals.purged += 1
+            rule.purged += 1
+            if not line["isDeleteMarker"]:
+                self.totals.bytes_reclaimed += int(line["size"] or 0)
+        elif outcome == Outcome.RETAINED:
+            self.totals.retained += 1
+            rule.retained += 1
+        elif outcome == Outcome.FAILED:
             self.totals.failed += 1
             rule.failed += 1
+
+    def merge(self, other: OutcomeTally) -> None:
+        for name in Totals.model_fields:
+            setattr(self.totals, name, getattr(self.totals, name) + getattr(other.totals, name))
+        for rule, counts in other.by_rule.items():
+            mine = self.by_rule.setdefault(rule, RuleTotals())
+            for name in RuleTotals.model_fields:
+                setattr(mine, name, getattr(mine, name) + getattr(counts, name))
 
 
 class EntriesWriter:
@@ -119,10 +127,10 @@ class EntriesWriter:
         self._lines = 0
         self._chunk: IO[bytes] | None = None
 
-    def write(self, record: OutcomeRecord) -> None:
+    def write(self, line: dict[str, Any]) -> None:
         if self._chunk is None:
             self._chunk = tempfile.TemporaryFile(prefix="syncpurge-entries-")  # noqa: SIM115
-        self._chunk.write(json.dumps(record_to_line(record), ensure_ascii=False).encode() + b"\n")
+        self._chunk.write(json.dumps(line, ensure_ascii=False).encode() + b"\n")
         self._lines += 1
         if self._lines >= self.per_file:
             self._ship()
@@ -147,7 +155,7 @@ def write_summary(destination: ReportDestination, summary: Summary) -> None:
     destination.write("summary.json", body + b"\n", "application/json")
 
 
-def read_entries_lines(folder: Path) -> Iterator[dict[str, object]]:
+def read_entries_lines(folder: Path) -> Iterator[dict[str, Any]]:
     """Every entry line of a local report folder, in file order."""
     for path in sorted(folder.glob("entries-*.jsonl")):
         with path.open(encoding="utf-8") as handle:

@@ -193,13 +193,28 @@ class S3Store:
         )
 
     def top_level_prefixes(self, bucket: str, prefix: str = "") -> list[str]:
-        """The common prefixes one level below `prefix` (delimiter '/')."""
+        """The common prefixes one level below `prefix` (delimiter '/').
+
+        From ListObjectVersions, not ListObjectsV2: a "folder" whose every key is deleted
+        (only markers and noncurrent versions left) is exactly what must still be diffed,
+        and ListObjectsV2 does not show it.
+        """
         found: list[str] = []
-        paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        paginator = self.client.get_paginator("list_object_versions")
+        for page in paginator.paginate(
+            Bucket=bucket, Prefix=prefix, Delimiter="/", PaginationConfig={"PageSize": 1000}
+        ):
             self.counter.add("list")
             found.extend(p["Prefix"] for p in page.get("CommonPrefixes") or ())
-        return found
+        return sorted(set(found))
+
+    def list_keys(self, bucket: str, prefix: str) -> list[str]:
+        """Keys of current objects under `prefix`, in key order (workspace files)."""
+        keys: list[str] = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            keys.extend(o["Key"] for o in page.get("Contents") or ())
+        return keys
 
     # ----------------------------------------------------------------- deleting
 
@@ -276,6 +291,14 @@ class S3Store:
     def get_bytes(self, bucket: str, key: str) -> bytes:
         body: bytes = self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
         return body
+
+    def get_bytes_or_none(self, bucket: str, key: str) -> bytes | None:
+        try:
+            return self.get_bytes(bucket, key)
+        except ClientError as err:
+            if _error_code(err) in ("NoSuchKey", "404"):
+                return None
+            raise
 
 
 def _error_code(err: ClientError) -> str:

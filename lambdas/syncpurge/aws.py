@@ -1,0 +1,99 @@
+"""Data access beyond S3: the DataSync task and the state machine's own executions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from syncpurge.errors import PreflightRefused
+from syncpurge.s3store import RETRY_CONFIG
+
+if TYPE_CHECKING:
+    from mypy_boto3_datasync import DataSyncClient
+    from mypy_boto3_stepfunctions import SFNClient
+
+
+def make_client(service: str, *, region: str | None = None) -> Any:
+    """A client for `service` with the retry policy every syncpurge request relies on."""
+    return boto3.session.Session().client(  # type: ignore[call-overload]
+        service, region_name=region, config=RETRY_CONFIG
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class S3Location:
+    bucket: str
+    subdirectory: str  # "" for the bucket root, else "some/dir/"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFacts:
+    """What a run needs to know of the DataSync task."""
+
+    task_arn: str
+    task_id: str
+    source: S3Location
+    target: S3Location
+    preserve_deleted_files: str  # PRESERVE | REMOVE
+    report_bucket: str | None  # TaskReportConfig S3 destination, if any
+    report_subdirectory: str
+
+
+def bucket_of(arn: str) -> str:
+    """'arn:aws:s3:::my-bucket' -> 'my-bucket'."""
+    return arn.rsplit(":", 1)[-1].split("/", 1)[0]
+
+
+def normalise_subdirectory(value: str | None) -> str:
+    stripped = (value or "").strip("/")
+    return f"{stripped}/" if stripped else ""
+
+
+class DataSyncGateway:
+    def __init__(self, client: DataSyncClient) -> None:
+        self.client = client
+
+    def task_facts(self, task_arn: str) -> TaskFacts:
+        try:
+            task = self.client.describe_task(TaskArn=task_arn)
+        except ClientError as err:
+            raise PreflightRefused(f"DataSync task {task_arn!r} can't be read: {err}") from err
+        options = task.get("Options") or {}
+        report_config: dict[str, Any] = dict(task.get("TaskReportConfig") or {})
+        report: dict[str, Any] = report_config.get("Destination", {}).get("S3") or {}
+        return TaskFacts(
+            task_arn=task_arn,
+            task_id=task_arn.rsplit("/", 1)[-1],
+            source=self._location(task["SourceLocationArn"]),
+            target=self._location(task["DestinationLocationArn"]),
+            preserve_deleted_files=str(options.get("PreserveDeletedFiles") or "PRESERVE"),
+            report_bucket=bucket_of(report["S3BucketArn"]) if report.get("S3BucketArn") else None,
+            report_subdirectory=normalise_subdirectory(report.get("Subdirectory")),
+        )
+
+    def _location(self, location_arn: str) -> S3Location:
+        try:
+            location = self.client.describe_location_s3(LocationArn=location_arn)
+        except ClientError as err:
+            raise PreflightRefused(
+                f"DataSync location {location_arn!r} is not an S3 location: {err}"
+            ) from err
+        uri = location.get("LocationUri", "")  # s3://bucket/sub/dir/
+        rest = uri.removeprefix("s3://")
+        bucket, _, subdirectory = rest.partition("/")
+        return S3Location(bucket=bucket, subdirectory=normalise_subdirectory(subdirectory))
+
+
+class ExecutionsGateway:
+    def __init__(self, client: SFNClient) -> None:
+        self.client = client
+
+    def running_executions(self, state_machine_arn: str) -> list[str]:
+        paginator = self.client.get_paginator("list_executions")
+        running: list[str] = []
+        for page in paginator.paginate(stateMachineArn=state_machine_arn, statusFilter="RUNNING"):
+            running.extend(e["executionArn"] for e in page["executions"])
+        return running

@@ -1,0 +1,1 @@
+"""Thin Lambda handlers, one per state: parse the event, call one syncpurge function."""

@@ -1,0 +1,32 @@
+"""What every handler needs from the Lambda runtime: clients and the time budget."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from syncpurge.aws import DataSyncGateway, ExecutionsGateway, make_client
+from syncpurge.diff import deadline_after
+from syncpurge.s3store import RequestCounter, S3Store, make_s3_client
+from syncpurge.workflow import Stores
+
+# Leave this much of the invocation's time to finish in-flight deletes and write results.
+MARGIN_SECONDS = 60.0
+MARGIN_FRACTION = 0.2
+
+
+def stores() -> Stores:
+    """Clients built at call time (region and credentials from the Lambda environment)."""
+    return Stores(
+        s3=S3Store(make_s3_client(), RequestCounter()),
+        datasync=DataSyncGateway(make_client("datasync")),
+        executions=ExecutionsGateway(make_client("stepfunctions")),
+    )
+
+
+def time_budget(context: LambdaContext) -> Callable[[], bool]:
+    """A should_stop that says yes in time to return a cursor before the Lambda times out."""
+    remaining = context.get_remaining_time_in_millis() / 1000
+    margin = min(MARGIN_SECONDS, remaining * MARGIN_FRACTION)
+    return deadline_after(max(0.0, remaining - margin))
