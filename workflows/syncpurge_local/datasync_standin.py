@@ -127,8 +127,9 @@ class DataSyncStandIn:
         # How many DescribeTaskExecution calls report TRANSFERRING before the end state.
         self.polls_before_done = 1
 
-    def fail_next_execution(self, code: str = "SyncTaskErrorLocationNotAdded",
-                            detail: str = "injected failure") -> None:  # fmt: skip
+    def fail_next_execution(
+        self, code: str = "SyncTaskErrorLocationNotAdded", detail: str = "injected failure"
+    ) -> None:
         self._fail_next = (code, detail)
 
     # ------------------------------------------------------------------ API operations
@@ -138,8 +139,11 @@ class DataSyncStandIn:
         bucket = params["S3BucketArn"].rsplit(":", 1)[-1]
         subdirectory = (params.get("Subdirectory") or "").strip("/")
         uri = f"s3://{bucket}/{subdirectory + '/' if subdirectory else ''}"
-        self.locations[arn] = {"LocationArn": arn, "LocationUri": uri,
-                               "S3Config": params.get("S3Config", {})}  # fmt: skip
+        self.locations[arn] = {
+            "LocationArn": arn,
+            "LocationUri": uri,
+            "S3Config": params.get("S3Config", {}),
+        }
         return {"LocationArn": arn}
 
     def describe_location_s3(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -147,8 +151,11 @@ class DataSyncStandIn:
 
     def create_task(self, params: dict[str, Any]) -> dict[str, Any]:
         arn = f"arn:aws:datasync:{self.region}:{ACCOUNT}:task/task-{next(self._ids):017d}"
-        options = {"TransferMode": "CHANGED", "PreserveDeletedFiles": "PRESERVE",
-                   **(params.get("Options") or {})}  # fmt: skip
+        options = {
+            "TransferMode": "CHANGED",
+            "PreserveDeletedFiles": "PRESERVE",
+            **(params.get("Options") or {}),
+        }
         self.tasks[arn] = {
             "TaskArn": arn,
             "Status": "AVAILABLE",
@@ -200,17 +207,32 @@ class DataSyncStandIn:
             return {**described, "Status": "TRANSFERRING"}
         if execution.error is not None:
             code, detail = execution.error
-            return {**described, "Status": "ERROR", "Result": {
-                "PrepareStatus": "ERROR", "ErrorCode": code, "ErrorDetail": detail}}  # fmt: skip
+            return {
+                **described,
+                "Status": "ERROR",
+                "Result": {"PrepareStatus": "ERROR", "ErrorCode": code, "ErrorDetail": detail},
+            }
         counters = execution.result.as_execution_counters() if execution.result else {}
-        return {**described, "Status": "SUCCESS", **counters, "Result": {
-            "PrepareStatus": "SUCCESS", "TransferStatus": "SUCCESS", "VerifyStatus": "SUCCESS"}}  # fmt: skip
+        return {
+            **described,
+            "Status": "SUCCESS",
+            **counters,
+            "Result": {
+                "PrepareStatus": "SUCCESS",
+                "TransferStatus": "SUCCESS",
+                "VerifyStatus": "SUCCESS",
+            },
+        }
 
     def list_task_executions(self, params: dict[str, Any]) -> dict[str, Any]:
         wanted = params.get("TaskArn")
-        return {"TaskExecutions": [
-            {"TaskExecutionArn": e.arn, "Status": "SUCCESS" if e.error is None else "ERROR"}
-            for e in self.executions.values() if wanted in (None, e.task_arn)]}  # fmt: skip
+        return {
+            "TaskExecutions": [
+                {"TaskExecutionArn": e.arn, "Status": "SUCCESS" if e.error is None else "ERROR"}
+                for e in self.executions.values()
+                if wanted in (None, e.task_arn)
+            ]
+        }
 
     OPERATIONS = (
         "create_location_s3",

@@ -111,18 +111,24 @@ class LocalRuntime:
         from moto.awslambda.models import LambdaBackend
         from moto.datasync.responses import DataSyncResponse
 
-        self._stack.enter_context(_environment({
-            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": REGION, "POWERTOOLS_METRICS_DISABLED": "true",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
-        }))  # fmt: skip
+        self._stack.enter_context(
+            _environment(
+                {
+                    "AWS_ACCESS_KEY_ID": "local",
+                    "AWS_SECRET_ACCESS_KEY": "local",
+                    "AWS_DEFAULT_REGION": REGION,
+                    "POWERTOOLS_METRICS_DISABLED": "true",
+                    "POWERTOOLS_TRACE_DISABLED": "true",
+                    "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+                }
+            )
+        )
         self._stack.enter_context(mock.patch.object(LambdaBackend, "invoke", self._invoke_fn()))
         for operation in DataSyncStandIn.OPERATIONS:
             self._stack.enter_context(
                 mock.patch.object(
                     DataSyncResponse, operation, self._datasync_fn(operation), create=True
-                )  # fmt: skip
+                )
             )
         self._stack.enter_context(
             mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
@@ -137,8 +143,14 @@ class LocalRuntime:
     def _invoke_fn(self) -> Any:
         runtime = self
 
-        def invoke(backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any,
-                   response_headers: dict[str, str]) -> bytes:  # fmt: skip
+        def invoke(  # noqa: PLR0917 - moto calls LambdaBackend.invoke positionally
+            backend: Any,
+            function_name: str,
+            qualifier: Any,
+            body: Any,
+            headers: Any,
+            response_headers: dict[str, str],
+        ) -> bytes:
             name = function_name.rsplit(":", 1)[-1]
             step = name.removeprefix("syncpurge-")
             if step not in STEPS:
@@ -151,10 +163,13 @@ class LocalRuntime:
                 result = handler(event, context)
             except Exception as err:  # becomes the task's Error/Cause, as Lambda does
                 response_headers["x-amz-function-error"] = "Unhandled"
-                return json.dumps({
-                    "errorType": type(err).__name__, "errorMessage": str(err),
-                    "stackTrace": traceback.format_exception(err)[-3:],
-                }).encode()  # fmt: skip
+                return json.dumps(
+                    {
+                        "errorType": type(err).__name__,
+                        "errorMessage": str(err),
+                        "stackTrace": traceback.format_exception(err)[-3:],
+                    }
+                ).encode()
             return json.dumps(result, default=str).encode()
 
         return invoke
@@ -213,13 +228,20 @@ class LocalRuntime:
             cause=described.get("cause"),
         )
 
-    def run(self, state_machine_arn: str, request: Any, name: str | None = None,
-            timeout: float = 300.0) -> ExecutionResult:  # fmt: skip
+    def run(
+        self, state_machine_arn: str, request: Any, name: str | None = None, timeout: float = 300.0
+    ) -> ExecutionResult:
         return self.wait(self.start(state_machine_arn, request, name), timeout)
 
-    def create_task(self, source_bucket: str, target_bucket: str, *,
-                    preserve_deleted_files: str = "REMOVE", report_bucket: str | None = None,
-                    report_subdirectory: str = "datasync-reports") -> str:  # fmt: skip
+    def create_task(
+        self,
+        source_bucket: str,
+        target_bucket: str,
+        *,
+        preserve_deleted_files: str = "REMOVE",
+        report_bucket: str | None = None,
+        report_subdirectory: str = "datasync-reports",
+    ) -> str:
         """A DataSync task between two buckets, configured as the CDK app creates it."""
         datasync = boto3.client("datasync", region_name=REGION)
         role = f"arn:aws:iam::{ACCOUNT}:role/datasync-s3"
@@ -233,17 +255,25 @@ class LocalRuntime:
             "SourceLocationArn": source,
             "DestinationLocationArn": target,
             "Name": "syncpurge-local",
-            "Options": {"TransferMode": "CHANGED", "PreserveDeletedFiles": preserve_deleted_files,
-                        "VerifyMode": "ONLY_FILES_TRANSFERRED"},
-        }  # fmt: skip
+            "Options": {
+                "TransferMode": "CHANGED",
+                "PreserveDeletedFiles": preserve_deleted_files,
+                "VerifyMode": "ONLY_FILES_TRANSFERRED",
+            },
+        }
         if report_bucket:
             params["TaskReportConfig"] = {
-                "Destination": {"S3": {"S3BucketArn": f"arn:aws:s3:::{report_bucket}",
-                                       "Subdirectory": report_subdirectory,
-                                       "BucketAccessRoleArn": role}},
-                "OutputType": "STANDARD", "ReportLevel": "SUCCESSES_AND_ERRORS",
+                "Destination": {
+                    "S3": {
+                        "S3BucketArn": f"arn:aws:s3:::{report_bucket}",
+                        "Subdirectory": report_subdirectory,
+                        "BucketAccessRoleArn": role,
+                    }
+                },
+                "OutputType": "STANDARD",
+                "ReportLevel": "SUCCESSES_AND_ERRORS",
                 "ObjectVersionIds": "INCLUDE",
-            }  # fmt: skip
+            }
         arn: str = datasync.create_task(**params)["TaskArn"]
         return arn
 
