@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from syncpurge.errors import PreflightRefused
-from syncpurge.s3store import RETRY_CONFIG
+from syncpurge.s3store import RETRY_CONFIG, _session_lock, shared_session
 
 if TYPE_CHECKING:
     from mypy_boto3_datasync import DataSyncClient
@@ -18,9 +17,11 @@ if TYPE_CHECKING:
 
 def make_client(service: str, *, region: str | None = None) -> Any:
     """A client for `service` with the retry policy every syncpurge request relies on."""
-    return boto3.session.Session().client(  # type: ignore[call-overload]
-        service, region_name=region, config=RETRY_CONFIG
-    )
+    session = shared_session()
+    with _session_lock:
+        return session.client(  # type: ignore[call-overload]
+            service, region_name=region, config=RETRY_CONFIG
+        )
 
 
 @dataclass(frozen=True, slots=True)

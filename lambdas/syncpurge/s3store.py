@@ -49,16 +49,34 @@ def parse_timestamp(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+_session_lock = threading.Lock()
+_sessions: dict[int, boto3.session.Session] = {}
+
+
+def shared_session() -> boto3.session.Session:
+    """One boto3 session per process, with the fast timestamp parser.
+
+    Building a session loads botocore's service data (~100 ms); clients from a shared one
+    are cheap. Client creation is serialised: sessions are not safe for concurrent use.
+    """
+    with _session_lock:
+        session = _sessions.get(0)
+        if session is None:
+            core = botocore.session.get_session()
+            core.get_component("response_parser_factory").set_parser_defaults(
+                timestamp_parser=parse_timestamp
+            )
+            session = _sessions[0] = boto3.session.Session(botocore_session=core)
+        return session
+
+
 def make_s3_client(*, region: str | None = None, endpoint_url: str | None = None) -> S3Client:
     """An S3 client with the retry policy and timestamp parser every request relies on."""
-    core = botocore.session.get_session()
-    core.get_component("response_parser_factory").set_parser_defaults(
-        timestamp_parser=parse_timestamp
-    )
-    session = boto3.session.Session(botocore_session=core)
-    client: S3Client = session.client(
-        "s3", region_name=region, endpoint_url=endpoint_url, config=RETRY_CONFIG
-    )
+    session = shared_session()
+    with _session_lock:
+        client: S3Client = session.client(
+            "s3", region_name=region, endpoint_url=endpoint_url, config=RETRY_CONFIG
+        )
     return client
 
 

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from syncpurge.aws import DataSyncGateway, ExecutionsGateway, TaskFacts
-from syncpurge.diff import DiffCursor, SideCursor
+from syncpurge.diff import DiffCursor, DiffPolicy, SideCursor
 from syncpurge.engine import NullProgress, diff_scope, policy_for
 from syncpurge.errors import AlreadyRunning, InvalidInput, PreflightRefused
 from syncpurge.guard import evaluate_guard
@@ -76,7 +76,7 @@ class RunConfig(Wire):
     target_bucket: str
     task_arn: str = ""  # "" when the deployment has no DataSync task (S3 Replication)
     report_bucket: str
-    poll_interval_seconds: int = Field(default=30, ge=1)
+    poll_interval_seconds: int = Field(default=30, ge=0)
     state_machine_arn: str
     execution_arn: str
     execution_name: str
@@ -234,6 +234,9 @@ class WorkItem(Wire):
     index: int
     prefix: str
     delimiter: str | None = None
+    # Entries newer than this are skipped (grace). Set when the Diff begins, after the
+    # sync: in datasync mode the run owns the sync, so the markers it just wrote count.
+    grace_cutoff: datetime
 
 
 class RunEvent(Wire):
@@ -243,15 +246,20 @@ class RunEvent(Wire):
 def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
     """Split the scope into Diff work items and write them for the ItemReader."""
     run = event.run
+    cutoff = policy_for(run.request, datetime.now(UTC)).grace_cutoff
+    assert cutoff is not None
     prefixes = run.request.scope_prefixes()
     if prefixes == [""]:
         tops: set[str] = set()
         for bucket in (run.config.source_bucket, run.config.target_bucket):
             tops.update(stores.s3.top_level_prefixes(bucket))
-        items = [WorkItem(index=0, prefix="", delimiter="/")]
-        items += [WorkItem(index=i, prefix=p) for i, p in enumerate(sorted(tops), start=1)]
+        scopes: list[tuple[str, str | None]] = [("", "/")] + [(p, None) for p in sorted(tops)]
     else:
-        items = [WorkItem(index=i, prefix=p) for i, p in enumerate(prefixes)]
+        scopes = [(p, None) for p in prefixes]
+    items = [
+        WorkItem(index=i, prefix=prefix, delimiter=delimiter, grace_cutoff=cutoff)
+        for i, (prefix, delimiter) in enumerate(scopes)
+    ]
     key = run.workspace.key("items.json")
     body = json.dumps([item.to_state() for item in items]).encode()
     stores.s3.put_bytes(run.workspace.bucket, key, body, "application/json")
@@ -323,7 +331,11 @@ def diff_item(
         target_bucket=run.config.target_bucket,
         prefix=item.prefix,
         delimiter=item.delimiter,
-        policy=policy_for(run.request, run.config.start_time),
+        policy=DiffPolicy(
+            mode=run.request.mode,
+            rules=frozenset(run.request.rules),
+            grace_cutoff=item.grace_cutoff,
+        ),
         on_plan=on_plan,
         progress=NullProgress(),
         resume=progress.cursor.to_cursor() if progress.cursor else None,

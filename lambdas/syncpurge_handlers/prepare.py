@@ -17,4 +17,4 @@ from syncpurge_handlers.runtime import stores
 @tracer.capture_lambda_handler
 @event_parser(model=PrepareEvent)
 def handler(event: PrepareEvent, context: LambdaContext) -> dict[str, Any]:
-    return prepare(event, stores())
+    return prepare(event, stores(datasync=True, executions=True))

@@ -16,12 +16,12 @@ MARGIN_SECONDS = 60.0
 MARGIN_FRACTION = 0.2
 
 
-def stores() -> Stores:
-    """Clients built at call time (region and credentials from the Lambda environment)."""
+def stores(*, datasync: bool = False, executions: bool = False) -> Stores:
+    """The clients a step needs, built at call time (region, credentials: the environment)."""
     return Stores(
         s3=S3Store(make_s3_client(), RequestCounter()),
-        datasync=DataSyncGateway(make_client("datasync")),
-        executions=ExecutionsGateway(make_client("stepfunctions")),
+        datasync=DataSyncGateway(make_client("datasync")) if datasync else None,
+        executions=ExecutionsGateway(make_client("stepfunctions")) if executions else None,
     )
 
 

@@ -55,7 +55,7 @@ class LocalDeployment:
     target_bucket: str
     report_bucket: str
     task_arn: str = ""
-    poll_interval_seconds: int = 1
+    poll_interval_seconds: int = 0
 
     def substitutions(self) -> dict[str, str]:
         values = {
