@@ -98,3 +98,38 @@ class ExecutionsGateway:
         for page in paginator.paginate(stateMachineArn=state_machine_arn, statusFilter="RUNNING"):
             running.extend(e["executionArn"] for e in page["executions"])
         return running
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionEvent:
+    """One step of an execution as a person would follow it."""
+
+    event_id: int
+    kind: str  # the history event type, e.g. TaskStateEntered, MapRunStarted
+    state: str  # the state's name, "" for events without one
+
+
+class ExecutionFollower:
+    """Reads an execution's progress: its new history events, and how it ended."""
+
+    def __init__(self, client: SFNClient, execution_arn: str) -> None:
+        self.client = client
+        self.execution_arn = execution_arn
+        self._seen = 0
+
+    def new_events(self) -> list[ExecutionEvent]:
+        events: list[ExecutionEvent] = []
+        paginator = self.client.get_paginator("get_execution_history")
+        for page in paginator.paginate(executionArn=self.execution_arn):
+            for event in page["events"]:
+                if event["id"] <= self._seen:
+                    continue
+                entered = event.get("stateEnteredEventDetails")
+                name = entered["name"] if entered else ""
+                events.append(ExecutionEvent(event["id"], event["type"], name))
+        if events:
+            self._seen = events[-1].event_id
+        return events
+
+    def describe(self) -> dict[str, Any]:
+        return dict(self.client.describe_execution(executionArn=self.execution_arn))

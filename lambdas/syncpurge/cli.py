@@ -82,6 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--region")
     rec.add_argument("--json", action="store_true", help="print exactly summary.json on stdout")
     rec.set_defaults(handler=run_reconcile)
+
+    demo = commands.add_parser(
+        "demo", help="the whole workflow on an embedded moto (no AWS account): the seed's Case 2"
+    )
+    demo.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("syncpurge-demo-reports"),
+        help="where each run's report files go (default ./syncpurge-demo-reports)",
+    )
+    demo.set_defaults(handler=run_demo_command)
     return parser
 
 
@@ -282,6 +293,16 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     elif result.summary.error:
         err_console.print(f"[red]error:[/red] {result.summary.error}")
     return exit_code_for(result)
+
+
+def run_demo_command(args: argparse.Namespace, err_console: Console) -> int:
+    try:
+        from syncpurge_local.demo import run_demo
+    except ImportError as err:  # moto is an extra: syncpurge[local]
+        raise CliError(
+            f"the demo needs the local runtime: pip install 'syncpurge[local]' ({err})"
+        ) from err
+    return run_demo(args.report_dir, Console())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -58,8 +58,9 @@ def deploy(runtime: LocalRuntime, *, preserve: str = "REMOVE") -> Deployed:
     make_versioned_bucket(s3, pair.source)
     make_versioned_bucket(s3, pair.target)
     s3.create_bucket(Bucket=REPORTS)
-    task = runtime.create_task(pair.source, pair.target, preserve_deleted_files=preserve,
-                               report_bucket=REPORTS)
+    task = runtime.create_task(
+        pair.source, pair.target, preserve_deleted_files=preserve, report_bucket=REPORTS
+    )
     arn = runtime.deploy(LocalDeployment(pair.source, pair.target, REPORTS, task))
     return Deployed(runtime, pair, task, arn)
 

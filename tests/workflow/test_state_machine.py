@@ -243,7 +243,9 @@ def test_the_definition_passes_the_asl_validator() -> None:
 
     checked = subprocess.run(
         [str(validator), "--json-definition", json.dumps(definition)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
     assert checked.returncode == 0, checked.stdout + checked.stderr
