@@ -1,0 +1,71 @@
+"""Pure pieces of the workflow steps: DataSync Includes and failure descriptions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from syncpurge.aws import S3Location, TaskFacts
+from syncpurge.errors import InvalidInput
+from syncpurge.workflow import FailureInfo, datasync_includes, describe_failure
+
+pytestmark = pytest.mark.unit
+
+
+def facts(subdirectory: str = "") -> TaskFacts:
+    return TaskFacts(
+        "arn:task/task-1",
+        "task-1",
+        S3Location("s", subdirectory),
+        S3Location("t", subdirectory),
+        "REMOVE",
+        None,
+        "",
+    )
+
+
+def test_includes_cover_exactly_the_prefixes() -> None:
+    assert datasync_includes(["logs/2024/", "a.txt"], facts()) == [
+        {"FilterType": "SIMPLE_PATTERN", "Value": "/logs/2024/*|/a.txt*"}
+    ]
+
+
+def test_whole_bucket_runs_pass_no_includes() -> None:
+    assert datasync_includes([""], facts()) == []
+
+
+def test_includes_are_relative_to_the_task_location() -> None:
+    assert datasync_includes(["data/logs/"], facts("data/")) == [
+        {"FilterType": "SIMPLE_PATTERN", "Value": "/logs/*"}
+    ]
+    with pytest.raises(InvalidInput, match="outside the DataSync task's location"):
+        datasync_includes(["other/"], facts("data/"))
+
+
+def test_a_lambda_error_cause_becomes_its_message() -> None:
+    cause = json.dumps({"errorType": "InvalidInput", "errorMessage": "maxPurge: too small"})
+    assert describe_failure(FailureInfo(Error="InvalidInput", Cause=cause), None) == (
+        "InvalidInput",
+        "maxPurge: too small",
+    )
+
+
+def test_reserved_states_errors_are_renamed_with_the_original_kept() -> None:
+    error, cause = describe_failure(
+        FailureInfo(Error="States.Timeout", Cause="took too long"), None
+    )
+    assert error == "RunFailed"
+    assert cause == "States.Timeout: took too long"
+
+
+def test_datasync_failures_quote_datasync_s_error() -> None:
+    sync = {
+        "TaskExecutionArn": "arn:exec",
+        "Status": "ERROR",
+        "Result": {"ErrorCode": "S3AccessDenied", "ErrorDetail": "denied"},
+    }
+    error, cause = describe_failure(FailureInfo(Error="DataSyncExecutionFailed"), sync)
+    assert error == "DataSyncExecutionFailed"
+    assert "S3AccessDenied denied" in cause
+    assert "nothing was purged" in cause

@@ -1,0 +1,37 @@
+"""`syncpurge demo` end to end: exit code, output, and report files in the §8 layout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from syncpurge.cli import main
+
+pytestmark = pytest.mark.workflow
+
+
+def test_demo_tells_case_2_and_saves_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["demo", "--report-dir", str(tmp_path)])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "planned 3, purged 3" in out
+    assert "planned 0, purged 0" in out
+    summaries = sorted(tmp_path.glob("datasync-reports/Purge-Reports/task-*/*/summary.json"))
+    assert len(summaries) == 2
+    first = json.loads(summaries[0].read_text())
+    assert first["status"] == "SUCCEEDED"
+    assert first["byRule"]["vanished-key"]["purged"] == 2
+    assert first["byRule"]["orphan-version"]["purged"] == 1
+    entries = [
+        json.loads(line)
+        for line in (summaries[0].parent / "entries-00001.jsonl").read_text().splitlines()
+    ]
+    assert {(e["key"], e["rule"]) for e in entries} == {
+        ("a.txt", "vanished-key"),
+        ("c.txt", "orphan-version"),
+    }
