@@ -14,14 +14,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from syncpurge.engine import RunResult, new_run_id, reconcile
 from syncpurge.errors import InvalidInput
-from syncpurge.models import Outcome, PlannedEntry, ReconcileRequest, RunStatus, Summary
+from syncpurge.models import (
+    Outcome,
+    PlannedEntry,
+    ReconcileRequest,
+    RunStatus,
+    Summary,
+    parse_request,
+)
 from syncpurge.purge import OutcomeRecord
 from syncpurge.report import (
     LocalReportDestination,
@@ -144,27 +150,6 @@ def request_from_args(args: argparse.Namespace) -> ReconcileRequest:
         if getattr(args, flag) is not None:
             doc[field] = getattr(args, flag)
     return parse_request(doc, FLAG_OF_FIELD)
-
-
-def parse_request(doc: Any, names: dict[str, str] | None = None) -> ReconcileRequest:
-    """Validate a request; an error names the field (or the flag that sets it)."""
-    try:
-        return ReconcileRequest.model_validate(doc)
-    except ValidationError as err:
-        raise InvalidInput(describe_validation_error(err, names or {})) from None
-
-
-def describe_validation_error(err: ValidationError, names: dict[str, str]) -> str:
-    problems = []
-    for problem in err.errors():
-        loc = [str(part) for part in problem["loc"]]
-        field = names.get(loc[0], loc[0]) if loc else ""
-        where = field + "".join(f"[{part}]" for part in loc[1:])
-        message = problem["msg"].removeprefix("Value error, ")
-        if problem["type"] == "extra_forbidden":
-            message = "unknown field"
-        problems.append(f"{where}: {message}" if where else message)
-    return "; ".join(problems)
 
 
 class RichProgress:

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -178,6 +178,29 @@ def _enum_or_raise(enum: type[StrEnum], value: str, field: str) -> StrEnum:
     except ValueError:
         allowed = ", ".join(repr(m.value) for m in enum)
         raise ValueError(f"{field}: {value!r} is not one of {allowed}") from None
+
+
+def parse_request(doc: Any, names: dict[str, str] | None = None) -> ReconcileRequest:
+    """Validate a request; an error names the field (or, via `names`, the flag setting it)."""
+    from syncpurge.errors import InvalidInput
+
+    try:
+        return ReconcileRequest.model_validate(doc)
+    except ValidationError as err:
+        raise InvalidInput(describe_validation_error(err, names or {})) from None
+
+
+def describe_validation_error(err: ValidationError, names: dict[str, str]) -> str:
+    problems = []
+    for problem in err.errors():
+        loc = [str(part) for part in problem["loc"]]
+        field = names.get(loc[0], loc[0]) if loc else ""
+        where = field + "".join(f"[{part}]" for part in loc[1:])
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "unknown field"
+        problems.append(f"{where}: {message}" if where else message)
+    return "; ".join(problems)
 
 
 # --------------------------------------------------------------------------- report

@@ -43,6 +43,7 @@ from syncpurge.models import (
     Summary,
     SyncInfo,
     Totals,
+    parse_request,
 )
 from syncpurge.plan import PlanCounts, decode_lines, encode_lines
 from syncpurge.preflight import check_mode, run_preflight
@@ -138,8 +139,6 @@ class PrepareEvent(Wire):
 
 def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
     """Validate, run the preflight, read the task; the initial state of the execution."""
-    from syncpurge.cli import parse_request  # one validator, one wording of its errors
-
     if not isinstance(event.request, dict):
         raise InvalidInput(f"the input must be a JSON object, got {type(event.request).__name__}")
     request = parse_request(event.request)

@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 
-from syncpurge.cli import parse_request
 from syncpurge.errors import InvalidInput
 from syncpurge.guard import evaluate_guard
-from syncpurge.models import Mode, Rule
+from syncpurge.models import Mode, Rule, parse_request
 
 pytestmark = pytest.mark.unit
 

@@ -1,0 +1,1 @@
+"""The CDK app that deploys syncpurge: state machine, Lambdas, DataSync task, schedule, alarms."""

@@ -1,0 +1,165 @@
+"""Deployment configuration from CDK context (cdk.json, -c key=value), validated at synth.
+
+Every name and default of the deployment lives here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+TASK_ARN = re.compile(r"^arn:aws[a-z-]*:datasync:[a-z0-9-]+:\d{12}:task/task-[0-9a-f]{17}$")
+SCHEDULE = re.compile(r"^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|off)$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+DEFAULTS: dict[str, Any] = {
+    "stackName": "syncpurge",
+    "stateMachineName": "syncpurge",
+    "schedule": "cron(0 3 * * ? *)",  # daily, 03:00 in `timezone`
+    "timezone": "UTC",
+    "mode": "datasync",
+    "prefixes": [],
+    "pollIntervalSeconds": 60,
+    "bypassGovernance": False,
+    "workspaceRetentionDays": 30,
+    "logRetentionDays": 90,
+    # Powertools for AWS Lambda (Python) v3 public layer, built for this runtime/architecture.
+    "powertoolsLayerVersion": 27,
+}
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+PYTHON_RUNTIME = "python3.13"  # Lambda runs python3.12 or newer; the layer's build must match
+LAYER_PYTHON = "python313"
+# Memory (MB) and timeout (s) per step: Diff and Purge list and delete at scale.
+FUNCTION_SIZING: dict[str, tuple[int, int]] = {
+    "prepare": (512, 120),
+    "plan": (512, 300),
+    "diff": (1769, 900),  # 1,769 MB is one full vCPU: the diff is CPU-bound
+    "guard": (512, 300),
+    "purge": (1024, 900),
+    "report": (1024, 900),
+}
+WORKSPACE_PREFIX = "syncpurge-work/"
+REPORTS_PREFIX = "Purge-Reports/"
+DATASYNC_REPORT_SUBDIRECTORY = "datasync-reports/"
+
+
+class ConfigError(ValueError):
+    """A context value is missing or wrong; the message names it."""
+
+
+class DeploymentConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    source_bucket: str = Field(alias="sourceBucket")
+    target_bucket: str = Field(alias="targetBucket")
+    task_arn: str | None = Field(default=None, alias="taskArn")
+    report_bucket: str | None = Field(default=None, alias="reportBucket")
+    schedule: str = DEFAULTS["schedule"]
+    timezone: str = DEFAULTS["timezone"]
+    mode: Literal["datasync", "replication"] = DEFAULTS["mode"]
+    alarm_email: str | None = Field(default=None, alias="alarmEmail")
+    prefixes: list[str] = Field(default_factory=list)
+    stack_name: str = Field(default=DEFAULTS["stackName"], alias="stackName")
+    state_machine_name: str = Field(default=DEFAULTS["stateMachineName"], alias="stateMachineName")
+    poll_interval_seconds: int = Field(
+        default=DEFAULTS["pollIntervalSeconds"], ge=5, le=3600, alias="pollIntervalSeconds"
+    )
+    bypass_governance: bool = Field(default=DEFAULTS["bypassGovernance"], alias="bypassGovernance")
+    workspace_retention_days: int = Field(
+        default=DEFAULTS["workspaceRetentionDays"], ge=1, alias="workspaceRetentionDays"
+    )
+    log_retention_days: int = Field(
+        default=DEFAULTS["logRetentionDays"], ge=1, alias="logRetentionDays"
+    )
+    powertools_layer_version: int = Field(
+        default=DEFAULTS["powertoolsLayerVersion"], ge=1, alias="powertoolsLayerVersion"
+    )
+
+    @field_validator("prefixes", mode="before")
+    @classmethod
+    def _prefix_list(cls, value: Any) -> Any:
+        return [p for p in value.split(",") if p] if isinstance(value, str) else value
+
+    @field_validator("source_bucket", "target_bucket", "report_bucket")
+    @classmethod
+    def _bucket_name(cls, value: str | None) -> str | None:
+        if value is not None and not BUCKET_NAME.match(value):
+            raise ValueError(f"{value!r} is not an S3 bucket name")
+        return value
+
+    @field_validator("task_arn")
+    @classmethod
+    def _task_arn(cls, value: str | None) -> str | None:
+        if value is not None and not TASK_ARN.match(value):
+            raise ValueError(
+                f"{value!r} is not a DataSync task ARN (arn:aws:datasync:…:task/task-…)"
+            )
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        if not SCHEDULE.match(value):
+            raise ValueError(f"{value!r} is not cron(...), rate(N unit) or off")
+        return value
+
+    @field_validator("alarm_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+    @model_validator(mode="after")
+    def _distinct(self) -> DeploymentConfig:
+        if self.source_bucket == self.target_bucket:
+            raise ValueError("sourceBucket and targetBucket must differ")
+        if self.report_bucket in (self.source_bucket, self.target_bucket):
+            raise ValueError("reportBucket must be neither the source nor the target bucket")
+        return self
+
+    @property
+    def creates_task(self) -> bool:
+        """A DataSync task is created unless one is given or S3 Replication keeps the copy."""
+        return self.task_arn is None and self.mode == "datasync"
+
+    @property
+    def scheduled_request(self) -> dict[str, Any]:
+        request: dict[str, Any] = {}
+        if self.prefixes:
+            request["prefixes"] = self.prefixes
+        if self.mode == "replication":
+            request["mode"] = "replication"
+        return request
+
+    @classmethod
+    def from_context(cls, get: Any) -> DeploymentConfig:
+        """Read every known key through `get(name)` (node.try_get_context) and validate."""
+        names = [f.alias or n for n, f in cls.model_fields.items()]
+        raw = {name: _coerce(get(name)) for name in names if get(name) not in (None, "")}
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as err:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'config'}: "
+                f"{e['msg'].removeprefix('Value error, ')}"
+                for e in err.errors()
+            )
+            raise ConfigError(f"syncpurge deployment config (CDK context): {problems}") from None
+
+
+def _coerce(value: Any) -> Any:
+    """`-c prefixes=a/,b/` and `-c bypassGovernance=true` arrive as strings."""
+    if not isinstance(value, str):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    if value.isdigit():
+        return int(value)
+    if value.startswith("["):
+        return json.loads(value)
+    return value

@@ -1,0 +1,78 @@
+"""The syncpurge stack: composes the constructs and states its outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import ArnFormat, CfnOutput, Stack
+from constructs import Construct
+
+from syncpurge_infra.config import DATASYNC_REPORT_SUBDIRECTORY, REPORTS_PREFIX, DeploymentConfig
+from syncpurge_infra.constructs import (
+    DataSyncTask,
+    FailureAlarm,
+    Functions,
+    ReportBucket,
+    Trigger,
+    Workflow,
+    grant_step_permissions,
+)
+
+
+class SyncPurgeStack(Stack):
+    def __init__(
+        self, scope: Construct, id: str, *, config: DeploymentConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.config = config
+        reports = ReportBucket(self, "Reports", config=config)
+        task_arn = config.task_arn
+        if config.creates_task:
+            task_arn = DataSyncTask(
+                self, "DataSync", config=config, report_bucket=reports.bucket
+            ).task_arn
+        # Named, not referenced: the Prepare role lists this machine's executions, and the
+        # machine invokes Prepare; an ARN string breaks that cycle.
+        machine_arn = self.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=config.state_machine_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        functions = Functions(self, "Functions", config=config)
+        grant_step_permissions(
+            functions,
+            config=config,
+            report_bucket=reports.bucket,
+            task_arn=task_arn,
+            state_machine_arn=machine_arn,
+        )
+        self.workflow = Workflow(
+            self,
+            "Workflow",
+            config=config,
+            functions=functions,
+            report_bucket=reports.bucket,
+            task_arn=task_arn,
+            state_machine_arn=machine_arn,
+        )
+        machine = self.workflow.state_machine
+        if config.schedule != "off":
+            Trigger(self, "Trigger", config=config, state_machine_arn=machine.state_machine_arn)
+        FailureAlarm(self, "Failures", config=config, state_machine=machine)
+
+        CfnOutput(self, "StateMachineArn", value=machine.state_machine_arn)
+        CfnOutput(
+            self,
+            "StateMachineConsoleUrl",
+            value=f"https://{self.region}.console.aws.amazon.com/states/home?region="
+            f"{self.region}#/statemachines/view/{machine.state_machine_arn}",
+        )
+        subdirectory = DATASYNC_REPORT_SUBDIRECTORY if config.creates_task else ""
+        CfnOutput(
+            self,
+            "ReportLocation",
+            value=f"s3://{reports.bucket.bucket_name}/{subdirectory}{REPORTS_PREFIX}",
+            description="Reports of every run: <this>/<task-id>/<run-id>/ (with an existing "
+            "task: its TaskReportConfig destination, if it has one)",
+        )

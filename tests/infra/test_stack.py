@@ -1,0 +1,269 @@
+"""Issue 4: the CDK app, synthesized in both config variants and checked."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App
+from aws_cdk.assertions import Annotations, Match, Template
+from cfnlint.api import ManualArgs, lint_file
+
+from syncpurge_infra.app import build
+from syncpurge_infra.config import ConfigError, DeploymentConfig
+from syncpurge_local.runtime import DEFINITION, placeholders
+
+pytestmark = pytest.mark.infra
+
+CREATES_EVERYTHING = {
+    "sourceBucket": "corp-src",
+    "targetBucket": "corp-dst",
+    "alarmEmail": "ops@example.com",
+}
+USES_EXISTING = {
+    "sourceBucket": "corp-src",
+    "targetBucket": "corp-dst",
+    "taskArn": "arn:aws:datasync:us-east-1:123456789012:task/task-0123456789abcdef0",
+    "reportBucket": "corp-reports",
+    "schedule": "off",
+    "bypassGovernance": "true",
+    "prefixes": "logs/,img/",
+    "mode": "datasync",
+}
+# Writing or deleting anything: never allowed on the source bucket.
+MUTATING = re.compile(r"^s3:(Delete|Put|Abort|Bypass|Replicate|Restore|Create|Update)|^s3:\*$|^\*$")
+
+
+class Synthesized:
+    def __init__(self, context: dict[str, Any], outdir: Path) -> None:
+        app = App(context=context, outdir=str(outdir))
+        self.stack = build(app)
+        assembly = app.synth()
+        self.template = Template.from_stack(self.stack)
+        self.path = outdir / f"{self.stack.stack_name}.template.json"
+        self.json: dict[str, Any] = json.loads(self.path.read_text())
+        assert assembly.get_stack_by_name(self.stack.stack_name)
+
+    def resources(self, kind: str) -> dict[str, Any]:
+        return {k: v for k, v in self.json["Resources"].items() if v["Type"] == kind}
+
+
+@pytest.fixture(scope="module")
+def creating(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return Synthesized(CREATES_EVERYTHING, tmp_path_factory.mktemp("creating"))
+
+
+@pytest.fixture(scope="module")
+def existing(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return Synthesized(USES_EXISTING, tmp_path_factory.mktemp("existing"))
+
+
+@pytest.fixture(params=["creating", "existing"])
+def variant(request: pytest.FixtureRequest) -> Synthesized:
+    return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
+
+
+def test_definition_is_the_workflow_file_with_exactly_its_substitutions(
+    variant: Synthesized,
+) -> None:
+    (machine,) = variant.resources("AWS::StepFunctions::StateMachine").values()
+    properties = machine["Properties"]
+    assert properties["DefinitionString"] == DEFINITION.read_text()
+    assert set(properties["DefinitionSubstitutions"]) == placeholders(DEFINITION.read_text())
+    assert properties["DefinitionSubstitutions"]["SourceBucket"] == "corp-src"
+    assert properties["TracingConfiguration"] == {"Enabled": True}
+    assert properties["LoggingConfiguration"]["Level"] == "ALL"
+
+
+def test_the_schedule_starts_the_machine_with_the_default_request(creating: Synthesized) -> None:
+    (schedule,) = creating.resources("AWS::Scheduler::Schedule").values()
+    target = schedule["Properties"]["Target"]
+    (machine_id,) = creating.resources("AWS::StepFunctions::StateMachine")
+    assert target["Arn"] == {"Ref": machine_id}
+    assert json.loads(target["Input"]) == {}
+    assert schedule["Properties"]["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    assert schedule["Properties"]["ScheduleExpressionTimezone"] == "UTC"
+
+
+def test_schedule_off_deploys_no_schedule(existing: Synthesized) -> None:
+    assert existing.resources("AWS::Scheduler::Schedule") == {}
+
+
+def test_every_lambda_is_python_3_12_or_newer_on_arm64_with_powertools(
+    variant: Synthesized,
+) -> None:
+    functions = variant.resources("AWS::Lambda::Function")
+    assert len(functions) == 6
+    for function in functions.values():
+        properties = function["Properties"]
+        assert re.fullmatch(r"python3\.(1[2-9]|[2-9]\d)", properties["Runtime"])
+        assert properties["Architectures"] == ["arm64"]
+        assert properties["TracingConfig"] == {"Mode": "Active"}
+        assert "AWSLambdaPowertoolsPythonV3-python313-arm64" in json.dumps(properties["Layers"])
+    handlers = {f["Properties"]["Handler"] for f in functions.values()}
+    assert handlers == {
+        f"syncpurge_handlers.{s}.handler"
+        for s in ("prepare", "plan", "diff", "guard", "purge", "report")
+    }
+
+
+def test_log_groups_have_a_retention(variant: Synthesized) -> None:
+    groups = variant.resources("AWS::Logs::LogGroup")
+    assert len(groups) == 7  # six functions and the state machine
+    assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {90}
+
+
+def statements(synthesized: Synthesized) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for logical_id, resource in synthesized.json["Resources"].items():
+        if resource["Type"] == "AWS::IAM::Policy":
+            found += [
+                (logical_id, s) for s in resource["Properties"]["PolicyDocument"]["Statement"]
+            ]
+        if resource["Type"] == "AWS::IAM::Role":
+            for policy in resource["Properties"].get("Policies", []):
+                found += [(logical_id, s) for s in policy["PolicyDocument"]["Statement"]]
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_no_statement_allows_writing_or_deleting_the_source_bucket(variant: Synthesized) -> None:
+    checked = 0
+    for logical_id, statement in statements(variant):
+        if statement.get("Effect") != "Allow":
+            continue
+        resources = json.dumps(statement.get("Resource", "*"))
+        actions = as_list(statement["Action"])
+        if "corp-src" in resources or resources == '"*"':
+            mutating = [a for a in actions if MUTATING.match(a)]
+            assert mutating == [], f"{logical_id} may {mutating} on {resources}"
+            checked += 1
+    assert checked >= 3  # Prepare, Plan/Diff and Purge all read the source
+
+
+def test_only_the_purge_role_deletes_and_only_target_versions(variant: Synthesized) -> None:
+    deleting = [
+        (lid, s)
+        for lid, s in statements(variant)
+        if any(str(a).startswith("s3:Delete") for a in as_list(s["Action"]))
+    ]
+    purge = [(lid, s) for lid, s in deleting if lid.startswith("FunctionsPurgeRole")]
+    datasync = [(lid, s) for lid, s in deleting if lid.startswith("DataSyncTargetAccess")]
+    assert len(purge) == 1
+    assert purge[0][1]["Action"] == "s3:DeleteObjectVersion"
+    assert "corp-dst/*" in json.dumps(purge[0][1]["Resource"])
+    assert len(deleting) == len(purge) + len(datasync)  # DataSync's REMOVE writes the target
+
+
+def test_governance_bypass_is_granted_only_when_configured(
+    creating: Synthesized, existing: Synthesized
+) -> None:
+    def bypass(synthesized: Synthesized) -> bool:
+        return any(
+            "s3:BypassGovernanceRetention" in as_list(s["Action"])
+            for _, s in statements(synthesized)
+        )
+
+    assert not bypass(creating)
+    assert bypass(existing)
+
+
+def test_created_task_copies_changed_files_removes_deletions_and_reports_versions(
+    creating: Synthesized, existing: Synthesized
+) -> None:
+    (task,) = creating.resources("AWS::DataSync::Task").values()
+    properties = task["Properties"]
+    assert properties["TaskMode"] == "ENHANCED"
+    assert properties["Options"]["TransferMode"] == "CHANGED"
+    assert properties["Options"]["PreserveDeletedFiles"] == "REMOVE"
+    assert properties["TaskReportConfig"]["ObjectVersionIds"] == "INCLUDE"
+    assert existing.resources("AWS::DataSync::Task") == {}
+
+
+def test_created_report_bucket_is_encrypted_private_tls_only_and_expires_workspaces(
+    creating: Synthesized,
+) -> None:
+    (bucket,) = creating.resources("AWS::S3::Bucket").values()
+    properties = bucket["Properties"]
+    assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert all(properties["PublicAccessBlockConfiguration"].values())
+    rules = properties["LifecycleConfiguration"]["Rules"]
+    assert any(r.get("Prefix") == "syncpurge-work/" and r.get("ExpirationInDays") for r in rules)
+    (policy,) = creating.resources("AWS::S3::BucketPolicy").values()
+    assert "aws:SecureTransport" in json.dumps(policy)
+
+
+def test_alarm_on_failed_or_timed_out_executions_emails_when_configured(
+    creating: Synthesized, existing: Synthesized
+) -> None:
+    (alarm,) = creating.resources("AWS::CloudWatch::Alarm").values()
+    metrics = json.dumps(alarm["Properties"]["Metrics"])
+    assert "ExecutionsFailed" in metrics
+    assert "ExecutionsTimedOut" in metrics
+    assert alarm["Properties"]["AlarmActions"]
+    assert len(creating.resources("AWS::SNS::Subscription")) == 1
+    (alarm,) = existing.resources("AWS::CloudWatch::Alarm").values()
+    assert "AlarmActions" not in alarm["Properties"]
+
+
+def test_outputs_name_the_machine_its_console_and_the_reports(variant: Synthesized) -> None:
+    outputs = variant.json["Outputs"]
+    assert {"StateMachineArn", "StateMachineConsoleUrl", "ReportLocation"} <= set(outputs)
+    assert "console.aws.amazon.com/states" in json.dumps(outputs["StateMachineConsoleUrl"])
+
+
+def test_cdk_nag_aws_solutions_has_no_unsuppressed_finding(variant: Synthesized) -> None:
+    annotations = Annotations.from_stack(variant.stack)
+    errors = annotations.find_error("*", Match.string_like_regexp("AwsSolutions-.*"))
+    warnings = annotations.find_warning("*", Match.string_like_regexp("AwsSolutions-.*"))
+    assert [e.entry.data for e in errors] == []
+    assert [w.entry.data for w in warnings] == []
+
+
+def test_every_suppression_is_scoped_to_a_resource_and_justified(variant: Synthesized) -> None:
+    suppressions = [
+        (logical_id, rule)
+        for logical_id, resource in variant.json["Resources"].items()
+        for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
+    ]
+    assert suppressions
+    for logical_id, rule in suppressions:
+        assert len(rule["reason"]) >= 40, f"{logical_id} {rule['id']}: say why"
+    assert "Metadata" not in variant.json.get("Metadata", {}).get("cdk_nag", {})
+
+
+def test_cfn_lint_is_clean(variant: Synthesized) -> None:
+    # W3005: CDK adds DependsOn on each role beside the GetAtt that already orders it.
+    matches = lint_file(variant.path, config=ManualArgs(ignore_checks=["W3005"]))
+    assert [str(m) for m in matches] == []
+
+
+@pytest.mark.parametrize(
+    ("context", "named"),
+    [
+        ({"targetBucket": "corp-dst"}, "sourceBucket"),
+        ({**CREATES_EVERYTHING, "targetBucket": "corp-src"}, "must differ"),
+        ({**CREATES_EVERYTHING, "schedule": "every day"}, "schedule"),
+        ({**CREATES_EVERYTHING, "taskArn": "task-1"}, "taskArn"),
+        ({**CREATES_EVERYTHING, "alarmEmail": "nobody"}, "alarmEmail"),
+        ({**CREATES_EVERYTHING, "sourceBucket": "Bad_Name"}, "sourceBucket"),
+        ({**CREATES_EVERYTHING, "mode": "mirror"}, "mode"),
+        ({**CREATES_EVERYTHING, "reportBucket": "corp-dst"}, "reportBucket"),
+    ],
+)
+def test_a_bad_config_fails_synth_naming_the_key(context: dict[str, Any], named: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        build(App(context=context))
+
+
+def test_context_strings_are_coerced() -> None:
+    config = DeploymentConfig.from_context(USES_EXISTING.get)
+    assert config.prefixes == ["logs/", "img/"]
+    assert config.bypass_governance is True
+    assert config.scheduled_request == {"prefixes": ["logs/", "img/"]}
