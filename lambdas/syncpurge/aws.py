@@ -116,6 +116,7 @@ class ExecutionFollower:
         self.client = client
         self.execution_arn = execution_arn
         self._seen = 0
+        self._map_counts_available = True
 
     def new_events(self) -> list[ExecutionEvent]:
         events: list[ExecutionEvent] = []
@@ -133,3 +134,23 @@ class ExecutionFollower:
 
     def describe(self) -> dict[str, Any]:
         return dict(self.client.describe_execution(executionArn=self.execution_arn))
+
+    def map_item_counts(self) -> list[tuple[str, int, int]]:
+        """(map run, items done, items in all) of the execution's Distributed Map runs."""
+        counts: list[tuple[str, int, int]] = []
+        if not self._map_counts_available:
+            return counts
+        try:
+            runs = self.client.list_map_runs(executionArn=self.execution_arn)["mapRuns"]
+            for run in runs:
+                items = self.client.describe_map_run(mapRunArn=run["mapRunArn"])["itemCounts"]
+                done = items["succeeded"] + items["failed"] + items["aborted"]
+                counts.append(
+                    (run["mapRunArn"].rsplit("/", 1)[-1].split(":")[0], done, items["total"])
+                )
+        except Exception:
+            # Item counts decorate the progress line; the execution's status still tells the
+            # outcome, so a service (or emulator) that can't report them is not asked again.
+            self._map_counts_available = False
+            return []
+        return counts

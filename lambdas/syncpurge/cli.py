@@ -9,15 +9,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from syncpurge.aws import ExecutionFollower, make_client
 from syncpurge.engine import RunResult, new_run_id, reconcile
 from syncpurge.errors import InvalidInput
 from syncpurge.models import (
@@ -88,6 +91,26 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--region")
     rec.add_argument("--json", action="store_true", help="print exactly summary.json on stdout")
     rec.set_defaults(handler=run_reconcile)
+
+    start = commands.add_parser(
+        "start", help="start the deployed state machine with a request, follow it, report"
+    )
+    start.add_argument("--state-machine-arn", required=True)
+    start.add_argument(
+        "--prefix",
+        action="append",
+        dest="prefixes",
+        metavar="P",
+        help="limit sync and purge to this prefix (repeatable)",
+    )
+    start.add_argument("--dry-run", action="store_true", help="plan and report; delete nothing")
+    start.add_argument("--skip-sync", action="store_true", help="do not run the DataSync task")
+    start.add_argument(
+        "--no-follow", action="store_true", help="print the execution ARN and return at once"
+    )
+    start.add_argument("--region")
+    start.add_argument("--json", action="store_true", help="print exactly summary.json on stdout")
+    start.set_defaults(handler=run_start)
 
     demo = commands.add_parser(
         "demo", help="the whole workflow on an embedded moto (no AWS account): the seed's Case 2"
@@ -278,6 +301,66 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     elif result.summary.error:
         err_console.print(f"[red]error:[/red] {result.summary.error}")
     return exit_code_for(result)
+
+
+# Errors a state machine execution ends with that mean "refused, nothing deleted".
+REFUSALS = {"InvalidInput", "PreflightRefused", "AlreadyRunning", "ModeMismatch"}
+
+
+def run_start(args: argparse.Namespace, err_console: Console) -> int:
+    doc: dict[str, Any] = {}
+    if args.prefixes:
+        doc["prefixes"] = args.prefixes
+    if args.dry_run:
+        doc["dryRun"] = True
+    if args.skip_sync:
+        doc["skipSync"] = True
+    parse_request(doc, FLAG_OF_FIELD | {"skipSync": "--skip-sync"})
+    client = make_client("stepfunctions", region=args.region)
+    name = new_run_id(datetime.now(UTC))
+    try:
+        execution_arn = client.start_execution(
+            stateMachineArn=args.state_machine_arn, name=name, input=json.dumps(doc)
+        )["executionArn"]
+    except ClientError as err:
+        raise CliError(f"could not start {args.state_machine_arn}: {err}") from err
+    err_console.print(f"started {execution_arn}")
+    if args.no_follow:
+        sys.stdout.write(execution_arn + "\n")
+        return EXIT_OK
+    follower = ExecutionFollower(client, execution_arn)
+    described = follow_execution(follower, err_console)
+    status = described["status"]
+    output = json.loads(described.get("output") or "null")
+    if status == "SUCCEEDED" and isinstance(output, dict) and "summary" in output:
+        summary = Summary.model_validate(output["summary"])
+        if args.json:
+            sys.stdout.write(json.dumps(output["summary"], indent=2) + "\n")
+        else:
+            render_summary(Console(), summary, output.get("report", ""))
+        return exit_code_for(RunResult(summary))
+    error, cause = described.get("error", status), described.get("cause", "")
+    err_console.print(f"[red]execution {status}:[/red] {error}: {cause}")
+    return EXIT_INVALID if error in REFUSALS else EXIT_FAILED
+
+
+def follow_execution(follower: ExecutionFollower, console: Console) -> dict[str, Any]:
+    """Show the current state and Map item counts until the execution ends."""
+    with console.status("starting") as status:
+        state = ""
+        while True:
+            for event in follower.new_events():
+                if event.state:
+                    state = event.state
+            items = ", ".join(
+                f"{done}/{total} items" for _, done, total in follower.map_item_counts()
+            )
+            status.update(f"state: {state}" + (f" ({items})" if items else ""))
+            described = follower.describe()
+            if described["status"] != "RUNNING":
+                console.print(f"execution {described['status']} (last state: {state})")
+                return described
+            time.sleep(1.0)
 
 
 def run_demo_command(args: argparse.Namespace, err_console: Console) -> int:

@@ -1,0 +1,105 @@
+"""`syncpurge start` against the real definition executed on moto."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from syncpurge.cli import EXIT_FAILED, EXIT_GUARD, EXIT_INVALID, EXIT_OK, main
+from tests.workflow.conftest import Deployed
+
+pytestmark = pytest.mark.workflow
+
+
+def start(deployed: Deployed, *flags: str) -> int:
+    return main(
+        [
+            "start",
+            "--state-machine-arn",
+            deployed.state_machine_arn,
+            "--region",
+            "us-east-1",
+            *flags,
+        ]
+    )
+
+
+def test_start_follows_and_prints_the_summary(
+    deployed: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a small target where a whole-bucket purge would trip the default guard,
+    # a per-prefix dry run is within it
+    deployed.pair.put("logs/gone", "x", bucket=deployed.pair.target)
+
+    code = start(deployed, "--prefix", "logs/", "--dry-run", "--json")
+
+    out = capsys.readouterr()
+    summary = json.loads(out.out)
+    assert code == EXIT_OK
+    assert summary["status"] == "DRY_RUN"
+    assert summary["prefixes"] == ["logs/"]
+    # the sync ran too: DataSync's REMOVE gave the vanished key a delete marker
+    assert summary["totals"]["planned"] == 2
+    assert "state: " in out.err or "execution SUCCEEDED" in out.err
+    assert "logs/gone" in deployed.pair.all_keys()
+
+
+def test_guard_tripped_exits_3(deployed: Deployed) -> None:
+    for i in range(3):
+        deployed.pair.put(f"gone{i}", "x", bucket=deployed.pair.target)
+
+    assert start(deployed, "--skip-sync") == EXIT_GUARD
+    assert len(deployed.pair.all_keys()) == 3
+
+
+def test_a_refusal_inside_the_execution_exits_2(
+    deployed: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deployed.pair.client.put_bucket_versioning(
+        Bucket=deployed.pair.source, VersioningConfiguration={"Status": "Suspended"}
+    )
+
+    code = start(deployed, "--skip-sync")
+
+    assert code == EXIT_INVALID
+    assert "PreflightRefused" in capsys.readouterr().err
+
+
+def test_bad_flags_exit_2_before_anything_starts(
+    deployed: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = start(deployed, "--prefix", "k" * 1100)
+
+    assert code == EXIT_INVALID
+    assert "prefixes" in capsys.readouterr().err
+    assert deployed.runtime.invocations == []
+
+
+def test_no_follow_prints_the_execution_and_returns(
+    deployed: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = start(deployed, "--no-follow", "--dry-run")
+
+    arn = capsys.readouterr().out.strip()
+    assert code == EXIT_OK
+    assert arn.startswith("arn:aws:states:")
+    assert deployed.runtime.wait(arn).status == "SUCCEEDED"
+
+
+def test_an_unknown_state_machine_is_an_error_not_a_crash(
+    deployed: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "start",
+            "--state-machine-arn",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:nope",
+            "--region",
+            "us-east-1",
+        ]
+    )
+
+    assert code == EXIT_INVALID
+    assert "could not start" in capsys.readouterr().err
+    assert code != EXIT_FAILED
