@@ -1,0 +1,57 @@
+"""What is deployed to Lambda: lambdas/ plus the Powertools layer, on the Lambda runtime."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
+# Lambda's Python runtime has boto3; the Powertools layer brings pydantic and aws-xray-sdk.
+NOT_ON_LAMBDA = ("rich", "moto", "aws_cdk", "syncpurge_local", "syncpurge_infra", "hypothesis")
+
+
+def test_handlers_import_nothing_the_lambda_bundle_lacks() -> None:
+    probe = (
+        "import sys\n"
+        "for step in ('prepare', 'plan', 'diff', 'guard', 'purge', 'report'):\n"
+        "    __import__(f'syncpurge_handlers.{step}')\n"
+        f"print(sorted(m for m in {NOT_ON_LAMBDA!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=LAMBDAS
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_only_the_data_access_modules_use_boto3_clients() -> None:
+    # Layering: handler -> library -> boto3. Domain modules never build clients.
+    data_access = {"s3store.py", "aws.py"}
+    offenders = []
+    for path in (LAMBDAS / "syncpurge").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        imports = {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        imports |= {
+            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        }
+        if "boto3" in imports and path.name not in data_access:
+            offenders.append(path.name)
+    assert offenders == []
+
+
+def test_domain_code_imports_no_powertools_and_reads_no_environment() -> None:
+    for path in (LAMBDAS / "syncpurge").glob("*.py"):
+        text = path.read_text()
+        assert "aws_lambda_powertools" not in text, path.name
+        assert "os.environ" not in text, path.name
+        assert "getenv" not in text, path.name
