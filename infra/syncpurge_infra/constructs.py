@@ -43,6 +43,11 @@ def s3_arn(scope: Construct, bucket: str) -> str:
     return f"arn:{Stack.of(scope).partition}:s3:::{bucket}"
 
 
+def allow(role: iam.Role, actions: list[str], resources: list[str]) -> None:
+    """One Allow statement on `role`: these actions on exactly these resources."""
+    role.add_to_policy(iam.PolicyStatement(actions=actions, resources=resources))
+
+
 class ReportBucket(Construct):
     """Where reports and run workspaces go: the configured bucket, or one made here."""
 
@@ -94,50 +99,45 @@ class DataSyncTask(Construct):
         )
         # The source role reads, and nothing else: no write, no delete on the source, ever.
         source_role = iam.Role(self, "SourceAccess", assumed_by=principal)
-        source_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-                resources=[source],
-            )
+        allow(
+            source_role,
+            ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+            [source],
         )
-        source_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "s3:GetObject",
-                    "s3:GetObjectTagging",
-                    "s3:GetObjectVersion",
-                    "s3:GetObjectVersionTagging",
-                ],
-                resources=[f"{source}/*"],
-            )
+        allow(
+            source_role,
+            [
+                "s3:GetObject",
+                "s3:GetObjectTagging",
+                "s3:GetObjectVersion",
+                "s3:GetObjectVersionTagging",
+            ],
+            [f"{source}/*"],
         )
         target_role = iam.Role(self, "TargetAccess", assumed_by=principal)
-        target_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-                resources=[target],
-            )
+        allow(
+            target_role,
+            ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+            [target],
         )
-        target_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "s3:AbortMultipartUpload",
-                    "s3:DeleteObject",
-                    "s3:GetObject",
-                    "s3:GetObjectTagging",
-                    "s3:ListMultipartUploadParts",
-                    "s3:PutObject",
-                    "s3:PutObjectTagging",
-                ],
-                resources=[f"{target}/*"],
-            )
+        allow(
+            target_role,
+            [
+                "s3:AbortMultipartUpload",
+                "s3:DeleteObject",
+                "s3:GetObject",
+                "s3:GetObjectTagging",
+                "s3:ListMultipartUploadParts",
+                "s3:PutObject",
+                "s3:PutObjectTagging",
+            ],
+            [f"{target}/*"],
         )
         report_role = iam.Role(self, "ReportAccess", assumed_by=principal)
-        report_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:PutObject"],
-                resources=[report_bucket.arn_for_objects(f"{DATASYNC_REPORT_SUBDIRECTORY}*")],
-            )
+        allow(
+            report_role,
+            ["s3:PutObject"],
+            [report_bucket.arn_for_objects(f"{DATASYNC_REPORT_SUBDIRECTORY}*")],
         )
         for role, what in (
             (source_role, "source objects"),
@@ -229,11 +229,10 @@ class Functions(Construct):
                 f"{step.capitalize()}Role",
                 assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             )
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[log_group.log_group_arn, f"{log_group.log_group_arn}:*"],
-                )
+            allow(
+                role,
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                [log_group.log_group_arn, f"{log_group.log_group_arn}:*"],
             )
             function = lambda_.Function(
                 self,
@@ -302,40 +301,40 @@ def grant_step_permissions(
     target = s3_arn(functions, config.target_bucket)
     workspace = report_bucket.arn_for_objects(f"{WORKSPACE_PREFIX}*")
 
-    def allow(step: str, actions: list[str], resources: list[str]) -> None:
+    def allow_step(step: str, actions: list[str], resources: list[str]) -> None:
         functions.roles[step].add_to_policy(
             iam.PolicyStatement(actions=actions, resources=resources)
         )
 
     # Prepare: preflight and the DataSync task's facts.
-    allow("prepare", ["s3:ListBucket", "s3:GetBucketVersioning"], [source, target])
-    allow(
+    allow_step("prepare", ["s3:ListBucket", "s3:GetBucketVersioning"], [source, target])
+    allow_step(
         "prepare", ["s3:GetBucketObjectLockConfiguration", "s3:GetLifecycleConfiguration"], [target]
     )
-    allow("prepare", ["states:ListExecutions"], [state_machine_arn])
+    allow_step("prepare", ["states:ListExecutions"], [state_machine_arn])
     if task_arn:
-        allow("prepare", ["datasync:DescribeTask"], [task_arn])
-        allow(
+        allow_step("prepare", ["datasync:DescribeTask"], [task_arn])
+        allow_step(
             "prepare",
             ["datasync:DescribeLocationS3"],
             [f"arn:{stack.partition}:datasync:{stack.region}:{stack.account}:location/*"],
         )
     # Plan and Diff: list both buckets' versions (read-only); write the workspace.
     for step in ("plan", "diff"):
-        allow(step, ["s3:ListBucketVersions"], [source, target])
-        allow(step, ["s3:PutObject"], [workspace])
+        allow_step(step, ["s3:ListBucketVersions"], [source, target])
+        allow_step(step, ["s3:PutObject"], [workspace])
     # Guard and Report: read the workspace.
     for step in ("guard", "report"):
-        allow(step, ["s3:ListBucket"], [report_bucket.bucket_arn])
-        allow(step, ["s3:GetObject"], [workspace])
-    allow("guard", ["s3:PutObject"], [workspace])
-    allow("report", ["s3:PutObject"], [report_bucket.arn_for_objects(f"*{REPORTS_PREFIX}*")])
+        allow_step(step, ["s3:ListBucket"], [report_bucket.bucket_arn])
+        allow_step(step, ["s3:GetObject"], [workspace])
+    allow_step("guard", ["s3:PutObject"], [workspace])
+    allow_step("report", ["s3:PutObject"], [report_bucket.arn_for_objects(f"*{REPORTS_PREFIX}*")])
     # Purge: delete target versions only; re-list the source (verify before destroy).
-    allow("purge", ["s3:GetObject", "s3:PutObject"], [workspace])
-    allow("purge", ["s3:DeleteObjectVersion"], [f"{target}/*"])
+    allow_step("purge", ["s3:GetObject", "s3:PutObject"], [workspace])
+    allow_step("purge", ["s3:DeleteObjectVersion"], [f"{target}/*"])
     if config.bypass_governance:
-        allow("purge", ["s3:BypassGovernanceRetention"], [f"{target}/*"])
-    allow("purge", ["s3:ListBucketVersions"], [source])
+        allow_step("purge", ["s3:BypassGovernanceRetention"], [f"{target}/*"])
+    allow_step("purge", ["s3:ListBucketVersions"], [source])
     for step in STEPS:
         NagSuppressions.add_resource_suppressions(
             functions.roles[step],
@@ -390,40 +389,24 @@ class Workflow(Construct):
             ),
         )
         for function in functions.functions.values():
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["lambda:InvokeFunction"],
-                    resources=[function.function_arn, f"{function.function_arn}:*"],
-                )
+            allow(
+                role,
+                ["lambda:InvokeFunction"],
+                [function.function_arn, f"{function.function_arn}:*"],
             )
         if task_arn:
-            role.add_to_policy(
-                iam.PolicyStatement(actions=["datasync:StartTaskExecution"], resources=[task_arn])
-            )
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["datasync:DescribeTaskExecution"],
-                    resources=[f"{task_arn}/execution/*"],
-                )
-            )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject"],
-                resources=[report_bucket.arn_for_objects(f"{WORKSPACE_PREFIX}*")],
-            )
-        )
+            allow(role, ["datasync:StartTaskExecution"], [task_arn])
+            allow(role, ["datasync:DescribeTaskExecution"], [f"{task_arn}/execution/*"])
+        allow(role, ["s3:GetObject"], [report_bucket.arn_for_objects(f"{WORKSPACE_PREFIX}*")])
         # Distributed Map runs its items as child executions of this state machine.
-        role.add_to_policy(
-            iam.PolicyStatement(actions=["states:StartExecution"], resources=[state_machine_arn])
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["states:DescribeExecution", "states:StopExecution"],
-                resources=[
-                    f"arn:{stack.partition}:states:{stack.region}:{stack.account}:execution:"
-                    f"{config.state_machine_name}/*"
-                ],
-            )
+        allow(role, ["states:StartExecution"], [state_machine_arn])
+        allow(
+            role,
+            ["states:DescribeExecution", "states:StopExecution"],
+            [
+                f"arn:{stack.partition}:states:{stack.region}:{stack.account}:execution:"
+                f"{config.state_machine_name}/*"
+            ],
         )
         NagSuppressions.add_resource_suppressions(
             role,
@@ -468,9 +451,7 @@ class Trigger(Construct):
     ) -> None:
         super().__init__(scope, id)
         role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"))
-        role.add_to_policy(
-            iam.PolicyStatement(actions=["states:StartExecution"], resources=[state_machine_arn])
-        )
+        allow(role, ["states:StartExecution"], [state_machine_arn])
         self.schedule = scheduler.CfnSchedule(
             self,
             "Schedule",

@@ -24,9 +24,8 @@ from syncpurge.models import (
     RequestCounts,
     RunStatus,
     Summary,
-    Totals,
 )
-from syncpurge.plan import PlanCounts, PlanSpool
+from syncpurge.plan import PlanSpool
 from syncpurge.preflight import check_mode, run_preflight
 from syncpurge.purge import OutcomeRecord, PurgeSettings, purge_plan, skipped_record
 from syncpurge.report import (
@@ -34,6 +33,7 @@ from syncpurge.report import (
     OutcomeTally,
     ReportDestination,
     record_to_line,
+    set_totals,
     write_summary,
 )
 from syncpurge.s3store import ListingPage, S3Store
@@ -127,20 +127,6 @@ def _side_pages(
     return store.list_pages(
         bucket, prefix, start=side.marker if side else None, delimiter=delimiter
     )
-
-
-def summarize(summary: Summary, stats: DiffStats, counts: PlanCounts, tally: OutcomeTally) -> None:
-    summary.totals = Totals(
-        source_entries=stats.source_entries,
-        target_entries=stats.target_entries,
-        planned=counts.planned,
-        purged=tally.totals.purged,
-        retained=tally.totals.retained,
-        skipped=tally.totals.skipped,
-        failed=tally.totals.failed,
-        bytes_reclaimed=tally.totals.bytes_reclaimed,
-    )
-    summary.by_rule = dict(sorted(tally.by_rule.items()))
 
 
 def reconcile(
@@ -240,7 +226,13 @@ def reconcile(
     finally:
         spool.close()
     writer.close()
-    summarize(summary, stats, spool.counts, tally)
+    set_totals(
+        summary,
+        source_entries=stats.source_entries,
+        target_entries=stats.target_entries,
+        planned=spool.counts.planned,
+        tally=tally,
+    )
     summary.requests = request_counts(source, target)
     summary.finished_at = datetime.now(UTC)
     write_summary(destination, summary)

@@ -113,6 +113,28 @@ class OutcomeTally:
                 setattr(mine, name, getattr(mine, name) + getattr(counts, name))
 
 
+def set_totals(
+    summary: Summary,
+    *,
+    source_entries: int,
+    target_entries: int,
+    planned: int,
+    tally: OutcomeTally,
+) -> None:
+    """The summary's totals and byRule: listing figures plus the outcomes tallied."""
+    summary.totals = Totals(
+        source_entries=source_entries,
+        target_entries=target_entries,
+        planned=planned,
+        purged=tally.totals.purged,
+        retained=tally.totals.retained,
+        skipped=tally.totals.skipped,
+        failed=tally.totals.failed,
+        bytes_reclaimed=tally.totals.bytes_reclaimed,
+    )
+    summary.by_rule = dict(sorted(tally.by_rule.items()))
+
+
 class EntriesWriter:
     """Writes outcome lines into entries-00001.jsonl, entries-00002.jsonl, ...
 

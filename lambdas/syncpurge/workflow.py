@@ -42,7 +42,6 @@ from syncpurge.models import (
     RunStatus,
     Summary,
     SyncInfo,
-    Totals,
     parse_request,
 )
 from syncpurge.plan import PlanCounts, decode_lines, encode_lines
@@ -54,6 +53,7 @@ from syncpurge.report import (
     OutcomeTally,
     S3ReportDestination,
     record_to_line,
+    set_totals,
     write_summary,
 )
 from syncpurge.s3store import S3Store
@@ -580,17 +580,13 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
                 writer.write(line)
                 tally.add(line)
     writer.close()
-    summary.totals = Totals(
+    set_totals(
+        summary,
         source_entries=figures.get("sourceEntries", 0),
         target_entries=figures.get("targetEntries", 0),
         planned=figures.get("planned", 0),
-        purged=tally.totals.purged,
-        retained=tally.totals.retained,
-        skipped=tally.totals.skipped,
-        failed=tally.totals.failed,
-        bytes_reclaimed=tally.totals.bytes_reclaimed,
+        tally=tally,
     )
-    summary.by_rule = dict(sorted(tally.by_rule.items()))
     if guard_doc is not None:
         summary.guard = GuardDecision.model_validate(guard_doc["guard"])
     summary.requests = _requests(figures, stores, run)
