@@ -278,19 +278,3 @@ class Summary(BaseModel):
 
     def to_document(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
-
-
-class ReportLine(BaseModel):
-    """One line of entries-NNNNN.jsonl."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    key: str
-    version_id: str = Field(alias="versionId")
-    is_delete_marker: bool = Field(alias="isDeleteMarker")
-    rule: Rule
-    outcome: Outcome
-    reason: str
-    size: int | None
-    last_modified: datetime = Field(alias="lastModified")
-    error: str | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
@@ -54,29 +54,16 @@ def decode_lines(lines: Iterable[bytes | str]) -> Iterator[PlannedEntry]:
 
 @dataclass(slots=True)
 class PlanCounts:
-    """Counts of a plan by rule, as the guard and the report need them."""
+    """How many entries a plan would purge, and how many it skips (the guard's input)."""
 
     planned: int = 0
     skipped: int = 0
-    planned_by_rule: dict[str, int] = field(default_factory=dict)
-    skipped_by_rule: dict[str, int] = field(default_factory=dict)
 
     def count(self, item: PlannedEntry) -> None:
-        rule = item.rule.value
         if item.to_purge:
             self.planned += 1
-            self.planned_by_rule[rule] = self.planned_by_rule.get(rule, 0) + 1
         else:
             self.skipped += 1
-            self.skipped_by_rule[rule] = self.skipped_by_rule.get(rule, 0) + 1
-
-    def add(self, other: PlanCounts) -> None:
-        self.planned += other.planned
-        self.skipped += other.skipped
-        for rule, n in other.planned_by_rule.items():
-            self.planned_by_rule[rule] = self.planned_by_rule.get(rule, 0) + n
-        for rule, n in other.skipped_by_rule.items():
-            self.skipped_by_rule[rule] = self.skipped_by_rule.get(rule, 0) + n
 
 
 class PlanSpool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ class TransferResult:
     files_deleted: int = 0
     files_skipped: int = 0
     bytes_transferred: int = 0
-    keys: list[str] = field(default_factory=list)
 
     def as_execution_counters(self) -> dict[str, Any]:
         return {
@@ -83,7 +82,6 @@ def copy_like_datasync(
             client.put_object(Bucket=target_bucket, Key=key, Body=body)
             result.files_transferred += 1
             result.bytes_transferred += len(body)
-            result.keys.append(key)
         if preserve_deleted_files == "REMOVE":
             for key in sorted(set(target_now) - set(source_now)):
                 client.delete_object(Bucket=target_bucket, Key=key)
@@ -224,16 +222,6 @@ class DataSyncStandIn:
             },
         }
 
-    def list_task_executions(self, params: dict[str, Any]) -> dict[str, Any]:
-        wanted = params.get("TaskArn")
-        return {
-            "TaskExecutions": [
-                {"TaskExecutionArn": e.arn, "Status": "SUCCESS" if e.error is None else "ERROR"}
-                for e in self.executions.values()
-                if wanted in (None, e.task_arn)
-            ]
-        }
-
     OPERATIONS = (
         "create_location_s3",
         "describe_location_s3",
@@ -241,7 +229,6 @@ class DataSyncStandIn:
         "describe_task",
         "start_task_execution",
         "describe_task_execution",
-        "list_task_executions",
     )
 
     @staticmethod
