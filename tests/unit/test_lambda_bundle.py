@@ -55,3 +55,24 @@ def test_domain_code_imports_no_powertools_and_reads_no_environment() -> None:
         assert "aws_lambda_powertools" not in text, path.name
         assert "os.environ" not in text, path.name
         assert "getenv" not in text, path.name
+
+
+def test_the_only_delete_call_is_aimed_at_the_target_bucket() -> None:
+    # Invariant 2, structurally: S3 deletes happen in one place of the data layer
+    # (S3Store.delete_versions), and the library calls that only with the target bucket.
+    deletes = ("delete_versions", "delete_objects", "delete_object")
+    calls = []
+    for path in (LAMBDAS / "syncpurge").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            for node in ast.walk(function):
+                is_call = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                if is_call and node.func.attr in deletes:  # type: ignore[union-attr]
+                    first = node.args[0] if node.args else node.keywords[0].value  # type: ignore[union-attr]
+                    calls.append((path.name, function.name, ast.unparse(first)))
+    assert sorted(calls) == [
+        ("purge.py", "delete_batch", "settings.target_bucket"),
+        ("s3store.py", "delete_versions", "params"),  # client.delete_objects(**params)
+    ]

@@ -250,3 +250,26 @@ def test_the_definition_passes_the_asl_validator() -> None:
 
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "is valid" in checked.stdout
+
+
+def test_a_task_between_other_buckets_is_refused_before_anything_runs(
+    runtime: LocalRuntime,
+) -> None:
+    deployed = deploy(runtime)
+    s3 = deployed.pair.client
+    for bucket in ("elsewhere-src", "elsewhere-dst"):
+        s3.create_bucket(Bucket=bucket)
+    other_task = runtime.create_task("elsewhere-src", "elsewhere-dst")
+    arn = runtime.deploy(
+        LocalDeployment(deployed.pair.source, deployed.pair.target, REPORTS, other_task),
+        name="mismatched",
+    )
+    deployed.pair.put("gone", "x", bucket=deployed.pair.target)
+
+    result = runtime.run(arn, ALL)
+
+    assert result.status == "FAILED"
+    assert result.error == "PreflightRefused"
+    assert "not the configured" in (result.cause or "")
+    assert runtime.datasync.executions == {}
+    assert "gone" in deployed.pair.all_keys()
