@@ -215,14 +215,17 @@ def test_tiny_time_budget_loops_on_cursors_to_the_same_result() -> None:
 
 
 def test_a_second_concurrent_execution_fails_already_running(deployed: Deployed) -> None:
-    deployed.runtime.datasync.polls_before_done = 4  # keep the first run in its poll loop
+    # Hold the first run in its DataSync poll loop until the second has been refused.
+    deployed.runtime.datasync.polls_before_done = 10**9
     first = deployed.runtime.start(deployed.state_machine_arn, ALL)
-    for _ in range(200):
+    for _ in range(400):
         if deployed.runtime.datasync.executions:
             break
         time.sleep(0.05)
+    assert deployed.runtime.datasync.executions, "the first run never started its sync"
 
     second = deployed.run(ALL)
+    deployed.runtime.datasync.polls_before_done = 0  # let the first run finish
 
     assert second.status == "FAILED"
     assert second.error == "AlreadyRunning"
