@@ -307,7 +307,11 @@ def grant_step_permissions(
         )
 
     # Prepare: preflight and the DataSync task's facts.
-    allow_step("prepare", ["s3:ListBucket", "s3:GetBucketVersioning"], [source, target])
+    allow_step(
+        "prepare",
+        ["s3:ListBucket", "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration"],
+        [source, target],
+    )
     allow_step(
         "prepare", ["s3:GetBucketObjectLockConfiguration", "s3:GetLifecycleConfiguration"], [target]
     )

@@ -29,6 +29,8 @@ class DiffPolicy:
     rules: frozenset[Rule]
     # Target entries modified after this instant are skipped (grace); None: no grace.
     grace_cutoff: datetime | None = None
+    # False under SSE-KMS, where an ETag is not a digest of the content.
+    etags_comparable: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,13 +169,14 @@ def _diff_key_datasync(
     # the source; the target's current entry is what the last sync wrote and stays.
     planned: list[PlannedEntry] = []
     rules = policy.rules
+    comparable = is_single_part if policy.etags_comparable else _never
     identities: set[tuple[int | None, str | None]] = set()
     uncomparable_sizes: set[int | None] = set()
     source_has_marker = False
     for entry in src.entries:
         if entry.is_delete_marker:
             source_has_marker = True
-        elif is_single_part(entry.etag):
+        elif comparable(entry.etag):
             identities.add((entry.size, entry.etag))
         else:
             uncomparable_sizes.add(entry.size)
@@ -193,13 +196,13 @@ def _diff_key_datasync(
             continue
         if Rule.ORPHAN_VERSION not in rules:
             continue
-        if is_single_part(entry.etag):
+        if comparable(entry.etag):
             if (entry.size, entry.etag) in identities:
                 continue
             uncertain = entry.size in uncomparable_sizes
         else:
-            # A multipart target ETag is comparable to nothing, but a size no source
-            # version has still proves the content differs.
+            # An ETag that is not a digest (multipart, SSE-KMS) compares with nothing, but
+            # a size no source version has still proves the content differs.
             uncertain = entry.size in uncomparable_sizes or any(
                 size == entry.size for size, _ in identities
             )
@@ -208,7 +211,7 @@ def _diff_key_datasync(
                 PlannedEntry(
                     entry,
                     Rule.ORPHAN_VERSION,
-                    "multipart ETag; a source version of the same size can't be compared",
+                    "ETag not comparable (multipart or SSE-KMS) with a same-size source version",
                     SkipReason.UNVERIFIABLE,
                 )
             )
@@ -242,6 +245,10 @@ def _diff_key_replication(
     if shared:
         stats.keys_sharing_version_ids += 1
     return planned
+
+
+def _never(etag: str | None) -> bool:
+    return False
 
 
 def deadline_after(seconds: float) -> Callable[[], bool]:

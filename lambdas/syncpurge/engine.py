@@ -71,11 +71,18 @@ def new_run_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
-def policy_for(request: ReconcileRequest, run_started: datetime) -> DiffPolicy:
+def policy_for(
+    request: ReconcileRequest, run_started: datetime, *, etags_comparable: bool = True
+) -> DiffPolicy:
     # Entries written after the run started are never judged, even with grace 0: they may
     # be a sync or a replication still landing.
     cutoff = run_started - timedelta(minutes=request.effective_grace_minutes)
-    return DiffPolicy(mode=request.mode, rules=frozenset(request.rules), grace_cutoff=cutoff)
+    return DiffPolicy(
+        mode=request.mode,
+        rules=frozenset(request.rules),
+        grace_cutoff=cutoff,
+        etags_comparable=etags_comparable,
+    )
 
 
 def diff_scope(
@@ -174,7 +181,7 @@ def reconcile(
         progress.phase("preflight")
         preflight = run_preflight(source, target, source_bucket, target_bucket)
         summary.advisories = preflight.advisories
-        policy = policy_for(request, started)
+        policy = policy_for(request, started, etags_comparable=preflight.etags_comparable)
         progress.phase("diff")
         for prefix in summary.prefixes:
             stats.add(

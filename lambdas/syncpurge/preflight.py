@@ -12,6 +12,9 @@ from syncpurge.s3store import S3Store
 @dataclass(slots=True)
 class PreflightResult:
     target_object_lock: bool
+    # False when an ETag may not be a digest of the content (SSE-KMS): then only sizes
+    # can prove two versions differ.
+    etags_comparable: bool = True
     advisories: list[str] = field(default_factory=list)
 
 
@@ -32,6 +35,18 @@ def run_preflight(
                 f"{role} bucket {bucket!r} has versioning {status}; syncpurge needs it Enabled"
             )
     result = PreflightResult(target_object_lock=target.object_lock_enabled(target_bucket))
+    kms = [
+        f"{bucket} ({algorithm})"
+        for store, bucket in ((source, source_bucket), (target, target_bucket))
+        if (algorithm := store.default_encryption(bucket)).startswith("aws:kms")
+    ]
+    if kms:
+        result.etags_comparable = False
+        result.advisories.append(
+            f"SSE-KMS by default on {', '.join(kms)}: ETags are not content digests, so "
+            "noncurrent versions are compared by size only; same-size ones are kept "
+            "(skipped, unverifiable)"
+        )
     if result.target_object_lock:
         result.advisories.append(
             f"target bucket {target_bucket!r} has Object Lock: locked versions are reported "

@@ -292,6 +292,21 @@ class S3Store:
             raise
         return config.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
 
+    def default_encryption(self, bucket: str) -> str:
+        """The bucket's default SSE algorithm ('AES256', 'aws:kms', 'aws:kms:dsse')."""
+        try:
+            config = self.client.get_bucket_encryption(Bucket=bucket)
+        except ClientError as err:
+            if _error_code(err) == "ServerSideEncryptionConfigurationNotFoundError":
+                return "AES256"  # S3 encrypts with SSE-S3 when nothing else is set
+            raise
+        rules = config.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+        for rule in rules:
+            algorithm = rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
+            if algorithm:
+                return str(algorithm)
+        return "AES256"
+
     def lifecycle_rules(self, bucket: str) -> list[dict[str, Any]]:
         try:
             config = self.client.get_bucket_lifecycle_configuration(Bucket=bucket)

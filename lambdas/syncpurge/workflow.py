@@ -105,6 +105,7 @@ class RunContext(Wire):
     includes: list[dict[str, str]]
     preserve_blocks_purge: bool
     target_object_lock: bool
+    etags_comparable: bool
     advisories: list[str]
     # The Wait between DescribeTaskExecution polls reads it here (SecondsPath).
     poll_interval_seconds: int
@@ -186,6 +187,7 @@ def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
         includes=datasync_includes(request.scope_prefixes(), facts),
         preserve_blocks_purge=preserve_blocks,
         target_object_lock=preflight.target_object_lock,
+        etags_comparable=preflight.etags_comparable,
         advisories=advisories,
         poll_interval_seconds=config.poll_interval_seconds,
     )
@@ -334,6 +336,7 @@ def diff_item(
             mode=run.request.mode,
             rules=frozenset(run.request.rules),
             grace_cutoff=item.grace_cutoff,
+            etags_comparable=run.etags_comparable,
         ),
         on_plan=on_plan,
         progress=NullProgress(),

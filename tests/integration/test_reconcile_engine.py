@@ -380,3 +380,33 @@ def test_prefix_scope_touches_only_that_prefix(pair: BucketPair, tmp_path: Path)
     assert [line["key"] for line in lines] == ["logs/old"]
     assert pair.all_keys() == {"img/old"}
     assert result.summary.prefixes == ["logs/"]
+
+
+def test_sse_kms_targets_keep_same_size_versions_as_unverifiable(
+    pair: BucketPair, tmp_path: Path
+) -> None:
+    # Given SSE-KMS by default on the target, and two noncurrent target versions the
+    # source no longer has by ETag: one the same size as a source version, one not
+    pair.client.put_bucket_encryption(
+        Bucket=pair.target,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": "alias/syncpurge-test",
+                    }
+                }
+            ]
+        },
+    )
+    pair.put("k", "abcd")
+    pair.put("k", "four", bucket=pair.target)
+    pair.put("k", "a longer body", bucket=pair.target)
+    pair.put("k", "abcd", bucket=pair.target)
+
+    result, lines = run_engine(pair, tmp_path, ALL)
+
+    by_size = {line["size"]: (line["outcome"], line["reason"]) for line in lines}
+    assert by_size == {4: ("skipped", "unverifiable"), 13: ("purged", by_size[13][1])}
+    assert any("SSE-KMS" in advisory for advisory in result.summary.advisories)

@@ -178,6 +178,35 @@ def test_multipart_target_version_with_a_size_no_source_version_has_is_orphan() 
     assert purged(plan) == {("k", "t1", Rule.ORPHAN_VERSION)}
 
 
+def test_under_sse_kms_same_size_versions_are_unverifiable_and_only_size_proves_a_difference() -> (
+    None
+):
+    # SSE-KMS ETags are not digests: equal content copied by DataSync gets another ETag
+    source = histories(
+        version("k", "s2", latest=True, size=10, etag='"kms-a"'),
+        version("k", "s1", size=7, etag='"kms-b"'),
+    )
+    target = histories(
+        version("k", "t2", latest=True, size=10, etag='"kms-c"'),
+        version("k", "t1", size=7, etag='"kms-d"'),
+        version("k", "t0", size=3, etag='"kms-e"'),
+    )
+    stats = DiffStats()
+    plan = list(
+        diff_histories(
+            iter(source),
+            iter(target),
+            DiffPolicy(Mode.DATASYNC, ALL_RULES, etags_comparable=False),
+            stats,
+        )
+    )
+
+    assert purged(plan) == {("k", "t0", Rule.ORPHAN_VERSION)}
+    assert [(p.entry.version_id, p.skip) for p in plan if not p.to_purge] == [
+        ("t1", SkipReason.UNVERIFIABLE)
+    ]
+
+
 def test_replication_orphans_are_entries_whose_version_id_the_source_lacks() -> None:
     source = histories(version("k", "v2", latest=True), version("k", "v1"))
     target = histories(
