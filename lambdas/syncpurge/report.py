@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -135,24 +135,40 @@ def set_totals(
     summary.by_rule = dict(sorted(tally.by_rule.items()))
 
 
+def entries_file_name(number: int) -> str:
+    return f"entries-{number:05d}.jsonl"
+
+
 class EntriesWriter:
-    """Writes outcome lines into entries-00001.jsonl, entries-00002.jsonl, ...
+    """Writes JSON lines into objects of at most `per_file` lines, named by `name(1)`,
+    `name(2)`... (default entries-00001.jsonl, ...); `names` lists what was written.
 
     Lines go to a temporary file first so a chunk of any size costs no memory until it is
-    shipped whole to the destination.
+    shipped whole to the destination. Report entries, plan chunks and purge outcomes all
+    go through here.
     """
 
-    def __init__(self, destination: ReportDestination, per_file: int = ENTRIES_PER_FILE) -> None:
+    def __init__(
+        self,
+        destination: ReportDestination,
+        per_file: int = ENTRIES_PER_FILE,
+        name: Callable[[int], str] = entries_file_name,
+    ) -> None:
         self.destination = destination
         self.per_file = per_file
-        self.files_written = 0
+        self.name = name
+        self.names: list[str] = []
         self._lines = 0
         self._chunk: IO[bytes] | None = None
 
     def write(self, line: dict[str, Any]) -> None:
+        self.write_raw(json.dumps(line, ensure_ascii=False).encode() + b"\n")
+
+    def write_raw(self, line: bytes) -> None:
+        """One already-encoded line, ending in a newline."""
         if self._chunk is None:
-            self._chunk = tempfile.TemporaryFile(prefix="syncpurge-entries-")  # noqa: SIM115
-        self._chunk.write(json.dumps(line, ensure_ascii=False).encode() + b"\n")
+            self._chunk = tempfile.TemporaryFile(prefix="syncpurge-lines-")  # noqa: SIM115
+        self._chunk.write(line)
         self._lines += 1
         if self._lines >= self.per_file:
             self._ship()
@@ -161,9 +177,9 @@ class EntriesWriter:
         if self._chunk is None:
             return
         self._chunk.seek(0)
-        self.files_written += 1
-        name = f"entries-{self.files_written:05d}.jsonl"
+        name = self.name(len(self.names) + 1)
         self.destination.write(name, self._chunk.read(), "application/x-ndjson")
+        self.names.append(name)
         self._chunk.close()
         self._chunk = None
         self._lines = 0

@@ -11,7 +11,7 @@ Workspace layout (under <report bucket>/syncpurge-work/<run-id>/):
     diff-stats/<item>-<slice>.json     listing figures of one Diff slice
     guard.json                         the guard's decision
     purge-items.json                   Purge work items (one per plan chunk)
-    outcomes/<chunk>-<slice>.jsonl     report lines of one Purge slice
+    outcomes/<chunk>-<slice>-<part>.jsonl  report lines of one Purge slice
     purge-stats/<chunk>-<slice>.json   requests of one Purge slice
 """
 
@@ -318,12 +318,17 @@ def diff_item(
     """Diff one work item until done or `should_stop`; returns the next progress."""
     run, item, progress = event.run, event.item, event.progress
     stem = f"{item.index:05d}-{progress.slice:05d}"
-    chunks = PlanChunkWriter(stores.s3, run.workspace, f"plan/{stem}")
+    chunks = EntriesWriter(
+        workspace_destination(stores, run.workspace),
+        PLAN_CHUNK_ENTRIES,
+        name=lambda number: f"plan/{stem}-{number:03d}.jsonl",
+    )
     counts = PlanCounts()
 
     def on_plan(planned: PlannedEntry) -> None:
         counts.count(planned)
-        chunks.write(planned)
+        for line in encode_lines((planned,)):
+            chunks.write_raw(line)
 
     stats = diff_scope(
         source=stores.s3,
@@ -355,36 +360,12 @@ def diff_item(
             "keysSharingVersionIds": stats.keys_sharing_version_ids,
             "planned": counts.planned,
             "skipped": counts.skipped,
-            "planKeys": chunks.keys,
+            "planKeys": [run.workspace.key(name) for name in chunks.names],
             "requests": stores.s3.counter.snapshot().model_dump(),
         },
     )
     cursor = CursorModel.of(stats.cursor) if stats.cursor else None
     return Progress(done=cursor is None, slice=progress.slice + 1, cursor=cursor).to_state()
-
-
-class PlanChunkWriter:
-    """Plan entries into workspace objects of at most PLAN_CHUNK_ENTRIES lines."""
-
-    def __init__(self, s3: S3Store, workspace: Location, stem: str) -> None:
-        self.s3, self.workspace, self.stem = s3, workspace, stem
-        self.keys: list[str] = []
-        self._lines: list[bytes] = []
-
-    def write(self, planned: PlannedEntry) -> None:
-        self._lines.extend(encode_lines((planned,)))
-        if len(self._lines) >= PLAN_CHUNK_ENTRIES:
-            self._ship()
-
-    def _ship(self) -> None:
-        key = self.workspace.key(f"{self.stem}-{len(self.keys):03d}.jsonl")
-        self.s3.put_bytes(self.workspace.bucket, key, b"".join(self._lines), "application/x-ndjson")
-        self.keys.append(key)
-        self._lines = []
-
-    def close(self) -> None:
-        if self._lines:
-            self._ship()
 
 
 # --------------------------------------------------------------------------- Guard
@@ -482,13 +463,19 @@ def purge_item(
             consumed += 1
             yield planned
 
-    outcome_lines: list[bytes] = []
+    stem = event.item.plan_key.rsplit("/", 1)[-1].removesuffix(".jsonl")
+    name = f"{stem}-{progress.slice:05d}"
+    outcomes = EntriesWriter(
+        workspace_destination(stores, run.workspace),
+        PLAN_CHUNK_ENTRIES,
+        name=lambda number: f"outcomes/{name}-{number:03d}.jsonl",
+    )
     tally = OutcomeTally()
 
     def record(outcome: OutcomeRecord) -> None:
         line = record_to_line(outcome)
         tally.add(line)
-        outcome_lines.append(json.dumps(line, ensure_ascii=False).encode())
+        outcomes.write(line)
 
     purge_plan(
         remaining_plan(),
@@ -502,14 +489,7 @@ def purge_item(
         ),
         on_outcome=record,
     )
-    stem = event.item.plan_key.rsplit("/", 1)[-1].removesuffix(".jsonl")
-    name = f"{stem}-{progress.slice:05d}"
-    stores.s3.put_bytes(
-        run.workspace.bucket,
-        run.workspace.key(f"outcomes/{name}.jsonl"),
-        b"\n".join(outcome_lines) + b"\n" if outcome_lines else b"",
-        "application/x-ndjson",
-    )
+    outcomes.close()
     _put_json(
         stores,
         run.workspace,
@@ -700,6 +680,10 @@ def _requests(figures: dict[str, Any], stores: Stores, run: RunContext) -> Reque
 
 
 # --------------------------------------------------------------------------- workspace JSON
+
+
+def workspace_destination(stores: Stores, workspace: Location) -> S3ReportDestination:
+    return S3ReportDestination(stores.s3, workspace.bucket, workspace.prefix)
 
 
 def _put_json(stores: Stores, workspace: Location, name: str, doc: Any) -> None:
