@@ -41,6 +41,8 @@ class TaskFacts:
     preserve_deleted_files: str  # PRESERVE | REMOVE
     report_bucket: str | None  # TaskReportConfig S3 destination, if any
     report_subdirectory: str
+    includes: tuple[dict[str, str], ...] = ()
+    excludes: tuple[dict[str, str], ...] = ()
 
 
 def bucket_of(arn: str) -> str:
@@ -51,6 +53,10 @@ def bucket_of(arn: str) -> str:
 def normalise_subdirectory(value: str | None) -> str:
     stripped = (value or "").strip("/")
     return f"{stripped}/" if stripped else ""
+
+
+def _filter(rule: Any) -> dict[str, str]:
+    return {"FilterType": str(rule.get("FilterType", "")), "Value": str(rule.get("Value", ""))}
 
 
 class DataSyncGateway:
@@ -73,6 +79,8 @@ class DataSyncGateway:
             preserve_deleted_files=str(options.get("PreserveDeletedFiles") or "PRESERVE"),
             report_bucket=bucket_of(report["S3BucketArn"]) if report.get("S3BucketArn") else None,
             report_subdirectory=normalise_subdirectory(report.get("Subdirectory")),
+            includes=tuple(_filter(f) for f in task.get("Includes") or ()),
+            excludes=tuple(_filter(f) for f in task.get("Excludes") or ()),
         )
 
     def _location(self, location_arn: str) -> S3Location:

@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,10 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from syncpurge.aws import ExecutionFollower, make_client
+from syncpurge.aws import DataSyncGateway, ExecutionFollower, make_client
 from syncpurge.engine import RunResult, new_run_id, reconcile
-from syncpurge.errors import InvalidInput
+from syncpurge.errors import InvalidInput, PreflightRefused
+from syncpurge.lineage import LineageIndex, read_task_reports, report_prefix
 from syncpurge.models import (
     Outcome,
     PlannedEntry,
@@ -39,6 +41,7 @@ from syncpurge.report import (
     split_s3_uri,
 )
 from syncpurge.s3store import RequestCounter, S3Store, make_s3_client
+from syncpurge.scope import Scope, split_patterns
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -56,6 +59,7 @@ FLAG_OF_FIELD = {
     "maxPurgeFraction": "--max-purge-fraction",
     "force": "--force",
     "bypassGovernance": "--bypass-governance",
+    "allowUnrelatedSource": "--allow-unrelated-source",
 }
 
 
@@ -79,13 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
         "reconcile",
         help="diff a source and a target versioned bucket and purge the target's leftovers",
     )
-    rec.add_argument("--source-bucket", required=True)
-    rec.add_argument("--target-bucket", required=True)
+    rec.add_argument("--source-bucket", help="the source bucket (or take it from --task-arn)")
+    rec.add_argument("--target-bucket", help="the target bucket (or take it from --task-arn)")
+    rec.add_argument(
+        "--task-arn",
+        help="a DataSync task: its buckets, Subdirectories, Includes/Excludes and report "
+        "destination set the scope, and its task reports give lineage",
+    )
     add_request_flags(rec)
     rec.add_argument(
         "--report",
-        default="syncpurge-reports",
-        help="folder or s3://bucket/prefix; the run's files go under <report>/<run-id>/",
+        help="folder or s3://bucket/prefix; the run's files go under <report>/<run-id>/ "
+        "(default: the task's report destination, else ./syncpurge-reports)",
     )
     rec.add_argument("--endpoint-url", help="S3 endpoint (any S3-compatible service)")
     rec.add_argument("--region")
@@ -148,6 +157,11 @@ def add_request_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="delete GOVERNANCE-locked versions (needs s3:BypassGovernanceRetention)",
     )
+    parser.add_argument(
+        "--allow-unrelated-source",
+        action="store_true",
+        help="run even if the source is empty in scope or shares no key with the target",
+    )
 
 
 def request_from_args(args: argparse.Namespace) -> ReconcileRequest:
@@ -162,6 +176,7 @@ def request_from_args(args: argparse.Namespace) -> ReconcileRequest:
         ("dry_run", "dryRun"),
         ("force", "force"),
         ("bypass_governance", "bypassGovernance"),
+        ("allow_unrelated_source", "allowUnrelatedSource"),
     ):
         if getattr(args, flag):
             doc[field] = True
@@ -258,7 +273,7 @@ def render_summary(console: Console, summary: Summary, location: str) -> None:
         (
             "requests",
             f"list {summary.requests.list:,}, delete {summary.requests.delete:,}, "
-            f"verify {summary.requests.verify:,}",
+            f"verify {summary.requests.verify:,}, head {summary.requests.head:,}",
         ),
         ("report", location),
     ]
@@ -272,25 +287,92 @@ def render_summary(console: Console, summary: Summary, location: str) -> None:
     console.print(table)
 
 
+@dataclass(frozen=True)
+class ReconcileTarget:
+    """What a `reconcile` invocation runs against, from its flags and (maybe) its task."""
+
+    source_bucket: str
+    target_bucket: str
+    scope: Scope
+    report: str
+    lineage: tuple[str, str] | None  # (bucket, prefix) of the task's detailed reports
+
+
+def resolve_target(args: argparse.Namespace) -> ReconcileTarget:
+    facts = None
+    if args.task_arn:
+        gateway = DataSyncGateway(make_client("datasync", region=args.region))
+        try:
+            facts = gateway.task_facts(args.task_arn)
+        except PreflightRefused as err:
+            raise CliError(f"--task-arn: {err}") from err
+    source = args.source_bucket or (facts.source.bucket if facts else None)
+    target = args.target_bucket or (facts.target.bucket if facts else None)
+    if not source or not target:
+        raise CliError("--source-bucket and --target-bucket are required without --task-arn")
+    if facts is not None and (source, target) != (facts.source.bucket, facts.target.bucket):
+        raise CliError(
+            f"--task-arn copies s3://{facts.source.bucket} to s3://{facts.target.bucket}, not "
+            f"s3://{source} to s3://{target}"
+        )
+    report = args.report
+    if report is None and facts is not None and facts.report_bucket:
+        report = (
+            f"s3://{facts.report_bucket}/{facts.report_subdirectory}Purge-Reports/{facts.task_id}/"
+        )
+    report = report or "syncpurge-reports"
+    excluded: list[str] = []
+    if report.startswith("s3://"):
+        bucket, prefix = split_s3_uri(report)
+        if bucket == target:
+            excluded.append(prefix)
+    lineage = None
+    if facts is not None and facts.report_bucket:
+        lineage = (facts.report_bucket, report_prefix(facts.report_subdirectory, facts.task_id))
+        if facts.report_bucket == target:
+            excluded.append(facts.report_subdirectory)
+    scope = Scope(
+        source_root=facts.source.subdirectory if facts else "",
+        target_root=facts.target.subdirectory if facts else "",
+        includes=split_patterns(facts.includes) if facts else (),
+        excludes=split_patterns(facts.excludes) if facts else (),
+        excluded_target_prefixes=tuple(sorted(set(excluded))),
+    )
+    return ReconcileTarget(source, target, scope, report, lineage)
+
+
 def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     request = request_from_args(args)
+    where = resolve_target(args)
     counter = RequestCounter()
     source = S3Store(make_s3_client(region=args.region, endpoint_url=args.endpoint_url), counter)
     target = S3Store(make_s3_client(region=args.region, endpoint_url=args.endpoint_url), counter)
     started = datetime.now(UTC)
     run_id = new_run_id(started)
-    destination = report_destination(args.report, run_id, S3Store(target.client))
+    destination = report_destination(where.report, run_id, S3Store(target.client))
+    report_bucket = split_s3_uri(where.report)[0] if where.report.startswith("s3://") else None
+    if report_bucket == where.source_bucket:
+        raise CliError(
+            f"--report: {where.report} is in the source bucket; syncpurge never writes to the "
+            "source (nothing was deleted)"
+        )
+    lineage = None
+    if where.lineage is not None:
+        lineage = LineageIndex(read_task_reports(S3Store(target.client), *where.lineage))
     with RichProgress(err_console) as progress:
         result = reconcile(
             request,
-            source_bucket=args.source_bucket,
-            target_bucket=args.target_bucket,
+            source_bucket=where.source_bucket,
+            target_bucket=where.target_bucket,
             source=source,
             target=target,
             destination=destination,
             progress=progress,
             run_id=run_id,
             now=started,
+            scope=where.scope,
+            report_bucket=report_bucket,
+            lineage=lineage,
         )
     if args.json:
         sys.stdout.write(json.dumps(result.summary.to_document(), indent=2) + "\n")
@@ -304,7 +386,7 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
 
 
 # Errors a state machine execution ends with that mean "refused, nothing deleted".
-REFUSALS = {"InvalidInput", "PreflightRefused", "AlreadyRunning", "ModeMismatch"}
+REFUSALS = {"InvalidInput", "PreflightRefused", "AlreadyRunning", "UnrelatedSource"}
 
 
 def run_start(args: argparse.Namespace, err_console: Console) -> int:

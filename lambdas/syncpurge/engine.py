@@ -13,9 +13,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from syncpurge.diff import DiffCursor, DiffPolicy, DiffStats, SideCursor, diff_histories
-from syncpurge.errors import PreflightRefused
+from syncpurge.diff import (
+    DiffCursor,
+    DiffPolicy,
+    DiffStats,
+    LineageLookup,
+    SideCursor,
+    diff_histories,
+)
+from syncpurge.errors import InvalidInput, PreflightRefused
 from syncpurge.guard import evaluate_guard
+from syncpurge.lineage import LineageIndex
 from syncpurge.listing import key_histories, prefetched
 from syncpurge.models import (
     Outcome,
@@ -26,7 +34,8 @@ from syncpurge.models import (
     Summary,
 )
 from syncpurge.plan import PlanSpool
-from syncpurge.preflight import check_mode, run_preflight
+from syncpurge.preflight import check_related, run_preflight
+from syncpurge.proof import resolve
 from syncpurge.purge import OutcomeRecord, PurgeSettings, purge_plan, skipped_record
 from syncpurge.report import (
     EntriesWriter,
@@ -37,6 +46,7 @@ from syncpurge.report import (
     write_summary,
 )
 from syncpurge.s3store import ListingPage, S3Store
+from syncpurge.scope import Scope
 
 
 class ProgressListener(Protocol):
@@ -72,16 +82,13 @@ def new_run_id(now: datetime) -> str:
 
 
 def policy_for(
-    request: ReconcileRequest, run_started: datetime, *, etags_comparable: bool = True
+    request: ReconcileRequest, run_started: datetime, *, lineage: LineageLookup | None = None
 ) -> DiffPolicy:
     # Entries written after the run started are never judged, even with grace 0: they may
     # be a sync or a replication still landing.
     cutoff = run_started - timedelta(minutes=request.effective_grace_minutes)
     return DiffPolicy(
-        mode=request.mode,
-        rules=frozenset(request.rules),
-        grace_cutoff=cutoff,
-        etags_comparable=etags_comparable,
+        mode=request.mode, rules=frozenset(request.rules), grace_cutoff=cutoff, lineage=lineage
     )
 
 
@@ -95,33 +102,66 @@ def diff_scope(
     policy: DiffPolicy,
     on_plan: Callable[[PlannedEntry], None],
     progress: ProgressListener,
+    scope: Scope | None = None,
     resume: DiffCursor | None = None,
     delimiter: str | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> DiffStats:
-    """Diff one prefix of both buckets, listing both sides concurrently."""
+    """Diff one relative prefix of the scope, listing both sides concurrently.
+
+    The diff's candidates go through the HeadObject tiers (`syncpurge.proof`) before they
+    reach `on_plan`, so what is planned carries its proof.
+    """
+    scope = scope or Scope()
     stats = DiffStats()
     after_key = resume.after_key if resume else None
     source_pages = prefetched(
-        _side_pages(source, source_bucket, prefix, resume.source if resume else None, delimiter)
+        _side_pages(
+            source,
+            source_bucket,
+            scope.source_key(prefix),
+            resume.source if resume else None,
+            delimiter,
+        )
     )
     target_pages = prefetched(
-        _side_pages(target, target_bucket, prefix, resume.target if resume else None, delimiter)
+        _side_pages(
+            target,
+            target_bucket,
+            scope.target_key(prefix),
+            resume.target if resume else None,
+            delimiter,
+        )
     )
     with closing(source_pages), closing(target_pages):
-        plan = diff_histories(
+        candidates = diff_histories(
             key_histories(
-                source_pages, lambda n: progress.listed("source", n), after_key=after_key
+                source_pages,
+                lambda n: progress.listed("source", n),
+                after_key=after_key,
+                root=scope.source_root,
+                admits=scope.admits,
             ),
             key_histories(
-                target_pages, lambda n: progress.listed("target", n), after_key=after_key
+                target_pages,
+                lambda n: progress.listed("target", n),
+                after_key=after_key,
+                root=scope.target_root,
+                admits=scope.admits,
             ),
             policy,
             stats,
             start_after_key=after_key,
             should_stop=should_stop,
+            source_key=scope.source_key,
         )
-        for item in plan:
+        for item in resolve(
+            candidates,
+            source=source,
+            target=target,
+            source_bucket=source_bucket,
+            target_bucket=target_bucket,
+        ):
             on_plan(item)
     return stats
 
@@ -147,9 +187,14 @@ def reconcile(
     progress: ProgressListener | None = None,
     run_id: str | None = None,
     now: datetime | None = None,
+    scope: Scope | None = None,
+    report_bucket: str | None = None,
+    lineage: LineageIndex | None = None,
 ) -> RunResult:
-    """Reconcile `target_bucket` with `source_bucket` within the request's scope."""
+    """Reconcile `target_bucket` with `source_bucket` within the scope and the request's
+    prefixes. `report_bucket` is where the report destination lies (None: not in S3)."""
     progress = progress or NullProgress()
+    scope = scope or Scope()
     started = now or datetime.now(UTC)
     summary = Summary(
         run_id=run_id or new_run_id(started),
@@ -158,6 +203,7 @@ def reconcile(
         dry_run=request.dry_run,
         source_bucket=source_bucket,
         target_bucket=target_bucket,
+        scope=scope.describe(),
         prefixes=request.scope_prefixes(),
         started_at=started,
     )
@@ -168,7 +214,7 @@ def reconcile(
     writer = EntriesWriter(destination)
 
     def record(outcome: OutcomeRecord) -> None:
-        line = record_to_line(outcome)
+        line = record_to_line(outcome, summary.run_id)
         writer.write(line)
         tally.add(line)
         progress.outcome(outcome)
@@ -179,9 +225,14 @@ def reconcile(
 
     try:
         progress.phase("preflight")
-        preflight = run_preflight(source, target, source_bucket, target_bucket)
+        scope.check()
+        for prefix in request.prefixes:
+            scope.check_prefix(prefix)
+        preflight = run_preflight(
+            source, target, source_bucket, target_bucket, report_bucket=report_bucket
+        )
         summary.advisories = preflight.advisories
-        policy = policy_for(request, started, etags_comparable=preflight.etags_comparable)
+        policy = policy_for(request, started, lineage=lineage.lookup if lineage else None)
         progress.phase("diff")
         for prefix in summary.prefixes:
             stats.add(
@@ -194,9 +245,15 @@ def reconcile(
                     policy=policy,
                     on_plan=plan,
                     progress=progress,
+                    scope=scope,
                 )
             )
-        check_mode(request.mode, stats.keys_in_both, stats.keys_sharing_version_ids)
+        check_related(
+            source_entries=stats.source_entries,
+            target_entries=stats.target_entries,
+            keys_in_both=stats.keys_in_both,
+            allow_unrelated=request.allow_unrelated_source,
+        )
         guard = evaluate_guard(
             planned=spool.counts.planned,
             target_entries_in_scope=stats.target_entries,
@@ -226,7 +283,7 @@ def reconcile(
             summary.status = final_status(tally)
             if tally.totals.failed:
                 summary.error = f"{tally.totals.failed} entries failed to delete; see entries"
-    except PreflightRefused as err:
+    except (PreflightRefused, InvalidInput) as err:
         summary.error = result.refusal = str(err)
     except Exception as err:
         summary.error = f"{type(err).__name__}: {err}"
@@ -266,5 +323,6 @@ def request_counts(source: S3Store, target: S3Store) -> RequestCounts:
             list=counts.list + other.list,
             delete=counts.delete + other.delete,
             verify=counts.verify + other.verify,
+            head=counts.head + other.head,
         )
     return counts

@@ -13,8 +13,8 @@ class PreflightRefused(SyncPurgeError):
     """The buckets or the task are not in a state where purging is safe; nothing deleted."""
 
 
-class ModeMismatch(PreflightRefused):
-    """Replication mode, but the target does not share VersionIds with the source."""
+class UnrelatedSource(PreflightRefused):
+    """The source holds nothing in scope, or no key in common with the target."""
 
 
 class AlreadyRunning(PreflightRefused):

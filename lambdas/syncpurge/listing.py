@@ -74,24 +74,33 @@ def key_histories(
     on_page: Callable[[int], None] | None = None,
     *,
     after_key: str | None = None,
+    root: str = "",
+    admits: Callable[[str], bool] | None = None,
 ) -> Iterator[KeyHistory]:
     """Group a listing's pages into one history per key; a key may span pages.
 
-    With `after_key` (a resumed listing), entries of keys <= after_key are dropped: the
-    resume page marker may point into the page that still holds them.
+    Histories are named by the key relative to `root` (the scope's location Subdirectory),
+    so both sides of a scope compare key for key; entries keep their bucket keys. Keys
+    `admits` refuses (outside the scope's filters) are dropped. With `after_key` (a resumed
+    listing, relative), entries of keys <= after_key are dropped: the resume page marker may
+    point into the page that still holds them.
     """
     pending_key: str | None = None
     pending: list[Entry] = []
     pending_marker: PageMarker | None = None
+    cut = len(root)
     for page in pages:
         if on_page is not None:
             on_page(len(page.entries))
         # groupby runs the per-entry work in C; Python only sees each key once per page.
-        for key, group in groupby(page.entries, key=_key_of):
+        for full_key, group in groupby(page.entries, key=_key_of):
+            key = full_key[cut:] if cut else full_key
             if key == pending_key:
                 pending.extend(group)
                 continue
             if after_key is not None and key <= after_key:
+                continue
+            if admits is not None and not admits(key):
                 continue
             if pending_key is not None:
                 if key < pending_key:

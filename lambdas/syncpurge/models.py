@@ -40,6 +40,22 @@ class SkipReason(StrEnum):
     GRACE = "grace"
     REAPPEARED = "reappeared"
     UNVERIFIABLE = "unverifiable"
+    NOT_A_REPLICA = "not-a-replica"
+    PROTECTS_CURRENT = "protects-current"
+
+
+class Proof(StrEnum):
+    """DESIGN §3.3: what proves a purge. Every purged entry names one."""
+
+    VANISHED = "vanished"  # the source lists no entry of the key (re-checked before the delete)
+    NO_SOURCE_MARKER = "no-source-marker"  # datasync: the source history holds no marker
+    LINEAGE = "lineage"  # DataSync task report: its source version is gone
+    CHECKSUM = "checksum"  # full-object checksums of one algorithm differ from every source's
+    SIZE = "size"  # no source version of the key has this size
+    MD5 = "md5"  # MD5 ETags (single-part, no KMS/SSE-C, per HeadObject) differ from every source's
+    SHARED_VERSION_ID = "shared-version-id"  # replication: noncurrent, the key shares a VersionId
+    REPLICA_STATUS = "replica-status"  # replication: HeadObject says ReplicationStatus REPLICA
+    FOLLOWS_REPLICAS = "follows-replicas"  # replication: a marker whose key's versions all go
 
 
 class RunStatus(StrEnum):
@@ -85,10 +101,13 @@ class KeyHistory:
 
 @dataclass(slots=True, frozen=True)
 class PlannedEntry:
-    """A target entry the diff selected: to purge (reason None) or skipped with a reason.
+    """A target entry the diff selected: to purge (skip None, with its proof) or skipped.
 
-    `source_predecessor` is the last source key the diff saw before this key; verify before
-    destroy starts its re-listing there, so one LIST can cover a run of vanished keys.
+    `source_key` is the key this target entry maps to in the source (the scope's key
+    mapping); `source_predecessor` is the last source key the diff saw before it. Verify
+    before destroy re-lists the source from there, so one LIST covers a run of vanished keys.
+    `key_entries` is how many entries the target key had when diffed: its current entry is
+    purged only when every one of them is (invariant 6).
     """
 
     entry: Entry
@@ -96,16 +115,27 @@ class PlannedEntry:
     detail: str
     skip: SkipReason | None = None
     source_predecessor: str | None = None
+    proof: Proof | None = None
+    source_key: str | None = None
+    key_entries: int = 0
 
     @property
     def to_purge(self) -> bool:
         return self.skip is None
+
+    @property
+    def mapped_source_key(self) -> str:
+        return self.entry.key if self.source_key is None else self.source_key
 
 
 # --------------------------------------------------------------------------- request
 
 
 NonNegativeInt = Annotated[int, Field(ge=0)]
+MAX_GRACE_MINUTES = 525_600  # a year
+# DataSync filter patterns use '|' to separate patterns and '*' as a wildcard, and anchor at
+# the location root with a leading '/': a prefix holding them can't be expressed as Includes.
+PREFIX_FORBIDDEN = ("|", "*")
 
 
 class ReconcileRequest(BaseModel):
@@ -118,7 +148,9 @@ class ReconcileRequest(BaseModel):
     skip_sync: bool = Field(default=False, alias="skipSync")
     mode: Mode = Field(default=Mode.DATASYNC)
     rules: list[Rule] = Field(default_factory=lambda: list(Rule))
-    grace_minutes: NonNegativeInt | None = Field(default=None, alias="graceMinutes")
+    grace_minutes: NonNegativeInt | None = Field(
+        default=None, alias="graceMinutes", le=MAX_GRACE_MINUTES
+    )
     max_purge: NonNegativeInt = Field(default=100_000, alias="maxPurge")
     max_purge_fraction: float = Field(default=0.05, alias="maxPurgeFraction", gt=0, le=1)
     force: bool = False
@@ -126,6 +158,8 @@ class ReconcileRequest(BaseModel):
     # A DataSync task with PreserveDeletedFiles=PRESERVE means "keep what the source
     # deleted": the state machine purges nothing then unless this says so.
     override_preserve: bool = Field(default=False, alias="overridePreserve")
+    # A wrong or empty source must never empty a target: refused whatever `force` says.
+    allow_unrelated_source: bool = Field(default=False, alias="allowUnrelatedSource")
 
     @model_validator(mode="before")
     @classmethod
@@ -150,9 +184,10 @@ class ReconcileRequest(BaseModel):
     def _check_scope(self) -> ReconcileRequest:
         if not self.rules:
             raise ValueError("rules: name at least one rule")
-        for prefix in self.prefixes:
-            if len(prefix.encode("utf-8")) > 1024:
-                raise ValueError(f"prefixes: {prefix[:40]!r}... is longer than 1,024 bytes")
+        for index, prefix in enumerate(self.prefixes):
+            problem = prefix_problem(prefix)
+            if problem:
+                raise ValueError(f"prefixes[{index}]: {problem}")
         return self
 
     @property
@@ -163,13 +198,27 @@ class ReconcileRequest(BaseModel):
 
     def scope_prefixes(self) -> list[str]:
         """The prefixes to list, with duplicates and prefixes covered by others removed."""
-        if not self.prefixes or "" in self.prefixes:
+        if not self.prefixes:
             return [""]
         kept: list[str] = []
         for prefix in sorted(set(self.prefixes)):
             if not any(prefix.startswith(k) for k in kept):
                 kept.append(prefix)
         return kept
+
+
+def prefix_problem(prefix: str) -> str | None:
+    """Why `prefix` can't scope a run (sync and purge alike), or None."""
+    if prefix == "":
+        return "an empty prefix is not allowed (omit prefixes for the whole scope)"
+    if prefix.startswith("/"):
+        return f"{prefix!r} starts with '/': prefixes are relative key prefixes, e.g. 'logs/'"
+    for char in PREFIX_FORBIDDEN:
+        if char in prefix:
+            return f"{prefix!r} contains {char!r}, which DataSync filters can't express"
+    if len(prefix.encode("utf-8")) > 1024:
+        return f"{prefix[:40]!r}... is longer than 1,024 bytes"
+    return None
 
 
 def _enum_or_raise(enum: type[StrEnum], value: str, field: str) -> StrEnum:
@@ -243,6 +292,7 @@ class RequestCounts(BaseModel):
     list: int = 0
     delete: int = 0
     verify: int = 0
+    head: int = 0
 
 
 class SyncInfo(BaseModel):
@@ -265,10 +315,12 @@ class Summary(BaseModel):
     dry_run: bool = Field(alias="dryRun")
     source_bucket: str = Field(alias="sourceBucket")
     target_bucket: str = Field(alias="targetBucket")
+    scope: dict[str, Any] = Field(default_factory=dict)
     prefixes: list[str]
     sync: SyncInfo | None = None
     totals: Totals = Field(default_factory=Totals)
     by_rule: dict[str, RuleTotals] = Field(default_factory=dict, alias="byRule")
+    by_proof: dict[str, int] = Field(default_factory=dict, alias="byProof")
     guard: GuardDecision | None = None
     requests: RequestCounts = Field(default_factory=RequestCounts)
     advisories: list[str] = Field(default_factory=list)

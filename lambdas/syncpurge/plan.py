@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
-from syncpurge.models import Entry, PlannedEntry, Rule, SkipReason
+from syncpurge.models import Entry, PlannedEntry, Proof, Rule, SkipReason
 
 
 def plan_to_json(item: PlannedEntry) -> dict[str, Any]:
@@ -30,6 +30,9 @@ def plan_to_json(item: PlannedEntry) -> dict[str, Any]:
         "x": item.detail,
         "skip": item.skip.value if item.skip else None,
         "p": item.source_predecessor,
+        "f": item.proof.value if item.proof else None,
+        "sk": item.source_key,
+        "n": item.key_entries,
     }
 
 
@@ -38,7 +41,10 @@ def plan_from_json(doc: dict[str, Any]) -> PlannedEntry:
         doc["k"], doc["v"], doc["l"], datetime.fromisoformat(doc["m"]), doc["d"], doc["s"], doc["t"]
     )
     skip = SkipReason(doc["skip"]) if doc["skip"] else None
-    return PlannedEntry(entry, Rule(doc["r"]), doc["x"], skip, doc["p"])
+    proof = Proof(doc["f"]) if doc.get("f") else None
+    return PlannedEntry(
+        entry, Rule(doc["r"]), doc["x"], skip, doc["p"], proof, doc.get("sk"), doc.get("n", 0)
+    )
 
 
 def encode_lines(items: Iterable[PlannedEntry]) -> Iterator[bytes]:

@@ -4,26 +4,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from syncpurge.errors import ModeMismatch, PreflightRefused
-from syncpurge.models import Mode
+from syncpurge.errors import PreflightRefused, UnrelatedSource
 from syncpurge.s3store import S3Store
 
 
 @dataclass(slots=True)
 class PreflightResult:
     target_object_lock: bool
-    # False when an ETag may not be a digest of the content (SSE-KMS): then only sizes
-    # can prove two versions differ.
-    etags_comparable: bool = True
     advisories: list[str] = field(default_factory=list)
 
 
 def run_preflight(
-    source: S3Store, target: S3Store, source_bucket: str, target_bucket: str
+    source: S3Store,
+    target: S3Store,
+    source_bucket: str,
+    target_bucket: str,
+    *,
+    report_bucket: str | None = None,
 ) -> PreflightResult:
     if source_bucket == target_bucket:
         raise PreflightRefused(
             f"source and target are the same bucket ({source_bucket!r}): nothing to reconcile"
+        )
+    if report_bucket == source_bucket:
+        raise PreflightRefused(
+            f"the report destination is in the source bucket {source_bucket!r}: syncpurge "
+            "never writes to the source; choose another bucket or a local folder"
         )
     for store, bucket, role in (
         (source, source_bucket, "source"),
@@ -35,18 +41,6 @@ def run_preflight(
                 f"{role} bucket {bucket!r} has versioning {status}; syncpurge needs it Enabled"
             )
     result = PreflightResult(target_object_lock=target.object_lock_enabled(target_bucket))
-    kms = [
-        f"{bucket} ({algorithm})"
-        for store, bucket in ((source, source_bucket), (target, target_bucket))
-        if (algorithm := store.default_encryption(bucket)).startswith("aws:kms")
-    ]
-    if kms:
-        result.etags_comparable = False
-        result.advisories.append(
-            f"SSE-KMS by default on {', '.join(kms)}: ETags are not content digests, so "
-            "noncurrent versions are compared by size only; same-size ones are kept "
-            "(skipped, unverifiable)"
-        )
     if result.target_object_lock:
         result.advisories.append(
             f"target bucket {target_bucket!r} has Object Lock: locked versions are reported "
@@ -64,11 +58,21 @@ def run_preflight(
     return result
 
 
-def check_mode(mode: Mode, keys_in_both: int, keys_sharing_version_ids: int) -> None:
-    """Replication mode on a target that shares no VersionIds would purge everything."""
-    if mode is Mode.REPLICATION and keys_in_both > 0 and keys_sharing_version_ids == 0:
-        raise ModeMismatch(
-            f"mode 'replication', but none of the {keys_in_both} keys present in both buckets "
-            "shares a VersionId: the target was not written by S3 Replication "
-            "(use --mode datasync)"
+def check_related(
+    *, source_entries: int, target_entries: int, keys_in_both: int, allow_unrelated: bool
+) -> None:
+    """DESIGN §5 "Unrelated source": a wrong or empty source must never empty a target."""
+    if target_entries == 0 or allow_unrelated:
+        return
+    if source_entries == 0:
+        raise UnrelatedSource(
+            f"the source lists no entry in scope while the target holds {target_entries}: "
+            "a wrong or empty source would empty the target (force does not override this; "
+            "allowUnrelatedSource / --allow-unrelated-source does)"
+        )
+    if keys_in_both == 0:
+        raise UnrelatedSource(
+            "the source and the target share no key in scope: this does not look like a "
+            "copy of this source (force does not override this; allowUnrelatedSource / "
+            "--allow-unrelated-source does)"
         )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from syncpurge.diff import is_folder_object
 from syncpurge.models import Outcome, PlannedEntry, Rule, SkipReason
 from syncpurge.s3store import MAX_KEYS_PER_DELETE, S3Store
 
@@ -63,11 +64,15 @@ def purge_plan(
 
         def submit(batch: list[PlannedEntry]) -> None:
             reappeared = verifier.reappeared(
-                [(p.entry.key, p.source_predecessor) for p in batch if p.rule is Rule.VANISHED_KEY]
+                [
+                    (p.mapped_source_key, p.source_predecessor)
+                    for p in batch
+                    if p.rule is Rule.VANISHED_KEY
+                ]
             )
             to_delete: list[PlannedEntry] = []
             for item in batch:
-                if item.rule is Rule.VANISHED_KEY and item.entry.key in reappeared:
+                if item.rule is Rule.VANISHED_KEY and item.mapped_source_key in reappeared:
                     on_outcome(OutcomeRecord(item, Outcome.SKIPPED, SkipReason.REAPPEARED.value))
                 else:
                     to_delete.append(item)
@@ -192,9 +197,9 @@ class VanishedKeyVerifier:
                 k
                 for k in pending
                 if k.startswith(prefix)
-                and (not page.is_truncated or (last_seen is not None and k <= last_seen))
+                and (not page.is_truncated or (last_seen is not None and _covers(last_seen, k)))
             }
-            found.update(covered & seen)
+            found.update(k for k in covered if k in seen or _folder_has_content(k, seen))
             # A full page of keys that appeared since the diff covered nothing: list the
             # key itself, which always resolves it (it sorts first under its own prefix).
             exact = not covered
@@ -202,6 +207,16 @@ class VanishedKeyVerifier:
         last_key = max(predecessors)
         self._last = (last_key, last_key in found)
         return found
+
+
+def _covers(last_seen: str, key: str) -> bool:
+    # A folder object's content sorts right after it: the page must reach past the folder.
+    return key < last_seen if is_folder_object(key) else key <= last_seen
+
+
+def _folder_has_content(key: str, seen: set[str]) -> bool:
+    """A DataSync folder object is not vanished while the source holds a key under it."""
+    return is_folder_object(key) and any(s.startswith(key) for s in seen)
 
 
 def cluster_prefix(key: str, source_predecessor: str | None) -> str:

@@ -62,13 +62,16 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, prefix
 
 
-def record_to_line(record: OutcomeRecord) -> dict[str, Any]:
+def record_to_line(record: OutcomeRecord, run_id: str = "") -> dict[str, Any]:
     entry = record.planned.entry
+    proof = record.planned.proof
     return {
+        "runId": run_id,
         "key": entry.key,
         "versionId": entry.version_id,
         "isDeleteMarker": entry.is_delete_marker,
         "rule": record.planned.rule.value,
+        "proof": proof.value if proof and record.outcome is not Outcome.SKIPPED else None,
         "outcome": record.outcome.value,
         "reason": record.reason,
         "size": entry.size,
@@ -83,6 +86,7 @@ class OutcomeTally:
 
     totals: Totals = field(default_factory=Totals)
     by_rule: dict[str, RuleTotals] = field(default_factory=dict)
+    by_proof: dict[str, int] = field(default_factory=dict)
 
     def add(self, line: dict[str, Any]) -> None:
         rule = self.by_rule.setdefault(str(line["rule"]), RuleTotals())
@@ -95,6 +99,8 @@ class OutcomeTally:
         if outcome == Outcome.PURGED:
             self.totals.purged += 1
             rule.purged += 1
+            proof = str(line.get("proof") or "unknown")
+            self.by_proof[proof] = self.by_proof.get(proof, 0) + 1
             if not line["isDeleteMarker"]:
                 self.totals.bytes_reclaimed += int(line["size"] or 0)
         elif outcome == Outcome.RETAINED:
@@ -111,6 +117,8 @@ class OutcomeTally:
             mine = self.by_rule.setdefault(rule, RuleTotals())
             for name in RuleTotals.model_fields:
                 setattr(mine, name, getattr(mine, name) + getattr(counts, name))
+        for proof, count in other.by_proof.items():
+            self.by_proof[proof] = self.by_proof.get(proof, 0) + count
 
 
 def set_totals(
@@ -133,6 +141,7 @@ def set_totals(
         bytes_reclaimed=tally.totals.bytes_reclaimed,
     )
     summary.by_rule = dict(sorted(tally.by_rule.items()))
+    summary.by_proof = dict(sorted(tally.by_proof.items()))
 
 
 def entries_file_name(number: int) -> str:

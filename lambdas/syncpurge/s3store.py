@@ -85,7 +85,7 @@ class RequestCounter:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._counts = {"list": 0, "delete": 0, "verify": 0}
+        self._counts = {"list": 0, "delete": 0, "verify": 0, "head": 0}
 
     def add(self, kind: str, n: int = 1) -> None:
         with self._lock:
@@ -103,6 +103,23 @@ class ListingPage:
     is_truncated: bool
     # The marker this page was requested with (None: the first page).
     marker: PageMarker | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class ObjectFacts:
+    """What HeadObject says of one version (DESIGN §3.3's HEAD-based tiers)."""
+
+    etag: str | None
+    size: int | None
+    # x-amz-server-side-encryption: AES256, aws:kms, aws:kms:dsse; None: not KMS-encrypted.
+    server_side_encryption: str | None
+    customer_key: bool  # SSE-C: the ETag is not an MD5 of the content
+    checksums: dict[str, str]  # algorithm (CRC64NVME, CRC32, SHA256...) -> value
+    checksum_type: str | None  # FULL_OBJECT | COMPOSITE
+    replication_status: str | None  # REPLICA, COMPLETED, PENDING, FAILED
+
+
+CHECKSUM_FIELDS = ("CRC64NVME", "CRC32", "CRC32C", "SHA1", "SHA256")
 
 
 @dataclass(slots=True)
@@ -233,6 +250,36 @@ class S3Store:
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             keys.extend(o["Key"] for o in page.get("Contents") or ())
         return keys
+
+    def head_version(self, bucket: str, key: str, version_id: str) -> ObjectFacts | None:
+        """HeadObject with ChecksumMode=ENABLED; None when S3 won't describe the version.
+
+        SSE-C objects answer 400 without their key, and a version deleted since the
+        listing answers 404: either way nothing can be proven from it.
+        """
+        self.counter.add("head")
+        try:
+            head = self.client.head_object(
+                Bucket=bucket, Key=key, VersionId=version_id, ChecksumMode="ENABLED"
+            )
+        except ClientError as err:
+            if _error_code(err) in ("400", "403", "404", "405", "NoSuchKey", "NoSuchVersion"):
+                return None
+            raise
+        checksums = {
+            name: str(head[f"Checksum{name}"])  # type: ignore[literal-required]
+            for name in CHECKSUM_FIELDS
+            if head.get(f"Checksum{name}")
+        }
+        return ObjectFacts(
+            etag=head.get("ETag"),
+            size=head.get("ContentLength"),
+            server_side_encryption=head.get("ServerSideEncryption"),
+            customer_key=bool(head.get("SSECustomerAlgorithm")),
+            checksums=checksums,
+            checksum_type=head.get("ChecksumType"),
+            replication_status=head.get("ReplicationStatus"),
+        )
 
     # ----------------------------------------------------------------- deleting
 

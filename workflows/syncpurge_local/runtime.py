@@ -245,15 +245,23 @@ class LocalRuntime:
         preserve_deleted_files: str = "REMOVE",
         report_bucket: str | None = None,
         report_subdirectory: str = "datasync-reports",
+        source_subdirectory: str = "",
+        target_subdirectory: str = "",
+        includes: str = "",
+        excludes: str = "",
     ) -> str:
         """A DataSync task between two buckets, configured as the CDK app creates it."""
         datasync = boto3.client("datasync", region_name=REGION)
         role = f"arn:aws:iam::{ACCOUNT}:role/datasync-s3"
         source = datasync.create_location_s3(
-            S3BucketArn=f"arn:aws:s3:::{source_bucket}", S3Config={"BucketAccessRoleArn": role}
+            S3BucketArn=f"arn:aws:s3:::{source_bucket}",
+            Subdirectory=source_subdirectory,
+            S3Config={"BucketAccessRoleArn": role},
         )["LocationArn"]
         target = datasync.create_location_s3(
-            S3BucketArn=f"arn:aws:s3:::{target_bucket}", S3Config={"BucketAccessRoleArn": role}
+            S3BucketArn=f"arn:aws:s3:::{target_bucket}",
+            Subdirectory=target_subdirectory,
+            S3Config={"BucketAccessRoleArn": role},
         )["LocationArn"]
         params: dict[str, Any] = {
             "SourceLocationArn": source,
@@ -265,6 +273,10 @@ class LocalRuntime:
                 "VerifyMode": "ONLY_FILES_TRANSFERRED",
             },
         }
+        if includes:
+            params["Includes"] = [{"FilterType": "SIMPLE_PATTERN", "Value": includes}]
+        if excludes:
+            params["Excludes"] = [{"FilterType": "SIMPLE_PATTERN", "Value": excludes}]
         if report_bucket:
             params["TaskReportConfig"] = {
                 "Destination": {

@@ -1,0 +1,150 @@
+"""What every step shares: the execution's state models, the clients, the workspace.
+
+State shape carried by the execution: {"run": RunContext, "sync": DescribeTaskExecution
+output or null, "error": {"Error", "Cause"} or null}. Everything large (work items, plans,
+outcomes, per-slice figures) lives in the run's workspace in S3, so no state payload grows
+with the bucket.
+
+Workspace layout (under <report bucket>/syncpurge-work/<run-id>/):
+    items.json                         Diff work items (the Distributed Map's ItemReader)
+    lineage/<item>.jsonl               lineage records (DataSync task reports) per item
+    plan/<item>-<slice>-<part>.jsonl   plan chunks (syncpurge.plan codec)
+    diff-stats/<item>-<slice>.json     listing figures of one Diff slice
+    guard.json                         the guard's decision
+    purge-items.json                   Purge work items (one per plan chunk)
+    outcomes/<chunk>-<slice>-<part>.jsonl  report lines of one Purge slice
+    purge-stats/<chunk>-<slice>.json   requests of one Purge slice
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from syncpurge.aws import DataSyncGateway, ExecutionsGateway
+from syncpurge.models import ReconcileRequest
+from syncpurge.report import S3ReportDestination
+from syncpurge.s3store import S3Store
+from syncpurge.scope import Scope
+
+PLAN_CHUNK_ENTRIES = 50_000
+
+
+class Wire(BaseModel):
+    """camelCase on the wire (state JSON), snake_case in Python."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    def to_state(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class RunConfig(Wire):
+    """Deployment facts (ASL placeholders) plus the execution's context object."""
+
+    source_bucket: str
+    target_bucket: str
+    task_arn: str = ""  # "" when the deployment has no DataSync task (S3 Replication)
+    report_bucket: str
+    poll_interval_seconds: int = Field(default=30, ge=0)
+    state_machine_arn: str
+    execution_arn: str
+    execution_name: str
+    start_time: datetime
+
+
+class Location(Wire):
+    bucket: str
+    prefix: str  # "" or ends with "/"
+
+    def key(self, name: str) -> str:
+        return self.prefix + name
+
+
+class RunContext(Wire):
+    """Prepare's result, carried by every later step."""
+
+    run_id: str
+    config: RunConfig
+    request: ReconcileRequest
+    task_id: str
+    report: Location
+    workspace: Location
+    skip_sync: bool
+    includes: list[dict[str, str]]
+    scope: dict[str, Any]  # Scope.describe(): roots, Includes/Excludes, excluded prefixes
+    # Where the DataSync task's detailed reports are (lineage), if it writes any.
+    lineage: Location | None = None
+    preserve_blocks_purge: bool
+    target_object_lock: bool
+    advisories: list[str]
+    # The Wait between DescribeTaskExecution polls reads it here (SecondsPath).
+    poll_interval_seconds: int
+
+    def to_state(self) -> dict[str, Any]:
+        state = super().to_state()
+        state["request"] = self.request.model_dump(mode="json", by_alias=True)
+        return state
+
+    @property
+    def scope_model(self) -> Scope:
+        return Scope.from_description(self.scope)
+
+
+class RunEvent(Wire):
+    run: RunContext
+
+
+class Stores:
+    """The clients one step works with; tests hand in moto-backed ones."""
+
+    def __init__(
+        self,
+        s3: S3Store,
+        datasync: DataSyncGateway | None = None,
+        executions: ExecutionsGateway | None = None,
+    ) -> None:
+        self.s3 = s3
+        self.datasync = datasync
+        self.executions = executions
+
+
+def workspace_destination(stores: Stores, workspace: Location) -> S3ReportDestination:
+    return S3ReportDestination(stores.s3, workspace.bucket, workspace.prefix)
+
+
+def put_json(stores: Stores, workspace: Location, name: str, doc: Any) -> None:
+    body = json.dumps(doc).encode()
+    stores.s3.put_bytes(workspace.bucket, workspace.key(name), body, "application/json")
+
+
+def get_json(stores: Stores, workspace: Location, name: str) -> Any:
+    body = stores.s3.get_bytes_or_none(workspace.bucket, workspace.key(name))
+    return None if body is None else json.loads(body)
+
+
+def all_json(stores: Stores, workspace: Location, folder: str) -> list[dict[str, Any]]:
+    keys = stores.s3.list_keys(workspace.bucket, workspace.key(folder))
+    return [json.loads(stores.s3.get_bytes(workspace.bucket, key)) for key in keys]
+
+
+def sum_json(stores: Stores, workspace: Location, folder: str) -> dict[str, Any]:
+    """Sum numeric fields of every JSON object in a workspace folder; lists are gathered."""
+    total: dict[str, Any] = {}
+    for doc in all_json(stores, workspace, folder):
+        for name, value in doc.items():
+            if isinstance(value, bool):
+                continue
+            if isinstance(value, int):
+                total[name] = total.get(name, 0) + value
+            elif isinstance(value, list):
+                total.setdefault(name, []).append(value)
+            elif isinstance(value, dict):
+                bucket = total.setdefault(name, {})
+                for k, v in value.items():
+                    bucket[k] = bucket.get(k, 0) + int(v)
+    return total

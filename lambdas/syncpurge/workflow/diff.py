@@ -1,0 +1,133 @@
+"""Diff: one work item, until done or near the Lambda's time limit (then a cursor)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import Field
+
+from syncpurge.diff import DiffCursor, DiffPolicy, SideCursor
+from syncpurge.engine import NullProgress, diff_scope
+from syncpurge.lineage import LineageIndex
+from syncpurge.models import PlannedEntry
+from syncpurge.plan import PlanCounts, encode_lines
+from syncpurge.report import EntriesWriter
+from syncpurge.workflow.context import (
+    PLAN_CHUNK_ENTRIES,
+    RunContext,
+    Stores,
+    Wire,
+    put_json,
+    workspace_destination,
+)
+from syncpurge.workflow.plan import WorkItem, lineage_name
+
+
+class CursorModel(Wire):
+    after_key: str
+    source_exhausted: bool
+    source_marker: list[str] | None = None
+    target_exhausted: bool
+    target_marker: list[str] | None = None
+
+    @classmethod
+    def of(cls, cursor: DiffCursor) -> CursorModel:
+        return cls(
+            after_key=cursor.after_key,
+            source_exhausted=cursor.source.exhausted,
+            source_marker=list(cursor.source.marker) if cursor.source.marker else None,
+            target_exhausted=cursor.target.exhausted,
+            target_marker=list(cursor.target.marker) if cursor.target.marker else None,
+        )
+
+    def to_cursor(self) -> DiffCursor:
+        def side(exhausted: bool, marker: list[str] | None) -> SideCursor:
+            return SideCursor(exhausted, (marker[0], marker[1]) if marker else None)
+
+        return DiffCursor(
+            self.after_key,
+            side(self.source_exhausted, self.source_marker),
+            side(self.target_exhausted, self.target_marker),
+        )
+
+
+class Progress(Wire):
+    done: bool = False
+    slice: int = 0
+    cursor: CursorModel | None = None
+    offset: int = 0
+
+
+class DiffItemEvent(Wire):
+    run: RunContext
+    item: WorkItem
+    progress: Progress = Field(default_factory=Progress)
+
+
+def diff_item(
+    event: DiffItemEvent, stores: Stores, should_stop: Callable[[], bool] | None = None
+) -> dict[str, Any]:
+    """Diff one work item until done or `should_stop`; returns the next progress."""
+    run, item, progress = event.run, event.item, event.progress
+    stem = f"{item.index:05d}-{progress.slice:05d}"
+    chunks = EntriesWriter(
+        workspace_destination(stores, run.workspace),
+        PLAN_CHUNK_ENTRIES,
+        name=lambda number: f"plan/{stem}-{number:03d}.jsonl",
+    )
+    counts = PlanCounts()
+
+    def on_plan(planned: PlannedEntry) -> None:
+        counts.count(planned)
+        for line in encode_lines((planned,)):
+            chunks.write_raw(line)
+
+    stats = diff_scope(
+        source=stores.s3,
+        target=stores.s3,
+        source_bucket=run.config.source_bucket,
+        target_bucket=run.config.target_bucket,
+        prefix=item.prefix,
+        delimiter=item.delimiter,
+        policy=DiffPolicy(
+            mode=run.request.mode,
+            rules=frozenset(run.request.rules),
+            grace_cutoff=item.grace_cutoff,
+            lineage=item_lineage(run, item, stores),
+        ),
+        on_plan=on_plan,
+        progress=NullProgress(),
+        scope=run.scope_model,
+        resume=progress.cursor.to_cursor() if progress.cursor else None,
+        should_stop=should_stop,
+    )
+    chunks.close()
+    put_json(
+        stores,
+        run.workspace,
+        f"diff-stats/{stem}.json",
+        {
+            "sourceEntries": stats.source_entries,
+            "targetEntries": stats.target_entries,
+            "keysInBoth": stats.keys_in_both,
+            "planned": counts.planned,
+            "skipped": counts.skipped,
+            "planKeys": [run.workspace.key(name) for name in chunks.names],
+            "requests": stores.s3.counter.snapshot().model_dump(),
+        },
+    )
+    cursor = CursorModel.of(stats.cursor) if stats.cursor else None
+    return Progress(done=cursor is None, slice=progress.slice + 1, cursor=cursor).to_state()
+
+
+def item_lineage(run: RunContext, item: WorkItem, stores: Stores) -> Callable[[str], Any] | None:
+    """The lineage records Plan filed for this item, if the task writes reports."""
+    if run.lineage is None:
+        return None
+    body = stores.s3.get_bytes_or_none(
+        run.workspace.bucket, run.workspace.key(lineage_name(item.index))
+    )
+    if body is None:
+        return None
+    return LineageIndex.from_lines(body.splitlines()).lookup

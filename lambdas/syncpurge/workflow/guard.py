@@ -1,0 +1,68 @@
+"""Guard: sum the Diff slices, refuse an unrelated source, apply the limits, decide."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+from syncpurge.guard import evaluate_guard
+from syncpurge.preflight import check_related
+from syncpurge.workflow.context import RunEvent, Stores, put_json, sum_json
+
+
+class Decision(StrEnum):
+    PURGE = "purge"
+    DRY_RUN = "dry-run"
+    GUARD_TRIPPED = "guard-tripped"
+    PRESERVE = "preserve"
+    NOTHING = "nothing"
+
+
+def guard(event: RunEvent, stores: Stores) -> dict[str, Any]:
+    """Sum the Diff slices, check the mode and the guard, and decide whether to purge."""
+    run = event.run
+    figures = sum_json(stores, run.workspace, "diff-stats/")
+    check_related(
+        source_entries=figures.get("sourceEntries", 0),
+        target_entries=figures.get("targetEntries", 0),
+        keys_in_both=figures.get("keysInBoth", 0),
+        allow_unrelated=run.request.allow_unrelated_source,
+    )
+    planned = figures.get("planned", 0)
+    decision_model = evaluate_guard(
+        planned=planned,
+        target_entries_in_scope=figures.get("targetEntries", 0),
+        max_purge=run.request.max_purge,
+        max_purge_fraction=run.request.max_purge_fraction,
+        force=run.request.force,
+    )
+    if run.request.dry_run:
+        decision = Decision.DRY_RUN
+    elif decision_model.tripped:
+        decision = Decision.GUARD_TRIPPED
+    elif run.preserve_blocks_purge:
+        decision = Decision.PRESERVE
+    elif planned == 0 and figures.get("skipped", 0) == 0:
+        decision = Decision.NOTHING
+    else:
+        decision = Decision.PURGE
+    plan_keys = sorted(k for keys in figures.get("planKeys", []) for k in keys)
+    items_key = run.workspace.key("purge-items.json")
+    items = [{"planKey": key} for key in plan_keys] if decision is Decision.PURGE else []
+    stores.s3.put_bytes(
+        run.workspace.bucket, items_key, json.dumps(items).encode(), "application/json"
+    )
+    put_json(
+        stores,
+        run.workspace,
+        "guard.json",
+        {"decision": decision.value, "guard": decision_model.model_dump(by_alias=True)},
+    )
+    return {
+        "decision": decision.value,
+        "bucket": run.workspace.bucket,
+        "key": items_key,
+        "count": len(items),
+        "planned": planned,
+    }

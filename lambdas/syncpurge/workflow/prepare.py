@@ -1,0 +1,163 @@
+"""Prepare: validate the request, run the preflight, read the task and the scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from syncpurge.aws import TaskFacts
+from syncpurge.errors import AlreadyRunning, InvalidInput, PreflightRefused
+from syncpurge.lineage import report_prefix
+from syncpurge.models import parse_request
+from syncpurge.preflight import run_preflight
+from syncpurge.scope import Scope, split_patterns
+from syncpurge.workflow.context import Location, RunConfig, RunContext, Stores, Wire
+
+WORKSPACE_PREFIX = "syncpurge-work/"
+REPORTS_PREFIX = "Purge-Reports/"
+
+
+class PrepareEvent(Wire):
+    request: Any = None
+    config: RunConfig
+
+
+def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
+    """Validate, run the preflight, read the task; the initial state of the execution."""
+    if not isinstance(event.request, dict):
+        raise InvalidInput(f"the input must be a JSON object, got {type(event.request).__name__}")
+    request = parse_request(event.request)
+    config = event.config
+    if stores.executions is not None:
+        others = [
+            arn
+            for arn in stores.executions.running_executions(config.state_machine_arn)
+            if arn != config.execution_arn
+        ]
+        if others:
+            raise AlreadyRunning(
+                f"another execution of this state machine is running: {others[0]}; "
+                "wait for it to finish (runs purge the same target)"
+            )
+    facts = read_task(config, stores) if config.task_arn else None
+    task_id = facts.task_id if facts else "no-task"
+    run_id = config.execution_name
+    if facts is not None and facts.report_bucket:
+        report = Location(
+            bucket=facts.report_bucket,
+            prefix=f"{facts.report_subdirectory}{REPORTS_PREFIX}{task_id}/{run_id}/",
+        )
+    else:
+        report = Location(
+            bucket=config.report_bucket, prefix=f"{REPORTS_PREFIX}{task_id}/{run_id}/"
+        )
+    workspace = Location(bucket=config.report_bucket, prefix=f"{WORKSPACE_PREFIX}{run_id}/")
+    scope = run_scope(config, facts, report, workspace)
+    scope.check()
+    for prefix in request.prefixes:
+        scope.check_prefix(prefix)
+    if workspace.bucket == config.source_bucket:
+        raise PreflightRefused(
+            f"the run workspace is in the source bucket {config.source_bucket!r}: syncpurge "
+            "never writes to the source"
+        )
+    preflight = run_preflight(
+        stores.s3,
+        stores.s3,
+        config.source_bucket,
+        config.target_bucket,
+        report_bucket=report.bucket,
+    )
+    advisories = list(preflight.advisories)
+    preserve_blocks = False
+    if facts is not None:
+        advisories.append(f"DataSync task PreserveDeletedFiles={facts.preserve_deleted_files}")
+        if facts.preserve_deleted_files == "PRESERVE" and not request.override_preserve:
+            preserve_blocks = True
+            advisories.append(
+                "the DataSync task keeps files deleted at the source (PreserveDeletedFiles="
+                "PRESERVE): nothing is purged; start with overridePreserve: true to purge anyway"
+            )
+    lineage = None
+    if facts is not None and facts.report_bucket:
+        lineage = Location(
+            bucket=facts.report_bucket, prefix=report_prefix(facts.report_subdirectory, task_id)
+        )
+    run = RunContext(
+        run_id=run_id,
+        config=config,
+        request=request,
+        task_id=task_id,
+        report=report,
+        workspace=workspace,
+        skip_sync=request.skip_sync or facts is None,
+        includes=datasync_includes(request.scope_prefixes(), facts),
+        scope=scope.describe(),
+        lineage=lineage,
+        preserve_blocks_purge=preserve_blocks,
+        target_object_lock=preflight.target_object_lock,
+        advisories=advisories,
+        poll_interval_seconds=config.poll_interval_seconds,
+    )
+    return {"run": run.to_state(), "sync": None, "error": None}
+
+
+def read_task(config: RunConfig, stores: Stores) -> TaskFacts:
+    if stores.datasync is None:
+        raise PreflightRefused("a DataSync task is configured but no DataSync client was given")
+    facts = stores.datasync.task_facts(config.task_arn)
+    actual = (facts.source.bucket, facts.target.bucket)
+    if actual != (config.source_bucket, config.target_bucket):
+        raise PreflightRefused(
+            f"DataSync task {facts.task_id} copies s3://{actual[0]} to s3://{actual[1]}, not the "
+            f"configured s3://{config.source_bucket} to s3://{config.target_bucket}"
+        )
+    return facts
+
+
+def run_scope(
+    config: RunConfig, facts: TaskFacts | None, report: Location, workspace: Location
+) -> Scope:
+    """DESIGN §3.1: the task's locations and filters, minus what syncpurge writes itself."""
+    excluded: list[str] = []
+    for location in (report, workspace):
+        if location.bucket == config.target_bucket:
+            # The whole report folder: DataSync's own reports live beside ours.
+            excluded.extend(report_roots(location.prefix))
+    if facts is None:
+        return Scope(excluded_target_prefixes=tuple(sorted(set(excluded))))
+    return Scope(
+        source_root=facts.source.subdirectory,
+        target_root=facts.target.subdirectory,
+        includes=split_patterns(facts.includes),
+        excludes=split_patterns(facts.excludes),
+        excluded_target_prefixes=tuple(sorted(set(excluded))),
+    )
+
+
+def report_roots(prefix: str) -> list[str]:
+    """The folders a report or workspace location claims in its bucket.
+
+    'sub/Purge-Reports/task/run/' -> ['sub/'] (DataSync's own reports live there too);
+    'Purge-Reports/task/run/' at the root -> that and DataSync's report folders;
+    'syncpurge-work/run/' -> ['syncpurge-work/'].
+    """
+    at = prefix.find(WORKSPACE_PREFIX)
+    if prefix.startswith(WORKSPACE_PREFIX) and at == 0:
+        return [WORKSPACE_PREFIX]
+    at = prefix.find(REPORTS_PREFIX)
+    if at > 0:
+        return [prefix[:at]]
+    if at == 0:
+        return [REPORTS_PREFIX, "Detailed-Reports/", "Summary-Reports/"]
+    return [prefix]
+
+
+def datasync_includes(prefixes: list[str], facts: TaskFacts | None) -> list[dict[str, str]]:
+    """DataSync Includes for exactly these prefixes (relative to the task's locations)."""
+    if prefixes == [""] or facts is None:
+        return []
+    for prefix in prefixes:
+        if "|" in prefix or "*" in prefix or prefix.startswith("/"):
+            raise InvalidInput(f"prefixes: {prefix!r} can't be expressed as a DataSync filter")
+    patterns = ["/" + prefix + "*" for prefix in prefixes]
+    return [{"FilterType": "SIMPLE_PATTERN", "Value": "|".join(patterns)}]

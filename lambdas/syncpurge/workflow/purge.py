@@ -1,0 +1,94 @@
+"""Purge: one plan chunk, until done or near the time limit (then it returns an offset)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from pydantic import Field
+
+from syncpurge.models import PlannedEntry
+from syncpurge.plan import decode_lines
+from syncpurge.purge import OutcomeRecord, PurgeSettings, purge_plan
+from syncpurge.report import EntriesWriter, OutcomeTally, record_to_line
+from syncpurge.workflow.context import (
+    PLAN_CHUNK_ENTRIES,
+    RunContext,
+    Stores,
+    Wire,
+    put_json,
+    workspace_destination,
+)
+from syncpurge.workflow.diff import Progress
+
+
+class PurgeItem(Wire):
+    plan_key: str
+
+
+class PurgeItemEvent(Wire):
+    run: RunContext
+    item: PurgeItem
+    progress: Progress = Field(default_factory=Progress)
+
+
+@dataclass(slots=True)
+class PurgeSlice:
+    progress: Progress
+    tally: OutcomeTally
+
+
+def purge_item(
+    event: PurgeItemEvent, stores: Stores, should_stop: Callable[[], bool] | None = None
+) -> PurgeSlice:
+    """Purge one plan chunk from its offset until done or `should_stop` (checked per batch)."""
+    run, progress = event.run, event.progress
+    body = stores.s3.get_bytes(run.workspace.bucket, event.item.plan_key)
+    lines = body.splitlines()
+    consumed = progress.offset
+
+    def remaining_plan() -> Iterator[PlannedEntry]:
+        nonlocal consumed
+        for planned in decode_lines(lines[progress.offset :]):
+            # Stop only at batch boundaries, so every started batch is finished.
+            at_boundary = consumed > progress.offset and (consumed - progress.offset) % 1000 == 0
+            if at_boundary and should_stop is not None and should_stop():
+                return
+            consumed += 1
+            yield planned
+
+    stem = event.item.plan_key.rsplit("/", 1)[-1].removesuffix(".jsonl")
+    name = f"{stem}-{progress.slice:05d}"
+    outcomes = EntriesWriter(
+        workspace_destination(stores, run.workspace),
+        PLAN_CHUNK_ENTRIES,
+        name=lambda number: f"outcomes/{name}-{number:03d}.jsonl",
+    )
+    tally = OutcomeTally()
+
+    def record(outcome: OutcomeRecord) -> None:
+        line = record_to_line(outcome, run.run_id)
+        tally.add(line)
+        outcomes.write(line)
+
+    purge_plan(
+        remaining_plan(),
+        source=stores.s3,
+        target=stores.s3,
+        settings=PurgeSettings(
+            target_bucket=run.config.target_bucket,
+            source_bucket=run.config.source_bucket,
+            bypass_governance=run.request.bypass_governance,
+            target_object_lock=run.target_object_lock,
+        ),
+        on_outcome=record,
+    )
+    outcomes.close()
+    put_json(
+        stores,
+        run.workspace,
+        f"purge-stats/{name}.json",
+        {"requests": stores.s3.counter.snapshot().model_dump()},
+    )
+    done = consumed >= len(lines)
+    return PurgeSlice(Progress(done=done, slice=progress.slice + 1, offset=consumed), tally)

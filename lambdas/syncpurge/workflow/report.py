@@ -1,0 +1,220 @@
+"""Report: summary.json and the entries files; runs on success and on every failure."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from syncpurge.errors import InvalidInput
+from syncpurge.models import (
+    GuardDecision,
+    Mode,
+    Outcome,
+    RequestCounts,
+    RunStatus,
+    Summary,
+    SyncInfo,
+)
+from syncpurge.plan import decode_lines
+from syncpurge.purge import OutcomeRecord, skipped_record
+from syncpurge.report import (
+    ENTRIES_PER_FILE,
+    EntriesWriter,
+    OutcomeTally,
+    S3ReportDestination,
+    record_to_line,
+    set_totals,
+    write_summary,
+)
+from syncpurge.workflow.context import (
+    Location,
+    RunConfig,
+    RunContext,
+    Stores,
+    Wire,
+    all_json,
+    get_json,
+    sum_json,
+)
+from syncpurge.workflow.guard import Decision
+
+
+class FailureInfo(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    Error: str = "States.Runtime"
+    Cause: str | None = None
+
+
+class ReportEvent(Wire):
+    run: RunContext | None = None
+    config: RunConfig | None = None
+    raw_request: Any = None
+    sync: dict[str, Any] | None = None
+    error: FailureInfo | None = None
+
+
+def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
+    """Write summary.json and the entries files; always runs, success or failure."""
+    run = event.run
+    error = describe_failure(event.error, event.sync) if event.error else None
+    if run is None:
+        return _report_without_run(event, stores, error)
+    figures = sum_json(stores, run.workspace, "diff-stats/")
+    guard_doc = get_json(stores, run.workspace, "guard.json")
+    summary = Summary(
+        run_id=run.run_id,
+        status=RunStatus.FAILED,
+        mode=run.request.mode,
+        dry_run=run.request.dry_run,
+        source_bucket=run.config.source_bucket,
+        target_bucket=run.config.target_bucket,
+        scope=run.scope,
+        prefixes=run.request.scope_prefixes(),
+        sync=sync_info(event.sync),
+        advisories=run.advisories,
+        started_at=run.config.start_time,
+    )
+    destination = S3ReportDestination(stores.s3, run.report.bucket, run.report.prefix)
+    writer = EntriesWriter(destination, ENTRIES_PER_FILE)
+    tally = OutcomeTally()
+    decision = guard_doc.get("decision") if guard_doc else None
+    if decision == Decision.PURGE:
+        for key in stores.s3.list_keys(run.workspace.bucket, run.workspace.key("outcomes/")):
+            for raw in stores.s3.get_bytes(run.workspace.bucket, key).splitlines():
+                if raw.strip():
+                    line = json.loads(raw)
+                    writer.write(line)
+                    tally.add(line)
+    elif guard_doc is not None:
+        plan_keys = sorted(k for keys in figures.get("planKeys", []) for k in keys)
+        for key in plan_keys:
+            body = stores.s3.get_bytes(run.workspace.bucket, key)
+            for planned in decode_lines(body.splitlines()):
+                record = (
+                    OutcomeRecord(planned, Outcome.PLANNED, planned.detail)
+                    if planned.to_purge
+                    else skipped_record(planned)
+                )
+                line = record_to_line(record, run.run_id)
+                writer.write(line)
+                tally.add(line)
+    writer.close()
+    set_totals(
+        summary,
+        source_entries=figures.get("sourceEntries", 0),
+        target_entries=figures.get("targetEntries", 0),
+        planned=figures.get("planned", 0),
+        tally=tally,
+    )
+    if guard_doc is not None:
+        summary.guard = GuardDecision.model_validate(guard_doc["guard"])
+    summary.requests = _requests(figures, stores, run)
+    summary.status, summary.error = final_status(error, decision, tally)
+    summary.finished_at = datetime.now(UTC)
+    write_summary(destination, summary)
+    return {
+        "status": summary.status.value,
+        "report": f"s3://{run.report.bucket}/{run.report.prefix}",
+        "summary": summary.to_document(),
+        "failure": {"error": error[0], "cause": error[1]} if error else None,
+    }
+
+
+def final_status(
+    error: tuple[str, str] | None, decision: str | None, tally: OutcomeTally
+) -> tuple[RunStatus, str | None]:
+    if error is not None:
+        return RunStatus.FAILED, f"{error[0]}: {error[1]}"
+    if decision == Decision.GUARD_TRIPPED:
+        return RunStatus.GUARD_TRIPPED, None
+    if decision in (Decision.DRY_RUN, Decision.PRESERVE):
+        return RunStatus.DRY_RUN, None
+    if tally.totals.failed:
+        return RunStatus.FAILED, f"{tally.totals.failed} entries failed to delete; see entries"
+    return RunStatus.SUCCEEDED, None
+
+
+def describe_failure(failure: FailureInfo, sync: dict[str, Any] | None) -> tuple[str, str]:
+    """(error, cause) a person can act on, from a Catch's {Error, Cause}."""
+    cause = failure.Cause or ""
+    try:
+        parsed = json.loads(cause)
+    except (TypeError, ValueError):
+        parsed = None
+    if isinstance(parsed, dict) and "errorMessage" in parsed:
+        cause = str(parsed["errorMessage"])
+    if failure.Error == "DataSyncExecutionFailed" and sync:
+        result = sync.get("Result") or {}
+        cause = (
+            f"DataSync task execution {sync.get('TaskExecutionArn')} ended {sync.get('Status')}: "
+            f"{result.get('ErrorCode', 'unknown error')} {result.get('ErrorDetail', '')}".strip()
+            + "; nothing was purged"
+        )
+    cause = cause or "no cause given"
+    if failure.Error.startswith("States."):
+        # A Fail state may not raise the reserved States.* names; keep it in the cause.
+        return "RunFailed", f"{failure.Error}: {cause}"
+    return failure.Error, cause
+
+
+def sync_info(sync: dict[str, Any] | None) -> SyncInfo | None:
+    if not sync or "TaskExecutionArn" not in sync:
+        return None
+    counters = {k: v for k, v in sync.items() if k not in ("TaskExecutionArn", "Status")}
+    return SyncInfo(
+        execution_arn=sync["TaskExecutionArn"], status=sync.get("Status", ""), result=counters
+    )
+
+
+def _report_without_run(
+    event: ReportEvent, stores: Stores, error: tuple[str, str] | None
+) -> dict[str, Any]:
+    """Prepare failed: a FAILED summary in the configured report bucket."""
+    config = event.config
+    if config is None:
+        raise InvalidInput("report: neither the run nor the deployment config was given")
+    task_id = config.task_arn.rsplit("/", 1)[-1] if config.task_arn else "no-task"
+    location = Location(
+        bucket=config.report_bucket,
+        prefix=f"Purge-Reports/{task_id}/{config.execution_name}/",
+    )
+    raw = event.raw_request if isinstance(event.raw_request, dict) else {}
+    summary = Summary(
+        run_id=config.execution_name,
+        status=RunStatus.FAILED,
+        mode=Mode(raw["mode"]) if raw.get("mode") in ("datasync", "replication") else Mode.DATASYNC,
+        dry_run=raw.get("dryRun") is True,
+        source_bucket=config.source_bucket,
+        target_bucket=config.target_bucket,
+        prefixes=[p for p in raw.get("prefixes", []) if isinstance(p, str)]
+        if isinstance(raw.get("prefixes"), list)
+        else [],
+        started_at=config.start_time,
+        finished_at=datetime.now(UTC),
+        error=f"{error[0]}: {error[1]}" if error else "prepare failed",
+    )
+    write_summary(S3ReportDestination(stores.s3, location.bucket, location.prefix), summary)
+    return {
+        "status": summary.status.value,
+        "report": f"s3://{location.bucket}/{location.prefix}",
+        "summary": summary.to_document(),
+        "failure": {"error": error[0], "cause": error[1]} if error else None,
+    }
+
+
+def _requests(figures: dict[str, Any], stores: Stores, run: RunContext) -> RequestCounts:
+    total = RequestCounts()
+    docs = [figures.get("requests", {})]
+    docs += [d.get("requests", {}) for d in all_json(stores, run.workspace, "purge-stats/")]
+    plan_doc = get_json(stores, run.workspace, "plan-stats.json") or {}
+    docs.append(plan_doc)
+    for doc in docs:
+        total.list += int(doc.get("list", 0))
+        total.delete += int(doc.get("delete", 0))
+        total.verify += int(doc.get("verify", 0))
+        total.head += int(doc.get("head", 0))
+    return total
