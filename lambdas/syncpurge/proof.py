@@ -19,10 +19,18 @@ import dataclasses
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby
+from typing import Protocol
 
 from syncpurge.diff import Candidate, PendingProof
 from syncpurge.models import Entry, PlannedEntry, Proof, SkipReason
-from syncpurge.s3store import ObjectFacts, S3Store
+from syncpurge.s3store import ObjectFacts
+
+
+class HeadReader(Protocol):
+    """What the HEAD tiers need of a bucket's data access (S3Store has it)."""
+
+    def head_version(self, bucket: str, key: str, version_id: str) -> ObjectFacts | None: ...
+
 
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 BATCH_PENDING = 256  # pending candidates resolved together (their HEADs run concurrently)
@@ -65,7 +73,9 @@ def compare_content(target: ObjectFacts, source: ObjectFacts) -> Proof | str | N
 class HeadCache:
     """HeadObject answers of one batch, fetched concurrently, each version at most once."""
 
-    def __init__(self, source: S3Store, target: S3Store, source_bucket: str, target_bucket: str):
+    def __init__(
+        self, source: HeadReader, target: HeadReader, source_bucket: str, target_bucket: str
+    ) -> None:
         self.stores = {"source": (source, source_bucket), "target": (target, target_bucket)}
         self.facts: dict[tuple[str, str, str], ObjectFacts | None] = {}
 
@@ -177,8 +187,8 @@ def finish_key(group: list[tuple[Candidate, PlannedEntry | None]]) -> list[Plann
 def resolve(
     candidates: Iterable[Candidate],
     *,
-    source: S3Store,
-    target: S3Store,
+    source: HeadReader,
+    target: HeadReader,
     source_bucket: str,
     target_bucket: str,
 ) -> Iterator[PlannedEntry]:

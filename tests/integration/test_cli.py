@@ -24,6 +24,7 @@ def reconcile_args(pair: BucketPair, report: Path, *extra: str) -> list[str]:
         str(report),
         "--region",
         "us-east-1",
+        "--allow-unrelated-source",
         *extra,
     ]
 
@@ -86,6 +87,7 @@ def test_report_to_s3_uri(
             "--json",
             "--max-purge-fraction",
             "1",
+            "--allow-unrelated-source",
         ]
     )
 

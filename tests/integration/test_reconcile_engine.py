@@ -10,11 +10,13 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from syncpurge.models import RunStatus
-from tests.helpers import BucketPair, make_versioned_bucket, run_engine
+from tests.helpers import BucketPair, kms_etags, make_versioned_bucket, run_engine
 
 pytestmark = pytest.mark.integration
 
-ALL = {"maxPurgeFraction": 1.0}
+# Most scenarios here hold only leftovers in the target; a source with nothing in common is
+# refused unless allowed (DESIGN §5 "Unrelated source"), which has its own tests.
+ALL = {"maxPurgeFraction": 1.0, "allowUnrelatedSource": True}
 
 
 def test_a_key_with_1500_versions_crosses_pages_and_keeps_what_the_source_holds(
@@ -334,18 +336,19 @@ def test_preflight_refuses_unsafe_pairs_and_deletes_nothing(
     assert pair.entries() == before
 
 
-def test_replication_mode_refuses_a_target_that_shares_no_version_ids(
+def test_replication_mode_on_a_datasync_copy_purges_no_entry_it_cannot_prove_a_replica(
     pair: BucketPair, tmp_path: Path
 ) -> None:
+    # Defect 3: the old bucket-wide check passed if any key shared an id; the rule is per key.
     pair.put("k", "x")
-    pair.sync()  # DataSync-style copy: new VersionIds
-    pair.put("orphan", "x", bucket=pair.target)
+    pair.sync()  # DataSync-style copy: new VersionIds, never a REPLICA
+    pair.put("k", "target-written", bucket=pair.target)
     before = pair.entries()
 
-    result, _ = run_engine(pair, tmp_path, {**ALL, "mode": "replication", "graceMinutes": 0})
+    result, lines = run_engine(pair, tmp_path, {**ALL, "mode": "replication", "graceMinutes": 0})
 
-    assert result.refusal is not None
-    assert "shares a VersionId" in result.refusal
+    assert result.summary.totals.purged == 0
+    assert {line["reason"] for line in lines} == {"not-a-replica"}
     assert pair.entries() == before
 
 
@@ -382,31 +385,38 @@ def test_prefix_scope_touches_only_that_prefix(pair: BucketPair, tmp_path: Path)
     assert result.summary.prefixes == ["logs/"]
 
 
-def test_sse_kms_targets_keep_same_size_versions_as_unverifiable(
-    pair: BucketPair, tmp_path: Path
-) -> None:
-    # Given SSE-KMS by default on the target, and two noncurrent target versions the
-    # source no longer has by ETag: one the same size as a source version, one not
-    pair.client.put_bucket_encryption(
-        Bucket=pair.target,
-        ServerSideEncryptionConfiguration={
-            "Rules": [
-                {
-                    "ApplyServerSideEncryptionByDefault": {
-                        "SSEAlgorithm": "aws:kms",
-                        "KMSMasterKeyID": "alias/syncpurge-test",
-                    }
-                }
-            ]
-        },
-    )
+def test_a_kms_copy_of_a_version_the_source_holds_is_kept(pair: BucketPair, tmp_path: Path) -> None:
+    # Defect 1: the target's copy is SSE-KMS (per object), so its ETag is not the MD5 the
+    # source lists; today's rule read the mismatch as a content difference and purged it.
+    with kms_etags():
+        pair.put("k", "abcd")  # v1, still in the source
+        pair.put("k", "wxyz")  # v2, current
+        pair.client.put_object(
+            Bucket=pair.target, Key="k", Body=b"abcd", ServerSideEncryption="aws:kms"
+        )
+        pair.client.put_object(
+            Bucket=pair.target, Key="k", Body=b"wxyz", ServerSideEncryption="aws:kms"
+        )
+        listed = pair.client.list_object_versions(Bucket=pair.target)["Versions"]
+        assert all(v["ETag"] != '"e2fc714c4727ee9395f324cd2e7f331f"' for v in listed)
+        before = pair.entries()
+
+        result, lines = run_engine(pair, tmp_path, ALL)
+
+    assert pair.entries() == before
+    assert result.summary.totals.purged == 0
+    assert [(line["outcome"], line["reason"]) for line in lines] == [("skipped", "unverifiable")]
+    assert result.summary.requests.head == 3  # the target version, both same-size source ones
+
+
+def test_md5_proof_needs_per_object_encryption_from_head(pair: BucketPair, tmp_path: Path) -> None:
     pair.put("k", "abcd")
-    pair.put("k", "four", bucket=pair.target)
-    pair.put("k", "a longer body", bucket=pair.target)
-    pair.put("k", "abcd", bucket=pair.target)
+    pair.put("k", "wxyz")
+    pair.put("k", "1234", bucket=pair.target)  # same size as both, content the source lacks
+    pair.put("k", "wxyz", bucket=pair.target)
 
     result, lines = run_engine(pair, tmp_path, ALL)
 
-    by_size = {line["size"]: (line["outcome"], line["reason"]) for line in lines}
-    assert by_size == {4: ("skipped", "unverifiable"), 13: ("purged", by_size[13][1])}
-    assert any("SSE-KMS" in advisory for advisory in result.summary.advisories)
+    assert [(line["outcome"], line["proof"]) for line in lines] == [("purged", "md5")]
+    assert result.summary.by_proof == {"md5": 1}
+    assert result.summary.requests.head == 3  # target version + the two same-size sources

@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syncpurge.diff import DiffPolicy, DiffStats, diff_histories
-from syncpurge.models import Entry, KeyHistory, Mode, PlannedEntry, Rule, SkipReason
+from syncpurge.diff import DiffPolicy, DiffStats, Origin, diff_histories
+from syncpurge.models import Entry, KeyHistory, Mode, PlannedEntry, Proof, Rule, SkipReason
+from syncpurge.proof import resolve
+from syncpurge.s3store import ObjectFacts
 
 pytestmark = pytest.mark.unit
 
@@ -38,15 +40,58 @@ def histories(*entries: Entry) -> list[KeyHistory]:
     return [KeyHistory(k, tuple(v)) for k, v in sorted(by_key.items())]
 
 
+class Heads:
+    """HeadObject answers by (key, VersionId); a version not listed can't be described."""
+
+    def __init__(self, facts: dict[tuple[str, str], ObjectFacts] | None = None) -> None:
+        self.facts = facts or {}
+        self.asked: list[tuple[str, str]] = []
+
+    def head_version(self, bucket: str, key: str, version_id: str) -> ObjectFacts | None:
+        self.asked.append((key, version_id))
+        return self.facts.get((key, version_id))
+
+
+def facts(
+    etag: str = '"aa"',
+    *,
+    sse: str | None = None,
+    crc: str | None = None,
+    replica: bool = False,
+) -> ObjectFacts:
+    return ObjectFacts(
+        etag=etag,
+        size=5,
+        server_side_encryption=sse,
+        customer_key=False,
+        checksums={"CRC64NVME": crc} if crc else {},
+        checksum_type="FULL_OBJECT" if crc else None,
+        replication_status="REPLICA" if replica else None,
+    )
+
+
 def run(
     source: list[KeyHistory],
     target: list[KeyHistory],
     mode: Mode = Mode.DATASYNC,
     rules: frozenset[Rule] = ALL_RULES,
     cutoff: datetime | None = None,
+    *,
+    heads: Heads | None = None,
+    lineage: dict[str, Origin] | None = None,
 ) -> tuple[list[PlannedEntry], DiffStats]:
     stats = DiffStats()
-    plan = list(diff_histories(iter(source), iter(target), DiffPolicy(mode, rules, cutoff), stats))
+    policy = DiffPolicy(mode, rules, cutoff, (lineage or {}).get)
+    reader = heads or Heads()
+    plan = list(
+        resolve(
+            diff_histories(iter(source), iter(target), policy, stats),
+            source=reader,
+            target=reader,
+            source_bucket="src",
+            target_bucket="dst",
+        )
+    )
     return plan, stats
 
 
@@ -62,22 +107,25 @@ def test_vanished_key_purges_every_target_entry_in_both_modes(mode: Mode) -> Non
         version("b.txt", "v2", latest=True),
     )
     source = histories(version("b.txt", "v2" if mode is Mode.REPLICATION else "s2", latest=True))
+    # In replication mode a vanished key's versions must be proven replicas.
+    heads = Heads({("a.txt", "v1"): facts(replica=True)})
 
-    plan, _ = run(source, target, mode)
+    plan, _ = run(source, target, mode, heads=heads)
 
     assert purged(plan) == {("a.txt", "m1", Rule.VANISHED_KEY), ("a.txt", "v1", Rule.VANISHED_KEY)}
 
 
-def test_datasync_orphan_version_when_no_source_version_has_its_content() -> None:
-    # Given the source permanently deleted its old version (etag "old")
+def test_datasync_orphan_version_when_no_source_version_has_its_size() -> None:
+    # Given the source permanently deleted its old version (3 bytes, etag "old")
     source = histories(version("k", "s2", latest=True, etag='"new"'))
     target = histories(
-        version("k", "t2", latest=True, etag='"new"'), version("k", "t1", etag='"old"')
+        version("k", "t2", latest=True, etag='"new"'), version("k", "t1", size=3, etag='"old"')
     )
 
     plan, _ = run(source, target)
 
     assert purged(plan) == {("k", "t1", Rule.ORPHAN_VERSION)}
+    assert [p.proof for p in plan] == [Proof.SIZE]
 
 
 def test_datasync_keeps_noncurrent_version_whose_content_the_source_still_holds() -> None:
@@ -178,36 +226,87 @@ def test_multipart_target_version_with_a_size_no_source_version_has_is_orphan() 
     assert purged(plan) == {("k", "t1", Rule.ORPHAN_VERSION)}
 
 
-def test_under_sse_kms_same_size_versions_are_unverifiable_and_only_size_proves_a_difference() -> (
-    None
-):
-    # SSE-KMS ETags are not digests: equal content copied by DataSync gets another ETag
+def test_kms_etags_never_prove_a_difference_the_content_is_the_same() -> None:
+    # Defect 1: an SSE-KMS ETag is not an MD5 of the content. The target's copy of a
+    # version the source still holds lists another ETag; HeadObject reports aws:kms.
     source = histories(
-        version("k", "s2", latest=True, size=10, etag='"kms-a"'),
-        version("k", "s1", size=7, etag='"kms-b"'),
+        version("k", "s2", latest=True, size=10, etag='"new"'),
+        version("k", "s1", size=5, etag='"plain-md5"'),
     )
     target = histories(
-        version("k", "t2", latest=True, size=10, etag='"kms-c"'),
-        version("k", "t1", size=7, etag='"kms-d"'),
-        version("k", "t0", size=3, etag='"kms-e"'),
+        version("k", "t2", latest=True, size=10, etag='"new"'),
+        version("k", "t1", size=5, etag='"kms-random"'),
     )
-    stats = DiffStats()
-    plan = list(
-        diff_histories(
-            iter(source),
-            iter(target),
-            DiffPolicy(Mode.DATASYNC, ALL_RULES, etags_comparable=False),
-            stats,
-        )
+    heads = Heads({("k", "t1"): facts('"kms-random"', sse="aws:kms"), ("k", "s1"): facts()})
+
+    plan, _ = run(source, target, heads=heads)
+
+    assert purged(plan) == set()
+    assert [(p.entry.version_id, p.skip) for p in plan] == [("t1", SkipReason.UNVERIFIABLE)]
+
+
+def test_md5_tier_purges_only_with_per_object_encryption_known_from_head() -> None:
+    source = histories(
+        version("k", "s2", latest=True, size=10, etag='"new"'),
+        version("k", "s1", size=5, etag='"one"'),
+    )
+    target = histories(
+        version("k", "t2", latest=True, size=10, etag='"new"'),
+        version("k", "t1", size=5, etag='"two"'),
+    )
+    heads = Heads({("k", "t1"): facts('"two"', sse="AES256"), ("k", "s1"): facts('"one"')})
+
+    plan, _ = run(source, target, heads=heads)
+
+    assert [(p.entry.version_id, p.proof) for p in plan if p.to_purge] == [("t1", Proof.MD5)]
+    assert set(heads.asked) == {("k", "t1"), ("k", "s1")}  # one per target + same-size source
+
+
+def test_checksum_tier_decides_before_md5_and_equal_checksums_keep() -> None:
+    source = histories(
+        version("k", "s3", latest=True, size=10, etag='"new"'),
+        version("k", "s1", size=5, etag='"a-2"'),
+    )
+    target = histories(
+        version("k", "t3", latest=True, size=10, etag='"new"'),
+        version("k", "t2", size=5, etag='"b-3"'),
+        version("k", "t1", size=5, etag='"c-3"'),
+    )
+    heads = Heads(
+        {
+            ("k", "s1"): facts('"a-2"', crc="AAA"),
+            ("k", "t2"): facts('"b-3"', crc="BBB"),  # different content
+            ("k", "t1"): facts('"c-3"', crc="AAA"),  # same content as s1, other part size
+        }
     )
 
-    assert purged(plan) == {("k", "t0", Rule.ORPHAN_VERSION)}
-    assert [(p.entry.version_id, p.skip) for p in plan if not p.to_purge] == [
-        ("t1", SkipReason.UNVERIFIABLE)
-    ]
+    plan, _ = run(source, target, heads=heads)
+
+    assert [(p.entry.version_id, p.proof) for p in plan] == [("t2", Proof.CHECKSUM)]
 
 
-def test_replication_orphans_are_entries_whose_version_id_the_source_lacks() -> None:
+def test_lineage_purges_a_multipart_copy_whose_source_version_is_gone() -> None:
+    gone = datetime(2025, 5, 1, 12, 0, 1, tzinfo=UTC)
+    kept_at = datetime(2025, 5, 2, 8, 0, 0, 123000, tzinfo=UTC)
+    source = histories(
+        version("big", "s2", latest=True, size=9, etag='"x-2"', at=kept_at),
+    )
+    target = histories(
+        version("big", "t2", latest=True, size=9, etag='"y-2"'),
+        version("big", "t1", size=9, etag='"z-2"'),
+        version("big", "t0", size=9, etag='"w-2"'),
+    )
+    lineage = {
+        "t1": Origin("big", 9, gone, '"old-2"'),  # its source version was purged
+        "t0": Origin("big", 9, kept_at.replace(microsecond=0), '"x-2"'),  # still held
+    }
+
+    plan, _ = run(source, target, lineage=lineage)
+
+    assert [(p.entry.version_id, p.proof) for p in plan] == [("t1", Proof.LINEAGE)]
+
+
+def test_replication_orphans_are_noncurrent_entries_of_keys_sharing_an_id() -> None:
     source = histories(version("k", "v2", latest=True), version("k", "v1"))
     target = histories(
         version("k", "v2", latest=True), version("k", "v1"), marker("k", "m0"), version("k", "v0")
@@ -216,16 +315,90 @@ def test_replication_orphans_are_entries_whose_version_id_the_source_lacks() -> 
     plan, stats = run(source, target, Mode.REPLICATION)
 
     assert purged(plan) == {("k", "m0", Rule.ORPHAN_MARKER), ("k", "v0", Rule.ORPHAN_VERSION)}
-    assert (stats.keys_in_both, stats.keys_sharing_version_ids) == (1, 1)
+    assert {p.proof for p in plan} == {Proof.SHARED_VERSION_ID}
+    assert stats.keys_in_both == 1
 
 
-def test_replication_may_purge_a_current_entry_absent_from_the_source() -> None:
+def test_replication_keeps_a_current_entry_the_source_lacks_on_a_live_key() -> None:
+    # Defect 3: an object written at the target (or a pending two-way replica) is current.
     source = histories(version("k", "v1", latest=False), version("k", "v9", latest=True))
-    target = histories(marker("k", "m1", latest=True), version("k", "v1"))
+    target = histories(version("k", "w1", latest=True), version("k", "v1"))
 
     plan, _ = run(source, target, Mode.REPLICATION)
 
-    assert purged(plan) == {("k", "m1", Rule.ORPHAN_MARKER)}
+    assert purged(plan) == set()
+    assert [(p.entry.version_id, p.skip) for p in plan] == [("w1", SkipReason.PROTECTS_CURRENT)]
+
+
+def test_replication_purges_entries_of_an_unshared_key_only_as_proven_replicas() -> None:
+    # A seeded copy (no shared id, not a REPLICA) stays; a REPLICA the source dropped goes.
+    source = histories(version("seeded", "s1", latest=True), version("rep", "r9", latest=True))
+    target = histories(
+        version("seeded", "c1", latest=True),
+        version("rep", "r2", latest=True),
+        version("rep", "r1"),
+        marker("rep", "rm"),
+    )
+    heads = Heads({("rep", "r1"): facts(replica=True), ("rep", "r2"): facts(replica=True)})
+
+    plan, _ = run(source, target, Mode.REPLICATION, heads=heads)
+
+    assert {(p.entry.version_id, p.proof) for p in plan if p.to_purge} == {
+        ("r2", Proof.REPLICA_STATUS),
+        ("r1", Proof.REPLICA_STATUS),
+        ("rm", Proof.FOLLOWS_REPLICAS),
+    }
+    assert [(p.entry.version_id, p.skip) for p in plan if not p.to_purge] == [
+        ("c1", SkipReason.NOT_A_REPLICA)
+    ]
+
+
+def test_replication_vanished_key_goes_only_when_every_version_is_a_replica() -> None:
+    target = histories(
+        marker("a", "am", latest=True),
+        version("a", "a1"),
+        version("b", "b2", latest=True),
+        version("b", "b1"),
+    )
+    heads = Heads({("a", "a1"): facts(replica=True), ("b", "b1"): facts(replica=True)})
+
+    plan, _ = run(histories(version("z", "z", latest=True)), target, Mode.REPLICATION, heads=heads)
+
+    outcome = {p.entry.version_id: p.proof or p.skip for p in plan}
+    assert outcome == {
+        "am": Proof.FOLLOWS_REPLICAS,
+        "a1": Proof.REPLICA_STATUS,
+        "b2": SkipReason.NOT_A_REPLICA,  # written at the target: never purged
+        "b1": Proof.REPLICA_STATUS,
+    }
+
+
+def test_folder_objects_are_not_vanished_while_the_source_holds_keys_under_them() -> None:
+    # Defect 4: DataSync writes 'dir/' as a zero-byte object; the source has no such key.
+    source = histories(version("dir/file", "s1", latest=True))
+    target = histories(
+        version("dir/", "f1", latest=True, size=0),
+        version("dir/file", "t1", latest=True),
+        version("empty/", "f2", latest=True, size=0),
+    )
+
+    plan, _ = run(source, target)
+
+    assert purged(plan) == {("empty/", "f2", Rule.VANISHED_KEY)}
+
+
+def test_a_grace_skipped_entry_keeps_its_key_s_current_entry() -> None:
+    recent = T0 + timedelta(minutes=10)
+    target = histories(version("gone", "g2", latest=True), version("gone", "g1", at=recent))
+
+    plan, _ = run(
+        histories(version("z", "z", latest=True)), target, cutoff=T0 + timedelta(minutes=5)
+    )
+
+    assert {(p.entry.version_id, p.skip) for p in plan} == {
+        ("g2", SkipReason.PROTECTS_CURRENT),
+        ("g1", SkipReason.GRACE),
+    }
 
 
 def test_disabled_rules_plan_nothing() -> None:
@@ -295,13 +468,16 @@ def test_stopping_early_sets_a_cursor_and_resuming_finishes_the_same_plan() -> N
         calls = iter(range(1, 10_000))
         src = [h for h in source if after is None or h.key > after]
         tgt = [h for h in target if after is None or h.key > after]
-        pieces += diff_histories(
-            iter(src),
-            iter(tgt),
-            DiffPolicy(Mode.DATASYNC, ALL_RULES),
-            stats,
-            start_after_key=after,
-            should_stop=lambda calls=calls: next(calls) % 7 == 0,  # type: ignore[misc]
+        pieces += (
+            c.planned
+            for c in diff_histories(
+                iter(src),
+                iter(tgt),
+                DiffPolicy(Mode.DATASYNC, ALL_RULES),
+                stats,
+                start_after_key=after,
+                should_stop=lambda calls=calls: next(calls) % 7 == 0,  # type: ignore[misc]
+            )
         )
         if stats.cursor is None:
             break

@@ -35,12 +35,13 @@ def test_whole_bucket_runs_pass_no_includes() -> None:
     assert datasync_includes([""], facts()) == []
 
 
-def test_includes_are_relative_to_the_task_location() -> None:
-    assert datasync_includes(["data/logs/"], facts("data/")) == [
+def test_prefixes_are_relative_to_the_task_location() -> None:
+    # DESIGN §3.1: a request's prefixes are relative paths inside the task's scope.
+    assert datasync_includes(["logs/"], facts("data/")) == [
         {"FilterType": "SIMPLE_PATTERN", "Value": "/logs/*"}
     ]
-    with pytest.raises(InvalidInput, match="outside the DataSync task's location"):
-        datasync_includes(["other/"], facts("data/"))
+    with pytest.raises(InvalidInput, match="can't be expressed as a DataSync filter"):
+        datasync_includes(["a|b/"], facts("data/"))
 
 
 def test_a_lambda_error_cause_becomes_its_message() -> None:

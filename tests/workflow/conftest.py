@@ -30,18 +30,19 @@ class Deployed:
         """summary.json and every entries line of the run's report."""
         s3 = self.pair.client
         name = result.arn.rsplit(":", 1)[-1]
+        bucket = (result.output or {}).get("report", f"s3://{REPORTS}/").split("/")[2]
         keys = [
             o["Key"]
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=REPORTS)
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
             for o in page.get("Contents", [])
             if "/Purge-Reports/" in f"/{o['Key']}" and f"/{name}/" in o["Key"]
         ]
         summary_key = next(k for k in keys if k.endswith("summary.json"))
-        summary = json.loads(s3.get_object(Bucket=REPORTS, Key=summary_key)["Body"].read())
+        summary = json.loads(s3.get_object(Bucket=bucket, Key=summary_key)["Body"].read())
         lines = [
             json.loads(line)
             for key in sorted(k for k in keys if "/entries-" in k)
-            for line in s3.get_object(Bucket=REPORTS, Key=key)["Body"].read().splitlines()
+            for line in s3.get_object(Bucket=bucket, Key=key)["Body"].read().splitlines()
         ]
         return summary, lines
 
@@ -52,15 +53,14 @@ def runtime() -> Iterator[LocalRuntime]:
         yield local
 
 
-def deploy(runtime: LocalRuntime, *, preserve: str = "REMOVE") -> Deployed:
+def deploy(runtime: LocalRuntime, *, preserve: str = "REMOVE", **task: Any) -> Deployed:
     s3 = boto3.client("s3", region_name="us-east-1")
     pair = BucketPair(s3, "wf-source", "wf-target")
     make_versioned_bucket(s3, pair.source)
     make_versioned_bucket(s3, pair.target)
     s3.create_bucket(Bucket=REPORTS)
-    task = runtime.create_task(
-        pair.source, pair.target, preserve_deleted_files=preserve, report_bucket=REPORTS
-    )
+    task.setdefault("report_bucket", REPORTS)
+    task = runtime.create_task(pair.source, pair.target, preserve_deleted_files=preserve, **task)
     arn = runtime.deploy(LocalDeployment(pair.source, pair.target, REPORTS, task))
     return Deployed(runtime, pair, task, arn)
 

@@ -31,6 +31,7 @@ def test_start_follows_and_prints_the_summary(
     # Given a small target where a whole-bucket purge would trip the default guard,
     # a per-prefix dry run is within it
     deployed.pair.put("logs/gone", "x", bucket=deployed.pair.target)
+    deployed.pair.put("logs/live", "x")
 
     code = start(deployed, "--prefix", "logs/", "--dry-run", "--json")
 
@@ -48,9 +49,11 @@ def test_start_follows_and_prints_the_summary(
 def test_guard_tripped_exits_3(deployed: Deployed) -> None:
     for i in range(3):
         deployed.pair.put(f"gone{i}", "x", bucket=deployed.pair.target)
+    for bucket in (deployed.pair.source, deployed.pair.target):
+        deployed.pair.put("live", "x", bucket=bucket)
 
     assert start(deployed, "--skip-sync") == EXIT_GUARD
-    assert len(deployed.pair.all_keys()) == 3
+    assert len(deployed.pair.all_keys()) == 4
 
 
 def test_a_refusal_inside_the_execution_exits_2(

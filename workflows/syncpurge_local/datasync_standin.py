@@ -117,11 +117,23 @@ def copy_like_datasync(
         ):
             result.files_skipped += 1
             continue
-        body = client.get_object(
-            Bucket=source_bucket, Key=version["Key"], VersionId=version["VersionId"]
-        )["Body"].read()
+        read = client.get_object(
+            Bucket=source_bucket,
+            Key=version["Key"],
+            VersionId=version["VersionId"],
+            ChecksumMode="ENABLED",
+        )
+        body = read["Body"].read()
+        # Enhanced mode keeps a full-object CRC64NVME where the source object has one.
+        crc = "CRC64NVME" if read.get("ChecksumCRC64NVME") else None
         written = _write(
-            client, target_bucket, target_root + rel, body, version["ETag"], multipart_threshold
+            client,
+            target_bucket,
+            target_root + rel,
+            body,
+            version["ETag"],
+            multipart_threshold,
+            crc,
         )
         result.files_transferred += 1
         result.bytes_transferred += len(body)
@@ -153,14 +165,22 @@ def _same(client: S3Client, bucket: str, mirrored: dict[str, Any], source: dict[
 
 
 def _write(  # noqa: PLR0917 - the stand-in's one write path
-    client: S3Client, bucket: str, key: str, body: bytes, source_etag: str, threshold: int
+    client: S3Client,
+    bucket: str,
+    key: str,
+    body: bytes,
+    source_etag: str,
+    threshold: int,
+    checksum: str | None,
 ) -> str:
     metadata = {SOURCE_ETAG: source_etag.strip('"')}
+    extra: dict[str, Any] = {"ChecksumAlgorithm": checksum} if checksum else {}
     if len(body) < threshold or threshold <= 0:
-        return str(
-            client.put_object(Bucket=bucket, Key=key, Body=body, Metadata=metadata)["VersionId"]
-        )
-    upload = client.create_multipart_upload(Bucket=bucket, Key=key, Metadata=metadata)
+        put = client.put_object(Bucket=bucket, Key=key, Body=body, Metadata=metadata, **extra)
+        return str(put["VersionId"])
+    if checksum:
+        extra["ChecksumType"] = "FULL_OBJECT"
+    upload = client.create_multipart_upload(Bucket=bucket, Key=key, Metadata=metadata, **extra)
     parts: list[Any] = []
     for number, start in enumerate(range(0, len(body), threshold), start=1):
         part = client.upload_part(
@@ -169,10 +189,18 @@ def _write(  # noqa: PLR0917 - the stand-in's one write path
             UploadId=upload["UploadId"],
             PartNumber=number,
             Body=body[start : start + threshold],
+            **({"ChecksumAlgorithm": checksum} if checksum else {}),
         )
-        parts.append({"ETag": part["ETag"], "PartNumber": number})
+        entry: dict[str, Any] = {"ETag": part["ETag"], "PartNumber": number}
+        if checksum:
+            entry["ChecksumCRC64NVME"] = part.get("ChecksumCRC64NVME")
+        parts.append(entry)
     done = client.complete_multipart_upload(
-        Bucket=bucket, Key=key, UploadId=upload["UploadId"], MultipartUpload={"Parts": parts}
+        Bucket=bucket,
+        Key=key,
+        UploadId=upload["UploadId"],
+        MultipartUpload={"Parts": parts},
+        **({"ChecksumType": "FULL_OBJECT"} if checksum else {}),
     )
     return str(done["VersionId"])
 

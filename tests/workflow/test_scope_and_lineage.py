@@ -1,0 +1,147 @@
+"""Issue 7 on the real definition: the task's scope (defect 2) and proof by lineage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from moto.s3 import models as moto_s3
+
+from syncpurge_local.runtime import LocalRuntime
+from tests.workflow.conftest import Deployed, deploy
+
+pytestmark = pytest.mark.workflow
+
+ALL = {"maxPurgeFraction": 1.0}
+
+
+def keys(deployed: Deployed) -> set[str]:
+    return deployed.pair.all_keys(deployed.pair.target)
+
+
+@pytest.mark.parametrize("target_subdirectory", ["data", "backup/data"])
+def test_a_task_s_subdirectories_are_the_scope(
+    runtime: LocalRuntime, target_subdirectory: str
+) -> None:
+    # Defect 2: a whole-bucket run purged everything outside the task's Subdirectory.
+    deployed = deploy(
+        runtime,
+        source_subdirectory="data",
+        target_subdirectory=target_subdirectory,
+        report_bucket="wf-target",
+        report_subdirectory="datasync-reports",
+    )
+    pair, root = deployed.pair, f"{target_subdirectory}/"
+    pair.put("data/keep.txt", "keep")
+    pair.put("data/gone.txt", "gone")
+    pair.put("elsewhere/theirs.txt", "not ours", bucket=pair.target)
+    pair.put("elsewhere/mirror.txt", "x")  # outside the task: never synced, never compared
+    assert deployed.run(ALL).status == "SUCCEEDED"
+    assert {root + "keep.txt", root + "gone.txt"} <= keys(deployed)
+    pair.purge_source_key("data/gone.txt")
+
+    result = deployed.run(ALL)
+
+    assert result.status == "SUCCEEDED", result.cause
+    summary, lines = deployed.report(result)
+    assert {line["key"] for line in lines if line["outcome"] == "purged"} == {root + "gone.txt"}
+    left = keys(deployed)
+    assert root + "keep.txt" in left
+    assert "elsewhere/theirs.txt" in left
+    assert any(k.startswith("datasync-reports/Purge-Reports/") for k in left)
+    assert any(k.startswith("datasync-reports/Detailed-Reports/") for k in left)
+    assert summary["scope"]["targetRoot"] == root
+    assert summary["scope"]["excludedTargetPrefixes"] == ["datasync-reports/"]
+    again = deployed.run(ALL)
+    assert deployed.report(again)[0]["totals"]["planned"] == 0
+
+
+def test_task_includes_and_excludes_bound_the_purge(runtime: LocalRuntime) -> None:
+    deployed = deploy(runtime, includes="/logs", excludes="/logs/keep")
+    pair = deployed.pair
+    for key in ("logs/a", "logs/keep/b", "img/c"):
+        pair.put(key, "x", bucket=pair.target)
+    for bucket in (pair.source, pair.target):
+        pair.put("logs/live", "x", bucket=bucket)
+
+    result = deployed.run({**ALL, "skipSync": True})
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert keys(deployed) >= {"logs/keep/b", "img/c"}
+    assert "logs/a" not in keys(deployed)
+    refused = deployed.run({**ALL, "prefixes": ["img/"]})
+    assert refused.error == "InvalidInput"
+    assert "outside the DataSync task's Includes" in (refused.cause or "")
+
+
+def multipart_story(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch, *, checksums: bool = True, **task: Any
+) -> Deployed:
+    """Large objects DataSync copied by multipart upload; the source then permanently
+    deletes their noncurrent versions. Sizes are equal, so only a proof can tell them."""
+    monkeypatch.setattr(moto_s3, "S3_UPLOAD_PART_MIN_SIZE", 16)
+    runtime.datasync.multipart_threshold = 64
+    deployed = deploy(runtime, **task)
+    pair = deployed.pair
+    for generation in ("a", "b"):
+        for i in range(3):
+            pair.client.put_object(
+                Bucket=pair.source,
+                Key=f"big/{i}",
+                Body=(generation * 200).encode(),
+                **({"ChecksumAlgorithm": "CRC64NVME"} if checksums else {}),
+            )
+        assert deployed.run({**ALL, "dryRun": True}).status == "SUCCEEDED"
+    for i in range(3):
+        for key, version_id, _ in pair.entries(pair.source, prefix=f"big/{i}"):
+            versions = pair.client.list_object_versions(Bucket=pair.source, Prefix=key)
+            old = [v for v in versions["Versions"] if not v["IsLatest"]]
+            for v in old:
+                pair.delete_version(key, v["VersionId"])
+            break
+    listed = pair.client.list_object_versions(Bucket=pair.target, Prefix="big/")["Versions"]
+    assert {v["ETag"][-3:] for v in listed if v["Key"] != "big/"} == {'-4"'}
+    return deployed
+
+
+def test_multipart_copies_are_purged_by_lineage(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployed = multipart_story(runtime, monkeypatch)
+
+    result = deployed.run(ALL)
+
+    summary, lines = deployed.report(result)
+    assert result.status == "SUCCEEDED", result.cause
+    assert summary["byProof"] == {"lineage": 3}
+    assert summary["totals"]["skipped"] == 0
+    assert summary["requests"]["head"] == 0
+
+
+def test_without_reports_full_object_checksums_prove_it(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployed = multipart_story(runtime, monkeypatch, report_bucket=None)
+
+    result = deployed.run(ALL)
+
+    summary, _ = deployed.report(result)
+    assert result.status == "SUCCEEDED", result.cause
+    assert summary["byProof"] == {"checksum": 3}
+    assert summary["totals"]["skipped"] == 0
+
+
+def test_with_neither_they_are_kept_as_unverifiable(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployed = multipart_story(runtime, monkeypatch, checksums=False, report_bucket=None)
+    before = deployed.pair.entries()
+
+    result = deployed.run(ALL)
+
+    summary, lines = deployed.report(result)
+    assert result.status == "SUCCEEDED", result.cause
+    assert summary["totals"]["purged"] == 0
+    assert {(line["outcome"], line["reason"]) for line in lines} == {("skipped", "unverifiable")}
+    assert len(lines) == 3
+    assert deployed.pair.entries() == before
