@@ -6,9 +6,9 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from unittest import mock
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from syncpurge.engine import RunResult, reconcile
 from syncpurge.models import ReconcileRequest

@@ -93,7 +93,7 @@ def multipart_story(
             )
         assert deployed.run({**ALL, "dryRun": True}).status == "SUCCEEDED"
     for i in range(3):
-        for key, version_id, _ in pair.entries(pair.source, prefix=f"big/{i}"):
+        for key, _version_id, _ in pair.entries(pair.source, prefix=f"big/{i}"):
             versions = pair.client.list_object_versions(Bucket=pair.source, Prefix=key)
             old = [v for v in versions["Versions"] if not v["IsLatest"]]
             for v in old:
@@ -111,7 +111,7 @@ def test_multipart_copies_are_purged_by_lineage(
 
     result = deployed.run(ALL)
 
-    summary, lines = deployed.report(result)
+    summary, _ = deployed.report(result)
     assert result.status == "SUCCEEDED", result.cause
     assert summary["byProof"] == {"lineage": 3}
     assert summary["totals"]["skipped"] == 0

@@ -182,6 +182,8 @@ def _write(  # noqa: PLR0917 - the stand-in's one write path
         extra["ChecksumType"] = "FULL_OBJECT"
     upload = client.create_multipart_upload(Bucket=bucket, Key=key, Metadata=metadata, **extra)
     parts: list[Any] = []
+    part_extra: dict[str, Any] = {"ChecksumAlgorithm": checksum} if checksum else {}
+    done_extra: dict[str, Any] = {"ChecksumType": "FULL_OBJECT"} if checksum else {}
     for number, start in enumerate(range(0, len(body), threshold), start=1):
         part = client.upload_part(
             Bucket=bucket,
@@ -189,7 +191,7 @@ def _write(  # noqa: PLR0917 - the stand-in's one write path
             UploadId=upload["UploadId"],
             PartNumber=number,
             Body=body[start : start + threshold],
-            **({"ChecksumAlgorithm": checksum} if checksum else {}),
+            **part_extra,
         )
         entry: dict[str, Any] = {"ETag": part["ETag"], "PartNumber": number}
         if checksum:
@@ -200,7 +202,7 @@ def _write(  # noqa: PLR0917 - the stand-in's one write path
         Key=key,
         UploadId=upload["UploadId"],
         MultipartUpload={"Parts": parts},
-        **({"ChecksumType": "FULL_OBJECT"} if checksum else {}),
+        **done_extra,
     )
     return str(done["VersionId"])
 
