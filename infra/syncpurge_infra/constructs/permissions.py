@@ -1,0 +1,92 @@
+"""Each step's IAM statements, as narrow as its job (never a write on the source)."""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from cdk_nag import NagSuppressions
+
+from syncpurge_infra.config import (
+    REPORTS_PREFIX,
+    WORKSPACE_PREFIX,
+    DeploymentConfig,
+)
+from syncpurge_infra.constructs.common import STEPS, s3_arn
+from syncpurge_infra.constructs.functions import Functions
+
+
+def grant_step_permissions(
+    functions: Functions,
+    *,
+    config: DeploymentConfig,
+    report_bucket: s3.IBucket,
+    task_arn: str | None,
+    state_machine_arn: str,
+) -> None:
+    """Each step's S3, DataSync and Step Functions permissions, nothing more."""
+    stack = Stack.of(functions)
+    source = s3_arn(functions, config.source_bucket)
+    target = s3_arn(functions, config.target_bucket)
+    workspace = report_bucket.arn_for_objects(f"{WORKSPACE_PREFIX}*")
+
+    def allow_step(step: str, actions: list[str], resources: list[str]) -> None:
+        functions.roles[step].add_to_policy(
+            iam.PolicyStatement(actions=actions, resources=resources)
+        )
+
+    # Prepare: preflight and the DataSync task's facts.
+    allow_step(
+        "prepare",
+        ["s3:ListBucket", "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration"],
+        [source, target],
+    )
+    allow_step(
+        "prepare", ["s3:GetBucketObjectLockConfiguration", "s3:GetLifecycleConfiguration"], [target]
+    )
+    allow_step("prepare", ["states:ListExecutions"], [state_machine_arn])
+    if task_arn:
+        allow_step("prepare", ["datasync:DescribeTask"], [task_arn])
+        allow_step(
+            "prepare",
+            ["datasync:DescribeLocationS3"],
+            [f"arn:{stack.partition}:datasync:{stack.region}:{stack.account}:location/*"],
+        )
+    # Plan and Diff: list both buckets' versions (read-only); write the workspace.
+    for step in ("plan", "diff"):
+        allow_step(step, ["s3:ListBucketVersions"], [source, target])
+        allow_step(step, ["s3:PutObject"], [workspace])
+    # Plan reads the DataSync task's detailed reports (lineage) and files them per item.
+    allow_step("plan", ["s3:ListBucket"], [report_bucket.bucket_arn])
+    allow_step("plan", ["s3:GetObject"], [report_bucket.arn_for_objects("*Detailed-Reports/*")])
+    # Diff: HeadObject on versions the cheaper proofs can't settle (read-only on both),
+    # and the item's lineage records.
+    allow_step("diff", ["s3:GetObject", "s3:GetObjectVersion"], [f"{source}/*", f"{target}/*"])
+    allow_step("diff", ["s3:GetObject"], [workspace])
+    # Guard and Report: read the workspace.
+    for step in ("guard", "report"):
+        allow_step(step, ["s3:ListBucket"], [report_bucket.bucket_arn])
+        allow_step(step, ["s3:GetObject"], [workspace])
+    allow_step("guard", ["s3:PutObject"], [workspace])
+    allow_step("report", ["s3:PutObject"], [report_bucket.arn_for_objects(f"*{REPORTS_PREFIX}*")])
+    # Purge: delete target versions only; re-list the source (verify before destroy).
+    allow_step("purge", ["s3:GetObject", "s3:PutObject"], [workspace])
+    allow_step("purge", ["s3:DeleteObjectVersion"], [f"{target}/*"])
+    if config.bypass_governance:
+        allow_step("purge", ["s3:BypassGovernanceRetention"], [f"{target}/*"])
+    allow_step("purge", ["s3:ListBucketVersions"], [source])
+    for step in STEPS:
+        NagSuppressions.add_resource_suppressions(
+            functions.roles[step],
+            [
+                {
+                    "id": "AwsSolutions-IAM5",
+                    "reason": "Object keys are only known at run time: object actions are "
+                    "scoped to the run workspace, the report folder, or (purge) the "
+                    "target's versions; "
+                    "the task's DataSync locations are read by id; log streams are created "
+                    "in the function's own log group; X-Ray takes no resource.",
+                }
+            ],
+            apply_to_children=True,
+        )

@@ -1,0 +1,109 @@
+"""The state machine, deployed from workflows/syncpurge.asl.json with substitutions."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from cdk_nag import NagSuppressions
+from constructs import Construct
+
+from syncpurge_infra.config import (
+    WORKSPACE_PREFIX,
+    DeploymentConfig,
+)
+from syncpurge_infra.constructs.common import DEFINITION, STEPS, allow
+from syncpurge_infra.constructs.functions import Functions, log_retention
+
+
+class Workflow(Construct):
+    """The state machine, deployed from workflows/syncpurge.asl.json with substitutions."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: DeploymentConfig,
+        functions: Functions,
+        report_bucket: s3.IBucket,
+        task_arn: str | None,
+        state_machine_arn: str,
+    ) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        self.substitutions = substitutions(config, functions, report_bucket, task_arn)
+        log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=log_retention(config.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"))
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_name=config.state_machine_name,
+            definition_body=sfn.DefinitionBody.from_string(DEFINITION.read_text()),
+            definition_substitutions=self.substitutions,
+            role=role,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True
+            ),
+        )
+        for function in functions.functions.values():
+            allow(
+                role,
+                ["lambda:InvokeFunction"],
+                [function.function_arn, f"{function.function_arn}:*"],
+            )
+        if task_arn:
+            allow(role, ["datasync:StartTaskExecution"], [task_arn])
+            allow(role, ["datasync:DescribeTaskExecution"], [f"{task_arn}/execution/*"])
+        allow(role, ["s3:GetObject"], [report_bucket.arn_for_objects(f"{WORKSPACE_PREFIX}*")])
+        # Distributed Map runs its items as child executions of this state machine.
+        allow(role, ["states:StartExecution"], [state_machine_arn])
+        allow(
+            role,
+            ["states:DescribeExecution", "states:StopExecution"],
+            [
+                f"arn:{stack.partition}:states:{stack.region}:{stack.account}:execution:"
+                f"{config.state_machine_name}/*"
+            ],
+        )
+        NagSuppressions.add_resource_suppressions(
+            role,
+            [
+                {
+                    "id": "AwsSolutions-IAM5",
+                    "reason": "Lambda versions (:*), DataSync executions of the one task, the run "
+                    "workspace's objects, this machine's own Distributed Map child "
+                    "executions, and CloudWatch Logs delivery / X-Ray (no resource-level "
+                    "permissions) are only nameable with a wildcard.",
+                }
+            ],
+            apply_to_children=True,
+        )
+
+
+def substitutions(
+    config: DeploymentConfig, functions: Functions, report_bucket: s3.IBucket, task_arn: str | None
+) -> dict[str, str]:
+    """Exactly the ${Placeholders} of the definition (tests hold them equal)."""
+    values = {
+        "SourceBucket": config.source_bucket,
+        "TargetBucket": config.target_bucket,
+        "ReportBucket": report_bucket.bucket_name,
+        "DataSyncTaskArn": task_arn or "",
+        "PollIntervalSeconds": str(config.poll_interval_seconds),
+    }
+    values.update(
+        {
+            f"{step.capitalize()}FunctionArn": functions.functions[step].function_arn
+            for step in STEPS
+        }
+    )
+    return values
