@@ -9,31 +9,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from syncpurge.aws import DataSyncGateway, ExecutionFollower, make_client
-from syncpurge.engine import RunResult, new_run_id, reconcile
+from syncpurge.aws import DataSyncGateway, make_client
+from syncpurge.cli_start import run_start
+from syncpurge.engine import new_run_id, reconcile
 from syncpurge.errors import InvalidInput, PreflightRefused
 from syncpurge.lineage import LineageIndex, read_task_reports, report_prefix
 from syncpurge.models import (
-    Outcome,
-    PlannedEntry,
     ReconcileRequest,
-    RunStatus,
-    Summary,
     parse_request,
 )
-from syncpurge.purge import OutcomeRecord
 from syncpurge.report import (
     LocalReportDestination,
     ReportDestination,
@@ -42,31 +34,19 @@ from syncpurge.report import (
 )
 from syncpurge.s3store import RequestCounter, S3Store, make_s3_client
 from syncpurge.scope import Scope, split_patterns
+from syncpurge.terminal import (  # exit codes re-exported: callers import them from here
+    EXIT_FAILED,
+    EXIT_GUARD,
+    EXIT_INVALID,
+    EXIT_OK,
+    FLAG_OF_FIELD,
+    CliError,
+    RichProgress,
+    exit_code_for,
+    render_summary,
+)
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_INVALID = 2
-EXIT_GUARD = 3
-
-# Request field (alias) -> the flag that sets it, so validation errors name the flag.
-FLAG_OF_FIELD = {
-    "prefixes": "--prefix",
-    "dryRun": "--dry-run",
-    "mode": "--mode",
-    "rules": "--rules",
-    "graceMinutes": "--grace-minutes",
-    "maxPurge": "--max-purge",
-    "maxPurgeFraction": "--max-purge-fraction",
-    "force": "--force",
-    "bypassGovernance": "--bypass-governance",
-    "allowUnrelatedSource": "--allow-unrelated-source",
-}
-
-
-class CliError(Exception):
-    def __init__(self, message: str, code: int = EXIT_INVALID) -> None:
-        super().__init__(message)
-        self.code = code
+__all__ = ["EXIT_FAILED", "EXIT_GUARD", "EXIT_INVALID", "EXIT_OK", "main"]
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -190,101 +170,11 @@ def request_from_args(args: argparse.Namespace) -> ReconcileRequest:
     return parse_request(doc, FLAG_OF_FIELD)
 
 
-class RichProgress:
-    """Live counters on stderr: entries listed per side, planned, and outcomes."""
-
-    def __init__(self, console: Console) -> None:
-        self._progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TextColumn("[bold]{task.completed:,}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        )
-        self._tasks: dict[str, TaskID] = {}
-        for name in (
-            "phase",
-            "source listed",
-            "target listed",
-            "planned",
-            "purged",
-            "retained",
-            "skipped",
-            "failed",
-        ):
-            self._tasks[name] = self._progress.add_task(name, total=None)
-
-    def __enter__(self) -> RichProgress:
-        self._progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._progress.stop()
-
-    def phase(self, name: str) -> None:
-        self._progress.update(self._tasks["phase"], description=f"phase: {name}")
-
-    def listed(self, side: str, entries: int) -> None:
-        self._progress.advance(self._tasks[f"{side} listed"], entries)
-
-    def planned(self, item: PlannedEntry) -> None:
-        if item.to_purge:
-            self._progress.advance(self._tasks["planned"])
-
-    def outcome(self, record: OutcomeRecord) -> None:
-        if record.outcome is not Outcome.PLANNED:
-            self._progress.advance(self._tasks[record.outcome.value])
-
-
-def exit_code_for(result: RunResult) -> int:
-    if result.refusal is not None:
-        return EXIT_INVALID
-    summary = result.summary
-    if summary.status is RunStatus.GUARD_TRIPPED:
-        return EXIT_GUARD
-    if summary.status is RunStatus.FAILED or summary.totals.failed:
-        return EXIT_FAILED
-    return EXIT_OK
-
-
 def report_destination(report: str, run_id: str, store_for_s3: S3Store) -> ReportDestination:
     if report.startswith("s3://"):
         bucket, prefix = split_s3_uri(report)
         return S3ReportDestination(store_for_s3, bucket, f"{prefix}{run_id}/")
     return LocalReportDestination(Path(report) / run_id)
-
-
-def render_summary(console: Console, summary: Summary, location: str) -> None:
-    table = Table(
-        title=f"syncpurge run {summary.run_id}: {summary.status.value}", show_header=False
-    )
-    totals = summary.totals
-    rows = [
-        ("source → target", f"{summary.source_bucket} → {summary.target_bucket}"),
-        ("mode / prefixes", f"{summary.mode.value} / {', '.join(summary.prefixes) or '(all)'}"),
-        ("entries listed", f"source {totals.source_entries:,}, target {totals.target_entries:,}"),
-        ("planned", f"{totals.planned:,}"),
-        ("purged", f"{totals.purged:,} ({totals.bytes_reclaimed:,} bytes reclaimed)"),
-        (
-            "retained / skipped / failed",
-            f"{totals.retained:,} / {totals.skipped:,} / {totals.failed:,}",
-        ),
-        (
-            "requests",
-            f"list {summary.requests.list:,}, delete {summary.requests.delete:,}, "
-            f"verify {summary.requests.verify:,}, head {summary.requests.head:,}",
-        ),
-        ("report", location),
-    ]
-    if summary.guard and summary.guard.reason:
-        rows.append(("guard", ("FORCED: " if summary.guard.forced else "") + summary.guard.reason))
-    rows.extend(("advisory", advisory) for advisory in summary.advisories)
-    if summary.error:
-        rows.append(("error", summary.error))
-    for name, value in rows:
-        table.add_row(name, value)
-    console.print(table)
 
 
 @dataclass(frozen=True)
@@ -383,66 +273,6 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     elif result.summary.error:
         err_console.print(f"[red]error:[/red] {result.summary.error}")
     return exit_code_for(result)
-
-
-# Errors a state machine execution ends with that mean "refused, nothing deleted".
-REFUSALS = {"InvalidInput", "PreflightRefused", "AlreadyRunning", "UnrelatedSource"}
-
-
-def run_start(args: argparse.Namespace, err_console: Console) -> int:
-    doc: dict[str, Any] = {}
-    if args.prefixes:
-        doc["prefixes"] = args.prefixes
-    if args.dry_run:
-        doc["dryRun"] = True
-    if args.skip_sync:
-        doc["skipSync"] = True
-    parse_request(doc, FLAG_OF_FIELD | {"skipSync": "--skip-sync"})
-    client = make_client("stepfunctions", region=args.region)
-    name = new_run_id(datetime.now(UTC))
-    try:
-        execution_arn = client.start_execution(
-            stateMachineArn=args.state_machine_arn, name=name, input=json.dumps(doc)
-        )["executionArn"]
-    except ClientError as err:
-        raise CliError(f"could not start {args.state_machine_arn}: {err}") from err
-    err_console.print(f"started {execution_arn}")
-    if args.no_follow:
-        sys.stdout.write(execution_arn + "\n")
-        return EXIT_OK
-    follower = ExecutionFollower(client, execution_arn)
-    described = follow_execution(follower, err_console)
-    status = described["status"]
-    output = json.loads(described.get("output") or "null")
-    if status == "SUCCEEDED" and isinstance(output, dict) and "summary" in output:
-        summary = Summary.model_validate(output["summary"])
-        if args.json:
-            sys.stdout.write(json.dumps(output["summary"], indent=2) + "\n")
-        else:
-            render_summary(Console(), summary, output.get("report", ""))
-        return exit_code_for(RunResult(summary))
-    error, cause = described.get("error", status), described.get("cause", "")
-    err_console.print(f"[red]execution {status}:[/red] {error}: {cause}")
-    return EXIT_INVALID if error in REFUSALS else EXIT_FAILED
-
-
-def follow_execution(follower: ExecutionFollower, console: Console) -> dict[str, Any]:
-    """Show the current state and Map item counts until the execution ends."""
-    with console.status("starting") as status:
-        state = ""
-        while True:
-            for event in follower.new_events():
-                if event.state:
-                    state = event.state
-            items = ", ".join(
-                f"{done}/{total} items" for _, done, total in follower.map_item_counts()
-            )
-            status.update(f"state: {state}" + (f" ({items})" if items else ""))
-            described = follower.describe()
-            if described["status"] != "RUNNING":
-                console.print(f"execution {described['status']} (last state: {state})")
-                return described
-            time.sleep(1.0)
 
 
 def run_demo_command(args: argparse.Namespace, err_console: Console) -> int:

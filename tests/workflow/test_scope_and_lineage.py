@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from moto.s3 import models as moto_s3
 
+from syncpurge.cli import EXIT_OK, main
 from syncpurge_local.runtime import LocalRuntime
-from tests.workflow.conftest import Deployed, deploy
+from tests.workflow.conftest import REPORTS, Deployed, deploy
 
 pytestmark = pytest.mark.workflow
 
@@ -145,3 +147,30 @@ def test_with_neither_they_are_kept_as_unverifiable(
     assert {(line["outcome"], line["reason"]) for line in lines} == {("skipped", "unverifiable")}
     assert len(lines) == 3
     assert deployed.pair.entries() == before
+
+
+def test_the_cli_takes_scope_report_and_lineage_from_task_arn(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deployed = multipart_story(runtime, monkeypatch)
+
+    code = main(
+        [
+            "reconcile",
+            "--task-arn",
+            deployed.task_arn,
+            "--region",
+            "us-east-1",
+            "--max-purge-fraction",
+            "1",
+            "--json",
+        ]
+    )
+
+    summary = json.loads(capsys.readouterr().out)
+    assert code == EXIT_OK
+    assert summary["byProof"] == {"lineage": 3}
+    assert (summary["sourceBucket"], summary["targetBucket"]) == ("wf-source", "wf-target")
+    task_id = deployed.task_arn.rsplit("/", 1)[-1]
+    written = deployed.pair.all_keys(REPORTS)
+    assert f"datasync-reports/Purge-Reports/{task_id}/{summary['runId']}/summary.json" in written

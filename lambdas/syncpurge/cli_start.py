@@ -1,0 +1,85 @@
+"""`syncpurge start`: start the deployed state machine, follow it, print its report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from rich.console import Console
+
+from syncpurge.aws import ExecutionFollower, make_client
+from syncpurge.engine import RunResult, new_run_id
+from syncpurge.models import Summary, parse_request
+from syncpurge.terminal import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    FLAG_OF_FIELD,
+    CliError,
+    exit_code_for,
+    render_summary,
+)
+
+# Errors a state machine execution ends with that mean "refused, nothing deleted".
+REFUSALS = {"InvalidInput", "PreflightRefused", "AlreadyRunning", "UnrelatedSource"}
+
+
+def run_start(args: argparse.Namespace, err_console: Console) -> int:
+    doc: dict[str, Any] = {}
+    if args.prefixes:
+        doc["prefixes"] = args.prefixes
+    if args.dry_run:
+        doc["dryRun"] = True
+    if args.skip_sync:
+        doc["skipSync"] = True
+    parse_request(doc, FLAG_OF_FIELD | {"skipSync": "--skip-sync"})
+    client = make_client("stepfunctions", region=args.region)
+    name = new_run_id(datetime.now(UTC))
+    try:
+        execution_arn = client.start_execution(
+            stateMachineArn=args.state_machine_arn, name=name, input=json.dumps(doc)
+        )["executionArn"]
+    except ClientError as err:
+        raise CliError(f"could not start {args.state_machine_arn}: {err}") from err
+    err_console.print(f"started {execution_arn}")
+    if args.no_follow:
+        sys.stdout.write(execution_arn + "\n")
+        return EXIT_OK
+    follower = ExecutionFollower(client, execution_arn)
+    described = follow_execution(follower, err_console)
+    status = described["status"]
+    output = json.loads(described.get("output") or "null")
+    if status == "SUCCEEDED" and isinstance(output, dict) and "summary" in output:
+        summary = Summary.model_validate(output["summary"])
+        if args.json:
+            sys.stdout.write(json.dumps(output["summary"], indent=2) + "\n")
+        else:
+            render_summary(Console(), summary, output.get("report", ""))
+        return exit_code_for(RunResult(summary))
+    error, cause = described.get("error", status), described.get("cause", "")
+    err_console.print(f"[red]execution {status}:[/red] {error}: {cause}")
+    return EXIT_INVALID if error in REFUSALS else EXIT_FAILED
+
+
+def follow_execution(follower: ExecutionFollower, console: Console) -> dict[str, Any]:
+    """Show the current state and Map item counts until the execution ends."""
+    with console.status("starting") as status:
+        state = ""
+        while True:
+            for event in follower.new_events():
+                if event.state:
+                    state = event.state
+            items = ", ".join(
+                f"{done}/{total} items" for _, done, total in follower.map_item_counts()
+            )
+            status.update(f"state: {state}" + (f" ({items})" if items else ""))
+            described = follower.describe()
+            if described["status"] != "RUNNING":
+                console.print(f"execution {described['status']} (last state: {state})")
+                return described
+            time.sleep(1.0)
