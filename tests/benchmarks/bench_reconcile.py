@@ -80,7 +80,7 @@ def child_baseline(args: argparse.Namespace) -> dict[str, Any]:
 
     client = make_s3_client(region=REGION, endpoint_url=args.endpoint)
     keys = Path(args.keys_file).read_text().splitlines()
-    requests = {"list": 0, "delete": 0, "verify": 0}
+    requests = {"list": 0, "delete": 0, "verify": 0, "head": 0}
     purged = 0
     started = time.perf_counter()
     for key in keys:
@@ -222,22 +222,32 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def populate(backend: Any, entries: int, vanished_fraction: float) -> tuple[list[str], int, int]:
-    """N target keys; a fraction vanished from the source. Returns (vanished, s, t)."""
+def populate(
+    backend: Any, entries: int, vanished_fraction: float, ambiguous_fraction: float = 0.0
+) -> tuple[list[str], int, int, int]:
+    """N target keys; a fraction vanished from the source; a fraction of the live ones with a
+    noncurrent target version of the source's size but other content (the worst case for
+    proofs: only HeadObject can tell). Returns (vanished, s, t, ambiguous)."""
     vanished: list[str] = []
     every = round(1 / vanished_fraction) if vanished_fraction > 0 else 0
+    ambiguous_every = round(1 / ambiguous_fraction) if ambiguous_fraction > 0 else 0
+    ambiguous = 0
     for i in range(entries):
         key = f"data/{i // 1000:05d}/{i:09d}.bin"
         body = f"body-{i}".encode()
-        backend.put_object(TARGET, key, body)
         if every and i % every == every // 2:
+            backend.put_object(TARGET, key, body)
             backend.delete_object(TARGET, key)  # DataSync's REMOVE left a marker
             vanished.append(key)
-        else:
-            backend.put_object(SOURCE, key, body)
+            continue
+        if ambiguous_every and i % ambiguous_every == 0:
+            backend.put_object(TARGET, key, body.upper())  # same size, content purged at source
+            ambiguous += 1
+        backend.put_object(TARGET, key, body)
+        backend.put_object(SOURCE, key, body)
     source_entries = entries - len(vanished)
-    target_entries = entries + len(vanished)
-    return vanished, source_entries, target_entries
+    target_entries = entries + len(vanished) + ambiguous
+    return vanished, source_entries, target_entries, ambiguous
 
 
 def restore_vanished(backend: Any, vanished: list[str]) -> None:
@@ -334,6 +344,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=20_000, help="target keys (default 20,000)")
     parser.add_argument("--vanished-fraction", type=float, default=0.01)
+    parser.add_argument(
+        "--ambiguous-fraction",
+        type=float,
+        default=0.0,
+        help="live keys with a same-size noncurrent target version only HEAD can settle",
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
         "--diff-entries", type=int, default=200_000, help="entries per side for the CPU figure"
@@ -359,6 +375,8 @@ def main() -> None:
         return
     if args.entries < 1 or not 0 <= args.vanished_fraction < 1:
         parser.error("--entries must be >= 1 and --vanished-fraction in [0, 1)")
+    if not 0 <= args.ambiguous_fraction <= 1:
+        parser.error("--ambiguous-fraction must be in [0, 1]")
 
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
     import boto3
@@ -383,8 +401,10 @@ def main() -> None:
                 Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
             )
         log(f"building {args.entries:,} target keys ({args.vanished_fraction:.1%} vanished)...")
-        vanished, s, t = populate(backend, args.entries, args.vanished_fraction)
-        d = 2 * len(vanished)
+        vanished, s, t, ambiguous = populate(
+            backend, args.entries, args.vanished_fraction, args.ambiguous_fraction
+        )
+        d = 2 * len(vanished) + ambiguous
         with tempfile.TemporaryDirectory() as tmp:
             keys_file = Path(tmp) / "deleted-keys.txt"
             keys_file.write_text("\n".join(vanished))
@@ -397,7 +417,9 @@ def main() -> None:
         server.stop()
     log(f"diff throughput over {args.diff_entries:,} pre-built entries per side...")
     figures = {
-        "entries": {"source": s, "target": t, "purged": d},
+        "entries": {"source": s, "target": t, "purged": d, "ambiguous": ambiguous},
+        # one HEAD per ambiguous target version plus one per source version of those keys
+        "headBound": 2 * ambiguous,
         "syncpurge": syncpurge,
         "baseline": baseline,
         "lowerBound": math.ceil(s / 1000) + math.ceil(t / 1000) + math.ceil(d / 1000),
@@ -413,13 +435,18 @@ def main() -> None:
     print(f"entries: source {s:,}, target {t:,}, to purge {d:,}")
     print(f"{'':22}{'syncpurge':>14}{'baseline':>14}")
     print(f"{'wall seconds':22}{sp['seconds']:>14.2f}{bl['seconds']:>14.2f}")
-    for kind in ("list", "delete", "verify"):
-        print(f"{kind + ' requests':22}{sp['requests'][kind]:>14,}{bl['requests'][kind]:>14,}")
+    for kind in ("list", "delete", "verify", "head"):
+        mine, theirs = sp["requests"].get(kind, 0), bl["requests"].get(kind, 0)
+        print(f"{kind + ' requests':22}{mine:>14,}{theirs:>14,}")
     print(f"{'entries purged':22}{sp['purged']:>14,}{bl['purged']:>14,}")
     print(f"{'peak RSS MB':22}{sp['peakRssMb']:>14.1f}{bl['peakRssMb']:>14.1f}")
     print(
         f"lower bound (list+delete): {figures['lowerBound']:,}; syncpurge list+delete: "
         f"{spent:,} ({spent / figures['lowerBound']:.3f}x)"
+    )
+    print(
+        f"HEAD requests: {sp['requests'].get('head', 0):,} for {ambiguous:,} ambiguous target "
+        f"versions (bound {figures['headBound']:,})"
     )
     print(f"diff CPU throughput: {figures['diffEntriesPerSecond']:,} entries/s")
 
