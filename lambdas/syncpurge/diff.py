@@ -278,8 +278,12 @@ def _diff_key_datasync(
             continue
         if Rule.ORPHAN_VERSION not in rules:
             continue
+        if (entry.size, entry.etag) in identities:
+            continue  # an equal ETag and size: the source holds this content
         origin = policy.lineage(entry.version_id) if policy.lineage else None
         if origin is not None and origin.relative_key == tgt.key:
+            # Exact per version: the source version DataSync copied it from is gone (its
+            # own copy, if another version has equal bytes, is a different target version).
             if not any(origin.is_held_by(v) for v in versions):
                 yield _planned(
                     entry,
@@ -291,8 +295,6 @@ def _diff_key_datasync(
                     proof=Proof.LINEAGE,
                 )
             continue
-        if (entry.size, entry.etag) in identities:
-            continue  # an equal ETag and size: the source holds this content
         if entry.size not in sizes:
             yield _planned(
                 entry,
