@@ -221,31 +221,19 @@ def _vanished(
     tgt: KeyHistory, policy: DiffPolicy, source_key: str, predecessor: str | None
 ) -> Iterator[Candidate]:
     count = len(tgt.entries)
-    detail = "no entry of the key in the source"
-    if policy.mode is Mode.DATASYNC:
-        for entry in tgt.entries:
-            yield _planned(
-                entry,
-                Rule.VANISHED_KEY,
-                detail,
-                policy,
-                count,
-                source_key,
-                proof=Proof.VANISHED,
-                source_predecessor=predecessor,
-            )
-        return
-    # Replication: a vanished key's versions go only as proven replicas; markers follow.
+    datasync = policy.mode is Mode.DATASYNC
     for entry in tgt.entries:
+        # Replication: a vanished key's versions go only as proven replicas; markers follow.
         kind = "follows" if entry.is_delete_marker else "replica"
         yield _planned(
             entry,
             Rule.VANISHED_KEY,
-            detail,
+            "no entry of the key in the source",
             policy,
             count,
             source_key,
-            pending=PendingProof(kind),
+            proof=Proof.VANISHED if datasync else None,
+            pending=None if datasync else PendingProof(kind),
             source_predecessor=predecessor,
         )
 

@@ -27,7 +27,7 @@ from pydantic.alias_generators import to_camel
 
 from syncpurge.aws import DataSyncGateway, ExecutionsGateway
 from syncpurge.models import ReconcileRequest
-from syncpurge.report import S3ReportDestination
+from syncpurge.report import EntriesWriter, S3ReportDestination
 from syncpurge.s3store import S3Store
 from syncpurge.scope import Scope
 
@@ -111,6 +111,15 @@ class Stores:
         self.s3 = s3
         self.datasync = datasync
         self.executions = executions
+
+
+def chunk_writer(stores: Stores, workspace: Location, folder: str, stem: str) -> EntriesWriter:
+    """JSON lines into `<folder>/<stem>-001.jsonl`, ... in the run's workspace."""
+    return EntriesWriter(
+        workspace_destination(stores, workspace),
+        PLAN_CHUNK_ENTRIES,
+        name=lambda number: f"{folder}/{stem}-{number:03d}.jsonl",
+    )
 
 
 def workspace_destination(stores: Stores, workspace: Location) -> S3ReportDestination:

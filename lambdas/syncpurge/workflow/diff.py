@@ -12,14 +12,12 @@ from syncpurge.engine import NullProgress, diff_scope
 from syncpurge.lineage import LineageIndex
 from syncpurge.models import PlannedEntry
 from syncpurge.plan import PlanCounts, encode_lines
-from syncpurge.report import EntriesWriter
 from syncpurge.workflow.context import (
-    PLAN_CHUNK_ENTRIES,
     RunContext,
     Stores,
     Wire,
+    chunk_writer,
     put_json,
-    workspace_destination,
 )
 from syncpurge.workflow.plan import WorkItem, lineage_name
 
@@ -71,11 +69,7 @@ def diff_item(
     """Diff one work item until done or `should_stop`; returns the next progress."""
     run, item, progress = event.run, event.item, event.progress
     stem = f"{item.index:05d}-{progress.slice:05d}"
-    chunks = EntriesWriter(
-        workspace_destination(stores, run.workspace),
-        PLAN_CHUNK_ENTRIES,
-        name=lambda number: f"plan/{stem}-{number:03d}.jsonl",
-    )
+    chunks = chunk_writer(stores, run.workspace, "plan", stem)
     counts = PlanCounts()
 
     def on_plan(planned: PlannedEntry) -> None:

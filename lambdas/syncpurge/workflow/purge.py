@@ -10,14 +10,13 @@ from pydantic import Field
 from syncpurge.models import PlannedEntry
 from syncpurge.plan import decode_lines
 from syncpurge.purge import OutcomeRecord, PurgeSettings, purge_plan
-from syncpurge.report import EntriesWriter, OutcomeTally, record_to_line
+from syncpurge.report import OutcomeTally, record_to_line
 from syncpurge.workflow.context import (
-    PLAN_CHUNK_ENTRIES,
     RunContext,
     Stores,
     Wire,
+    chunk_writer,
     put_json,
-    workspace_destination,
 )
 from syncpurge.workflow.diff import Progress
 
@@ -59,11 +58,7 @@ def purge_item(
 
     stem = event.item.plan_key.rsplit("/", 1)[-1].removesuffix(".jsonl")
     name = f"{stem}-{progress.slice:05d}"
-    outcomes = EntriesWriter(
-        workspace_destination(stores, run.workspace),
-        PLAN_CHUNK_ENTRIES,
-        name=lambda number: f"outcomes/{name}-{number:03d}.jsonl",
-    )
+    outcomes = chunk_writer(stores, run.workspace, "outcomes", name)
     tally = OutcomeTally()
 
     def record(outcome: OutcomeRecord) -> None:
