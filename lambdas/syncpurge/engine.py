@@ -41,8 +41,10 @@ from syncpurge.report import (
     EntriesWriter,
     OutcomeTally,
     ReportDestination,
+    journal_lines,
     record_to_line,
     set_totals,
+    write_plan_figures,
     write_summary,
 )
 from syncpurge.s3store import ListingPage, S3Store
@@ -268,6 +270,18 @@ def reconcile(
             summary.status = RunStatus.DRY_RUN if request.dry_run else RunStatus.GUARD_TRIPPED
         else:
             progress.phase("purge")
+            # The report destination must take writes before anything is deleted: the
+            # plan's figures go there first, then each batch's journal.
+            write_plan_figures(destination, summary, spool.counts.planned)
+            batches = iter(range(1, 10**9))
+
+            def journal(batch: list[PlannedEntry]) -> None:
+                destination.write(
+                    f"journal/batch-{next(batches):05d}.jsonl",
+                    journal_lines(batch, summary.run_id),
+                    "application/x-ndjson",
+                )
+
             purge_plan(
                 spool.read(),
                 source=source,
@@ -279,6 +293,7 @@ def reconcile(
                     target_object_lock=preflight.target_object_lock,
                 ),
                 on_outcome=record,
+                journal=journal,
             )
             summary.status = final_status(tally)
             if tally.totals.failed:

@@ -42,6 +42,7 @@ class SkipReason(StrEnum):
     UNVERIFIABLE = "unverifiable"
     NOT_A_REPLICA = "not-a-replica"
     PROTECTS_CURRENT = "protects-current"
+    ALREADY_ABSENT = "already-absent"
 
 
 class Proof(StrEnum):

@@ -35,10 +35,15 @@ def run_preflight(
         (source, source_bucket, "source"),
         (target, target_bucket, "target"),
     ):
-        status = store.versioning_status(bucket)
+        status, mfa_delete = store.versioning(bucket)
         if status != "Enabled":
             raise PreflightRefused(
                 f"{role} bucket {bucket!r} has versioning {status}; syncpurge needs it Enabled"
+            )
+        if mfa_delete and role == "target":
+            raise PreflightRefused(
+                f"target bucket {bucket!r} has MFA Delete enabled: every version delete "
+                "needs the root user's MFA token, which an unattended run can't give"
             )
     result = PreflightResult(target_object_lock=target.object_lock_enabled(target_bucket))
     if result.target_object_lock:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from syncpurge.errors import InvalidInput
-from syncpurge.models import Outcome, RuleTotals, Summary, Totals
+from syncpurge.models import Outcome, PlannedEntry, RuleTotals, Summary, Totals
 from syncpurge.purge import OutcomeRecord
 from syncpurge.s3store import S3Store
 
@@ -33,8 +33,9 @@ class LocalReportDestination:
         return str(self.folder)
 
     def write(self, name: str, body: bytes, content_type: str) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / name).write_bytes(body)
+        path = self.folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
 
 
 @dataclass(slots=True)
@@ -173,14 +174,15 @@ class EntriesWriter:
     def write(self, line: dict[str, Any]) -> None:
         self.write_raw(json.dumps(line, ensure_ascii=False).encode() + b"\n")
 
-    def write_raw(self, line: bytes) -> None:
-        """One already-encoded line, ending in a newline."""
+    def write_raw(self, line: bytes, *, boundary: bool = True) -> None:
+        """One already-encoded line, ending in a newline. A full object is shipped only
+        before a line that starts at a `boundary` (plan chunks never split a key)."""
+        if boundary and self._lines >= self.per_file:
+            self._ship()
         if self._chunk is None:
             self._chunk = tempfile.TemporaryFile(prefix="syncpurge-lines-")  # noqa: SIM115
         self._chunk.write(line)
         self._lines += 1
-        if self._lines >= self.per_file:
-            self._ship()
 
     def _ship(self) -> None:
         if self._chunk is None:
@@ -195,6 +197,30 @@ class EntriesWriter:
 
     def close(self) -> None:
         self._ship()
+
+
+def journal_lines(batch: list[PlannedEntry], run_id: str) -> bytes:
+    """A batch as the journal records it, before it is sent (invariant 8)."""
+    lines = (
+        {
+            "runId": run_id,
+            "key": p.entry.key,
+            "versionId": p.entry.version_id,
+            "isDeleteMarker": p.entry.is_delete_marker,
+            "rule": p.rule.value,
+            "proof": p.proof.value if p.proof else None,
+        }
+        for p in batch
+    )
+    return b"".join(json.dumps(line, ensure_ascii=False).encode() + b"\n" for line in lines)
+
+
+def write_plan_figures(destination: ReportDestination, summary: Summary, planned: int) -> None:
+    """plan.json, written before the first delete: proof the destination takes writes."""
+    doc = {"runId": summary.run_id, "planned": planned, "guard": None}
+    if summary.guard is not None:
+        doc["guard"] = summary.guard.model_dump(mode="json", by_alias=True)
+    destination.write("plan.json", json.dumps(doc).encode() + b"\n", "application/json")
 
 
 def write_summary(destination: ReportDestination, summary: Summary) -> None:

@@ -314,13 +314,28 @@ class S3Store:
             )
         return result
 
+    def delete_version(
+        self, bucket: str, key: str, version_id: str, *, bypass_governance: bool
+    ) -> None:
+        """One DeleteObject: for keys XML 1.0 can't carry in a DeleteObjects body."""
+        params: dict[str, Any] = {"Bucket": bucket, "Key": key, "VersionId": version_id}
+        if bypass_governance:
+            params["BypassGovernanceRetention"] = True
+        self.counter.add("delete")
+        self.client.delete_object(**params)
+
     # ----------------------------------------------------------------- bucket facts
 
     def versioning_status(self, bucket: str) -> str:
         """'Enabled', 'Suspended' or 'Disabled'; refuses a bucket that can't be read."""
+        return self.versioning(bucket)[0]
+
+    def versioning(self, bucket: str) -> tuple[str, bool]:
+        """(versioning status, MFA Delete enabled); refuses a bucket that can't be read."""
         try:
             self.client.head_bucket(Bucket=bucket)
-            status = self.client.get_bucket_versioning(Bucket=bucket).get("Status")
+            answer = self.client.get_bucket_versioning(Bucket=bucket)
+            status = answer.get("Status")
         except ClientError as err:
             code = err.response.get("Error", {}).get("Code", "")
             if code in ("404", "NoSuchBucket"):
@@ -328,7 +343,7 @@ class S3Store:
             if code in ("403", "AccessDenied"):
                 raise PreflightRefused(f"bucket {bucket!r}: access denied ({code})") from err
             raise
-        return status or "Disabled"
+        return status or "Disabled", answer.get("MFADelete") == "Enabled"
 
     def object_lock_enabled(self, bucket: str) -> bool:
         try:

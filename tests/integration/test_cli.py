@@ -94,7 +94,15 @@ def test_report_to_s3_uri(
     run_id = json.loads(capsys.readouterr().out)["runId"]
     assert code == EXIT_OK
     keys = {o["Key"] for o in pair.client.list_objects_v2(Bucket="reports-bucket")["Contents"]}
-    assert keys == {f"runs/{run_id}/summary.json", f"runs/{run_id}/entries-00001.jsonl"}
+    assert keys == {
+        f"runs/{run_id}/{name}"
+        for name in (
+            "plan.json",
+            "journal/batch-00001.jsonl",
+            "summary.json",
+            "entries-00001.jsonl",
+        )
+    }
 
 
 def test_guard_tripped_exits_3_and_deletes_nothing(pair: BucketPair, tmp_path: Path) -> None:

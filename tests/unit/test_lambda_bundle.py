@@ -50,7 +50,7 @@ def test_only_the_data_access_modules_use_boto3_clients() -> None:
 
 
 def test_domain_code_imports_no_powertools_and_reads_no_environment() -> None:
-    for path in (LAMBDAS / "syncpurge").glob("*.py"):
+    for path in (LAMBDAS / "syncpurge").rglob("*.py"):
         text = path.read_text()
         assert "aws_lambda_powertools" not in text, path.name
         assert "os.environ" not in text, path.name
@@ -58,11 +58,12 @@ def test_domain_code_imports_no_powertools_and_reads_no_environment() -> None:
 
 
 def test_the_only_delete_call_is_aimed_at_the_target_bucket() -> None:
-    # Invariant 2, structurally: S3 deletes happen in one place of the data layer
-    # (S3Store.delete_versions), and the library calls that only with the target bucket.
-    deletes = ("delete_versions", "delete_objects", "delete_object")
+    # Invariant 2, structurally: S3 deletes happen in two places of the data layer
+    # (S3Store.delete_versions, and delete_version for keys XML can't carry), and the
+    # library calls them only with the target bucket.
+    deletes = ("delete_versions", "delete_version", "delete_objects", "delete_object")
     calls = []
-    for path in (LAMBDAS / "syncpurge").glob("*.py"):
+    for path in (LAMBDAS / "syncpurge").rglob("*.py"):
         tree = ast.parse(path.read_text())
         for function in ast.walk(tree):
             if not isinstance(function, ast.FunctionDef):
@@ -73,6 +74,8 @@ def test_the_only_delete_call_is_aimed_at_the_target_bucket() -> None:
                     first = node.args[0] if node.args else node.keywords[0].value  # type: ignore[union-attr]
                     calls.append((path.name, function.name, ast.unparse(first)))
     assert sorted(calls) == [
-        ("purge.py", "delete_batch", "settings.target_bucket"),
+        ("deletes.py", "_delete_many", "settings.target_bucket"),
+        ("deletes.py", "_delete_one", "settings.target_bucket"),
+        ("s3store.py", "delete_version", "params"),  # client.delete_object(**params)
         ("s3store.py", "delete_versions", "params"),  # client.delete_objects(**params)
     ]

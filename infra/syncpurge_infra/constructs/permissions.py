@@ -71,6 +71,8 @@ def grant_step_permissions(
     allow_step("report", ["s3:PutObject"], [report_bucket.arn_for_objects(f"*{REPORTS_PREFIX}*")])
     # Purge: delete target versions only; re-list the source (verify before destroy).
     allow_step("purge", ["s3:GetObject", "s3:PutObject"], [workspace])
+    # The journal of each batch goes to the report folder before the batch is sent.
+    allow_step("purge", ["s3:PutObject"], [report_bucket.arn_for_objects(f"*{REPORTS_PREFIX}*")])
     allow_step("purge", ["s3:DeleteObjectVersion"], [f"{target}/*"])
     if config.bypass_governance:
         allow_step("purge", ["s3:BypassGovernanceRetention"], [f"{target}/*"])

@@ -71,11 +71,14 @@ def diff_item(
     stem = f"{item.index:05d}-{progress.slice:05d}"
     chunks = chunk_writer(stores, run.workspace, "plan", stem)
     counts = PlanCounts()
+    last_key: list[str] = []
 
     def on_plan(planned: PlannedEntry) -> None:
         counts.count(planned)
+        boundary = not last_key or last_key[0] != planned.entry.key
+        last_key[:] = [planned.entry.key]
         for line in encode_lines((planned,)):
-            chunks.write_raw(line)
+            chunks.write_raw(line, boundary=boundary)
 
     stats = diff_scope(
         source=stores.s3,

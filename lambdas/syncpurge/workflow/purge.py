@@ -10,7 +10,7 @@ from pydantic import Field
 from syncpurge.models import PlannedEntry
 from syncpurge.plan import decode_lines
 from syncpurge.purge import OutcomeRecord, PurgeSettings, purge_plan
-from syncpurge.report import OutcomeTally, record_to_line
+from syncpurge.report import OutcomeTally, S3ReportDestination, journal_lines, record_to_line
 from syncpurge.workflow.context import (
     RunContext,
     Stores,
@@ -40,7 +40,8 @@ class PurgeSlice:
 def purge_item(
     event: PurgeItemEvent, stores: Stores, should_stop: Callable[[], bool] | None = None
 ) -> PurgeSlice:
-    """Purge one plan chunk from its offset until done or `should_stop` (checked per batch)."""
+    """Purge one plan chunk from its offset until done or `should_stop` (checked between
+    keys, so a key's entries and its current entry are always settled by one slice)."""
     run, progress = event.run, event.progress
     body = stores.s3.get_bytes(run.workspace.bucket, event.item.plan_key)
     lines = body.splitlines()
@@ -48,13 +49,25 @@ def purge_item(
 
     def remaining_plan() -> Iterator[PlannedEntry]:
         nonlocal consumed
+        last_key = None
         for planned in decode_lines(lines[progress.offset :]):
-            # Stop only at batch boundaries, so every started batch is finished.
-            at_boundary = consumed > progress.offset and (consumed - progress.offset) % 1000 == 0
-            if at_boundary and should_stop is not None and should_stop():
+            new_key = planned.entry.key != last_key
+            if new_key and consumed > progress.offset and should_stop and should_stop():
                 return
+            last_key = planned.entry.key
             consumed += 1
             yield planned
+
+    destination = S3ReportDestination(stores.s3, run.report.bucket, run.report.prefix)
+    batches = iter(range(1, 10**9))
+
+    def journal(batch: list[PlannedEntry]) -> None:
+        name = f"journal/{event.item.plan_key.rsplit('/', 1)[-1].removesuffix('.jsonl')}"
+        destination.write(
+            f"{name}-{progress.slice:05d}-{next(batches):05d}.jsonl",
+            journal_lines(batch, run.run_id),
+            "application/x-ndjson",
+        )
 
     stem = event.item.plan_key.rsplit("/", 1)[-1].removesuffix(".jsonl")
     name = f"{stem}-{progress.slice:05d}"
@@ -77,6 +90,7 @@ def purge_item(
             target_object_lock=run.target_object_lock,
         ),
         on_outcome=record,
+        journal=journal,
     )
     outcomes.close()
     put_json(
