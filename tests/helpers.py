@@ -72,11 +72,12 @@ def run_engine(
     request: dict[str, Any] | None = None,
     *,
     client: Any = None,
+    source_client: Any = None,
     page_size: int = 1000,
 ) -> tuple[RunResult, list[dict[str, Any]]]:
     """One reconcile run on the pair; returns the result and the report's entry lines."""
     counter = RequestCounter()
-    source = S3Store(pair.client, counter, page_size=page_size)
+    source = S3Store(source_client or pair.client, counter, page_size=page_size)
     target = S3Store(client or pair.client, counter, page_size=page_size)
     destination = LocalReportDestination(report_dir)
     result = reconcile(

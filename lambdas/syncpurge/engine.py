@@ -304,7 +304,10 @@ def reconcile(
         summary.error = f"{type(err).__name__}: {err}"
     finally:
         spool.close()
-    writer.close()
+    try:
+        writer.close()
+    except Exception as err:
+        summary.error = f"{summary.error or ''} entries could not be written: {err}".strip()
     set_totals(
         summary,
         source_entries=stats.source_entries,
@@ -314,7 +317,12 @@ def reconcile(
     )
     summary.requests = request_counts(source, target)
     summary.finished_at = datetime.now(UTC)
-    write_summary(destination, summary)
+    try:
+        write_summary(destination, summary)
+    except Exception as err:  # the caller still has the summary to show
+        problem = f"the report could not be written to {destination.location}: {err}"
+        summary.status = RunStatus.FAILED
+        summary.error = f"{summary.error}; {problem}" if summary.error else problem
     return result
 
 

@@ -10,8 +10,8 @@ import pytest
 from syncpurge.diff import DiffCursor, DiffPolicy
 from syncpurge.engine import NullProgress, diff_scope
 from syncpurge.models import Mode, PlannedEntry, Rule
-from syncpurge.verify import VanishedKeyVerifier, cluster_prefix
 from syncpurge.s3store import RequestCounter, S3Store
+from syncpurge.verify import VanishedKeyVerifier, cluster_prefix
 from tests.helpers import BucketPair
 
 pytestmark = pytest.mark.integration
