@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from rich.console import Console
 
@@ -37,6 +39,7 @@ from syncpurge.scope import Scope, split_patterns
 from syncpurge.terminal import (  # exit codes re-exported: callers import them from here
     EXIT_FAILED,
     EXIT_GUARD,
+    EXIT_INTERRUPTED,
     EXIT_INVALID,
     EXIT_OK,
     FLAG_OF_FIELD,
@@ -44,6 +47,7 @@ from syncpurge.terminal import (  # exit codes re-exported: callers import them 
     RichProgress,
     exit_code_for,
     render_summary,
+    say,
 )
 
 __all__ = ["EXIT_FAILED", "EXIT_GUARD", "EXIT_INVALID", "EXIT_OK", "main"]
@@ -269,9 +273,11 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     else:
         render_summary(Console(), result.summary, destination.location)
     if result.refusal:
-        err_console.print(f"[red]refused:[/red] {result.refusal} (nothing was deleted)")
+        say(err_console, "refused", f"{result.refusal} (nothing was deleted)")
     elif result.summary.error:
-        err_console.print(f"[red]error:[/red] {result.summary.error}")
+        say(err_console, "error", result.summary.error)
+    if result.interrupted:
+        return EXIT_INTERRUPTED
     return exit_code_for(result)
 
 
@@ -290,14 +296,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     err_console = Console(stderr=True)
     try:
+        check_connection_flags(args)
         code: int = args.handler(args, err_console)
     except InvalidInput as err:
-        err_console.print(f"[red]invalid input:[/red] {err}")
+        say(err_console, "invalid input", str(err))
         return EXIT_INVALID
     except CliError as err:
-        err_console.print(f"[red]error:[/red] {err}")
+        say(err_console, "error", str(err))
         return err.code
+    except KeyboardInterrupt:
+        say(err_console, "interrupted", "stopped by Ctrl-C")
+        return EXIT_INTERRUPTED
     return code
+
+
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d+$")
+
+
+def check_connection_flags(args: argparse.Namespace) -> None:
+    """Flags botocore would turn into tracebacks: refuse them first, naming the flag."""
+    for flag in ("source_bucket", "target_bucket"):
+        value = getattr(args, flag, None)
+        if value is not None and not BUCKET_NAME.match(value):
+            raise CliError(f"--{flag.replace('_', '-')}: {value!r} is not an S3 bucket name")
+    region = getattr(args, "region", None)
+    if region is not None and not REGION.match(region):
+        raise CliError(f"--region: {region!r} is not an AWS Region name (like us-east-1)")
+    endpoint = getattr(args, "endpoint_url", None)
+    if endpoint is not None:
+        parsed = urlparse(endpoint)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in endpoint:
+            raise CliError(f"--endpoint-url: {endpoint!r} is not an http(s) URL")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from syncpurge.terminal import (
     CliError,
     exit_code_for,
     render_summary,
+    say,
 )
 
 # Errors a state machine execution ends with that mean "refused, nothing deleted".
@@ -62,7 +63,7 @@ def run_start(args: argparse.Namespace, err_console: Console) -> int:
             render_summary(Console(), summary, output.get("report", ""))
         return exit_code_for(RunResult(summary))
     error, cause = described.get("error", status), described.get("cause", "")
-    err_console.print(f"[red]execution {status}:[/red] {error}: {cause}")
+    say(err_console, f"execution {status}", f"{error}: {cause}")
     return EXIT_INVALID if error in REFUSALS else EXIT_FAILED
 
 

@@ -77,6 +77,8 @@ class RunResult:
     summary: Summary
     # Set when the run was refused before anything could be deleted (exit code 2).
     refusal: str | None = None
+    # Set when Ctrl-C stopped the run; its partial report and journal were still written.
+    interrupted: bool = False
 
 
 def new_run_id(now: datetime) -> str:
@@ -300,6 +302,10 @@ def reconcile(
                 summary.error = f"{tally.totals.failed} entries failed to delete; see entries"
     except (PreflightRefused, InvalidInput) as err:
         summary.error = result.refusal = str(err)
+    except KeyboardInterrupt:
+        result.interrupted = True
+        summary.status = RunStatus.FAILED
+        summary.error = "interrupted (Ctrl-C): the entries sent before it are in the report"
     except Exception as err:
         summary.error = f"{type(err).__name__}: {err}"
     finally:

@@ -249,6 +249,12 @@ def describe_validation_error(err: ValidationError, names: dict[str, str]) -> st
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             message = "unknown field"
+        if not where:
+            # A whole-request check names its field at the start of its message.
+            for name, flag in names.items():
+                if message.startswith((f"{name}:", f"{name}[")):
+                    message = flag + message[len(name) :]
+                    break
         problems.append(f"{where}: {message}" if where else message)
     return "; ".join(problems)
 

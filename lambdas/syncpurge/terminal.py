@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from syncpurge.engine import RunResult
 from syncpurge.models import Outcome, PlannedEntry, RunStatus, Summary
@@ -14,6 +15,14 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 EXIT_GUARD = 3
+EXIT_INTERRUPTED = 130  # the shell's code for a run stopped by Ctrl-C (128 + SIGINT)
+
+
+def say(console: Console, label: str, message: str) -> None:
+    """A labelled line whose message is printed as is: S3 and botocore messages hold
+    brackets and colons that rich would otherwise read as markup."""
+    console.print(Text.assemble((f"{label}: ", "bold red"), message))
+
 
 # Request field (alias) -> the flag that sets it, so validation errors name the flag.
 FLAG_OF_FIELD = {
@@ -122,5 +131,5 @@ def render_summary(console: Console, summary: Summary, location: str) -> None:
     if summary.error:
         rows.append(("error", summary.error))
     for name, value in rows:
-        table.add_row(name, value)
+        table.add_row(name, Text(value))
     console.print(table)

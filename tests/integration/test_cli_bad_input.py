@@ -1,0 +1,107 @@
+"""Issue 8 defect 9: the CLI on odd input — a clean message naming the flag, exit 2,
+nothing deleted; Ctrl-C stops cleanly with the partial report and journal, exit 130."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncpurge import cli
+from syncpurge.cli import EXIT_INVALID, main
+from tests.helpers import BucketPair
+
+pytestmark = pytest.mark.integration
+
+
+def base(pair: BucketPair, report: Path) -> list[str]:
+    return [
+        "reconcile",
+        "--source-bucket",
+        pair.source,
+        "--target-bucket",
+        pair.target,
+        "--report",
+        str(report),
+        "--region",
+        "us-east-1",
+        "--max-purge-fraction",
+        "1",
+    ]
+
+
+def replace(args: list[str], flag: str, value: str) -> list[str]:
+    out = list(args)
+    if flag in out:
+        out[out.index(flag) + 1] = value
+    else:
+        out += [flag, value]
+    return out
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("--source-bucket", "Bad_Bucket[/:]", "--source-bucket"),
+        ("--target-bucket", "x", "--target-bucket"),
+        ("--endpoint-url", "not a url", "--endpoint-url"),
+        ("--endpoint-url", "ftp://host", "--endpoint-url"),
+        ("--region", "us east 1", "--region"),
+        ("--grace-minutes", "10000000000", "--grace-minutes"),
+        ("--max-purge-fraction", "0", "--max-purge-fraction"),
+        ("--prefix", "a|b/", "--prefix"),
+        ("--prefix", "/logs/", "--prefix"),
+        ("--prefix", "", "--prefix"),
+        ("--report", "s3://syncpurge-src/reports", "--report"),
+        ("--rules", "vanished-key,nope", "--rules"),
+    ],
+)
+def test_odd_input_is_refused_naming_the_flag_and_nothing_is_deleted(
+    pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: tuple[str, ...]
+) -> None:
+    flag, value, named = case
+    pair.put("live", "x")
+    pair.put("live", "x", bucket=pair.target)
+    pair.put("gone", "x", bucket=pair.target)
+    before = (pair.entries(pair.source), pair.entries(pair.target))
+
+    code = main(replace(base(pair, tmp_path / "r"), flag, value))
+
+    err = capsys.readouterr().err
+    assert code == EXIT_INVALID
+    assert named in err
+    assert "Traceback" not in err
+    assert (pair.entries(pair.source), pair.entries(pair.target)) == before
+
+
+def test_ctrl_c_stops_cleanly_with_the_partial_report_and_journal(
+    pair: BucketPair,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pair.put("live", "x")
+    pair.put("live", "x", bucket=pair.target)
+    for i in range(1200):
+        pair.put(f"gone/{i:05d}", "x", bucket=pair.target)
+    seen: list[Any] = []
+
+    def interrupt_after_the_first_batch(self: Any, record: Any) -> None:
+        seen.append(record)
+        if len(seen) == 1000:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.RichProgress, "outcome", interrupt_after_the_first_batch)
+
+    code = main(base(pair, tmp_path))
+
+    assert code == 130
+    (run,) = tmp_path.iterdir()
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "FAILED"
+    assert "interrupted" in summary["error"]
+    assert summary["totals"]["purged"] >= 999
+    assert (run / "journal" / "batch-00001.jsonl").exists()
+    assert "Traceback" not in capsys.readouterr().err
