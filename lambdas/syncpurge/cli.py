@@ -22,8 +22,9 @@ from rich.console import Console
 from syncpurge.aws import DataSyncGateway, make_client
 from syncpurge.cli_start import run_start
 from syncpurge.engine import new_run_id, reconcile
-from syncpurge.errors import InvalidInput, PreflightRefused
+from syncpurge.errors import AlreadyRunning, InvalidInput, PreflightRefused
 from syncpurge.lineage import LineageIndex, read_task_reports, report_prefix
+from syncpurge.lock import LocalLock, S3Lock
 from syncpurge.models import (
     ReconcileRequest,
     parse_request,
@@ -79,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--report",
         help="folder or s3://bucket/prefix; the run's files go under <report>/<run-id>/ "
         "(default: the task's report destination, else ./syncpurge-reports)",
+    )
+    rec.add_argument(
+        "--break-lock",
+        action="store_true",
+        help="remove the target's run lock a killed run left in the report destination",
     )
     rec.add_argument("--endpoint-url", help="S3 endpoint (any S3-compatible service)")
     rec.add_argument("--region")
@@ -235,6 +241,15 @@ def resolve_target(args: argparse.Namespace) -> ReconcileTarget:
     return ReconcileTarget(source, target, scope, report, lineage)
 
 
+def run_lock(where: ReconcileTarget, store: S3Store) -> LocalLock | S3Lock:
+    """The target's lock, beside the runs in the report destination."""
+    name = f"syncpurge-{where.target_bucket}.lock"
+    if where.report.startswith("s3://"):
+        bucket, prefix = split_s3_uri(where.report)
+        return S3Lock(store, bucket, prefix + name)
+    return LocalLock(Path(where.report) / name)
+
+
 def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     request = request_from_args(args)
     where = resolve_target(args)
@@ -253,21 +268,29 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     lineage = None
     if where.lineage is not None:
         lineage = LineageIndex(read_task_reports(S3Store(target.client), *where.lineage))
-    with RichProgress(err_console) as progress:
-        result = reconcile(
-            request,
-            source_bucket=where.source_bucket,
-            target_bucket=where.target_bucket,
-            source=source,
-            target=target,
-            destination=destination,
-            progress=progress,
-            run_id=run_id,
-            now=started,
-            scope=where.scope,
-            report_bucket=report_bucket,
-            lineage=lineage,
-        )
+    lock = run_lock(where, S3Store(target.client))
+    try:
+        lock.acquire(run_id, break_existing=args.break_lock)
+    except AlreadyRunning as err:
+        raise CliError(str(err)) from None
+    try:
+        with RichProgress(err_console) as progress:
+            result = reconcile(
+                request,
+                source_bucket=where.source_bucket,
+                target_bucket=where.target_bucket,
+                source=source,
+                target=target,
+                destination=destination,
+                progress=progress,
+                run_id=run_id,
+                now=started,
+                scope=where.scope,
+                report_bucket=report_bucket,
+                lineage=lineage,
+            )
+    finally:
+        lock.release()
     if args.json:
         sys.stdout.write(json.dumps(result.summary.to_document(), indent=2) + "\n")
     else:

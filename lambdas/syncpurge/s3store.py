@@ -383,6 +383,21 @@ class S3Store:
     def put_bytes(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
         self.client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
 
+    def put_bytes_if_absent(self, bucket: str, key: str, body: bytes) -> bool:
+        """A conditional PutObject (If-None-Match: *); False when the object exists."""
+        try:
+            self.client.put_object(Bucket=bucket, Key=key, Body=body, IfNoneMatch="*")
+        except ClientError as err:
+            if _error_code(err) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                return False
+            raise
+        return True
+
+    def remove_object(self, bucket: str, key: str) -> None:
+        """Removes syncpurge's own lock object from the report destination (never the
+        source: a report destination there is refused before any lock is taken)."""
+        self.client.delete_object(Bucket=bucket, Key=key)
+
     def get_bytes(self, bucket: str, key: str) -> bytes:
         body: bytes = self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
         return body
