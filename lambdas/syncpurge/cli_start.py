@@ -17,6 +17,7 @@ from syncpurge.engine import RunResult, new_run_id
 from syncpurge.models import Summary, parse_request
 from syncpurge.terminal import (
     EXIT_FAILED,
+    EXIT_GUARD,
     EXIT_INVALID,
     EXIT_OK,
     FLAG_OF_FIELD,
@@ -64,6 +65,8 @@ def run_start(args: argparse.Namespace, err_console: Console) -> int:
         return exit_code_for(RunResult(summary))
     error, cause = described.get("error", status), described.get("cause", "")
     say(err_console, f"execution {status}", f"{error}: {cause}")
+    if error == "GuardTripped":
+        return EXIT_GUARD
     return EXIT_INVALID if error in REFUSALS else EXIT_FAILED
 
 

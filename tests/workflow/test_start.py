@@ -75,7 +75,7 @@ def test_bad_flags_exit_2_before_anything_starts(
     code = start(deployed, "--prefix", "k" * 1100)
 
     assert code == EXIT_INVALID
-    assert "prefixes" in capsys.readouterr().err
+    assert "--prefix" in capsys.readouterr().err
     assert deployed.runtime.invocations == []
 
 

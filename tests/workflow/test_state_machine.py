@@ -84,7 +84,10 @@ def test_guard_tripped_deletes_nothing(deployed: Deployed) -> None:
 
     result = deployed.run({})  # default maxPurgeFraction 0.05 of 4 entries
 
-    assert result.status == "SUCCEEDED"
+    # The execution fails so that the alarm fires; the cause says which limit tripped.
+    assert result.status == "FAILED"
+    assert result.error == "GuardTripped"
+    assert "maxPurgeFraction" in (result.cause or "")
     summary, lines = deployed.report(result)
     assert summary["status"] == "GUARD_TRIPPED"
     assert summary["guard"]["tripped"] is True
