@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 from rich.console import Console
 
+from syncpurge import __version__
 from syncpurge.aws import DataSyncGateway, make_client
 from syncpurge.cli_start import run_start
 from syncpurge.engine import new_run_id, reconcile
@@ -60,9 +61,45 @@ class _ArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_INVALID, f"{self.prog}: error: {message}\n")
 
 
+EPILOG = """exit codes:
+  0    SUCCEEDED or DRY_RUN
+  1    the run failed, or an entry failed to delete
+  2    invalid input or a preflight refusal (nothing was deleted)
+  3    GUARD_TRIPPED (nothing was deleted; --force or a larger --max-purge /
+       --max-purge-fraction lets it through)
+  130  stopped by Ctrl-C (the partial report and journal are written)"""
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Defaults in --help (where there is one to show), the exit-code epilog as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and "default" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
+class _CommandParser(_ArgumentParser):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        kwargs.setdefault("epilog", EPILOG)
+        super().__init__(**kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _ArgumentParser(prog="syncpurge", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
+    parser = _ArgumentParser(
+        prog="syncpurge",
+        description=__doc__.splitlines()[0],
+        epilog=EPILOG,
+        formatter_class=_HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"syncpurge {__version__}")
+    commands = parser.add_subparsers(
+        dest="command",
+        required=True,
+        parser_class=_CommandParser,
+    )
 
     rec = commands.add_parser(
         "reconcile",

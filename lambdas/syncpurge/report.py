@@ -146,7 +146,7 @@ def set_totals(
 
 
 def entries_file_name(number: int) -> str:
-    return f"entries-{number:05d}.jsonl"
+    return f"entries/entries-{number:05d}.jsonl"
 
 
 class EntriesWriter:
@@ -224,13 +224,14 @@ def write_plan_figures(destination: ReportDestination, summary: Summary, planned
 
 
 def write_summary(destination: ReportDestination, summary: Summary) -> None:
-    body = json.dumps(summary.to_document(), indent=2, ensure_ascii=False).encode()
+    # One JSON object on one line: Athena's JSON SerDe and `jq -c` read it as one record.
+    body = json.dumps(summary.to_document(), ensure_ascii=False).encode()
     destination.write("summary.json", body + b"\n", "application/json")
 
 
 def read_entries_lines(folder: Path) -> Iterator[dict[str, Any]]:
     """Every entry line of a local report folder, in file order."""
-    for path in sorted(folder.glob("entries-*.jsonl")):
+    for path in sorted(folder.glob("entries/entries-*.jsonl")):
         with path.open(encoding="utf-8") as handle:
             for line in handle:
                 yield json.loads(line)

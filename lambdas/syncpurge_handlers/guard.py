@@ -8,12 +8,11 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from syncpurge.workflow import RunEvent, guard
-from syncpurge_handlers.observability import logger, metrics, tracer
+from syncpurge_handlers.observability import logger, tracer
 from syncpurge_handlers.runtime import stores
 
 
 @logger.inject_lambda_context(correlation_id_path="run.config.executionArn")
-@metrics.log_metrics
 @tracer.capture_lambda_handler
 @event_parser(model=RunEvent)
 def handler(event: RunEvent, context: LambdaContext) -> dict[str, Any]:

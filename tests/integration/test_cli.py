@@ -64,7 +64,7 @@ def test_human_summary_and_entries_file(
     assert code == EXIT_OK
     assert "DRY_RUN" in out
     assert "planned" in out
-    lines = (only_run_folder(tmp_path) / "entries-00001.jsonl").read_text().splitlines()
+    lines = (only_run_folder(tmp_path) / "entries" / "entries-00001.jsonl").read_text().splitlines()
     assert [json.loads(line)["outcome"] for line in lines] == ["planned"]
     assert pair.all_keys() == {"gone"}
 
@@ -100,7 +100,7 @@ def test_report_to_s3_uri(
             "plan.json",
             "journal/batch-00001.jsonl",
             "summary.json",
-            "entries-00001.jsonl",
+            "entries/entries-00001.jsonl",
         )
     }
 

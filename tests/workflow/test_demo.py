@@ -29,7 +29,9 @@ def test_demo_tells_case_2_and_saves_reports(
     assert first["byRule"]["orphan-version"]["purged"] == 1
     entries = [
         json.loads(line)
-        for line in (summaries[0].parent / "entries-00001.jsonl").read_text().splitlines()
+        for line in (summaries[0].parent / "entries" / "entries-00001.jsonl")
+        .read_text()
+        .splitlines()
     ]
     assert {(e["key"], e["rule"]) for e in entries} == {
         ("a.txt", "vanished-key"),

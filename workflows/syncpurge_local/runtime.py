@@ -15,7 +15,6 @@ import re
 import time
 import traceback
 import uuid
-import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -124,9 +123,6 @@ class LocalRuntime:
                 }
             )
         )
-        self._stack.enter_context(warnings.catch_warnings())
-        # Powertools warns on each invocation of a handler that emits no metrics; by design.
-        warnings.filterwarnings("ignore", message="No application metrics to publish")
         self._stack.enter_context(mock.patch.object(LambdaBackend, "invoke", self._invoke_fn()))
         for operation in DataSyncStandIn.OPERATIONS:
             self._stack.enter_context(
