@@ -139,8 +139,11 @@ def purge_plan(
                     queue.append(current)
                 pump(pool, partial=False)
             while queue or in_flight:
-                pump(pool, partial=True)
-                if in_flight:
+                # A partial batch goes only when nothing in flight could still release a
+                # held current entry to fill it: full batches keep DELETEs at the bound.
+                if len(queue) >= MAX_KEYS_PER_DELETE or not in_flight:
+                    pump(pool, partial=True)
+                else:
                     report(in_flight.popleft().result())
         finally:
             # Whatever stopped the loop, the batches already sent are accounted for.
