@@ -11,7 +11,9 @@ from syncpurge_infra.stack import SyncPurgeStack
 
 def build(app: App) -> SyncPurgeStack:
     """Validate the context (ConfigError names the bad key) and add the stack to `app`."""
-    config = DeploymentConfig.from_context(app.node.try_get_context)
+    config = DeploymentConfig.from_context(
+        app.node.try_get_context, given=app.node.get_all_context().keys()
+    )
     stack = SyncPurgeStack(
         app,
         config.stack_name,

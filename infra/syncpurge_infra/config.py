@@ -5,8 +5,10 @@ Every name and default of the deployment lives here.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -45,6 +47,10 @@ FUNCTION_SIZING: dict[str, tuple[int, int]] = {
 WORKSPACE_PREFIX = "syncpurge-work/"
 REPORTS_PREFIX = "Purge-Reports/"
 DATASYNC_REPORT_SUBDIRECTORY = "datasync-reports/"
+
+
+# Context keys the app reads besides its settings (the stack's environment).
+CDK_KEYS = ("account", "region")
 
 
 class ConfigError(ValueError):
@@ -137,9 +143,23 @@ class DeploymentConfig(BaseModel):
         return request
 
     @classmethod
-    def from_context(cls, get: Any) -> DeploymentConfig:
-        """Read every known key through `get(name)` (node.try_get_context) and validate."""
+    def from_context(cls, get: Any, given: Iterable[str] = ()) -> DeploymentConfig:
+        """Read every known key through `get(name)` (node.try_get_context) and validate.
+
+        `given` is every context key the app received: a plain key that is not a setting
+        is refused, naming the nearest one (`-c alarmEmial=…` must not deploy silently
+        without an alarm email). Namespaced keys (`@aws-cdk/…`, `aws:cdk:…`) are the CDK's.
+        """
         names = [f.alias or n for n, f in cls.model_fields.items()]
+        for key in sorted(given):
+            if ":" in key or key.startswith("@") or key in names or key in CDK_KEYS:
+                continue
+            nearest = difflib.get_close_matches(key, names, n=1)
+            hint = f"; did you mean {nearest[0]!r}?" if nearest else ""
+            raise ConfigError(
+                f"syncpurge deployment config (CDK context): {key!r} is not a setting{hint} "
+                f"(settings: {', '.join(sorted(names))})"
+            )
         raw = {name: _coerce(get(name)) for name in names if get(name) not in (None, "")}
         try:
             return cls.model_validate(raw)

@@ -255,6 +255,9 @@ def test_cfn_lint_is_clean(variant: Synthesized) -> None:
         ({**CREATES_EVERYTHING, "sourceBucket": "Bad_Name"}, "sourceBucket"),
         ({**CREATES_EVERYTHING, "mode": "mirror"}, "mode"),
         ({**CREATES_EVERYTHING, "reportBucket": "corp-dst"}, "reportBucket"),
+        # A typo must not deploy silently without the setting it meant
+        ({**CREATES_EVERYTHING, "alarmEmial": "ops@example.com"}, "did you mean 'alarmEmail'"),
+        ({**CREATES_EVERYTHING, "schedual": "off"}, "'schedual' is not a setting"),
     ],
 )
 def test_a_bad_config_fails_synth_naming_the_key(context: dict[str, Any], named: str) -> None:
