@@ -26,6 +26,12 @@ def evaluate_guard(
             f"plan of {planned} entries exceeds maxPurgeFraction {max_purge_fraction} of "
             f"{target_entries_in_scope} target entries in scope ({fraction_limit})"
         )
+    if reasons and not force:
+        reasons.append(
+            "nothing was deleted; to let it through, review the plan, then raise maxPurge "
+            "(--max-purge) or maxPurgeFraction (--max-purge-fraction), or set force: true "
+            "(--force)"
+        )
     return GuardDecision(
         tripped=bool(reasons) and not force,
         forced=bool(reasons) and force,

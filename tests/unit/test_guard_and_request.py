@@ -47,6 +47,13 @@ def test_guard_trips_on_max_purge() -> None:
     assert "maxPurge 10" in (decision.reason or "")
 
 
+def test_a_tripped_guard_says_what_would_let_the_plan_through() -> None:
+    reason = guard(51, 1000).reason or ""
+    for way in ("--max-purge", "--max-purge-fraction", "force: true", "--force"):
+        assert way in reason
+    assert "--force" not in (guard(51, 1000, force=True).reason or "")
+
+
 def test_an_empty_source_listing_would_plan_everything_and_trips_the_guard() -> None:
     assert guard(1000, 1000).tripped
 
