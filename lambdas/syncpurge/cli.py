@@ -48,6 +48,7 @@ from syncpurge.terminal import (  # exit codes re-exported: callers import them 
     CliError,
     RichProgress,
     exit_code_for,
+    output_console,
     render_summary,
     say,
 )
@@ -331,7 +332,7 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     if args.json:
         sys.stdout.write(json.dumps(result.summary.to_document(), indent=2) + "\n")
     else:
-        render_summary(Console(), result.summary, destination.location)
+        render_summary(output_console(), result.summary, destination.location)
     if result.refusal:
         say(err_console, "refused", f"{result.refusal} (nothing was deleted)")
     elif result.summary.error:

@@ -23,6 +23,7 @@ from syncpurge.terminal import (
     FLAG_OF_FIELD,
     CliError,
     exit_code_for,
+    output_console,
     render_summary,
     say,
 )
@@ -61,7 +62,7 @@ def run_start(args: argparse.Namespace, err_console: Console) -> int:
         if args.json:
             sys.stdout.write(json.dumps(output["summary"], indent=2) + "\n")
         else:
-            render_summary(Console(), summary, output.get("report", ""))
+            render_summary(output_console(), summary, output.get("report", ""))
         return exit_code_for(RunResult(summary))
     error, cause = described.get("error", status), described.get("cause", "")
     say(err_console, f"execution {status}", f"{error}: {cause}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -45,51 +47,90 @@ class CliError(Exception):
         self.code = code
 
 
+COUNTERS = (
+    "source listed",
+    "target listed",
+    "planned",
+    "purged",
+    "retained",
+    "skipped",
+    "failed",
+)
+LOG_EVERY_SECONDS = 5.0
+
+
 class RichProgress:
-    """Live counters on stderr: entries listed per side, planned, and outcomes."""
+    """Counters on stderr: entries listed per side, planned, and outcomes.
+
+    On a terminal they are live rich counters; otherwise (a log file, CI, a pipe) a plain
+    line every few seconds and one at the end, so a run hours long still shows progress.
+    """
 
     def __init__(self, console: Console) -> None:
-        self._progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TextColumn("[bold]{task.completed:,}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        )
+        self._console = console
+        self._counts = dict.fromkeys(COUNTERS, 0)
+        self._phase = "starting"
+        self._logged = time.monotonic()
+        self._live: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
-        for name in (
-            "phase",
-            "source listed",
-            "target listed",
-            "planned",
-            "purged",
-            "retained",
-            "skipped",
-            "failed",
-        ):
-            self._tasks[name] = self._progress.add_task(name, total=None)
+        if console.is_terminal:
+            self._live = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TextColumn("[bold]{task.completed:,}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=False,
+            )
+            for name in ("phase", *COUNTERS):
+                self._tasks[name] = self._live.add_task(name, total=None)
 
     def __enter__(self) -> RichProgress:
-        self._progress.start()
+        if self._live is not None:
+            self._live.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._progress.stop()
+        if self._live is not None:
+            self._live.stop()
+        else:
+            self._log()
+
+    def _log(self) -> None:
+        figures = ", ".join(f"{name} {count:,}" for name, count in self._counts.items())
+        self._console.print(f"[{self._phase}] {figures}", markup=False, soft_wrap=True)
+        self._logged = time.monotonic()
+
+    def _add(self, name: str, n: int = 1) -> None:
+        self._counts[name] += n
+        if self._live is not None:
+            self._live.advance(self._tasks[name], n)
+        elif time.monotonic() - self._logged >= LOG_EVERY_SECONDS:
+            self._log()
 
     def phase(self, name: str) -> None:
-        self._progress.update(self._tasks["phase"], description=f"phase: {name}")
+        self._phase = name
+        if self._live is not None:
+            self._live.update(self._tasks["phase"], description=f"phase: {name}")
+        else:
+            self._log()
 
     def listed(self, side: str, entries: int) -> None:
-        self._progress.advance(self._tasks[f"{side} listed"], entries)
+        self._add(f"{side} listed", entries)
 
     def planned(self, item: PlannedEntry) -> None:
         if item.to_purge:
-            self._progress.advance(self._tasks["planned"])
+            self._add("planned")
 
     def outcome(self, record: OutcomeRecord) -> None:
         if record.outcome is not Outcome.PLANNED:
-            self._progress.advance(self._tasks[record.outcome.value])
+            self._add(record.outcome.value)
+
+
+def output_console() -> Console:
+    """stdout: on a terminal as wide as it is; elsewhere nothing wraps."""
+    console = Console()
+    return console if console.is_terminal else Console(width=10_000)
 
 
 def exit_code_for(result: RunResult) -> int:

@@ -187,3 +187,28 @@ def test_failed_entries_exit_1(
 
     assert code == EXIT_FAILED
     assert "failed" in capsys.readouterr().err
+
+
+def test_off_a_terminal_progress_is_logged_as_lines_and_nothing_wraps(
+    pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pair.put("gone", "x", bucket=pair.target)
+    deep = tmp_path / ("a-report-folder-with-a-long-name-" * 4)
+
+    code = main(reconcile_args(pair, deep, "--max-purge-fraction", "1"))
+
+    out = capsys.readouterr()
+    assert code == EXIT_OK
+    progress = out.err.splitlines()
+    # a line when each phase starts, every few seconds, and one at the end
+    assert [line.split("]")[0] + "]" for line in progress] == [
+        "[preflight]",
+        "[diff]",
+        "[purge]",
+        "[purge]",
+    ]
+    assert progress[-1] == (
+        "[purge] source listed 0, target listed 1, planned 1, purged 1, retained 0, "
+        "skipped 0, failed 0"
+    )
+    assert str(deep) in out.out  # the report location on one line, unwrapped
