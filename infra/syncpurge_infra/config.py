@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "mode": "datasync",
     "prefixes": [],
     "pollIntervalSeconds": 60,
+    # The DataSync poll interval doubles up to this (see the state machine's WaitForSync).
+    "pollCeilingSeconds": 900,
     "bypassGovernance": False,
     "workspaceRetentionDays": 30,
     "logRetentionDays": 90,
@@ -73,6 +75,9 @@ class DeploymentConfig(BaseModel):
     state_machine_name: str = Field(default=DEFAULTS["stateMachineName"], alias="stateMachineName")
     poll_interval_seconds: int = Field(
         default=DEFAULTS["pollIntervalSeconds"], ge=5, le=3600, alias="pollIntervalSeconds"
+    )
+    poll_ceiling_seconds: int = Field(
+        default=DEFAULTS["pollCeilingSeconds"], ge=5, le=3600, alias="pollCeilingSeconds"
     )
     bypass_governance: bool = Field(default=DEFAULTS["bypassGovernance"], alias="bypassGovernance")
     workspace_retention_days: int = Field(

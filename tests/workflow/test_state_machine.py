@@ -8,6 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import boto3
 import pytest
 
 from syncpurge_local.runtime import DEFINITION, LocalDeployment, LocalRuntime, placeholders
@@ -281,3 +282,34 @@ def test_a_task_between_other_buckets_is_refused_before_anything_runs(
     assert "not the configured" in (result.cause or "")
     assert runtime.datasync.executions == {}
     assert "gone" in deployed.pair.all_keys()
+
+
+def test_the_datasync_poll_interval_backs_off_to_its_ceiling(runtime: LocalRuntime) -> None:
+    deployed = deploy(runtime)
+    arn = runtime.deploy(
+        LocalDeployment(
+            deployed.pair.source,
+            deployed.pair.target,
+            REPORTS,
+            deployed.task_arn,
+            poll_interval_seconds=1,
+            poll_ceiling_seconds=2,
+        ),
+        name="backing-off",
+    )
+    runtime.datasync.polls_before_done = 2
+    for bucket in (deployed.pair.source, deployed.pair.target):
+        deployed.pair.put("live", "x", bucket=bucket)
+
+    result = runtime.run(arn, ALL)
+
+    assert result.status == "SUCCEEDED", result.cause
+    history = boto3.client("stepfunctions", region_name="us-east-1").get_execution_history(
+        executionArn=result.arn, maxResults=1000
+    )["events"]
+    waits = [
+        json.loads(e["stateEnteredEventDetails"]["input"])["poll"]["seconds"]
+        for e in history
+        if e["type"] == "WaitStateEntered"
+    ]
+    assert waits == [1, 2, 2]

@@ -56,6 +56,7 @@ class LocalDeployment:
     report_bucket: str
     task_arn: str = ""
     poll_interval_seconds: int = 0
+    poll_ceiling_seconds: int = 0
 
     def substitutions(self) -> dict[str, str]:
         values = {
@@ -64,6 +65,7 @@ class LocalDeployment:
             "ReportBucket": self.report_bucket,
             "DataSyncTaskArn": self.task_arn,
             "PollIntervalSeconds": str(self.poll_interval_seconds),
+            "PollCeilingSeconds": str(self.poll_ceiling_seconds),
         }
         values.update({f"{step.capitalize()}FunctionArn": function_arn(step) for step in STEPS})
         return values

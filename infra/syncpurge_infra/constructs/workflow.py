@@ -99,6 +99,7 @@ def substitutions(
         "ReportBucket": report_bucket.bucket_name,
         "DataSyncTaskArn": task_arn or "",
         "PollIntervalSeconds": str(config.poll_interval_seconds),
+        "PollCeilingSeconds": str(config.poll_ceiling_seconds),
     }
     values.update(
         {

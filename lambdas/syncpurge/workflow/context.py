@@ -51,6 +51,7 @@ class RunConfig(Wire):
     task_arn: str = ""  # "" when the deployment has no DataSync task (S3 Replication)
     report_bucket: str
     poll_interval_seconds: int = Field(default=30, ge=0)
+    poll_ceiling_seconds: int = Field(default=900, ge=0)
     state_machine_arn: str
     execution_arn: str
     execution_name: str
@@ -82,8 +83,10 @@ class RunContext(Wire):
     preserve_blocks_purge: bool
     target_object_lock: bool
     advisories: list[str]
-    # The Wait between DescribeTaskExecution polls reads it here (SecondsPath).
+    # The Wait between DescribeTaskExecution polls starts at the interval and doubles up to
+    # the ceiling (the state machine's BackOff / Capped? states).
     poll_interval_seconds: int
+    poll_ceiling_seconds: int
 
     def to_state(self) -> dict[str, Any]:
         state = super().to_state()

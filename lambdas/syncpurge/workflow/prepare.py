@@ -97,8 +97,14 @@ def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
         target_object_lock=preflight.target_object_lock,
         advisories=advisories,
         poll_interval_seconds=config.poll_interval_seconds,
+        poll_ceiling_seconds=max(config.poll_ceiling_seconds, config.poll_interval_seconds),
     )
-    return {"run": run.to_state(), "sync": None, "error": None}
+    return {
+        "run": run.to_state(),
+        "sync": None,
+        "error": None,
+        "poll": {"seconds": run.poll_interval_seconds},
+    }
 
 
 def read_task(config: RunConfig, stores: Stores) -> TaskFacts:
