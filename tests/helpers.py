@@ -112,3 +112,17 @@ def kms_etags() -> Iterator[None]:
 
     with mock.patch.object(FakeKey, "etag", property(etag)):
         yield
+
+
+def reconcile_flags(pair: BucketPair, *extra: str) -> list[str]:
+    """`syncpurge reconcile` on the pair, in moto's region, with `extra` flags."""
+    return [
+        "reconcile",
+        "--source-bucket",
+        pair.source,
+        "--target-bucket",
+        pair.target,
+        "--region",
+        "us-east-1",
+        *extra,
+    ]

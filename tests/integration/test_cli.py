@@ -8,25 +8,13 @@ from pathlib import Path
 import pytest
 
 from syncpurge.cli import EXIT_FAILED, EXIT_GUARD, EXIT_INVALID, EXIT_OK, main
-from tests.helpers import BucketPair
+from tests.helpers import BucketPair, reconcile_flags
 
 pytestmark = pytest.mark.integration
 
 
 def reconcile_args(pair: BucketPair, report: Path, *extra: str) -> list[str]:
-    return [
-        "reconcile",
-        "--source-bucket",
-        pair.source,
-        "--target-bucket",
-        pair.target,
-        "--report",
-        str(report),
-        "--region",
-        "us-east-1",
-        "--allow-unrelated-source",
-        *extra,
-    ]
+    return reconcile_flags(pair, "--report", str(report), "--allow-unrelated-source", *extra)
 
 
 def only_run_folder(report: Path) -> Path:

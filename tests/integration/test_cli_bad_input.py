@@ -11,25 +11,13 @@ import pytest
 
 from syncpurge import cli
 from syncpurge.cli import EXIT_INVALID, main
-from tests.helpers import BucketPair
+from tests.helpers import BucketPair, reconcile_flags
 
 pytestmark = pytest.mark.integration
 
 
 def base(pair: BucketPair, report: Path) -> list[str]:
-    return [
-        "reconcile",
-        "--source-bucket",
-        pair.source,
-        "--target-bucket",
-        pair.target,
-        "--report",
-        str(report),
-        "--region",
-        "us-east-1",
-        "--max-purge-fraction",
-        "1",
-    ]
+    return reconcile_flags(pair, "--report", str(report), "--max-purge-fraction", "1")
 
 
 def replace(args: list[str], flag: str, value: str) -> list[str]:

@@ -8,24 +8,13 @@ from pathlib import Path
 import pytest
 
 from syncpurge.cli import EXIT_INVALID, EXIT_OK, main
-from tests.helpers import BucketPair, run_engine
+from tests.helpers import BucketPair, reconcile_flags, run_engine
 
 pytestmark = pytest.mark.integration
 
 
 def cli(pair: BucketPair, *flags: str) -> list[str]:
-    return [
-        "reconcile",
-        "--source-bucket",
-        pair.source,
-        "--target-bucket",
-        pair.target,
-        "--region",
-        "us-east-1",
-        "--max-purge-fraction",
-        "1",
-        *flags,
-    ]
+    return reconcile_flags(pair, "--max-purge-fraction", "1", *flags)
 
 
 @pytest.mark.parametrize("flag", [{"force": True}, {}])
