@@ -27,7 +27,9 @@ import boto3
 from syncpurge_local.datasync_standin import ACCOUNT, DataSyncStandIn, InvalidRequest
 
 REGION = "us-east-1"
-DEFINITION = Path(__file__).resolve().parents[1] / "syncpurge.asl.json"
+# workflows/syncpurge.asl.json, reached through the package's link to it, so that a wheel
+# (which copies the linked file into the package) carries the definition too.
+DEFINITION = Path(__file__).with_name("syncpurge.asl.json")
 STEPS = ("prepare", "plan", "diff", "guard", "purge", "report")
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/syncpurge-local"
