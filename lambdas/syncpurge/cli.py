@@ -50,6 +50,7 @@ from syncpurge.terminal import (  # exit codes re-exported: callers import them 
     exit_code_for,
     output_console,
     render_summary,
+    request_doc,
     say,
 )
 
@@ -133,15 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
         "start", help="start the deployed state machine with a request, follow it, report"
     )
     start.add_argument("--state-machine-arn", required=True)
-    start.add_argument(
-        "--prefix",
-        action="append",
-        dest="prefixes",
-        metavar="P",
-        help="limit sync and purge to this prefix (repeatable)",
-    )
-    start.add_argument("--dry-run", action="store_true", help="plan and report; delete nothing")
+    add_request_flags(start)
     start.add_argument("--skip-sync", action="store_true", help="do not run the DataSync task")
+    start.add_argument(
+        "--input",
+        metavar="JSON",
+        help="a whole request (DESIGN §7) as JSON; the flags above override its fields",
+    )
     start.add_argument(
         "--no-follow", action="store_true", help="print the execution ARN and return at once"
     )
@@ -193,29 +192,7 @@ def add_request_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def request_from_args(args: argparse.Namespace) -> ReconcileRequest:
-    doc: dict[str, Any] = {}
-    if args.prefixes:
-        doc["prefixes"] = args.prefixes
-    if args.mode:
-        doc["mode"] = args.mode
-    if args.rules is not None:
-        doc["rules"] = [r.strip() for r in args.rules.split(",") if r.strip()]
-    for flag, field in (
-        ("dry_run", "dryRun"),
-        ("force", "force"),
-        ("bypass_governance", "bypassGovernance"),
-        ("allow_unrelated_source", "allowUnrelatedSource"),
-    ):
-        if getattr(args, flag):
-            doc[field] = True
-    for flag, field in (
-        ("grace_minutes", "graceMinutes"),
-        ("max_purge", "maxPurge"),
-        ("max_purge_fraction", "maxPurgeFraction"),
-    ):
-        if getattr(args, flag) is not None:
-            doc[field] = getattr(args, flag)
-    return parse_request(doc, FLAG_OF_FIELD)
+    return parse_request(request_doc(args), FLAG_OF_FIELD)
 
 
 def report_destination(report: str, run_id: str, store_for_s3: S3Store) -> ReportDestination:

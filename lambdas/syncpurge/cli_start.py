@@ -25,8 +25,11 @@ from syncpurge.terminal import (
     exit_code_for,
     output_console,
     render_summary,
+    request_doc,
     say,
 )
+
+FOLLOW_CEILING_SECONDS = 30.0
 
 # Errors a state machine execution ends with that mean "refused, nothing deleted".
 REFUSALS = {"InvalidInput", "PreflightRefused", "AlreadyRunning", "UnrelatedSource"}
@@ -34,10 +37,14 @@ REFUSALS = {"InvalidInput", "PreflightRefused", "AlreadyRunning", "UnrelatedSour
 
 def run_start(args: argparse.Namespace, err_console: Console) -> int:
     doc: dict[str, Any] = {}
-    if args.prefixes:
-        doc["prefixes"] = args.prefixes
-    if args.dry_run:
-        doc["dryRun"] = True
+    if args.input is not None:
+        try:
+            doc = json.loads(args.input)
+        except ValueError as err:
+            raise CliError(f"--input: not JSON ({err})") from None
+        if not isinstance(doc, dict):
+            raise CliError("--input: the request must be a JSON object")
+    doc.update(request_doc(args))
     if args.skip_sync:
         doc["skipSync"] = True
     parse_request(doc, FLAG_OF_FIELD | {"skipSync": "--skip-sync"})
@@ -73,6 +80,7 @@ def run_start(args: argparse.Namespace, err_console: Console) -> int:
 
 def follow_execution(follower: ExecutionFollower, console: Console) -> dict[str, Any]:
     """Show the current state and Map item counts until the execution ends."""
+    delay = 1.0
     with console.status("starting") as status:
         state = ""
         while True:
@@ -87,4 +95,7 @@ def follow_execution(follower: ExecutionFollower, console: Console) -> dict[str,
             if described["status"] != "RUNNING":
                 console.print(f"execution {described['status']} (last state: {state})")
                 return described
-            time.sleep(1.0)
+            # A run may take hours: poll often at first, then every 30 s (the client's
+            # standard retries ride out throttling of these calls).
+            time.sleep(delay)
+            delay = min(FOLLOW_CEILING_SECONDS, delay * 1.5)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import time
+from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
@@ -174,3 +176,30 @@ def render_summary(console: Console, summary: Summary, location: str) -> None:
     for name, value in rows:
         table.add_row(name, Text(value))
     console.print(table)
+
+
+def request_doc(args: argparse.Namespace) -> dict[str, Any]:
+    """The request fields the §7 flags set (and only those)."""
+    doc: dict[str, Any] = {}
+    if args.prefixes:
+        doc["prefixes"] = args.prefixes
+    if args.mode:
+        doc["mode"] = args.mode
+    if args.rules is not None:
+        doc["rules"] = [r.strip() for r in args.rules.split(",") if r.strip()]
+    for flag, field in (
+        ("dry_run", "dryRun"),
+        ("force", "force"),
+        ("bypass_governance", "bypassGovernance"),
+        ("allow_unrelated_source", "allowUnrelatedSource"),
+    ):
+        if getattr(args, flag):
+            doc[field] = True
+    for flag, field in (
+        ("grace_minutes", "graceMinutes"),
+        ("max_purge", "maxPurge"),
+        ("max_purge_fraction", "maxPurgeFraction"),
+    ):
+        if getattr(args, flag) is not None:
+            doc[field] = getattr(args, flag)
+    return doc

@@ -106,3 +106,52 @@ def test_an_unknown_state_machine_is_an_error_not_a_crash(
     assert code == EXIT_INVALID
     assert "could not start" in capsys.readouterr().err
     assert code != EXIT_FAILED
+
+
+def test_start_takes_a_whole_request_and_the_request_flags(
+    deployed: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for bucket in (deployed.pair.source, deployed.pair.target):
+        deployed.pair.put("logs/live", "x", bucket=bucket)
+    deployed.pair.put("logs/gone", "x", bucket=deployed.pair.target)
+
+    code = start(
+        deployed,
+        "--input",
+        '{"prefixes": ["logs/"], "dryRun": true, "maxPurge": 1}',
+        "--max-purge-fraction",
+        "1",
+        "--max-purge",
+        "5",
+        "--skip-sync",
+        "--json",
+    )
+
+    summary = json.loads(capsys.readouterr().out)
+    assert code == EXIT_OK
+    assert (summary["status"], summary["prefixes"]) == ("DRY_RUN", ["logs/"])
+    assert summary["guard"]["maxPurge"] == 5  # the flag overrides the --input field
+    assert summary["guard"]["maxPurgeFraction"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--input", "not json"], "--input"),
+        (["--input", "[1]"], "--input"),
+        (["--input", '{"surprise": 1}'], "surprise"),
+        (["--max-purge-fraction", "7"], "--max-purge-fraction"),
+        (["--mode", "mirror"], "--mode"),
+    ],
+)
+def test_start_refuses_a_bad_request_before_starting(
+    deployed: Deployed, capsys: pytest.CaptureFixture[str], flags: list[str], named: str
+) -> None:
+    try:
+        code = start(deployed, *flags)
+    except SystemExit as exited:  # argparse refuses a choice itself, with the same code
+        code = int(exited.code or 0)
+
+    assert code == EXIT_INVALID
+    assert named in capsys.readouterr().err
+    assert deployed.runtime.invocations == []
