@@ -38,10 +38,10 @@ from syncpurge.preflight import check_related, run_preflight
 from syncpurge.proof import resolve
 from syncpurge.purge import OutcomeRecord, PurgeSettings, purge_plan, skipped_record
 from syncpurge.report import (
+    BatchJournal,
     EntriesWriter,
     OutcomeTally,
     ReportDestination,
-    journal_lines,
     record_to_line,
     set_totals,
     write_plan_figures,
@@ -275,15 +275,6 @@ def reconcile(
             # The report destination must take writes before anything is deleted: the
             # plan's figures go there first, then each batch's journal.
             write_plan_figures(destination, summary, spool.counts.planned)
-            batches = iter(range(1, 10**9))
-
-            def journal(batch: list[PlannedEntry]) -> None:
-                destination.write(
-                    f"journal/batch-{next(batches):05d}.jsonl",
-                    journal_lines(batch, summary.run_id),
-                    "application/x-ndjson",
-                )
-
             purge_plan(
                 spool.read(),
                 source=source,
@@ -295,7 +286,7 @@ def reconcile(
                     target_object_lock=preflight.target_object_lock,
                 ),
                 on_outcome=record,
-                journal=journal,
+                journal=BatchJournal(destination, summary.run_id),
             )
             summary.status = final_status(tally)
             if tally.totals.failed:

@@ -215,6 +215,24 @@ def journal_lines(batch: list[PlannedEntry], run_id: str) -> bytes:
     return b"".join(json.dumps(line, ensure_ascii=False).encode() + b"\n" for line in lines)
 
 
+class BatchJournal:
+    """Writes each batch to `journal/<stem>NNNNN.jsonl` before it is sent (invariant 8)."""
+
+    def __init__(self, destination: ReportDestination, run_id: str, stem: str = "batch-") -> None:
+        self.destination = destination
+        self.run_id = run_id
+        self.stem = stem
+        self.sent = 0
+
+    def __call__(self, batch: list[PlannedEntry]) -> None:
+        self.sent += 1
+        self.destination.write(
+            f"journal/{self.stem}{self.sent:05d}.jsonl",
+            journal_lines(batch, self.run_id),
+            "application/x-ndjson",
+        )
+
+
 def write_plan_figures(destination: ReportDestination, summary: Summary, planned: int) -> None:
     """plan.json, written before the first delete: proof the destination takes writes."""
     doc = {"runId": summary.run_id, "planned": planned, "guard": None}

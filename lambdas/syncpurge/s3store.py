@@ -326,10 +326,6 @@ class S3Store:
 
     # ----------------------------------------------------------------- bucket facts
 
-    def versioning_status(self, bucket: str) -> str:
-        """'Enabled', 'Suspended' or 'Disabled'; refuses a bucket that can't be read."""
-        return self.versioning(bucket)[0]
-
     def versioning(self, bucket: str) -> tuple[str, bool]:
         """(versioning status, MFA Delete enabled); refuses a bucket that can't be read."""
         try:

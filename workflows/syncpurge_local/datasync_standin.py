@@ -233,10 +233,6 @@ def transferred_report(execution_id: str, transfers: list[Transfer]) -> dict[str
     }
 
 
-def include_patterns(filters: list[dict[str, str]] | None) -> list[str]:
-    return list(split_patterns(filters))
-
-
 @dataclass
 class _Execution:
     arn: str
@@ -326,8 +322,8 @@ class DataSyncStandIn:
                 target_bucket,
                 source_root=source_root,
                 target_root=target_root,
-                includes=include_patterns(includes),
-                excludes=include_patterns(task["Excludes"]),
+                includes=list(split_patterns(includes)),
+                excludes=list(split_patterns(task["Excludes"])),
                 preserve_deleted_files=options["PreserveDeletedFiles"],
                 transfer_mode=options["TransferMode"],
                 multipart_threshold=self.multipart_threshold,

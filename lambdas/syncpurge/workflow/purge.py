@@ -10,7 +10,7 @@ from pydantic import Field
 from syncpurge.models import PlannedEntry
 from syncpurge.plan import decode_lines
 from syncpurge.purge import OutcomeRecord, PurgeSettings, purge_plan
-from syncpurge.report import OutcomeTally, S3ReportDestination, journal_lines, record_to_line
+from syncpurge.report import BatchJournal, OutcomeTally, S3ReportDestination, record_to_line
 from syncpurge.workflow.context import (
     RunContext,
     Stores,
@@ -58,18 +58,12 @@ def purge_item(
             consumed += 1
             yield planned
 
-    destination = S3ReportDestination(stores.s3, run.report.bucket, run.report.prefix)
-    batches = iter(range(1, 10**9))
-
-    def journal(batch: list[PlannedEntry]) -> None:
-        name = f"journal/{event.item.plan_key.rsplit('/', 1)[-1].removesuffix('.jsonl')}"
-        destination.write(
-            f"{name}-{progress.slice:05d}-{next(batches):05d}.jsonl",
-            journal_lines(batch, run.run_id),
-            "application/x-ndjson",
-        )
-
     stem = event.item.plan_key.rsplit("/", 1)[-1].removesuffix(".jsonl")
+    journal = BatchJournal(
+        S3ReportDestination(stores.s3, run.report.bucket, run.report.prefix),
+        run.run_id,
+        stem=f"{stem}-{progress.slice:05d}-",
+    )
     name = f"{stem}-{progress.slice:05d}"
     outcomes = chunk_writer(stores, run.workspace, "outcomes", name)
     tally = OutcomeTally()
