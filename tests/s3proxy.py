@@ -1,0 +1,281 @@
+"""An HTTP proxy between syncpurge and an S3 server: injects faults, records deletes, and
+answers `EncodingType=url` listings as S3 does where moto ignores the parameter.
+
+Faults (chosen per request by a seeded `FaultPlan`), each as S3 or the network gives it:
+- `slowdown`: 503 SlowDown, request not forwarded (S3 API reference, Error responses).
+- `internal`: 500 InternalError, request not forwarded.
+- `reset-before`: the connection is reset before the request reaches the server.
+- `reset-after`: the server carries the request out; the connection is reset before the
+  answer (the client can't tell whether a delete happened).
+- `key-errors`: a DeleteObjects answer in which some entries are `Errors` (InternalError /
+  SlowDown) and were not deleted (S3 API reference, DeleteObjects: per-key Error elements).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import http.client
+import random
+import re
+import socket
+import struct
+import threading
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from tests.s3servers import free_port
+
+FAULT_KINDS = ("slowdown", "internal", "reset-before", "reset-after", "key-errors")
+_OBJECT = re.compile(
+    rb"<Object>\s*<Key>(.*?)</Key>\s*(?:<VersionId>(.*?)</VersionId>)?\s*</Object>", re.S
+)
+_ENCODED_FIELDS = (b"Key", b"KeyMarker", b"NextKeyMarker", b"Prefix", b"Delimiter")
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
+
+
+@dataclass
+class FaultPlan:
+    """Which requests fail, and how: the same seed gives the same faults in the same order."""
+
+    seed: int = 0
+    rate: float = 0.0
+    kinds: tuple[str, ...] = FAULT_KINDS
+    key_error_rate: float = 0.3
+    injected: Counter[str] = field(default_factory=Counter)
+    _random: random.Random = field(init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def pick(self, is_delete_objects: bool) -> str | None:
+        with self._lock:
+            if self._random.random() >= self.rate:
+                return None
+            kinds = [k for k in self.kinds if k != "key-errors" or is_delete_objects]
+            if not kinds:
+                return None
+            kind = self._random.choice(kinds)
+            self.injected[kind] += 1
+            return kind
+
+    def fails_key(self) -> bool:
+        with self._lock:
+            return self._random.random() < self.key_error_rate
+
+
+@dataclass
+class ProxyLog:
+    """What reached the server through the proxy."""
+
+    requests: int = 0
+    # Every (key, VersionId) a DeleteObjects or DeleteObject the server carried out named.
+    deletes_sent: list[tuple[str, str]] = field(default_factory=list)
+    writes: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, method: str, path: str, deleted: list[tuple[str, str]]) -> None:
+        with self._lock:
+            self.requests += 1
+            self.deletes_sent.extend(deleted)
+            if method in ("PUT", "POST", "DELETE"):
+                self.writes.append((method, path))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _ProxyServer
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+    def do_GET(self) -> None:
+        self._relay()
+
+    do_PUT = do_POST = do_DELETE = do_HEAD = do_GET
+
+    def _relay(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+        is_delete_objects = self.command == "POST" and "delete" in query
+        fault = self.server.plan.pick(is_delete_objects)
+        if fault in ("slowdown", "internal"):
+            self._error(fault)
+            return
+        if fault == "reset-before":
+            self._reset()
+            return
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+        failed: list[bytes] = []
+        if fault == "key-errors":
+            body, failed = self._drop_some_objects(body, headers)
+        status, reason, answer_headers, answer = self._forward(body, headers, failed)
+        if status < 300:
+            self.server.log.add(self.command, self.path, _deleted(self, query, body, answer))
+        if fault == "reset-after":
+            self._reset()
+            return
+        if failed:
+            answer = _with_errors(answer, failed)
+        if "encoding-type" in query and b"<EncodingType>" not in answer:
+            answer = _url_encode_listing(answer)
+        self.send_response(status, reason)
+        for name, value in answer_headers:
+            if name.lower() not in _HOP_BY_HOP:
+                self.send_header(name, value)
+        upstream_length = dict((k.lower(), v) for k, v in answer_headers).get("content-length")
+        # A HEAD answer has no body but states the object's length.
+        answer_length = (upstream_length or "0") if self.command == "HEAD" else str(len(answer))
+        self.send_header("Content-Length", answer_length)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(answer)
+
+    def _forward(
+        self, body: bytes, headers: dict[str, str], failed: list[bytes]
+    ) -> tuple[int, str, list[tuple[str, str]], bytes]:
+        if failed and not _OBJECT.search(body):
+            # Every entry of the request failed: nothing to send.
+            return 200, "OK", [("Content-Type", "application/xml")], _empty_delete_result()
+        upstream = http.client.HTTPConnection(self.server.upstream_host, timeout=60)
+        try:
+            upstream.request(self.command, self.path, body=body or None, headers=headers)
+            response = upstream.getresponse()
+            return response.status, response.reason, response.getheaders(), response.read()
+        finally:
+            upstream.close()
+
+    def _drop_some_objects(self, body: bytes, headers: dict[str, str]) -> tuple[bytes, list[bytes]]:
+        failed: list[bytes] = []
+
+        def keep_or_drop(match: re.Match[bytes]) -> bytes:
+            if self.server.plan.fails_key():
+                failed.append(match.group(0))
+                return b""
+            return match.group(0)
+
+        new_body = _OBJECT.sub(keep_or_drop, body)
+        for name in list(headers):
+            lowered = name.lower()
+            if lowered == "content-md5":
+                headers[name] = base64.b64encode(hashlib.md5(new_body).digest()).decode()
+            elif lowered == "x-amz-checksum-crc32":
+                headers[name] = base64.b64encode(struct.pack(">I", zlib.crc32(new_body))).decode()
+            elif lowered.startswith("x-amz-checksum-"):
+                del headers[name]
+        return new_body, failed
+
+    def _error(self, kind: str) -> None:
+        status, code, message = {
+            "slowdown": (503, "SlowDown", "Please reduce your request rate."),
+            "internal": (
+                500,
+                "InternalError",
+                "We encountered an internal error. Please try again.",
+            ),
+        }[kind]
+        body = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+            f"<Message>{message}</Message><RequestId>proxy</RequestId></Error>"
+        ).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body) if self.command != "HEAD" else 0))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _reset(self) -> None:
+        # SO_LINGER 0: close() sends a TCP RST, as a dropped connection does.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def finish(self) -> None:
+        with suppress(OSError):
+            super().finish()
+
+
+def _deleted(
+    handler: _Handler, query: dict[str, list[str]], body: bytes, answer: bytes
+) -> list[tuple[str, str]]:
+    if handler.command == "POST" and "delete" in query:
+        return [
+            (html.unescape(k.decode()), html.unescape((v or b"").decode()))
+            for k, v in _OBJECT.findall(body)
+        ]
+    if handler.command == "DELETE" and "versionId" in query:
+        key = urlsplit(handler.path).path.split("/", 2)[-1]
+        return [(unquote(key), query["versionId"][0])]
+    return []
+
+
+def _with_errors(answer: bytes, failed: list[bytes]) -> bytes:
+    errors = b""
+    for obj in failed:
+        match = _OBJECT.search(obj)
+        assert match is not None
+        key, version = match.group(1), match.group(2) or b""
+        errors += (
+            b"<Error><Key>" + key + b"</Key><VersionId>" + version + b"</VersionId>"
+            b"<Code>InternalError</Code><Message>We encountered an internal error. "
+            b"Please try again.</Message></Error>"
+        )
+    return answer.replace(b"</DeleteResult>", errors + b"</DeleteResult>")
+
+
+def _empty_delete_result() -> bytes:
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        b'<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></DeleteResult>'
+    )
+
+
+def _url_encode_listing(answer: bytes) -> bytes:
+    """What S3 answers to `EncodingType=url` (S3 API reference, ListObjectVersions:
+    "Encoding type used by Amazon S3 to encode object key names in the XML response"):
+    the key fields percent-encoded and an `EncodingType` element. moto ignores the
+    parameter, so a key XML 1.0 can't carry would make its answer unparsable."""
+
+    def encode(match: re.Match[bytes]) -> bytes:
+        name, raw = match.group(1), match.group(2)
+        text = html.unescape(raw.decode("utf-8", "surrogatepass"))
+        return b"<" + name + b">" + quote(text, safe="/").encode() + b"</" + name + b">"
+
+    names = b"|".join(_ENCODED_FIELDS)
+    encoded = re.sub(rb"<(" + names + rb")>(.*?)</\1>", encode, answer, flags=re.S)
+    return re.sub(
+        rb"(<ListVersionsResult[^>]*>)", rb"\1<EncodingType>url</EncodingType>", encoded, count=1
+    )
+
+
+class _ProxyServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, port: int, upstream: str, plan: FaultPlan, log: ProxyLog) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.upstream_host = urlsplit(upstream).netloc
+        self.plan = plan
+        self.log = log
+
+
+@contextmanager
+def s3_proxy(upstream: str, plan: FaultPlan | None = None) -> Iterator[tuple[str, ProxyLog]]:
+    """A proxy to `upstream`; yields its endpoint URL and the log of what reached it."""
+    log = ProxyLog()
+    server = _ProxyServer(free_port(), upstream, plan or FaultPlan(), log)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", log
+    finally:
+        server.shutdown()
+        server.server_close()
