@@ -48,15 +48,18 @@ class FaultPlan:
     rate: float = 0.0
     kinds: tuple[str, ...] = FAULT_KINDS
     key_error_rate: float = 0.3
+    deletes_only: bool = False  # fault only DeleteObjects: runs that stop part-way through
     injected: Counter[str] = field(default_factory=Counter)
     _random: random.Random = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)
+        self._random = random.Random(f"faults-{self.seed}")
 
     def pick(self, is_delete_objects: bool) -> str | None:
         with self._lock:
+            if self.deletes_only and not is_delete_objects:
+                return None
             if self._random.random() >= self.rate:
                 return None
             kinds = [k for k in self.kinds if k != "key-errors" or is_delete_objects]
@@ -73,20 +76,27 @@ class FaultPlan:
 
 @dataclass
 class ProxyLog:
-    """What reached the server through the proxy."""
+    """What reached the proxy, and what of it the server carried out."""
 
-    requests: int = 0
-    # Every (key, VersionId) a DeleteObjects or DeleteObject the server carried out named.
-    deletes_sent: list[tuple[str, str]] = field(default_factory=list)
-    writes: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
+    arrivals: int = 0  # every request the client sent, faulted or not
+    # (bucket, key, VersionId) of every delete the server carried out (DeleteObjects or
+    # DeleteObject with a versionId), including those whose answer a fault then lost.
+    deletes_sent: list[tuple[str, str, str]] = field(default_factory=list)
+    writes: list[tuple[str, str]] = field(default_factory=list)  # (method, bucket)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, method: str, path: str, deleted: list[tuple[str, str]]) -> None:
+    def arrived(self) -> None:
         with self._lock:
-            self.requests += 1
-            self.deletes_sent.extend(deleted)
+            self.arrivals += 1
+
+    def carried_out(self, method: str, bucket: str, deleted: list[tuple[str, str]]) -> None:
+        with self._lock:
+            self.deletes_sent.extend((bucket, key, version) for key, version in deleted)
             if method in ("PUT", "POST", "DELETE"):
-                self.writes.append((method, path))
+                self.writes.append((method, bucket))
+
+    def writes_to(self, bucket: str) -> int:
+        return sum(1 for _, written in self.writes if written == bucket)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -102,6 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_PUT = do_POST = do_DELETE = do_HEAD = do_GET
 
     def _relay(self) -> None:
+        self.server.log.arrived()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
@@ -119,7 +130,8 @@ class _Handler(BaseHTTPRequestHandler):
             body, failed = self._drop_some_objects(body, headers)
         status, reason, answer_headers, answer = self._forward(body, headers, failed)
         if status < 300:
-            self.server.log.add(self.command, self.path, _deleted(self, query, body, answer))
+            bucket = urlsplit(self.path).path.lstrip("/").split("/", 1)[0]
+            self.server.log.carried_out(self.command, bucket, _deleted(self, query, body))
         if fault == "reset-after":
             self._reset()
             return
@@ -204,9 +216,7 @@ class _Handler(BaseHTTPRequestHandler):
             super().finish()
 
 
-def _deleted(
-    handler: _Handler, query: dict[str, list[str]], body: bytes, answer: bytes
-) -> list[tuple[str, str]]:
+def _deleted(handler: _Handler, query: dict[str, list[str]], body: bytes) -> list[tuple[str, str]]:
     if handler.command == "POST" and "delete" in query:
         return [
             (html.unescape(k.decode()), html.unescape((v or b"").decode()))

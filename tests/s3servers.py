@@ -3,6 +3,7 @@ and LocalStack's S3 provider (its own Python 3.12+ venv, made by `./dev`)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -29,6 +30,7 @@ def moto_server() -> Iterator[str]:
     """moto's S3 over HTTP, in this process; yields its endpoint URL."""
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
