@@ -134,7 +134,7 @@ def run_seed(
         plan = FaultPlan(seed=seed, rate=0.8, key_error_rate=0.5, deletes_only=True)
     with s3_proxy(endpoint, plan) as (url, log):
         lines = _run(faulty, url, work / "faulty", attempts=2 if harsh else None)
-        journal = _journal(work / "faulty")
+        journal = journal_refs(work / "faulty")
         figures.faults = plan.injected
         figures.requests_faulty = log.arrivals
         _check(
@@ -171,7 +171,7 @@ def _run(
     return lines
 
 
-def _journal(report: Path) -> set[tuple[str, str]]:
+def journal_refs(report: Path) -> set[tuple[str, str]]:
     refs: set[tuple[str, str]] = set()
     for path in sorted(report.glob("journal/*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():

@@ -24,7 +24,7 @@ import struct
 import threading
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -83,11 +83,19 @@ class ProxyLog:
     # DeleteObject with a versionId), including those whose answer a fault then lost.
     deletes_sent: list[tuple[str, str, str]] = field(default_factory=list)
     writes: list[tuple[str, str]] = field(default_factory=list)  # (method, bucket)
+    # Called as (stage, arrival number, is a delete) when a request arrives ("arrived")
+    # and after the server carried it out ("carried-out"): where a test kills its client.
+    tripwire: Callable[[str, int, bool], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def arrived(self) -> None:
+    def arrived(self) -> int:
         with self._lock:
             self.arrivals += 1
+            return self.arrivals
+
+    def trip(self, stage: str, arrival: int, is_delete: bool) -> None:
+        if self.tripwire is not None:
+            self.tripwire(stage, arrival, is_delete)
 
     def carried_out(self, method: str, bucket: str, deleted: list[tuple[str, str]]) -> None:
         with self._lock:
@@ -112,11 +120,13 @@ class _Handler(BaseHTTPRequestHandler):
     do_PUT = do_POST = do_DELETE = do_HEAD = do_GET
 
     def _relay(self) -> None:
-        self.server.log.arrived()
+        arrival = self.server.log.arrived()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
         is_delete_objects = self.command == "POST" and "delete" in query
+        is_delete = is_delete_objects or (self.command == "DELETE" and "versionId" in query)
+        self.server.log.trip("arrived", arrival, is_delete)
         fault = self.server.plan.pick(is_delete_objects)
         if fault in ("slowdown", "internal"):
             self._error(fault)
@@ -132,6 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
         if status < 300:
             bucket = urlsplit(self.path).path.lstrip("/").split("/", 1)[0]
             self.server.log.carried_out(self.command, bucket, _deleted(self, query, body))
+            self.server.log.trip("carried-out", arrival, is_delete)
         if fault == "reset-after":
             self._reset()
             return
@@ -276,11 +287,17 @@ class _ProxyServer(ThreadingHTTPServer):
         self.plan = plan
         self.log = log
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client killed or reset mid-answer: what the tests cause on purpose.
+        return
+
 
 @contextmanager
-def s3_proxy(upstream: str, plan: FaultPlan | None = None) -> Iterator[tuple[str, ProxyLog]]:
+def s3_proxy(
+    upstream: str, plan: FaultPlan | None = None, log: ProxyLog | None = None
+) -> Iterator[tuple[str, ProxyLog]]:
     """A proxy to `upstream`; yields its endpoint URL and the log of what reached it."""
-    log = ProxyLog()
+    log = log or ProxyLog()
     server = _ProxyServer(free_port(), upstream, plan or FaultPlan(), log)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

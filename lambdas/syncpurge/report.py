@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,9 +34,12 @@ class LocalReportDestination:
         return str(self.folder)
 
     def write(self, name: str, body: bytes, content_type: str) -> None:
+        # Whole or absent: a run killed mid-write must not leave half a journal line.
         path = self.folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(body)
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_bytes(body)
+        os.replace(partial, path)
 
 
 @dataclass(slots=True)
