@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from rich.console import Console
 
 from syncpurge import __version__
 from syncpurge.aws import DataSyncGateway, make_client
+from syncpurge.cli_flags import check_connection_flags
 from syncpurge.cli_start import run_start
 from syncpurge.engine import new_run_id, reconcile
 from syncpurge.errors import AlreadyRunning, InvalidInput, PreflightRefused
@@ -346,26 +345,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(err_console, "interrupted", "stopped by Ctrl-C")
         return EXIT_INTERRUPTED
     return code
-
-
-BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d+$")
-
-
-def check_connection_flags(args: argparse.Namespace) -> None:
-    """Flags botocore would turn into tracebacks: refuse them first, naming the flag."""
-    for flag in ("source_bucket", "target_bucket"):
-        value = getattr(args, flag, None)
-        if value is not None and not BUCKET_NAME.match(value):
-            raise CliError(f"--{flag.replace('_', '-')}: {value!r} is not an S3 bucket name")
-    region = getattr(args, "region", None)
-    if region is not None and not REGION.match(region):
-        raise CliError(f"--region: {region!r} is not an AWS Region name (like us-east-1)")
-    endpoint = getattr(args, "endpoint_url", None)
-    if endpoint is not None:
-        parsed = urlparse(endpoint)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in endpoint:
-            raise CliError(f"--endpoint-url: {endpoint!r} is not an http(s) URL")
 
 
 if __name__ == "__main__":

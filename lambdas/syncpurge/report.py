@@ -61,7 +61,7 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     rest = uri.removeprefix("s3://")
     bucket, _, prefix = rest.partition("/")
     if not bucket:
-        raise InvalidInput(f"report: {uri!r} names no bucket (expected s3://bucket/prefix)")
+        raise InvalidInput(f"{uri!r} names no bucket (expected s3://bucket/prefix)")
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     return bucket, prefix

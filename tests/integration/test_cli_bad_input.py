@@ -4,6 +4,7 @@ nothing deleted; Ctrl-C stops cleanly with the partial report and journal, exit 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,39 +30,129 @@ def replace(args: list[str], flag: str, value: str) -> list[str]:
     return out
 
 
+def drop(args: list[str], flag: str) -> list[str]:
+    out = list(args)
+    index = out.index(flag)
+    del out[index : index + 2]
+    return out
+
+
+Edit = Callable[[list[str], Path], list[str]]
+
+
+def setting(flag: str, value: str) -> Edit:
+    return lambda args, _: replace(args, flag, value)
+
+
+def without(flag: str) -> Edit:
+    return lambda args, _: drop(args, flag)
+
+
+def adding(*extra: str) -> Edit:
+    return lambda args, _: [*args, *extra]
+
+
+def report_to_a_file(args: list[str], tmp: Path) -> list[str]:
+    (tmp / "a-file").write_text("not a folder")
+    return replace(args, "--report", str(tmp / "a-file"))
+
+
+def report_bucket_named_badly(args: list[str], _: Path) -> list[str]:
+    return replace(args, "--report", "s3://Reports_Bucket/runs/")
+
+
+# (id, how the good invocation is spoiled, what the message must name). Each is refused
+# with exit 2 before anything is deleted.
+BAD_INVOCATIONS: list[tuple[str, Edit, str]] = [
+    ("source-markup", setting("--source-bucket", "Bad_Bucket[/:]"), "--source-bucket"),
+    ("source-upper", setting("--source-bucket", "MyBucket"), "--source-bucket"),
+    ("source-too-long", setting("--source-bucket", "b" * 64), "--source-bucket"),
+    ("source-leading-dash", setting("--source-bucket", "-bucket"), "--source-bucket"),
+    ("source-double-dot", setting("--source-bucket", "my..bucket"), "--source-bucket"),
+    ("source-ip-form", setting("--source-bucket", "192.168.5.4"), "--source-bucket"),
+    ("source-empty", setting("--source-bucket", ""), "--source-bucket"),
+    ("source-missing-bucket", setting("--source-bucket", "no-such-bucket"), "no-such-bucket"),
+    ("source-missing", without("--source-bucket"), "--source-bucket"),
+    ("target-short", setting("--target-bucket", "x"), "--target-bucket"),
+    ("target-space", setting("--target-bucket", "my bucket"), "--target-bucket"),
+    ("target-is-source", setting("--target-bucket", "syncpurge-src"), "--target-bucket"),
+    ("target-missing", without("--target-bucket"), "--target-bucket"),
+    ("target-missing-bucket", setting("--target-bucket", "no-such-target"), "no-such-target"),
+    ("endpoint-words", setting("--endpoint-url", "not a url"), "--endpoint-url"),
+    ("endpoint-ftp", setting("--endpoint-url", "ftp://host"), "--endpoint-url"),
+    ("endpoint-no-host", setting("--endpoint-url", "http://"), "--endpoint-url"),
+    ("endpoint-bad-port", setting("--endpoint-url", "http://host:99999"), "--endpoint-url"),
+    ("region-space", setting("--region", "us east 1"), "--region"),
+    ("region-upper", setting("--region", "US-EAST-1"), "--region"),
+    ("region-empty", setting("--region", ""), "--region"),
+    ("grace-huge", setting("--grace-minutes", "10000000000"), "--grace-minutes"),
+    ("grace-negative", setting("--grace-minutes", "-5"), "--grace-minutes"),
+    ("grace-word", setting("--grace-minutes", "soon"), "--grace-minutes"),
+    ("grace-fraction", setting("--grace-minutes", "1.5"), "--grace-minutes"),
+    ("fraction-zero", setting("--max-purge-fraction", "0"), "--max-purge-fraction"),
+    ("fraction-over-one", setting("--max-purge-fraction", "1.5"), "--max-purge-fraction"),
+    ("fraction-negative", setting("--max-purge-fraction", "-0.1"), "--max-purge-fraction"),
+    ("fraction-nan", setting("--max-purge-fraction", "nan"), "--max-purge-fraction"),
+    ("fraction-word", setting("--max-purge-fraction", "half"), "--max-purge-fraction"),
+    ("max-purge-negative", setting("--max-purge", "-1"), "--max-purge"),
+    ("max-purge-word", setting("--max-purge", "lots"), "--max-purge"),
+    ("prefix-regex", setting("--prefix", "a|b/"), "--prefix"),
+    ("prefix-leading-slash", setting("--prefix", "/logs/"), "--prefix"),
+    ("prefix-empty", setting("--prefix", ""), "--prefix"),
+    ("prefix-star", setting("--prefix", "logs/*"), "--prefix"),
+    ("prefix-too-long", setting("--prefix", "p" * 1025), "--prefix"),
+    ("report-in-source", setting("--report", "s3://syncpurge-src/reports"), "--report"),
+    ("report-no-bucket", setting("--report", "s3://"), "--report"),
+    ("report-is-a-file", report_to_a_file, "--report"),
+    ("report-bad-bucket", report_bucket_named_badly, "--report"),
+    ("region-words", setting("--region", "the moon"), "--region"),
+    ("rules-unknown", setting("--rules", "vanished-key,nope"), "--rules"),
+    ("rules-empty", setting("--rules", ""), "--rules"),
+    ("mode-unknown", setting("--mode", "mirror"), "--mode"),
+    ("task-arn-malformed", setting("--task-arn", "not-an-arn"), "--task-arn"),
+    ("unknown-flag", adding("--purge-everything"), "--purge-everything"),
+    ("flag-without-value", adding("--max-purge"), "--max-purge"),
+]
+
+
 @pytest.mark.parametrize(
-    "case",
-    [
-        ("--source-bucket", "Bad_Bucket[/:]", "--source-bucket"),
-        ("--target-bucket", "x", "--target-bucket"),
-        ("--endpoint-url", "not a url", "--endpoint-url"),
-        ("--endpoint-url", "ftp://host", "--endpoint-url"),
-        ("--region", "us east 1", "--region"),
-        ("--grace-minutes", "10000000000", "--grace-minutes"),
-        ("--max-purge-fraction", "0", "--max-purge-fraction"),
-        ("--prefix", "a|b/", "--prefix"),
-        ("--prefix", "/logs/", "--prefix"),
-        ("--prefix", "", "--prefix"),
-        ("--report", "s3://syncpurge-src/reports", "--report"),
-        ("--rules", "vanished-key,nope", "--rules"),
-    ],
+    ("edit", "named"), [c[1:] for c in BAD_INVOCATIONS], ids=[c[0] for c in BAD_INVOCATIONS]
 )
 def test_odd_input_is_refused_naming_the_flag_and_nothing_is_deleted(
-    pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: tuple[str, ...]
+    pair: BucketPair,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    edit: Edit,
+    named: str,
 ) -> None:
-    flag, value, named = case
+    # Given a target with an entry a good run would purge
     pair.put("live", "x")
     pair.put("live", "x", bucket=pair.target)
     pair.put("gone", "x", bucket=pair.target)
     before = (pair.entries(pair.source), pair.entries(pair.target))
 
-    code = main(replace(base(pair, tmp_path / "r"), flag, value))
+    # When the invocation is spoiled one way
+    argv = edit(base(pair, tmp_path / "r"), tmp_path)
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # argparse's own refusals
+        code = int(stop.code or 0)
 
+    # Then exit 2, a message naming what is wrong, and both buckets as they were
     err = capsys.readouterr().err
-    assert code == EXIT_INVALID
+    assert code == EXIT_INVALID, err
     assert named in err
     assert "Traceback" not in err
     assert (pair.entries(pair.source), pair.entries(pair.target)) == before
+
+
+def test_the_good_invocation_the_table_spoils_does_purge(pair: BucketPair, tmp_path: Path) -> None:
+    # The control: without the spoiling edit, the same invocation deletes.
+    pair.put("live", "x")
+    pair.put("live", "x", bucket=pair.target)
+    pair.put("gone", "x", bucket=pair.target)
+    assert main(base(pair, tmp_path / "r")) == 0
+    assert "gone" not in pair.all_keys(pair.target)
 
 
 def test_ctrl_c_stops_cleanly_with_the_partial_report_and_journal(

@@ -1,0 +1,85 @@
+"""CLI flags botocore or the file system would turn into tracebacks: refused first, each
+refusal naming its flag (exit 2, nothing deleted)."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+from syncpurge.errors import InvalidInput
+from syncpurge.report import split_s3_uri
+from syncpurge.terminal import CliError
+
+# S3 User Guide, "General purpose bucket naming rules": 3-63 characters of lowercase
+# letters, digits, dots and hyphens, starting and ending with a letter or digit, no two
+# adjacent dots, not shaped like an IP address, and none of the reserved prefixes/suffixes.
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d+$")
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """Why `name` can't be an S3 bucket name, or None."""
+    if not BUCKET_NAME.match(name):
+        return "is not an S3 bucket name (3-63 of a-z 0-9 . -, starting and ending alphanumeric)"
+    if ".." in name:
+        return "has two adjacent dots, which bucket names can't"
+    try:
+        ipaddress.IPv4Address(name)
+    except ValueError:
+        pass
+    else:
+        return "is shaped like an IP address, which bucket names can't be"
+    if name.startswith(RESERVED_PREFIXES) or name.endswith(RESERVED_SUFFIXES):
+        return "uses a prefix or suffix S3 reserves"
+    return None
+
+
+def check_connection_flags(args: argparse.Namespace) -> None:
+    """Refuse flags that name no bucket, Region, endpoint or report folder S3 could use."""
+    for flag in ("source_bucket", "target_bucket"):
+        value = getattr(args, flag, None)
+        problem = bucket_name_problem(value) if value is not None else None
+        if problem:
+            raise CliError(f"--{flag.replace('_', '-')}: {value!r} {problem}")
+    source, target = getattr(args, "source_bucket", None), getattr(args, "target_bucket", None)
+    if source is not None and source == target:
+        raise CliError(f"--target-bucket: {target!r} is also --source-bucket: nothing to reconcile")
+    region = getattr(args, "region", None)
+    if region is not None and not REGION.match(region):
+        raise CliError(f"--region: {region!r} is not an AWS Region name (like us-east-1)")
+    endpoint = getattr(args, "endpoint_url", None)
+    if endpoint is not None:
+        _check_endpoint(endpoint)
+    report = getattr(args, "report", None)
+    if report is not None:
+        _check_report(report)
+
+
+def _check_endpoint(endpoint: str) -> None:
+    parsed = urlparse(endpoint)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or " " in endpoint:
+        raise CliError(f"--endpoint-url: {endpoint!r} is not an http(s) URL")
+    try:
+        parsed.port  # noqa: B018 - urllib checks the port only when it is read
+    except ValueError:
+        raise CliError(f"--endpoint-url: {endpoint!r} has a port outside 0-65535") from None
+
+
+def _check_report(report: str) -> None:
+    if report.startswith("s3://"):
+        try:
+            bucket, _ = split_s3_uri(report)
+        except InvalidInput as err:
+            raise CliError(f"--report: {err}") from None
+        problem = bucket_name_problem(bucket)
+        if problem:
+            raise CliError(f"--report: {bucket!r} {problem}")
+        return
+    folder = Path(report)
+    if folder.exists() and not folder.is_dir():
+        raise CliError(f"--report: {report!r} is a file; give a folder or s3://bucket/prefix")
