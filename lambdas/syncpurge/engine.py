@@ -9,18 +9,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from syncpurge.diff import (
-    DiffCursor,
-    DiffPolicy,
-    DiffStats,
-    LineageLookup,
-    SideCursor,
-    diff_histories,
-)
+from syncpurge.diff import DiffCursor, DiffStats, SideCursor, diff_histories
 from syncpurge.errors import InvalidInput, PreflightRefused
 from syncpurge.guard import evaluate_guard
 from syncpurge.lineage import LineageIndex
@@ -35,7 +28,7 @@ from syncpurge.models import (
 )
 from syncpurge.plan import PlanSpool
 from syncpurge.preflight import check_related, run_preflight
-from syncpurge.proof import resolve
+from syncpurge.proof import KeyTally, resolve
 from syncpurge.purge import OutcomeRecord, PurgeSettings, purge_plan, skipped_record
 from syncpurge.report import (
     BatchJournal,
@@ -47,6 +40,7 @@ from syncpurge.report import (
     write_plan_figures,
     write_summary,
 )
+from syncpurge.rules import DiffPolicy, LineageLookup
 from syncpurge.s3store import ListingPage, S3Store
 from syncpurge.scope import Scope
 
@@ -119,6 +113,7 @@ def diff_scope(
     scope = scope or Scope()
     stats = DiffStats()
     after_key = resume.after_key if resume else None
+    inside = resume.inside if resume else None
     source_pages = prefetched(
         _side_pages(
             source,
@@ -152,12 +147,18 @@ def diff_scope(
                 after_key=after_key,
                 root=scope.target_root,
                 admits=scope.admits,
+                inside=(inside.key, inside.after_version) if inside else None,
             ),
             policy,
             stats,
             start_after_key=after_key,
             should_stop=should_stop,
             source_key=scope.source_key,
+            inside=inside,
+        )
+        # A key the previous slice stopped inside goes on counting from where it was.
+        tally = KeyTally(
+            scope.target_key(inside.key) if inside else None, inside.purged if inside else 0
         )
         for item in resolve(
             candidates,
@@ -165,8 +166,13 @@ def diff_scope(
             target=target,
             source_bucket=source_bucket,
             target_bucket=target_bucket,
+            tally=tally,
         ):
             on_plan(item)
+    stopped = stats.cursor.inside if stats.cursor else None
+    if stats.cursor is not None and stopped is not None:
+        purged = tally.purged if tally.key == scope.target_key(stopped.key) else 0
+        stats.cursor = replace(stats.cursor, inside=replace(stopped, purged=purged))
     return stats
 
 

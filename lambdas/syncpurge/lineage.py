@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from syncpurge.diff import Origin
+from syncpurge.rules import Origin
 from syncpurge.s3store import S3Store
 
 DETAILED_REPORTS = "Detailed-Reports/"

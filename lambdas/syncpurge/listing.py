@@ -69,6 +69,11 @@ def prefetched(items: Iterable[T], depth: int = 2) -> Generator[T, None, None]:
         worker.join(timeout=5)
 
 
+# A key's history is handed on in segments of at most this many entries, so memory stays
+# bounded for a key with millions of versions (read at call time: tests make it small).
+KEY_SEGMENT_ENTRIES = 10_000
+
+
 def key_histories(
     pages: Iterable[ListingPage],
     on_page: Callable[[int], None] | None = None,
@@ -76,18 +81,25 @@ def key_histories(
     after_key: str | None = None,
     root: str = "",
     admits: Callable[[str], bool] | None = None,
+    inside: tuple[str, str] | None = None,
+    segment_entries: int | None = None,
 ) -> Iterator[KeyHistory]:
-    """Group a listing's pages into one history per key; a key may span pages.
+    """Group a listing's pages into histories per key; a key may span pages and segments.
 
     Histories are named by the key relative to `root` (the scope's location Subdirectory),
     so both sides of a scope compare key for key; entries keep their bucket keys. Keys
     `admits` refuses (outside the scope's filters) are dropped. With `after_key` (a resumed
     listing, relative), entries of keys <= after_key are dropped: the resume page marker may
-    point into the page that still holds them.
+    point into the page that still holds them. With `inside` = (relative key, VersionId), a
+    diff stopped inside that key resumes: its entries up to and including that version are
+    dropped, and its first history is not `first`.
     """
+    limit = segment_entries or KEY_SEGMENT_ENTRIES
     pending_key: str | None = None
     pending: list[Entry] = []
     pending_marker: PageMarker | None = None
+    pending_first = True
+    skipping = inside is not None  # still before the resumed key's last done version
     cut = len(root)
     for page in pages:
         if on_page is not None:
@@ -95,21 +107,36 @@ def key_histories(
         # groupby runs the per-entry work in C; Python only sees each key once per page.
         for full_key, group in groupby(page.entries, key=_key_of):
             key = full_key[cut:] if cut else full_key
-            if key == pending_key:
-                pending.extend(group)
-                continue
-            if after_key is not None and key <= after_key:
-                continue
-            if admits is not None and not admits(key):
-                continue
-            if pending_key is not None:
-                if key < pending_key:
-                    raise ListingOrderError(
-                        f"listing went backwards: {key!r} came after {pending_key!r}"
-                    )
-                yield KeyHistory(pending_key, tuple(pending), pending_marker)
-            pending_key = key
-            pending = list(group)
-            pending_marker = page.marker
-    if pending_key is not None:
-        yield KeyHistory(pending_key, tuple(pending), pending_marker)
+            if key != pending_key:
+                if after_key is not None and key <= after_key:
+                    continue
+                if admits is not None and not admits(key):
+                    continue
+                if pending_key is not None:
+                    if key < pending_key:
+                        raise ListingOrderError(
+                            f"listing went backwards: {key!r} came after {pending_key!r}"
+                        )
+                    if pending:
+                        yield KeyHistory(pending_key, tuple(pending), pending_marker, pending_first)
+                pending_key, pending, pending_marker = key, [], page.marker
+                pending_first = inside is None or key != inside[0]
+            entries = list(group)
+            if skipping and inside is not None and key == inside[0]:
+                # The resume page holds the key's next entry; its last done one is on it
+                # too, or on an earlier page (then nothing here is done).
+                skipping = False
+                done = [e.version_id for e in entries]
+                if inside[1] in done:
+                    entries = entries[done.index(inside[1]) + 1 :]
+                pending_marker = page.marker
+            pending.extend(entries)
+            # One entry stays pending, so a key's last segment is known to be its last.
+            while len(pending) > limit:
+                yield KeyHistory(
+                    key, tuple(pending[:limit]), pending_marker, pending_first, False, page.marker
+                )
+                del pending[:limit]
+                pending_marker, pending_first = page.marker, False
+    if pending_key is not None and pending:
+        yield KeyHistory(pending_key, tuple(pending), pending_marker, pending_first)

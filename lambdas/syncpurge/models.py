@@ -89,15 +89,25 @@ PageMarker = tuple[str, str]
 
 @dataclass(slots=True, frozen=True)
 class KeyHistory:
-    """All entries of exactly one key in one bucket, in listing order.
+    """Entries of exactly one key in one bucket, in listing order: the whole history, or
+    one segment of a key too long to hold at once (`first` / `last` say which).
 
-    `page_marker` is the marker of the page the key's first entry came from (None: the
-    first page); listing again from it is how a stopped diff resumes exactly.
+    `page_marker` is the marker of the page the segment's first entry came from (None: the
+    first page); listing again from it is how a stopped diff resumes exactly. For a segment
+    that is not its key's last, `next_marker` is the marker of the page that holds the entry
+    after it.
     """
 
     key: str
     entries: tuple[Entry, ...]
     page_marker: PageMarker | None = None
+    first: bool = True
+    last: bool = True
+    next_marker: PageMarker | None = None
+
+    @property
+    def whole(self) -> bool:
+        return self.first and self.last
 
 
 @dataclass(slots=True, frozen=True)

@@ -18,11 +18,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from itertools import groupby
+from dataclasses import dataclass
+from itertools import groupby, islice
 from typing import Protocol
 
-from syncpurge.diff import Candidate, PendingProof
 from syncpurge.models import Entry, PlannedEntry, Proof, SkipReason
+from syncpurge.rules import Candidate, PendingProof
 from syncpurge.s3store import ObjectFacts
 
 
@@ -35,6 +36,7 @@ class HeadReader(Protocol):
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 BATCH_PENDING = 256  # pending candidates resolved together (their HEADs run concurrently)
 HEAD_WORKERS = 16
+PIECE_CANDIDATES = 10_000  # a long key's candidates are settled this many at a time
 
 
 def md5_comparable(facts: ObjectFacts) -> bool:
@@ -152,7 +154,7 @@ def _unverifiable(planned: PlannedEntry, detail: str) -> PlannedEntry:
 
 
 def finish_key(group: list[tuple[Candidate, PlannedEntry | None]]) -> list[PlannedEntry]:
-    """A key's settled entries: markers follow its versions, the current entry goes last."""
+    """A key's settled entries, with its markers following its versions (replication)."""
     settled = [(c, p) for c, p in group if p is not None]
     versions_all_go = all(
         p.to_purge for c, p in settled if not p.entry.is_delete_marker
@@ -172,16 +174,32 @@ def finish_key(group: list[tuple[Candidate, PlannedEntry | None]]) -> list[Plann
                     detail="a marker goes only with its key's versions, all proven replicas",
                 )
             )
-    purged = sum(1 for p in out if p.to_purge)
-    for index, planned in enumerate(out):
-        if planned.entry.is_latest and planned.to_purge and purged < planned.key_entries:
-            out[index] = _with(
+    return out
+
+
+@dataclass(slots=True)
+class KeyTally:
+    """Entries of the key in hand planned to purge so far: its current entry, which comes
+    last, goes only if every entry of the key does (invariant 6). A diff resumed inside a
+    key starts from the count its previous slice left."""
+
+    key: str | None = None
+    purged: int = 0
+
+    def decide(self, planned: PlannedEntry) -> PlannedEntry:
+        if planned.entry.key != self.key:
+            self.key, self.purged = planned.entry.key, 0
+        if not planned.to_purge:
+            return planned
+        if planned.entry.is_latest and self.purged + 1 < planned.key_entries:
+            return _with(
                 planned,
                 skip=SkipReason.PROTECTS_CURRENT,
                 proof=None,
                 detail="other entries of the key stay, so its current entry must too",
             )
-    return out
+        self.purged += 1
+        return planned
 
 
 def resolve(
@@ -191,21 +209,27 @@ def resolve(
     target: HeadReader,
     source_bucket: str,
     target_bucket: str,
+    tally: KeyTally | None = None,
 ) -> Iterator[PlannedEntry]:
-    """Settle the diff's candidates, a batch of keys at a time, in plan order."""
+    """Settle the diff's candidates, a batch of keys at a time, in plan order; `tally`
+    carries the count of a key a stopped diff left unfinished."""
     heads = HeadCache(source, target, source_bucket, target_bucket)
+    tally = tally or KeyTally()
     with ThreadPoolExecutor(HEAD_WORKERS, thread_name_prefix="syncpurge-head") as pool:
         batch: list[list[Candidate]] = []
-        pending = 0
+        pending = held = 0
         for _, key_group in groupby(candidates, key=lambda c: c.planned.entry.key):
-            group = list(key_group)
-            batch.append(group)
-            pending += sum(1 for c in group if c.pending is not None)
-            if pending >= BATCH_PENDING:
-                yield from _resolve_batch(batch, heads, pool)
-                batch, pending = [], 0
+            # A long key comes in pieces, so memory stays bounded; only a key that fits in
+            # one segment has 'follows' markers, decided over its whole group.
+            while group := list(islice(key_group, PIECE_CANDIDATES)):
+                batch.append(group)
+                pending += sum(1 for c in group if c.pending is not None)
+                held += len(group)
+                if pending >= BATCH_PENDING or held >= PIECE_CANDIDATES:
+                    yield from map(tally.decide, _resolve_batch(batch, heads, pool))
+                    batch, pending, held = [], 0, 0
         if batch:
-            yield from _resolve_batch(batch, heads, pool)
+            yield from map(tally.decide, _resolve_batch(batch, heads, pool))
 
 
 def _resolve_batch(

@@ -34,18 +34,40 @@ def confirmed_gone(record: OutcomeRecord) -> bool:
     return record.outcome is Outcome.PURGED or record.reason == SkipReason.ALREADY_ABSENT
 
 
-class CurrentLast:
-    """Holds each key's current entry until the key's other planned entries are settled."""
+def protects_current(current: PlannedEntry, detail: str) -> OutcomeRecord:
+    return OutcomeRecord(current, Outcome.SKIPPED, SkipReason.PROTECTS_CURRENT.value, detail)
 
-    def __init__(self) -> None:
-        self.held: dict[str, PlannedEntry] = {}
+
+class CurrentLast:
+    """Holds each key's current entry until the key's other planned entries are settled.
+
+    A long key's plan may be split over chunks or slices, so the entries planned with its
+    current entry here can be fewer than the key had: then the current entry goes only if
+    a listing shows it is all that is left of the key.
+    """
+
+    def __init__(self, target: S3Store, bucket: str) -> None:
+        self.target = target
+        self.bucket = bucket
+        self.held: dict[str, tuple[PlannedEntry, int]] = {}
         self.waiting: dict[str, int] = {}
         self.spoiled: set[str] = set()
 
     def hold(self, current: PlannedEntry, others: int) -> None:
         key = current.entry.key
-        self.held[key] = current
+        self.held[key] = (current, others)
         self.waiting[key] = others
+
+    def release(self, current: PlannedEntry, others: int) -> OutcomeRecord | PlannedEntry:
+        """The current entry to send, or its skip record, its `others` confirmed gone."""
+        if others + 1 >= current.key_entries:
+            return current
+        entry = current.entry
+        if self.target.holds_only(self.bucket, entry.key, entry.version_id):
+            return current
+        return protects_current(
+            current, "other entries of the key are still in the bucket; its current entry stays"
+        )
 
     def settled(self, record: OutcomeRecord) -> OutcomeRecord | PlannedEntry | None:
         """Note one outcome; returns the key's current entry to send, or its skip record."""
@@ -58,16 +80,13 @@ class CurrentLast:
         if self.waiting[key]:
             return None
         del self.waiting[key]
-        current = self.held.pop(key)
+        current, others = self.held.pop(key)
         if key in self.spoiled:
             self.spoiled.discard(key)
-            return OutcomeRecord(
-                current,
-                Outcome.SKIPPED,
-                SkipReason.PROTECTS_CURRENT.value,
-                "another entry of the key was not deleted; its current entry stays",
+            return protects_current(
+                current, "another entry of the key was not deleted; its current entry stays"
             )
-        return current
+        return self.release(current, others)
 
 
 def purge_plan(
@@ -84,19 +103,21 @@ def purge_plan(
     Outcomes of batches already sent are reported even when a later step fails.
     """
     verifier = VanishedKeyVerifier(source, settings.source_bucket)
-    order = CurrentLast()
+    order = CurrentLast(target, settings.target_bucket)
     queue: deque[PlannedEntry] = deque()
     in_flight: deque[Future[list[OutcomeRecord]]] = deque()
     workers = max(1, settings.max_in_flight)
 
+    def report_release(released: OutcomeRecord | PlannedEntry | None) -> None:
+        if isinstance(released, OutcomeRecord):
+            on_outcome(released)
+        elif released is not None:
+            queue.append(released)
+
     def report(records: Iterable[OutcomeRecord]) -> None:
         for record in records:
             on_outcome(record)
-            released = order.settled(record)
-            if isinstance(released, OutcomeRecord):
-                on_outcome(released)
-            elif released is not None:
-                queue.append(released)
+            report_release(order.settled(record))
 
     def send(batch: list[PlannedEntry], pool: ThreadPoolExecutor) -> None:
         vanished = [p for p in batch if p.rule is Rule.VANISHED_KEY]
@@ -133,10 +154,11 @@ def purge_plan(
                     else:
                         queue.append(item)
                         others += 1
+                        pump(pool, partial=False)
                 if current is not None and others:
                     order.hold(current, others)
                 elif current is not None:
-                    queue.append(current)
+                    report_release(order.release(current, 0))
                 pump(pool, partial=False)
             while queue or in_flight:
                 # A partial batch goes only when nothing in flight could still release a

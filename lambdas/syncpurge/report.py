@@ -179,9 +179,10 @@ class EntriesWriter:
         self.write_raw(json.dumps(line, ensure_ascii=False).encode() + b"\n")
 
     def write_raw(self, line: bytes, *, boundary: bool = True) -> None:
-        """One already-encoded line, ending in a newline. A full object is shipped only
-        before a line that starts at a `boundary` (plan chunks never split a key)."""
-        if boundary and self._lines >= self.per_file:
+        """One already-encoded line, ending in a newline. A full object is shipped before
+        a line that starts at a `boundary` (plan chunks split a key only when it alone
+        would make an object twice the size)."""
+        if self._lines >= self.per_file and (boundary or self._lines >= 2 * self.per_file):
             self._ship()
         if self._chunk is None:
             self._chunk = tempfile.TemporaryFile(prefix="syncpurge-lines-")  # noqa: SIM115

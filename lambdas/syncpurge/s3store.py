@@ -227,6 +227,13 @@ class S3Store:
             entries=page_entries(page), common_prefixes=[], is_truncated=page["IsTruncated"]
         )
 
+    def holds_only(self, bucket: str, key: str, version_id: str) -> bool:
+        """Whether `version_id` is the only entry of `key` left in the bucket."""
+        self.counter.add("verify")
+        page = self.client.list_object_versions(Bucket=bucket, Prefix=key, MaxKeys=2)
+        of_key = [e.version_id for e in page_entries(page) if e.key == key]
+        return of_key == [version_id]
+
     def top_level_prefixes(self, bucket: str, prefix: str = "") -> list[str]:
         """The common prefixes one level below `prefix` (delimiter '/').
 

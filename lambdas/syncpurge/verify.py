@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from syncpurge.diff import is_folder_object
+from syncpurge.rules import is_folder_object
 from syncpurge.s3store import S3Store
 
 

@@ -288,9 +288,10 @@ def run_child(kind: str, endpoint: str, extra: list[str]) -> dict[str, Any]:
 
 def diff_throughput(entries: int) -> float:
     """Entries per second through page parsing, grouping and the diff, with no network."""
-    from syncpurge.diff import DiffPolicy, DiffStats, diff_histories
+    from syncpurge.diff import DiffStats, diff_histories
     from syncpurge.listing import key_histories
     from syncpurge.models import Mode, Rule
+    from syncpurge.rules import DiffPolicy
     from syncpurge.s3store import ListingPage, page_entries
 
     now = datetime.now(UTC)

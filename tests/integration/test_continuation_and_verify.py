@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
-from syncpurge.diff import DiffCursor, DiffPolicy
+from syncpurge import listing
+from syncpurge.diff import DiffCursor
 from syncpurge.engine import NullProgress, diff_scope
 from syncpurge.models import Mode, PlannedEntry, Rule
+from syncpurge.rules import DiffPolicy
 from syncpurge.s3store import RequestCounter, S3Store
 from syncpurge.verify import VanishedKeyVerifier, cluster_prefix
 from tests.helpers import BucketPair
@@ -17,10 +19,17 @@ from tests.helpers import BucketPair
 pytestmark = pytest.mark.integration
 
 
-def plan_in_slices(pair: BucketPair, stop_every: int, page_size: int) -> tuple[list[Any], int]:
+def plan_in_slices(
+    pair: BucketPair,
+    stop_every: int,
+    page_size: int,
+    *,
+    cursors: list[DiffCursor] | None = None,
+    into: list[PlannedEntry] | None = None,
+) -> tuple[list[Any], int]:
     store = S3Store(pair.client, RequestCounter(), page_size=page_size)
     policy = DiffPolicy(Mode.DATASYNC, frozenset(Rule), datetime.now(UTC))
-    plan: list[PlannedEntry] = []
+    plan: list[PlannedEntry] = [] if into is None else into
     cursor: DiffCursor | None = None
     slices = 0
     while True:
@@ -39,8 +48,20 @@ def plan_in_slices(pair: BucketPair, stop_every: int, page_size: int) -> tuple[l
             should_stop=(lambda calls=calls: next(calls) % stop_every == 0),  # type: ignore[misc]
         )
         if stats.cursor is None:
-            return [(p.entry.key, p.entry.version_id, p.rule) for p in plan], slices
+            # key_entries counts the whole key only on its current entry, which comes last
+            return [
+                (
+                    p.entry.key,
+                    p.entry.version_id,
+                    p.rule,
+                    p.skip,
+                    p.entry.is_latest and p.key_entries,
+                )
+                for p in plan
+            ], slices
         cursor = stats.cursor
+        if cursors is not None:
+            cursors.append(cursor)
 
 
 def test_a_diff_resumed_from_its_cursors_plans_exactly_what_one_pass_plans(
@@ -62,6 +83,57 @@ def test_a_diff_resumed_from_its_cursors_plans_exactly_what_one_pass_plans(
     assert slices > 5
     assert sorted(sliced) == sorted(whole)
     assert len(sliced) == len(set(sliced))
+
+
+def long_key_story(pair: BucketPair) -> None:
+    """A vanished key of 130 versions, a shared key with 90 orphans, short keys around."""
+    pair.put("a-live", "x")
+    pair.put("a-live", "x", bucket=pair.target)
+    for n in range(130):
+        pair.put("big-gone", f"v{n}", bucket=pair.target)
+    pair.put("big-shared", "kept")
+    for n in range(90):
+        pair.put("big-shared", "o" * (n + 10), bucket=pair.target)  # sizes no source has
+    pair.put("big-shared", "kept", bucket=pair.target)  # its current entry, synced
+    pair.put("z-gone", "x", bucket=pair.target)
+
+
+def test_a_diff_stops_inside_a_long_key_and_resumes_to_the_plan_of_one_pass(
+    pair: BucketPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 8, defect 10: a Diff Lambda checked its time only between keys.
+    long_key_story(pair)
+    whole, _ = plan_in_slices(pair, stop_every=10_000, page_size=1000)
+    monkeypatch.setattr(listing, "KEY_SEGMENT_ENTRIES", 20)
+    cursors: list[DiffCursor] = []
+
+    sliced, _ = plan_in_slices(pair, stop_every=1, page_size=7, cursors=cursors)
+
+    stopped_inside = [c.inside.key for c in cursors if c.inside is not None]
+    assert stopped_inside.count("big-gone") >= 6  # 130 entries in segments of 20
+    assert stopped_inside.count("big-shared") >= 4
+    assert sorted(sliced) == sorted(whole)
+    assert len(sliced) == len(set(sliced))
+
+
+def test_a_long_vanished_key_goes_whole_with_its_current_entry_last(
+    pair: BucketPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    long_key_story(pair)
+    monkeypatch.setattr(listing, "KEY_SEGMENT_ENTRIES", 20)
+
+    planned: list[PlannedEntry] = []
+    plan_in_slices(pair, stop_every=1, page_size=7, into=planned)
+
+    big = [p for p in planned if p.entry.key == "big-gone"]
+    assert len(big) == 130
+    assert all(p.to_purge for p in big)
+    assert big[-1].entry.is_latest  # the current entry comes last, counting the whole key
+    assert big[-1].key_entries == 130
+    assert not any(p.entry.is_latest for p in big[:-1])
+    shared = [p for p in planned if p.entry.key == "big-shared"]
+    assert len(shared) == 90
+    assert not any(p.entry.is_latest for p in shared)
 
 
 def test_cluster_prefix_excludes_the_predecessor() -> None:

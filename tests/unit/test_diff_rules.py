@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syncpurge.diff import DiffPolicy, DiffStats, Origin, diff_histories
+from syncpurge.diff import DiffStats, diff_histories
 from syncpurge.models import Entry, KeyHistory, Mode, PlannedEntry, Proof, Rule, SkipReason
 from syncpurge.proof import resolve
+from syncpurge.rules import DiffPolicy, Origin
 from syncpurge.s3store import ObjectFacts
 
 pytestmark = pytest.mark.unit

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from syncpurge.diff import Origin
 from syncpurge.lineage import (
     LineageIndex,
     is_transferred_report,
@@ -23,6 +22,7 @@ from syncpurge.lineage import (
     parse_transferred,
 )
 from syncpurge.models import Entry
+from syncpurge.rules import Origin
 
 pytestmark = pytest.mark.unit
 

@@ -47,6 +47,47 @@ def test_histories_carry_the_marker_of_the_page_they_start_on_and_resume_drops_d
     assert [h.key for h in key_histories(pages[1:], after_key="b")] == ["c", "d"]
 
 
+def long_key_pages() -> list[ListingPage]:
+    """Key 'b' with 23 entries over three pages of 10, between 'a' and 'c'."""
+    items = [entry("a", "1"), *(entry("b", f"{n:02d}") for n in range(23)), entry("c", "1")]
+    markers: list[tuple[str, str] | None] = [None, ("b", "08"), ("b", "18")]
+    return [ListingPage(items[i * 10 : (i + 1) * 10], [], i < 2, markers[i]) for i in range(3)]
+
+
+def test_a_long_key_comes_in_bounded_segments_that_say_where_the_next_one_starts() -> None:
+    # Issue 8, defect 10: a key with millions of versions was held in memory whole.
+    histories = list(key_histories(long_key_pages(), segment_entries=7))
+
+    shape = [(h.key, len(h.entries), h.first, h.last) for h in histories]
+    assert shape == [
+        ("a", 1, True, True),
+        ("b", 7, True, False),
+        ("b", 7, False, False),
+        ("b", 7, False, False),
+        ("b", 2, False, True),
+        ("c", 1, True, True),
+    ]
+    assert max(len(h.entries) for h in histories) <= 7
+    b = [h for h in histories if h.key == "b"]
+    assert [e.version_id for h in b for e in h.entries] == [f"{n:02d}" for n in range(23)]
+    # next_marker names a page that holds the entry after the segment
+    assert [h.next_marker for h in b[:-1]] == [None, ("b", "08"), ("b", "18")]
+
+
+def test_a_listing_resumed_inside_a_key_drops_its_done_versions() -> None:
+    pages = long_key_pages()[1:]  # resumed from the page marker ('b', '08')
+    histories = list(key_histories(pages, after_key="a", inside=("b", "13"), segment_entries=7))
+
+    assert [(h.key, h.first, h.last) for h in histories] == [
+        ("b", False, False),
+        ("b", False, True),
+        ("c", True, True),
+    ]
+    assert [e.version_id for h in histories[:2] for e in h.entries] == [
+        f"{n:02d}" for n in range(14, 23)
+    ]
+
+
 def test_a_listing_that_goes_backwards_is_refused() -> None:
     pages = [ListingPage([entry("b", "1")], [], True), ListingPage([entry("a", "1")], [], False)]
     with pytest.raises(ListingOrderError, match="went backwards"):

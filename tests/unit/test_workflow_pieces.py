@@ -9,6 +9,7 @@ import pytest
 from syncpurge.aws import S3Location, TaskFacts
 from syncpurge.errors import InvalidInput
 from syncpurge.workflow import FailureInfo, datasync_includes, describe_failure
+from syncpurge.workflow.guard import purge_items
 
 pytestmark = pytest.mark.unit
 
@@ -70,3 +71,19 @@ def test_datasync_failures_quote_datasync_s_error() -> None:
     assert error == "DataSyncExecutionFailed"
     assert "S3AccessDenied denied" in cause
     assert "nothing was purged" in cause
+
+
+def test_guard_chains_the_plan_chunks_a_key_runs_across_into_one_purge_item() -> None:
+    # Issue 8, defect 10: a long key's plan spans chunks (and Diff slices); its current
+    # entry, in the last of them, must be purged after the others, by the same item.
+    figures = {
+        "planKeys": [["p/00000-00000-001", "p/00000-00000-002"], ["p/00000-00001-001"]],
+        "chunkSpans": [[["a", "long"], ["long", "long"]], [["long", "z"]]],
+    }
+    figures["planKeys"].append(["p/00001-00000-001"])
+    figures["chunkSpans"].append([["zz", "zz"]])
+
+    assert purge_items(figures) == [
+        {"planKeys": ["p/00000-00000-001", "p/00000-00000-002", "p/00000-00001-001"]},
+        {"planKeys": ["p/00001-00000-001"]},
+    ]

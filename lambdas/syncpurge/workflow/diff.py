@@ -7,11 +7,12 @@ from typing import Any
 
 from pydantic import Field
 
-from syncpurge.diff import DiffCursor, DiffPolicy, SideCursor
+from syncpurge.diff import DiffCursor, InsideKey, SideCursor
 from syncpurge.engine import NullProgress, diff_scope
 from syncpurge.lineage import LineageIndex
 from syncpurge.models import PlannedEntry
-from syncpurge.plan import PlanCounts, encode_lines
+from syncpurge.plan import PlanCounts, encode_lines, plan_from_json, plan_to_json
+from syncpurge.rules import Candidate, DiffPolicy, PendingProof
 from syncpurge.workflow.context import (
     RunContext,
     Stores,
@@ -22,12 +23,60 @@ from syncpurge.workflow.context import (
 from syncpurge.workflow.plan import WorkItem, lineage_name
 
 
+class InsideModel(Wire):
+    """A diff stopped inside a long key (`syncpurge.diff.InsideKey`) on the wire."""
+
+    key: str
+    after_version: str
+    seen: int
+    segments: int
+    shared: bool
+    purged: int
+    source_predecessor: str | None = None
+    current: dict[str, Any] | None = None  # the held current entry, as a plan line
+    current_pending: str | None = None  # its pending proof's kind ('replica', 'follows')
+
+    @classmethod
+    def of(cls, inside: InsideKey) -> InsideModel:
+        current = inside.current
+        if current is not None and current.pending is not None:
+            assert not current.pending.against  # a current entry's proofs compare nothing
+        return cls(
+            key=inside.key,
+            after_version=inside.after_version,
+            seen=inside.seen,
+            segments=inside.segments,
+            shared=inside.shared,
+            purged=inside.purged,
+            source_predecessor=inside.source_predecessor,
+            current=plan_to_json(current.planned) if current else None,
+            current_pending=current.pending.kind if current and current.pending else None,
+        )
+
+    def to_inside(self) -> InsideKey:
+        current = None
+        if self.current is not None:
+            pending = PendingProof(self.current_pending) if self.current_pending else None
+            current = Candidate(plan_from_json(self.current), pending)
+        return InsideKey(
+            self.key,
+            self.after_version,
+            self.seen,
+            self.segments,
+            self.shared,
+            current,
+            self.source_predecessor,
+            self.purged,
+        )
+
+
 class CursorModel(Wire):
-    after_key: str
+    after_key: str | None = None
     source_exhausted: bool
     source_marker: list[str] | None = None
     target_exhausted: bool
     target_marker: list[str] | None = None
+    inside: InsideModel | None = None
 
     @classmethod
     def of(cls, cursor: DiffCursor) -> CursorModel:
@@ -37,6 +86,7 @@ class CursorModel(Wire):
             source_marker=list(cursor.source.marker) if cursor.source.marker else None,
             target_exhausted=cursor.target.exhausted,
             target_marker=list(cursor.target.marker) if cursor.target.marker else None,
+            inside=InsideModel.of(cursor.inside) if cursor.inside else None,
         )
 
     def to_cursor(self) -> DiffCursor:
@@ -47,6 +97,7 @@ class CursorModel(Wire):
             self.after_key,
             side(self.source_exhausted, self.source_marker),
             side(self.target_exhausted, self.target_marker),
+            self.inside.to_inside() if self.inside else None,
         )
 
 
@@ -54,6 +105,7 @@ class Progress(Wire):
     done: bool = False
     slice: int = 0
     cursor: CursorModel | None = None
+    chunk: int = 0  # Purge: which of the item's plan chunks, and the line in it
     offset: int = 0
 
 
@@ -71,14 +123,20 @@ def diff_item(
     stem = f"{item.index:05d}-{progress.slice:05d}"
     chunks = chunk_writer(stores, run.workspace, "plan", stem)
     counts = PlanCounts()
-    last_key: list[str] = []
+    # [first key, last key] of each chunk: Guard chains the chunks a long key spans into
+    # one purge item, so its current entry is purged after, and with, all the others.
+    spans: list[list[str]] = []
 
     def on_plan(planned: PlannedEntry) -> None:
         counts.count(planned)
-        boundary = not last_key or last_key[0] != planned.entry.key
-        last_key[:] = [planned.entry.key]
+        key = planned.entry.key
+        shipped = len(chunks.names)
         for line in encode_lines((planned,)):
-            chunks.write_raw(line, boundary=boundary)
+            chunks.write_raw(line, boundary=not spans or spans[-1][1] != key)
+        if not spans or len(chunks.names) != shipped:
+            spans.append([key, key])
+        else:
+            spans[-1][1] = key
 
     stats = diff_scope(
         source=stores.s3,
@@ -111,6 +169,7 @@ def diff_item(
             "planned": counts.planned,
             "skipped": counts.skipped,
             "planKeys": [run.workspace.key(name) for name in chunks.names],
+            "chunkSpans": spans,
             "requests": stores.s3.counter.snapshot().model_dump(),
         },
     )

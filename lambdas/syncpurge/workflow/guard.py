@@ -47,9 +47,8 @@ def guard(event: RunEvent, stores: Stores) -> dict[str, Any]:
         decision = Decision.NOTHING
     else:
         decision = Decision.PURGE
-    plan_keys = sorted(k for keys in figures.get("planKeys", []) for k in keys)
     items_key = run.workspace.key("purge-items.json")
-    items = [{"planKey": key} for key in plan_keys] if decision is Decision.PURGE else []
+    items = purge_items(figures) if decision is Decision.PURGE else []
     stores.s3.put_bytes(
         run.workspace.bucket, items_key, json.dumps(items).encode(), "application/json"
     )
@@ -66,3 +65,23 @@ def guard(event: RunEvent, stores: Stores) -> dict[str, Any]:
         "count": len(items),
         "planned": planned,
     }
+
+
+def purge_items(figures: dict[str, Any]) -> list[dict[str, list[str]]]:
+    """One purge item per plan chunk, except that chunks a key runs across (a long key,
+    or a Diff slice that stopped inside one) are chained into one item, purged in order."""
+    spans: dict[str, list[str]] = {}
+    for keys, chunk_spans in zip(
+        figures.get("planKeys", []), figures.get("chunkSpans", []), strict=True
+    ):
+        spans.update(zip(keys, chunk_spans, strict=True))
+    items: list[dict[str, list[str]]] = []
+    last_key = None
+    for plan_key in sorted(spans):
+        first, last = spans[plan_key]
+        if items and first == last_key:
+            items[-1]["planKeys"].append(plan_key)
+        else:
+            items.append({"planKeys": [plan_key]})
+        last_key = last
+    return items

@@ -22,7 +22,8 @@ from syncpurge.workflow.diff import Progress
 
 
 class PurgeItem(Wire):
-    plan_key: str
+    # Plan chunks in plan order; more than one when a key runs across them (Guard).
+    plan_keys: list[str] = Field(min_length=1)
 
 
 class PurgeItemEvent(Wire):
@@ -40,25 +41,28 @@ class PurgeSlice:
 def purge_item(
     event: PurgeItemEvent, stores: Stores, should_stop: Callable[[], bool] | None = None
 ) -> PurgeSlice:
-    """Purge one plan chunk from its offset until done or `should_stop` (checked between
-    keys, so a key's entries and its current entry are always settled by one slice)."""
+    """Purge an item's plan chunks from its progress until done or `should_stop` (checked
+    between keys, so a key's entries and its current entry are always settled by one
+    slice). Chunks are read one at a time."""
     run, progress = event.run, event.progress
-    body = stores.s3.get_bytes(run.workspace.bucket, event.item.plan_key)
-    lines = body.splitlines()
-    consumed = progress.offset
+    plan_keys = event.item.plan_keys
+    position = [progress.chunk, progress.offset]  # where the next slice starts
 
     def remaining_plan() -> Iterator[PlannedEntry]:
-        nonlocal consumed
         last_key = None
-        for planned in decode_lines(lines[progress.offset :]):
-            new_key = planned.entry.key != last_key
-            if new_key and consumed > progress.offset and should_stop and should_stop():
-                return
-            last_key = planned.entry.key
-            consumed += 1
-            yield planned
+        for chunk in range(progress.chunk, len(plan_keys)):
+            body = stores.s3.get_bytes(run.workspace.bucket, plan_keys[chunk])
+            start = progress.offset if chunk == progress.chunk else 0
+            for line, planned in enumerate(decode_lines(body.splitlines()[start:]), start):
+                new_key = planned.entry.key != last_key
+                if new_key and last_key is not None and should_stop and should_stop():
+                    return
+                last_key = planned.entry.key
+                position[:] = [chunk, line + 1]
+                yield planned
+        position[:] = [len(plan_keys), 0]
 
-    stem = event.item.plan_key.rsplit("/", 1)[-1].removesuffix(".jsonl")
+    stem = plan_keys[0].rsplit("/", 1)[-1].removesuffix(".jsonl")
     journal = BatchJournal(
         S3ReportDestination(stores.s3, run.report.bucket, run.report.prefix),
         run.run_id,
@@ -93,5 +97,7 @@ def purge_item(
         f"purge-stats/{name}.json",
         {"requests": stores.s3.counter.snapshot().model_dump()},
     )
-    done = consumed >= len(lines)
-    return PurgeSlice(Progress(done=done, slice=progress.slice + 1, offset=consumed), tally)
+    chunk, offset = position
+    done = chunk >= len(plan_keys)
+    next_progress = Progress(done=done, slice=progress.slice + 1, chunk=chunk, offset=offset)
+    return PurgeSlice(next_progress, tally)

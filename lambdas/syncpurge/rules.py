@@ -1,0 +1,355 @@
+"""The purge rules of DESIGN §3 for one key, fed its target history a segment at a time.
+
+Pure: no I/O. The source side of a key is reduced to `SourceFacts` (what the rules ask of
+it, not its entries); the target side streams through a `KeyWalk`, which holds back the
+key's current entry and hands it on last, once the key's length is known: a key with
+millions of versions is never held whole (issue 8, defect 10).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from syncpurge.models import Entry, KeyHistory, Mode, PlannedEntry, Proof, Rule, SkipReason
+
+# Source versions of one size a HEAD proof compares a target version with; past this the
+# proof would cost unbounded HEADs, so the target version is kept `unverifiable`.
+MAX_SAME_SIZE = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """The source object a DataSync transfer read, as its task report records it."""
+
+    relative_key: str
+    size: int | None
+    last_modified: datetime | None  # to the second, UTC
+    etag: str | None
+
+    def is_held_by(self, version: Entry) -> bool:
+        if version.is_delete_marker or version.size != self.size:
+            return False
+        if self.etag is not None and version.etag != self.etag:
+            return False
+        if self.last_modified is None:
+            return True
+        return version.last_modified.replace(microsecond=0) == self.last_modified
+
+    def is_held_in(self, facts: SourceFacts) -> bool:
+        """`is_held_by` some version of the source key those facts describe."""
+        if self.etag is None and self.last_modified is None:
+            return self.size in facts.sizes
+        if self.last_modified is None:
+            return (self.size, self.etag) in facts.identities
+        if self.etag is None:
+            return (self.size, self.last_modified) in facts.size_times
+        return (self.size, self.etag, self.last_modified) in facts.stamped
+
+
+# Looks up the lineage of a target VersionId (None: no task report records it).
+LineageLookup = Callable[[str], Origin | None]
+
+
+@dataclass(frozen=True, slots=True)
+class DiffPolicy:
+    mode: Mode
+    rules: frozenset[Rule]
+    # Target entries modified after this instant are skipped (grace); None: no grace.
+    grace_cutoff: datetime | None = None
+    lineage: LineageLookup | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingProof:
+    """A candidate only HeadObject can settle (DESIGN §3.3), with what it is compared to.
+
+    kind 'content': a datasync noncurrent version against the same-size source versions;
+    'replica': a replication-mode version that must be a proven REPLICA;
+    'follows': a replication-mode marker that goes only if all its key's versions go.
+    """
+
+    kind: str
+    against: tuple[Entry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One diff output: a planned entry, and the HEAD-based proof it still awaits (if any)."""
+
+    planned: PlannedEntry
+    pending: PendingProof | None = None
+
+
+Size = int | None
+
+
+@dataclass(slots=True)
+class SourceFacts:
+    """What the rules ask of one source key's history, gathered segment by segment."""
+
+    entries: int = 0
+    has_marker: bool = False
+    sizes: set[Size] = field(default_factory=set)
+    identities: set[tuple[Size, str | None]] = field(default_factory=set)
+    size_times: set[tuple[Size, datetime]] = field(default_factory=set)
+    stamped: set[tuple[Size, str | None, datetime]] = field(default_factory=set)
+    same_size: dict[Size, list[Entry]] = field(default_factory=dict)
+    version_ids: set[str] = field(default_factory=set)  # replication mode only
+
+    def add(self, entries: tuple[Entry, ...], mode: Mode, *, lineage: bool = False) -> None:
+        self.entries += len(entries)
+        if mode is Mode.REPLICATION:
+            self.version_ids.update(e.version_id for e in entries)
+            return
+        for entry in entries:
+            if entry.is_delete_marker:
+                self.has_marker = True
+                continue
+            self.sizes.add(entry.size)
+            self.identities.add((entry.size, entry.etag))
+            if lineage:
+                second = entry.last_modified.replace(microsecond=0)
+                self.size_times.add((entry.size, second))
+                self.stamped.add((entry.size, entry.etag, second))
+            alike = self.same_size.setdefault(entry.size, [])
+            if len(alike) <= MAX_SAME_SIZE:  # one past the bound marks the size crowded
+                alike.append(entry)
+
+
+@dataclass(slots=True)
+class KeyWalk:
+    """One target key on its way through the rules: what carries from segment to segment.
+
+    `seen` counts the key's target entries so far; `shared` says one of them has a VersionId
+    the source holds (replication); `current` is the key's current entry's candidate, held
+    back until the key ends. A cursor inside the key carries all three to the next slice.
+    """
+
+    key: str
+    source_key: str
+    seen: int = 0
+    segments: int = 0
+    shared: bool = False
+    current: Candidate | None = None
+    source_predecessor: str | None = None
+
+    def finish(self) -> Iterator[Candidate]:
+        """The held current entry, now that the whole key has been seen."""
+        if self.current is None:
+            return
+        planned, pending = self.current.planned, self.current.pending
+        self.current = None
+        planned = dataclasses.replace(planned, key_entries=self.seen)
+        if self.shared and planned.rule is not Rule.VANISHED_KEY:
+            # Replication: the key's shared entries stay, so its current entry must too.
+            skip = SkipReason.PROTECTS_CURRENT
+            yield Candidate(dataclasses.replace(planned, skip=skip, proof=None))
+        elif pending is not None and pending.kind == "follows" and self.segments > 1:
+            yield Candidate(_skipped(planned, SkipReason.UNVERIFIABLE, TOO_LONG_TO_FOLLOW))
+        else:
+            yield Candidate(planned, pending)
+
+
+TOO_LONG_TO_FOLLOW = "the key is too long to prove its markers follow its versions"
+
+
+def _skipped(planned: PlannedEntry, reason: SkipReason, detail: str) -> PlannedEntry:
+    if planned.skip is SkipReason.GRACE:
+        return planned
+    return dataclasses.replace(
+        planned, skip=reason, proof=None, detail=f"{planned.detail}; {detail}"
+    )
+
+
+def is_folder_object(key: str) -> bool:
+    """DataSync writes a directory at an S3 destination as a zero-byte object 'dir/'."""
+    return key.endswith("/")
+
+
+def walk_segment(
+    segment: KeyHistory, walk: KeyWalk, facts: SourceFacts | None, policy: DiffPolicy
+) -> Iterator[Candidate]:
+    """Apply the rules to one segment of a target key (facts None: the key vanished)."""
+    walk.seen += len(segment.entries)
+    walk.segments += 1
+    if facts is None:
+        rule_of_entries = _vanished
+    elif policy.mode is Mode.DATASYNC:
+        rule_of_entries = _datasync
+    else:
+        rule_of_entries = _replication
+        ids = facts.version_ids
+        walk.shared = walk.shared or any(e.version_id in ids for e in segment.entries)
+    for candidate in rule_of_entries(segment, walk, facts, policy):
+        if candidate.planned.entry.is_latest:
+            walk.current = candidate
+        else:
+            yield candidate
+
+
+def _planned(
+    entry: Entry,
+    rule: Rule,
+    detail: str,
+    policy: DiffPolicy,
+    walk: KeyWalk,
+    *,
+    proof: Proof | None = None,
+    pending: PendingProof | None = None,
+    skip: SkipReason | None = None,
+) -> Candidate:
+    """A purge candidate: skipped for grace, else with its proof or its pending check."""
+    if policy.grace_cutoff is not None and entry.last_modified > policy.grace_cutoff:
+        skip, proof, pending = SkipReason.GRACE, None, None
+    elif pending is not None:
+        skip = SkipReason.UNVERIFIABLE
+    planned = PlannedEntry(
+        entry,
+        rule,
+        detail,
+        skip,
+        walk.source_predecessor if rule is Rule.VANISHED_KEY else None,
+        proof,
+        walk.source_key,
+        walk.seen,
+    )
+    return Candidate(planned, pending)
+
+
+def _vanished(
+    segment: KeyHistory, walk: KeyWalk, facts: SourceFacts | None, policy: DiffPolicy
+) -> Iterator[Candidate]:
+    datasync = policy.mode is Mode.DATASYNC
+    detail = "no entry of the key in the source"
+    for entry in segment.entries:
+        if datasync:
+            yield _planned(entry, Rule.VANISHED_KEY, detail, policy, walk, proof=Proof.VANISHED)
+        elif not entry.is_delete_marker:
+            # Replication: a vanished key's versions go only as proven replicas.
+            pending = PendingProof("replica")
+            yield _planned(entry, Rule.VANISHED_KEY, detail, policy, walk, pending=pending)
+        elif segment.whole:
+            # ... and its markers follow them, which only a whole key's group can tell.
+            pending = PendingProof("follows")
+            yield _planned(entry, Rule.VANISHED_KEY, detail, policy, walk, pending=pending)
+        else:
+            yield _planned(
+                entry,
+                Rule.VANISHED_KEY,
+                f"{detail}; {TOO_LONG_TO_FOLLOW}",
+                policy,
+                walk,
+                skip=SkipReason.UNVERIFIABLE,
+            )
+
+
+def _datasync(
+    segment: KeyHistory, walk: KeyWalk, facts: SourceFacts | None, policy: DiffPolicy
+) -> Iterator[Candidate]:
+    # DataSync mints new VersionIds, so only lineage or content links a target version to
+    # the source; the target's current entry is what the last sync wrote and stays.
+    assert facts is not None
+    rules = policy.rules
+    for entry in segment.entries:
+        if entry.is_latest:
+            continue
+        if entry.is_delete_marker:
+            if not facts.has_marker and Rule.ORPHAN_MARKER in rules:
+                yield _planned(
+                    entry,
+                    Rule.ORPHAN_MARKER,
+                    "noncurrent marker; the source key has none",
+                    policy,
+                    walk,
+                    proof=Proof.NO_SOURCE_MARKER,
+                )
+            continue
+        if Rule.ORPHAN_VERSION not in rules:
+            continue
+        if (entry.size, entry.etag) in facts.identities:
+            continue  # an equal ETag and size: the source holds this content
+        yield from _orphan_version(entry, walk, facts, policy)
+
+
+def _orphan_version(
+    entry: Entry, walk: KeyWalk, facts: SourceFacts, policy: DiffPolicy
+) -> Iterator[Candidate]:
+    origin = policy.lineage(entry.version_id) if policy.lineage else None
+    if origin is not None and origin.relative_key == walk.key:
+        # Exact per version: the source version DataSync copied it from is gone (its own
+        # copy, if another version has equal bytes, is a different target version).
+        if not origin.is_held_in(facts):
+            yield _planned(
+                entry,
+                Rule.ORPHAN_VERSION,
+                "DataSync copied it from a source version that is gone",
+                policy,
+                walk,
+                proof=Proof.LINEAGE,
+            )
+        return
+    if entry.size not in facts.sizes:
+        yield _planned(
+            entry,
+            Rule.ORPHAN_VERSION,
+            "no source version of the key has its size",
+            policy,
+            walk,
+            proof=Proof.SIZE,
+        )
+        return
+    alike = facts.same_size[entry.size]
+    if len(alike) > MAX_SAME_SIZE:
+        yield _planned(
+            entry,
+            Rule.ORPHAN_VERSION,
+            f"more than {MAX_SAME_SIZE:,} source versions have its size: too many to compare",
+            policy,
+            walk,
+            skip=SkipReason.UNVERIFIABLE,
+        )
+        return
+    yield _planned(
+        entry,
+        Rule.ORPHAN_VERSION,
+        "a source version has its size; only checksums or MD5 ETags can tell",
+        policy,
+        walk,
+        pending=PendingProof("content", tuple(alike)),
+    )
+
+
+def _replication(
+    segment: KeyHistory, walk: KeyWalk, facts: SourceFacts | None, policy: DiffPolicy
+) -> Iterator[Candidate]:
+    # Replication keeps VersionIds. An entry whose id the source lacks goes only when it is
+    # proven a replica: noncurrent on a key that shares an id, or HeadObject says REPLICA.
+    # A key read in segments knows it shares an id only from the segment that shows one:
+    # entries before it take the HeadObject proof, the stricter of the two.
+    assert facts is not None
+    for entry in segment.entries:
+        if entry.version_id in facts.version_ids:
+            continue
+        rule = Rule.ORPHAN_MARKER if entry.is_delete_marker else Rule.ORPHAN_VERSION
+        if rule not in policy.rules:
+            continue
+        detail = "VersionId absent from the source history"
+        if walk.shared and not entry.is_latest:
+            yield _planned(entry, rule, detail, policy, walk, proof=Proof.SHARED_VERSION_ID)
+        else:
+            # The current entry is decided again when the key ends (`KeyWalk.finish`).
+            kind = "follows" if entry.is_delete_marker else "replica"
+            if kind == "follows" and not segment.whole and not entry.is_latest:
+                yield _planned(
+                    entry,
+                    rule,
+                    f"{detail}; {TOO_LONG_TO_FOLLOW}",
+                    policy,
+                    walk,
+                    skip=SkipReason.UNVERIFIABLE,
+                )
+                continue
+            yield _planned(entry, rule, detail, policy, walk, pending=PendingProof(kind))
