@@ -13,7 +13,8 @@ from unittest import mock
 from syncpurge.engine import RunResult, reconcile
 from syncpurge.models import ReconcileRequest
 from syncpurge.report import LocalReportDestination, read_entries_lines
-from syncpurge.s3store import RequestCounter, S3Store
+from syncpurge.s3shapes import RequestCounter
+from syncpurge.s3store import S3Store
 from syncpurge_local.datasync_standin import copy_like_datasync
 
 

@@ -35,7 +35,8 @@ from syncpurge.report import (
     S3ReportDestination,
     split_s3_uri,
 )
-from syncpurge.s3store import RequestCounter, S3Store, make_s3_client
+from syncpurge.s3shapes import RequestCounter
+from syncpurge.s3store import S3Store, make_s3_client
 from syncpurge.scope import Scope, split_patterns
 from syncpurge.terminal import (  # exit codes re-exported: callers import them from here
     EXIT_FAILED,

@@ -41,7 +41,8 @@ from syncpurge.report import (
     write_summary,
 )
 from syncpurge.rules import DiffPolicy, LineageLookup
-from syncpurge.s3store import ListingPage, S3Store
+from syncpurge.s3shapes import ListingPage
+from syncpurge.s3store import S3Store
 from syncpurge.scope import Scope
 
 

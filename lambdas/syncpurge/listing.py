@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import TypeVar
 
 from syncpurge.models import Entry, KeyHistory, PageMarker
-from syncpurge.s3store import ListingPage
+from syncpurge.s3shapes import ListingPage
 
 T = TypeVar("T")
 

@@ -24,7 +24,7 @@ from typing import Protocol
 
 from syncpurge.models import Entry, PlannedEntry, Proof, SkipReason
 from syncpurge.rules import Candidate, PendingProof
-from syncpurge.s3store import ObjectFacts
+from syncpurge.s3shapes import ObjectFacts
 
 
 class HeadReader(Protocol):

@@ -29,7 +29,7 @@ from syncpurge.listing import KEY_SEGMENT_ENTRIES, key_histories
 from syncpurge.models import Entry, Mode, Rule
 from syncpurge.proof import resolve
 from syncpurge.rules import DiffPolicy
-from syncpurge.s3store import ListingPage
+from syncpurge.s3shapes import ListingPage
 
 PAGE = 1000
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -292,7 +292,7 @@ def diff_throughput(entries: int) -> float:
     from syncpurge.listing import key_histories
     from syncpurge.models import Mode, Rule
     from syncpurge.rules import DiffPolicy
-    from syncpurge.s3store import ListingPage, page_entries
+    from syncpurge.s3shapes import ListingPage, page_entries
 
     now = datetime.now(UTC)
 

@@ -12,7 +12,8 @@ from syncpurge.diff import DiffCursor
 from syncpurge.engine import NullProgress, diff_scope
 from syncpurge.models import Mode, PlannedEntry, Rule
 from syncpurge.rules import DiffPolicy
-from syncpurge.s3store import RequestCounter, S3Store
+from syncpurge.s3shapes import RequestCounter
+from syncpurge.s3store import S3Store
 from syncpurge.verify import VanishedKeyVerifier, cluster_prefix
 from tests.helpers import BucketPair
 

@@ -36,7 +36,8 @@ from syncpurge.models import Entry, Mode, PlannedEntry, ReconcileRequest, Rule, 
 from syncpurge.proof import resolve
 from syncpurge.report import LocalReportDestination, read_entries_lines
 from syncpurge.rules import DiffPolicy, Origin
-from syncpurge.s3store import ListingPage, RequestCounter, S3Store
+from syncpurge.s3shapes import ListingPage, RequestCounter
+from syncpurge.s3store import S3Store
 from syncpurge.scope import Scope
 from syncpurge_local.datasync_standin import Transfer, copy_like_datasync
 from tests.helpers import kms_etags, make_versioned_bucket

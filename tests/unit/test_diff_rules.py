@@ -10,7 +10,7 @@ from syncpurge.diff import DiffStats, diff_histories
 from syncpurge.models import Entry, KeyHistory, Mode, PlannedEntry, Proof, Rule, SkipReason
 from syncpurge.proof import resolve
 from syncpurge.rules import DiffPolicy, Origin
-from syncpurge.s3store import ObjectFacts
+from syncpurge.s3shapes import ObjectFacts
 
 pytestmark = pytest.mark.unit
 

@@ -11,7 +11,7 @@ import pytest
 from syncpurge.listing import ListingOrderError, key_histories, prefetched
 from syncpurge.models import Entry, PlannedEntry, Rule, SkipReason
 from syncpurge.plan import PlanSpool, decode_lines, encode_lines
-from syncpurge.s3store import ListingPage, page_entries
+from syncpurge.s3shapes import ListingPage, page_entries
 
 pytestmark = pytest.mark.unit
 

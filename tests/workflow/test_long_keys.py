@@ -10,7 +10,8 @@ import pytest
 from syncpurge import listing
 from syncpurge.models import Entry, Outcome, PlannedEntry, Rule
 from syncpurge.purge import PurgeSettings, purge_plan
-from syncpurge.s3store import RequestCounter, S3Store
+from syncpurge.s3shapes import RequestCounter
+from syncpurge.s3store import S3Store
 from syncpurge_local.runtime import LocalRuntime
 from tests.helpers import BucketPair
 from tests.workflow.conftest import deploy
