@@ -33,6 +33,15 @@ DEFAULTS: dict[str, Any] = {
     "logRetentionDays": 90,
     # Powertools for AWS Lambda (Python) v3 public layer, built for this runtime/architecture.
     "powertoolsLayerVersion": 27,
+    # A first sync of a large bucket can take days: 8 days covers a 7-day sync and its
+    # purge (Standard workflows allow a year).
+    "timeoutSeconds": 8 * 24 * 3600,
+    # The scheduled run's guard (the request's maxPurge / maxPurgeFraction) and dry run.
+    "maxPurge": 100_000,
+    "maxPurgeFraction": 0.05,
+    "scheduleDryRun": False,
+    # Scheduled runs only plan; a person applies the plan ({"applyPlan": "<run-id>"}).
+    "requireApproval": False,
 }
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 PYTHON_RUNTIME = "python3.13"  # Lambda runs python3.12 or newer; the layer's build must match
@@ -89,6 +98,15 @@ class DeploymentConfig(BaseModel):
     powertools_layer_version: int = Field(
         default=DEFAULTS["powertoolsLayerVersion"], ge=1, alias="powertoolsLayerVersion"
     )
+    timeout_seconds: int = Field(
+        default=DEFAULTS["timeoutSeconds"], ge=3600, le=31_536_000, alias="timeoutSeconds"
+    )
+    max_purge: int = Field(default=DEFAULTS["maxPurge"], ge=0, alias="maxPurge")
+    max_purge_fraction: float = Field(
+        default=DEFAULTS["maxPurgeFraction"], gt=0, le=1, alias="maxPurgeFraction"
+    )
+    schedule_dry_run: bool = Field(default=DEFAULTS["scheduleDryRun"], alias="scheduleDryRun")
+    require_approval: bool = Field(default=DEFAULTS["requireApproval"], alias="requireApproval")
 
     @field_validator("prefixes", mode="before")
     @classmethod
@@ -140,11 +158,16 @@ class DeploymentConfig(BaseModel):
 
     @property
     def scheduled_request(self) -> dict[str, Any]:
-        request: dict[str, Any] = {}
+        request: dict[str, Any] = {
+            "maxPurge": self.max_purge,
+            "maxPurgeFraction": self.max_purge_fraction,
+        }
         if self.prefixes:
             request["prefixes"] = self.prefixes
         if self.mode == "replication":
             request["mode"] = "replication"
+        if self.schedule_dry_run or self.require_approval:
+            request["dryRun"] = True
         return request
 
     @classmethod

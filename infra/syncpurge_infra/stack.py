@@ -9,9 +9,11 @@ from constructs import Construct
 
 from syncpurge_infra.config import DATASYNC_REPORT_SUBDIRECTORY, REPORTS_PREFIX, DeploymentConfig
 from syncpurge_infra.constructs import (
+    Dashboard,
     DataSyncTask,
     FailureAlarm,
     Functions,
+    Notifications,
     ReportBucket,
     Trigger,
     Workflow,
@@ -40,6 +42,8 @@ class SyncPurgeStack(Stack):
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         functions = Functions(self, "Functions", config=config)
+        notifications = Notifications(self, "Notifications", config=config)
+        notifications.grant_publish(functions.roles["report"])
         grant_step_permissions(
             functions,
             config=config,
@@ -55,11 +59,13 @@ class SyncPurgeStack(Stack):
             report_bucket=reports.bucket,
             task_arn=task_arn,
             state_machine_arn=machine_arn,
+            topic_arn=notifications.topic.topic_arn,
         )
         machine = self.workflow.state_machine
         if config.schedule != "off":
-            Trigger(self, "Trigger", config=config, state_machine_arn=machine.state_machine_arn)
-        FailureAlarm(self, "Failures", config=config, state_machine=machine)
+            Trigger(self, "Trigger", config=config, state_machine=machine)
+        FailureAlarm(self, "Failures", state_machine=machine, topic=notifications.topic)
+        Dashboard(self, "Dashboard", config=config, state_machine=machine)
 
         CfnOutput(self, "StateMachineArn", value=machine.state_machine_arn)
         CfnOutput(

@@ -1,4 +1,5 @@
-"""Data access beyond S3: the DataSync task and the state machine's own executions."""
+"""Data access beyond S3: the DataSync task, the state machine's own executions, and the
+notification topic."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
 
-def make_client(service: str, *, region: str | None = None) -> Any:
+def make_client(service: str, *, region: str | None = None, profile: str | None = None) -> Any:
     """A client for `service` with the retry policy every syncpurge request relies on."""
-    session = shared_session()
+    session = shared_session(profile)
     with _session_lock:
         return session.client(  # type: ignore[call-overload]
             service, region_name=region, config=RETRY_CONFIG
@@ -162,3 +163,15 @@ class ExecutionFollower:
             self._map_counts_available = False
             return []
         return counts
+
+
+class NotificationGateway:
+    """The SNS topic every run's outcome is published to."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def publish(self, topic_arn: str, subject: str, message: str) -> None:
+        # SNS subjects: at most 100 printable ASCII characters, no line breaks.
+        clean = "".join(c if " " <= c <= "~" else "?" for c in subject)[:100]
+        self.client.publish(TopicArn=topic_arn, Subject=clean, Message=message)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ProfileNotFound
 from rich.console import Console
 
 from syncpurge import __version__
@@ -127,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rec.add_argument("--endpoint-url", help="S3 endpoint (any S3-compatible service)")
     rec.add_argument("--region")
+    rec.add_argument("--profile", help="the AWS CLI profile to use (default: the environment's)")
     rec.add_argument("--json", action="store_true", help="print exactly summary.json on stdout")
     rec.set_defaults(handler=run_reconcile)
 
@@ -145,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-follow", action="store_true", help="print the execution ARN and return at once"
     )
     start.add_argument("--region")
+    start.add_argument("--profile", help="the AWS CLI profile to use (default: the environment's)")
+    start.add_argument(
+        "--apply-plan",
+        metavar="RUN_ID",
+        help="purge exactly the plan an earlier run stored (each entry re-checked first)",
+    )
     start.add_argument("--json", action="store_true", help="print exactly summary.json on stdout")
     start.set_defaults(handler=run_start)
 
@@ -216,7 +224,7 @@ class ReconcileTarget:
 def resolve_target(args: argparse.Namespace) -> ReconcileTarget:
     facts = None
     if args.task_arn:
-        gateway = DataSyncGateway(make_client("datasync", region=args.region))
+        gateway = DataSyncGateway(make_client("datasync", region=args.region, profile=args.profile))
         try:
             facts = gateway.task_facts(args.task_arn)
         except PreflightRefused as err:
@@ -269,8 +277,9 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     request = request_from_args(args)
     where = resolve_target(args)
     counter = RequestCounter()
-    source = S3Store(make_s3_client(region=args.region, endpoint_url=args.endpoint_url), counter)
-    target = S3Store(make_s3_client(region=args.region, endpoint_url=args.endpoint_url), counter)
+    connection = {"region": args.region, "endpoint_url": args.endpoint_url, "profile": args.profile}
+    source = S3Store(make_s3_client(**connection), counter)
+    target = S3Store(make_s3_client(**connection), counter)
     started = datetime.now(UTC)
     run_id = new_run_id(started)
     destination = report_destination(where.report, run_id, S3Store(target.client))
@@ -342,6 +351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as err:
         say(err_console, "error", str(err))
         return err.code
+    except ProfileNotFound as err:
+        say(err_console, "invalid input", f"--profile: {err}")
+        return EXIT_INVALID
     except KeyboardInterrupt:
         say(err_console, "interrupted", "stopped by Ctrl-C")
         return EXIT_INTERRUPTED

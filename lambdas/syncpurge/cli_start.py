@@ -48,7 +48,7 @@ def run_start(args: argparse.Namespace, err_console: Console) -> int:
     if args.skip_sync:
         doc["skipSync"] = True
     parse_request(doc, FLAG_OF_FIELD | {"skipSync": "--skip-sync"})
-    client = make_client("stepfunctions", region=args.region)
+    client = make_client("stepfunctions", region=args.region, profile=args.profile)
     name = new_run_id(datetime.now(UTC))
     try:
         execution_arn = client.start_execution(

@@ -43,6 +43,7 @@ class SkipReason(StrEnum):
     NOT_A_REPLICA = "not-a-replica"
     PROTECTS_CURRENT = "protects-current"
     ALREADY_ABSENT = "already-absent"
+    STALE = "stale"  # an applied plan's entry that no longer qualifies
 
 
 class Proof(StrEnum):
@@ -171,6 +172,10 @@ class ReconcileRequest(BaseModel):
     override_preserve: bool = Field(default=False, alias="overridePreserve")
     # A wrong or empty source must never empty a target: refused whatever `force` says.
     allow_unrelated_source: bool = Field(default=False, alias="allowUnrelatedSource")
+    # Purge the plan an earlier run stored (usually a dry run), each entry re-checked.
+    apply_plan: str | None = Field(
+        default=None, alias="applyPlan", pattern=r"^[A-Za-z0-9_.:-]{1,80}$"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -330,6 +335,7 @@ class Summary(BaseModel):
     status: RunStatus
     mode: Mode
     dry_run: bool = Field(alias="dryRun")
+    applied_plan: str | None = Field(default=None, alias="appliedPlan")
     source_bucket: str = Field(alias="sourceBucket")
     target_bucket: str = Field(alias="targetBucket")
     scope: dict[str, Any] = Field(default_factory=dict)

@@ -58,29 +58,36 @@ def parse_timestamp(value: str) -> datetime:
 
 
 _session_lock = threading.Lock()
-_sessions: dict[int, boto3.session.Session] = {}
+_sessions: dict[str | None, boto3.session.Session] = {}
 
 
-def shared_session() -> boto3.session.Session:
-    """One boto3 session per process, with the fast timestamp parser.
+def shared_session(profile: str | None = None) -> boto3.session.Session:
+    """One boto3 session per process (and named profile), with the fast timestamp parser.
 
     Building a session loads botocore's service data (~100 ms); clients from a shared one
     are cheap. Client creation is serialised: sessions are not safe for concurrent use.
+    An unknown profile raises botocore's ProfileNotFound.
     """
     with _session_lock:
-        session = _sessions.get(0)
+        session = _sessions.get(profile)
         if session is None:
             core = botocore.session.get_session()
             core.get_component("response_parser_factory").set_parser_defaults(
                 timestamp_parser=parse_timestamp
             )
-            session = _sessions[0] = boto3.session.Session(botocore_session=core)
+            if profile is not None:
+                core.set_config_variable("profile", profile)
+            session = boto3.session.Session(botocore_session=core)
+            session.get_credentials()  # an unknown profile fails here, not mid-run
+            _sessions[profile] = session
         return session
 
 
-def make_s3_client(*, region: str | None = None, endpoint_url: str | None = None) -> S3Client:
+def make_s3_client(
+    *, region: str | None = None, endpoint_url: str | None = None, profile: str | None = None
+) -> S3Client:
     """An S3 client with the retry policy and timestamp parser every request relies on."""
-    session = shared_session()
+    session = shared_session(profile)
     with _session_lock:
         client: S3Client = session.client(
             "s3", region_name=region, endpoint_url=endpoint_url, config=RETRY_CONFIG

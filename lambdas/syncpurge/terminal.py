@@ -40,6 +40,7 @@ FLAG_OF_FIELD = {
     "force": "--force",
     "bypassGovernance": "--bypass-governance",
     "allowUnrelatedSource": "--allow-unrelated-source",
+    "applyPlan": "--apply-plan",
 }
 
 
@@ -187,6 +188,8 @@ def request_doc(args: argparse.Namespace) -> dict[str, Any]:
         doc["mode"] = args.mode
     if args.rules is not None:
         doc["rules"] = [r.strip() for r in args.rules.split(",") if r.strip()]
+    if getattr(args, "apply_plan", None) is not None:
+        doc["applyPlan"] = args.apply_plan
     for flag, field in (
         ("dry_run", "dryRun"),
         ("force", "force"),

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from syncpurge.workflow import DiffItemEvent, diff_item
+from syncpurge.workflow import DiffItemEvent, diff_step
 from syncpurge_handlers.observability import logger, tracer
 from syncpurge_handlers.runtime import stores, time_budget
 
@@ -16,4 +16,4 @@ from syncpurge_handlers.runtime import stores, time_budget
 @tracer.capture_lambda_handler
 @event_parser(model=DiffItemEvent)
 def handler(event: DiffItemEvent, context: LambdaContext) -> dict[str, Any]:
-    return diff_item(event, stores(), should_stop=time_budget(context))
+    return diff_step(event, stores(), should_stop=time_budget(context))

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from syncpurge.aws import DataSyncGateway, ExecutionsGateway, make_client
+from syncpurge.aws import DataSyncGateway, ExecutionsGateway, NotificationGateway, make_client
 from syncpurge.diff import deadline_after
 from syncpurge.s3shapes import RequestCounter
 from syncpurge.s3store import S3Store, make_s3_client
@@ -17,12 +17,15 @@ MARGIN_SECONDS = 60.0
 MARGIN_FRACTION = 0.2
 
 
-def stores(*, datasync: bool = False, executions: bool = False) -> Stores:
+def stores(
+    *, datasync: bool = False, executions: bool = False, notifications: bool = False
+) -> Stores:
     """The clients a step needs, built at call time (region, credentials: the environment)."""
     return Stores(
         s3=S3Store(make_s3_client(), RequestCounter()),
         datasync=DataSyncGateway(make_client("datasync")) if datasync else None,
         executions=ExecutionsGateway(make_client("stepfunctions")) if executions else None,
+        notifications=NotificationGateway(make_client("sns")) if notifications else None,
     )
 
 

@@ -22,6 +22,10 @@ CREATES_EVERYTHING = {
     "sourceBucket": "corp-src",
     "targetBucket": "corp-dst",
     "alarmEmail": "ops@example.com",
+    "maxPurge": "5000",
+    "maxPurgeFraction": "0.2",
+    "requireApproval": "true",
+    "timeoutSeconds": "172800",
 }
 USES_EXISTING = {
     "sourceBucket": "corp-src",
@@ -71,19 +75,29 @@ def test_definition_is_the_workflow_file_with_exactly_its_substitutions(
 ) -> None:
     (machine,) = variant.resources("AWS::StepFunctions::StateMachine").values()
     properties = machine["Properties"]
-    assert properties["DefinitionString"] == DEFINITION.read_text()
+    deployed = json.loads(properties["DefinitionString"])
+    timeout = deployed.pop("TimeoutSeconds")
+    in_file = json.loads(DEFINITION.read_text())
+    in_file.pop("TimeoutSeconds")
+    assert deployed == in_file
+    assert timeout == variant.stack.config.timeout_seconds
     assert set(properties["DefinitionSubstitutions"]) == placeholders(DEFINITION.read_text())
     assert properties["DefinitionSubstitutions"]["SourceBucket"] == "corp-src"
     assert properties["TracingConfiguration"] == {"Enabled": True}
     assert properties["LoggingConfiguration"]["Level"] == "ALL"
 
 
-def test_the_schedule_starts_the_machine_with_the_default_request(creating: Synthesized) -> None:
+def test_the_schedule_starts_the_machine_with_the_scheduled_request(creating: Synthesized) -> None:
     (schedule,) = creating.resources("AWS::Scheduler::Schedule").values()
     target = schedule["Properties"]["Target"]
     (machine_id,) = creating.resources("AWS::StepFunctions::StateMachine")
     assert target["Arn"] == {"Ref": machine_id}
-    assert json.loads(target["Input"]) == {}
+    # The deployment's guard limits; requireApproval makes the scheduled run a dry run.
+    assert json.loads(target["Input"]) == {
+        "maxPurge": 5000,
+        "maxPurgeFraction": 0.2,
+        "dryRun": True,
+    }
     assert schedule["Properties"]["ScheduleExpression"] == "cron(0 3 * * ? *)"
     assert schedule["Properties"]["ScheduleExpressionTimezone"] == "UTC"
 
@@ -199,17 +213,15 @@ def test_created_report_bucket_is_encrypted_private_tls_only_and_expires_workspa
     assert "aws:SecureTransport" in json.dumps(policy)
 
 
-def test_alarm_on_failed_or_timed_out_executions_emails_when_configured(
-    creating: Synthesized, existing: Synthesized
+def test_alarm_on_failed_or_timed_out_executions_goes_to_the_notification_topic(
+    variant: Synthesized,
 ) -> None:
-    (alarm,) = creating.resources("AWS::CloudWatch::Alarm").values()
+    (alarm,) = variant.resources("AWS::CloudWatch::Alarm").values()
     metrics = json.dumps(alarm["Properties"]["Metrics"])
     assert "ExecutionsFailed" in metrics
     assert "ExecutionsTimedOut" in metrics
-    assert alarm["Properties"]["AlarmActions"]
-    assert len(creating.resources("AWS::SNS::Subscription")) == 1
-    (alarm,) = existing.resources("AWS::CloudWatch::Alarm").values()
-    assert "AlarmActions" not in alarm["Properties"]
+    (topic_id,) = variant.resources("AWS::SNS::Topic")
+    assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
 
 
 def test_outputs_name_the_machine_its_console_and_the_reports(variant: Synthesized) -> None:
@@ -269,4 +281,58 @@ def test_context_strings_are_coerced() -> None:
     config = DeploymentConfig.from_context(USES_EXISTING.get)
     assert config.prefixes == ["logs/", "img/"]
     assert config.bypass_governance is True
-    assert config.scheduled_request == {"prefixes": ["logs/", "img/"]}
+    assert config.scheduled_request == {
+        "prefixes": ["logs/", "img/"],
+        "maxPurge": 100_000,
+        "maxPurgeFraction": 0.05,
+    }
+
+
+def test_the_notification_topic_is_always_created_exported_and_published_to_by_report(
+    variant: Synthesized,
+) -> None:
+    (topic_id,) = variant.resources("AWS::SNS::Topic")
+    outputs = variant.json["Outputs"]
+    exported = [o for o in outputs.values() if o.get("Value") == {"Ref": topic_id}]
+    assert exported
+    assert exported[0]["Export"]["Name"].endswith("-NotificationTopicArn")
+    substitutions = variant.resources("AWS::StepFunctions::StateMachine")
+    (machine,) = substitutions.values()
+    assert machine["Properties"]["DefinitionSubstitutions"]["NotificationTopicArn"] == {
+        "Ref": topic_id
+    }
+    publishes = [
+        statement
+        for policy in variant.resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "sns:Publish"
+    ]
+    assert publishes
+    assert all(statement["Resource"] == {"Ref": topic_id} for statement in publishes)
+
+
+def test_an_email_is_subscribed_only_when_alarm_email_is_set(
+    creating: Synthesized, existing: Synthesized
+) -> None:
+    (subscription,) = creating.resources("AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["Endpoint"] == "ops@example.com"
+    assert existing.resources("AWS::SNS::Subscription") == {}
+    assert len(existing.resources("AWS::SNS::Topic")) == 1
+
+
+def test_the_dashboard_shows_run_figures_beside_executions(variant: Synthesized) -> None:
+    (dashboard,) = variant.resources("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for name in ("RunPurged", "RunFailed", "RunBytesReclaimed", "RunsGuardTripped"):
+        assert name in body
+    for name in ("ExecutionsStarted", "ExecutionsFailed", "ExecutionsTimedOut"):
+        assert name in body
+
+
+def test_the_approval_setting_reaches_the_run(creating: Synthesized, existing: Synthesized) -> None:
+    def require_approval(variant: Synthesized) -> str:
+        (machine,) = variant.resources("AWS::StepFunctions::StateMachine").values()
+        return str(machine["Properties"]["DefinitionSubstitutions"]["RequireApproval"])
+
+    assert require_approval(creating) == "true"
+    assert require_approval(existing) == "false"

@@ -112,6 +112,7 @@ BAD_INVOCATIONS: list[tuple[str, Edit, str]] = [
     ("task-arn-malformed", setting("--task-arn", "not-an-arn"), "--task-arn"),
     ("unknown-flag", adding("--purge-everything"), "--purge-everything"),
     ("flag-without-value", adding("--max-purge"), "--max-purge"),
+    ("profile-unknown", setting("--profile", "no-such-profile"), "--profile"),
 ]
 
 

@@ -22,6 +22,21 @@ class Deployed:
     pair: BucketPair
     task_arn: str
     state_machine_arn: str
+    notification_queue: str = ""
+
+    def notifications(self) -> list[dict[str, str]]:
+        """The SNS notifications published so far ({'Subject', 'Message'}), oldest first."""
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        found = []
+        while batch := sqs.receive_message(
+            QueueUrl=self.notification_queue, MaxNumberOfMessages=10
+        ).get("Messages", []):
+            for message in batch:
+                found.append(json.loads(message["Body"]))
+                sqs.delete_message(
+                    QueueUrl=self.notification_queue, ReceiptHandle=message["ReceiptHandle"]
+                )
+        return found
 
     def run(self, request: Any, **kwargs: Any) -> ExecutionResult:
         return self.runtime.run(self.state_machine_arn, request, **kwargs)
@@ -53,7 +68,22 @@ def runtime() -> Iterator[LocalRuntime]:
         yield local
 
 
-def deploy(runtime: LocalRuntime, *, preserve: str = "REMOVE", **task: Any) -> Deployed:
+def notification_queue() -> tuple[str, str]:
+    """An SNS topic (the stack's notifications) with an SQS queue subscribed to read it."""
+    sns = boto3.client("sns", region_name="us-east-1")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    topic = sns.create_topic(Name="syncpurge-notifications")["TopicArn"]
+    queue = sqs.create_queue(QueueName="syncpurge-notifications")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    return topic, queue
+
+
+def deploy(
+    runtime: LocalRuntime, *, preserve: str = "REMOVE", require_approval: bool = False, **task: Any
+) -> Deployed:
     s3 = boto3.client("s3", region_name="us-east-1")
     pair = BucketPair(s3, "wf-source", "wf-target")
     make_versioned_bucket(s3, pair.source)
@@ -61,8 +91,18 @@ def deploy(runtime: LocalRuntime, *, preserve: str = "REMOVE", **task: Any) -> D
     s3.create_bucket(Bucket=REPORTS)
     task.setdefault("report_bucket", REPORTS)
     task = runtime.create_task(pair.source, pair.target, preserve_deleted_files=preserve, **task)
-    arn = runtime.deploy(LocalDeployment(pair.source, pair.target, REPORTS, task))
-    return Deployed(runtime, pair, task, arn)
+    topic, queue = notification_queue()
+    arn = runtime.deploy(
+        LocalDeployment(
+            pair.source,
+            pair.target,
+            REPORTS,
+            task,
+            notification_topic_arn=topic,
+            require_approval=require_approval,
+        )
+    )
+    return Deployed(runtime, pair, task, arn, queue)
 
 
 @pytest.fixture

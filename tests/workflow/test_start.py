@@ -155,3 +155,24 @@ def test_start_refuses_a_bad_request_before_starting(
     assert code == EXIT_INVALID
     assert named in capsys.readouterr().err
     assert deployed.runtime.invocations == []
+
+
+def test_start_applies_a_stored_plan(
+    deployed: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a dry run's plan
+    deployed.pair.put("live", "x")
+    deployed.pair.put("live", "x", bucket=deployed.pair.target)
+    deployed.pair.put("gone", "x", bucket=deployed.pair.target)
+    limits = ("--max-purge-fraction", "1", "--allow-unrelated-source", "--skip-sync", "--json")
+    assert start(deployed, "--dry-run", *limits) == EXIT_OK
+    run_id = json.loads(capsys.readouterr().out)["runId"]
+
+    # When it is applied from the CLI
+    code = start(deployed, "--apply-plan", run_id, *limits)
+
+    summary = json.loads(capsys.readouterr().out)
+    assert code == EXIT_OK
+    assert summary["appliedPlan"] == run_id
+    assert summary["totals"]["purged"] == 1
+    assert "gone" not in deployed.pair.all_keys()

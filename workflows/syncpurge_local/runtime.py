@@ -51,6 +51,13 @@ def render(definition: str, substitutions: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: substitutions[m.group(1)], definition)
 
 
+def with_timeout(definition: str, seconds: int) -> str:
+    """The definition with the deployment's TimeoutSeconds (a number, so no placeholder)."""
+    document = json.loads(definition)
+    document["TimeoutSeconds"] = seconds
+    return json.dumps(document, indent=2)
+
+
 @dataclass(frozen=True)
 class LocalDeployment:
     source_bucket: str
@@ -59,6 +66,9 @@ class LocalDeployment:
     task_arn: str = ""
     poll_interval_seconds: int = 0
     poll_ceiling_seconds: int = 0
+    notification_topic_arn: str = ""
+    require_approval: bool = False
+    timeout_seconds: int = 691200
 
     def substitutions(self) -> dict[str, str]:
         values = {
@@ -68,6 +78,8 @@ class LocalDeployment:
             "DataSyncTaskArn": self.task_arn,
             "PollIntervalSeconds": str(self.poll_interval_seconds),
             "PollCeilingSeconds": str(self.poll_ceiling_seconds),
+            "NotificationTopicArn": self.notification_topic_arn,
+            "RequireApproval": "true" if self.require_approval else "false",
         }
         values.update({f"{step.capitalize()}FunctionArn": function_arn(step) for step in STEPS})
         return values
@@ -102,8 +114,10 @@ class LocalLambdaContext:
 class LocalRuntime:
     """`with LocalRuntime() as runtime:` moto for everything, the workflow deployable on it."""
 
-    def __init__(self, *, lambda_budget_seconds: float = 900.0) -> None:
+    def __init__(self, *, lambda_budget_seconds: float = 900.0, emit_metrics: bool = False) -> None:
         self.lambda_budget_seconds = lambda_budget_seconds
+        # Off by default: the EMF documents would fill the demo's terminal.
+        self.emit_metrics = emit_metrics
         self.datasync = DataSyncStandIn(lambda: boto3.client("s3", region_name=REGION), REGION)
         self.invocations: list[tuple[str, dict[str, Any]]] = []
         self._stack = ExitStack()
@@ -121,7 +135,7 @@ class LocalRuntime:
                     "AWS_ACCESS_KEY_ID": "local",
                     "AWS_SECRET_ACCESS_KEY": "local",
                     "AWS_DEFAULT_REGION": REGION,
-                    "POWERTOOLS_METRICS_DISABLED": "true",
+                    "POWERTOOLS_METRICS_DISABLED": "false" if self.emit_metrics else "true",
                     "POWERTOOLS_TRACE_DISABLED": "true",
                     "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
                 }
@@ -196,7 +210,10 @@ class LocalRuntime:
     # ------------------------------------------------------------------ use
 
     def deploy(self, deployment: LocalDeployment, name: str = "syncpurge") -> str:
-        definition = render(DEFINITION.read_text(), deployment.substitutions())
+        definition = render(
+            with_timeout(DEFINITION.read_text(), deployment.timeout_seconds),
+            deployment.substitutions(),
+        )
         client = boto3.client("stepfunctions", region_name=REGION)
         arn: str = client.create_state_machine(name=name, definition=definition, roleArn=ROLE_ARN)[
             "stateMachineArn"

@@ -5,28 +5,16 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from syncpurge_infra.config import (
-    DeploymentConfig,
-)
-
 
 class FailureAlarm(Construct):
-    """Alarms on failed or timed-out executions; emails when alarmEmail is set."""
+    """Alarms on failed or timed-out executions, to the notification topic."""
 
     def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        config: DeploymentConfig,
-        state_machine: sfn.StateMachine,
+        self, scope: Construct, id: str, *, state_machine: sfn.StateMachine, topic: sns.ITopic
     ) -> None:
         super().__init__(scope, id)
         failed = state_machine.metric_failed(period=Duration.minutes(5), statistic="Sum")
@@ -45,11 +33,4 @@ class FailureAlarm(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_description="A syncpurge execution failed or timed out: see its report.",
         )
-        if config.alarm_email:
-            key = kms.Key(
-                self, "TopicKey", enable_key_rotation=True, description="syncpurge alarm topic"
-            )
-            key.grant_encrypt_decrypt(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
-            topic = sns.Topic(self, "Topic", master_key=key, enforce_ssl=True)
-            topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
-            self.alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+        self.alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))

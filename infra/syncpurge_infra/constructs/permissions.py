@@ -59,6 +59,10 @@ def grant_step_permissions(
     # Plan reads the DataSync task's detailed reports (lineage) and files them per item.
     allow_step("plan", ["s3:ListBucket"], [report_bucket.bucket_arn])
     allow_step("plan", ["s3:GetObject"], [report_bucket.arn_for_objects("*Detailed-Reports/*")])
+    # Prepare keeps the run's context in its workspace and reads an applied plan's; Plan
+    # reads that plan's figures.
+    allow_step("prepare", ["s3:GetObject", "s3:PutObject"], [workspace])
+    allow_step("plan", ["s3:GetObject"], [workspace])
     # Diff: HeadObject on versions the cheaper proofs can't settle (read-only on both),
     # and the item's lineage records.
     allow_step("diff", ["s3:GetObject", "s3:GetObjectVersion"], [f"{source}/*", f"{target}/*"])
@@ -77,6 +81,8 @@ def grant_step_permissions(
     if config.bypass_governance:
         allow_step("purge", ["s3:BypassGovernanceRetention"], [f"{target}/*"])
     allow_step("purge", ["s3:ListBucketVersions"], [source])
+    # A current entry planned apart from its key goes only if nothing else of it is left.
+    allow_step("purge", ["s3:ListBucketVersions"], [target])
     for step in STEPS:
         NagSuppressions.add_resource_suppressions(
             functions.roles[step],

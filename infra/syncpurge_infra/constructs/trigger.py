@@ -1,38 +1,37 @@
-"""The EventBridge Scheduler schedule that starts the machine."""
+"""The EventBridge Scheduler schedule that starts the machine (aws-cdk-lib's L2)."""
 
 from __future__ import annotations
 
-import json
-
-from aws_cdk import aws_iam as iam
+from aws_cdk import TimeZone
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from syncpurge_infra.config import (
-    DeploymentConfig,
-)
-from syncpurge_infra.constructs.common import allow
+from syncpurge_infra.config import DeploymentConfig
 
 
 class Trigger(Construct):
-    """An EventBridge Scheduler schedule that starts the machine with the default request."""
+    """Starts the machine on `schedule` with the scheduled request (guard, dry run)."""
 
     def __init__(
-        self, scope: Construct, id: str, *, config: DeploymentConfig, state_machine_arn: str
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: DeploymentConfig,
+        state_machine: sfn.IStateMachine,
     ) -> None:
         super().__init__(scope, id)
-        role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"))
-        allow(role, ["states:StartExecution"], [state_machine_arn])
-        self.schedule = scheduler.CfnSchedule(
+        self.schedule = scheduler.Schedule(
             self,
             "Schedule",
-            schedule_expression=config.schedule,
-            schedule_expression_timezone=config.timezone,
-            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
-            target=scheduler.CfnSchedule.TargetProperty(
-                arn=state_machine_arn,
-                role_arn=role.role_arn,
-                input=json.dumps(config.scheduled_request),
+            schedule=scheduler.ScheduleExpression.expression(
+                config.schedule, TimeZone.of(config.timezone)
+            ),
+            target=targets.StepFunctionsStartExecution(
+                state_machine,
+                input=scheduler.ScheduleTargetInput.from_object(config.scheduled_request),
             ),
             description="syncpurge: sync and purge on a schedule",
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -31,10 +33,11 @@ class Workflow(Construct):
         report_bucket: s3.IBucket,
         task_arn: str | None,
         state_machine_arn: str,
+        topic_arn: str = "",
     ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
-        self.substitutions = substitutions(config, functions, report_bucket, task_arn)
+        self.substitutions = substitutions(config, functions, report_bucket, task_arn, topic_arn)
         log_group = logs.LogGroup(
             self,
             "Logs",
@@ -46,7 +49,9 @@ class Workflow(Construct):
             self,
             "StateMachine",
             state_machine_name=config.state_machine_name,
-            definition_body=sfn.DefinitionBody.from_string(DEFINITION.read_text()),
+            definition_body=sfn.DefinitionBody.from_string(
+                with_timeout(DEFINITION.read_text(), config.timeout_seconds)
+            ),
             definition_substitutions=self.substitutions,
             role=role,
             tracing_enabled=True,
@@ -89,8 +94,20 @@ class Workflow(Construct):
         )
 
 
+def with_timeout(definition: str, seconds: int) -> str:
+    """The definition with the deployment's TimeoutSeconds: a number in the ASL, so it is
+    set here rather than through a ${Placeholder} (which would leave the file not JSON)."""
+    document = json.loads(definition)
+    document["TimeoutSeconds"] = seconds
+    return json.dumps(document, indent=2)
+
+
 def substitutions(
-    config: DeploymentConfig, functions: Functions, report_bucket: s3.IBucket, task_arn: str | None
+    config: DeploymentConfig,
+    functions: Functions,
+    report_bucket: s3.IBucket,
+    task_arn: str | None,
+    topic_arn: str = "",
 ) -> dict[str, str]:
     """Exactly the ${Placeholders} of the definition (tests hold them equal)."""
     values = {
@@ -100,6 +117,8 @@ def substitutions(
         "DataSyncTaskArn": task_arn or "",
         "PollIntervalSeconds": str(config.poll_interval_seconds),
         "PollCeilingSeconds": str(config.poll_ceiling_seconds),
+        "NotificationTopicArn": topic_arn,
+        "RequireApproval": "true" if config.require_approval else "false",
     }
     values.update(
         {

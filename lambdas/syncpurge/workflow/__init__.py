@@ -4,6 +4,7 @@ Handlers only parse an event and call one of these; see `context` for the state 
 the run's workspace layout.
 """
 
+from syncpurge.workflow.apply import diff_step
 from syncpurge.workflow.context import Location, RunConfig, RunContext, RunEvent, Stores
 from syncpurge.workflow.diff import DiffItemEvent, Progress, diff_item
 from syncpurge.workflow.guard import Decision, guard
@@ -31,6 +32,7 @@ __all__ = [
     "datasync_includes",
     "describe_failure",
     "diff_item",
+    "diff_step",
     "guard",
     "plan_items",
     "prepare",

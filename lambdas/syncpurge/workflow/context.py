@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from syncpurge.aws import DataSyncGateway, ExecutionsGateway
+from syncpurge.aws import DataSyncGateway, ExecutionsGateway, NotificationGateway
 from syncpurge.models import ReconcileRequest
 from syncpurge.report import EntriesWriter, S3ReportDestination
 from syncpurge.s3store import S3Store
@@ -52,6 +52,8 @@ class RunConfig(Wire):
     report_bucket: str
     poll_interval_seconds: int = Field(default=30, ge=0)
     poll_ceiling_seconds: int = Field(default=900, ge=0)
+    notification_topic_arn: str = ""  # "" : no notification
+    require_approval: bool = False  # scheduled runs plan; a person applies the plan
     state_machine_arn: str
     execution_arn: str
     execution_name: str
@@ -110,7 +112,9 @@ class Stores:
         s3: S3Store,
         datasync: DataSyncGateway | None = None,
         executions: ExecutionsGateway | None = None,
+        notifications: NotificationGateway | None = None,
     ) -> None:
+        self.notifications = notifications
         self.s3 = s3
         self.datasync = datasync
         self.executions = executions
@@ -127,6 +131,14 @@ def chunk_writer(stores: Stores, workspace: Location, folder: str, stem: str) ->
 
 def workspace_destination(stores: Stores, workspace: Location) -> S3ReportDestination:
     return S3ReportDestination(stores.s3, workspace.bucket, workspace.prefix)
+
+
+WORKSPACE_PREFIX = "syncpurge-work/"
+
+
+def stored_workspace(workspace: Location, run_id: str) -> Location:
+    """The workspace an earlier run of the same deployment kept (its plan, its figures)."""
+    return Location(bucket=workspace.bucket, prefix=f"{WORKSPACE_PREFIX}{run_id}/")
 
 
 def put_json(stores: Stores, workspace: Location, name: str, doc: Any) -> None:

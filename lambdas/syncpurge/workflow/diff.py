@@ -121,23 +121,7 @@ def diff_item(
     """Diff one work item until done or `should_stop`; returns the next progress."""
     run, item, progress = event.run, event.item, event.progress
     stem = f"{item.index:05d}-{progress.slice:05d}"
-    chunks = chunk_writer(stores, run.workspace, "plan", stem)
-    counts = PlanCounts()
-    # [first key, last key] of each chunk: Guard chains the chunks a long key spans into
-    # one purge item, so its current entry is purged after, and with, all the others.
-    spans: list[list[str]] = []
-
-    def on_plan(planned: PlannedEntry) -> None:
-        counts.count(planned)
-        key = planned.entry.key
-        shipped = len(chunks.names)
-        for line in encode_lines((planned,)):
-            chunks.write_raw(line, boundary=not spans or spans[-1][1] != key)
-        if not spans or len(chunks.names) != shipped:
-            spans.append([key, key])
-        else:
-            spans[-1][1] = key
-
+    plan = PlanChunks(stores, run, stem)
     stats = diff_scope(
         source=stores.s3,
         target=stores.s3,
@@ -151,30 +135,60 @@ def diff_item(
             grace_cutoff=item.grace_cutoff,
             lineage=item_lineage(run, item, stores),
         ),
-        on_plan=on_plan,
+        on_plan=plan.write,
         progress=NullProgress(),
         scope=run.scope_model,
         resume=progress.cursor.to_cursor() if progress.cursor else None,
         should_stop=should_stop,
     )
-    chunks.close()
-    put_json(
-        stores,
-        run.workspace,
-        f"diff-stats/{stem}.json",
-        {
-            "sourceEntries": stats.source_entries,
-            "targetEntries": stats.target_entries,
-            "keysInBoth": stats.keys_in_both,
-            "planned": counts.planned,
-            "skipped": counts.skipped,
-            "planKeys": [run.workspace.key(name) for name in chunks.names],
-            "chunkSpans": spans,
-            "requests": stores.s3.counter.snapshot().model_dump(),
-        },
+    plan.close(
+        sourceEntries=stats.source_entries,
+        targetEntries=stats.target_entries,
+        keysInBoth=stats.keys_in_both,
     )
     cursor = CursorModel.of(stats.cursor) if stats.cursor else None
     return Progress(done=cursor is None, slice=progress.slice + 1, cursor=cursor).to_state()
+
+
+class PlanChunks:
+    """A Diff slice's plan chunks in the workspace, and its diff-stats file.
+
+    It keeps the [first key, last key] of each chunk: Guard chains the chunks a long key
+    spans into one purge item, so its current entry is purged after, and with, the others.
+    """
+
+    def __init__(self, stores: Stores, run: RunContext, stem: str) -> None:
+        self.stores, self.run, self.stem = stores, run, stem
+        self.chunks = chunk_writer(stores, run.workspace, "plan", stem)
+        self.counts = PlanCounts()
+        self.spans: list[list[str]] = []
+
+    def write(self, planned: PlannedEntry) -> None:
+        self.counts.count(planned)
+        key, spans = planned.entry.key, self.spans
+        shipped = len(self.chunks.names)
+        for line in encode_lines((planned,)):
+            self.chunks.write_raw(line, boundary=not spans or spans[-1][1] != key)
+        if not spans or len(self.chunks.names) != shipped:
+            spans.append([key, key])
+        else:
+            spans[-1][1] = key
+
+    def close(self, **figures: int) -> None:
+        """Ship the last chunk; write the slice's figures (`figures` override the counts)."""
+        self.chunks.close()
+        doc: dict[str, Any] = {
+            "sourceEntries": 0,
+            "targetEntries": 0,
+            "keysInBoth": 0,
+            "planned": self.counts.planned,
+            "skipped": self.counts.skipped,
+        }
+        doc.update(figures)
+        doc["planKeys"] = [self.run.workspace.key(name) for name in self.chunks.names]
+        doc["chunkSpans"] = self.spans
+        doc["requests"] = self.stores.s3.counter.snapshot().model_dump()
+        put_json(self.stores, self.run.workspace, f"diff-stats/{self.stem}.json", doc)
 
 
 def item_lineage(run: RunContext, item: WorkItem, stores: Stores) -> Callable[[str], Any] | None:

@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import Field
+
 from syncpurge.engine import policy_for
 from syncpurge.lineage import origin_to_json, read_task_reports
 from syncpurge.report import EntriesWriter
@@ -14,8 +16,11 @@ from syncpurge.workflow.context import (
     Stores,
     Wire,
     put_json,
+    stored_workspace,
+    sum_json,
     workspace_destination,
 )
+from syncpurge.workflow.guard import purge_items
 
 
 class WorkItem(Wire):
@@ -25,6 +30,8 @@ class WorkItem(Wire):
     # Entries newer than this are skipped (grace). Set when the Diff begins, after the
     # sync: in datasync mode the run owns the sync, so the markers it just wrote count.
     grace_cutoff: datetime
+    # applyPlan: the stored plan chunks this item re-checks, instead of a listing to diff.
+    apply_chunks: list[str] = Field(default_factory=list)
 
 
 def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
@@ -32,6 +39,8 @@ def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
     run = event.run
     cutoff = policy_for(run.request, datetime.now(UTC)).grace_cutoff
     assert cutoff is not None
+    if run.request.apply_plan:
+        return apply_items(event, stores, cutoff)
     scope = run.scope_model
     prefixes = run.request.scope_prefixes()
     if prefixes == [""]:
@@ -55,6 +64,26 @@ def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
     body = json.dumps([item.to_state() for item in items]).encode()
     stores.s3.put_bytes(run.workspace.bucket, key, body, "application/json")
     put_json(stores, run.workspace, "plan-stats.json", stores.s3.counter.snapshot().model_dump())
+    return {"bucket": run.workspace.bucket, "key": key, "count": len(items)}
+
+
+def apply_items(event: RunEvent, stores: Stores, cutoff: datetime) -> dict[str, Any]:
+    """applyPlan: one work item per purge item of the stored plan (a key's chunks together),
+    and the stored run's listing figures, which the guard and the report count from."""
+    run = event.run
+    stored = stored_workspace(run.workspace, run.request.apply_plan or "")
+    figures = sum_json(stores, stored, "diff-stats/")
+    items = [
+        WorkItem(index=i, prefix="", grace_cutoff=cutoff, apply_chunks=chain["planKeys"])
+        for i, chain in enumerate(purge_items(figures))
+    ]
+    listing = {
+        name: figures.get(name, 0) for name in ("sourceEntries", "targetEntries", "keysInBoth")
+    }
+    put_json(stores, run.workspace, "diff-stats/stored-plan.json", listing)
+    key = run.workspace.key("items.json")
+    body = json.dumps([item.to_state() for item in items]).encode()
+    stores.s3.put_bytes(run.workspace.bucket, key, body, "application/json")
     return {"bucket": run.workspace.bucket, "key": key, "count": len(items)}
 
 

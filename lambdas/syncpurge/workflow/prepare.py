@@ -7,12 +7,21 @@ from typing import Any
 from syncpurge.aws import TaskFacts
 from syncpurge.errors import AlreadyRunning, InvalidInput, PreflightRefused
 from syncpurge.lineage import report_prefix
-from syncpurge.models import parse_request
+from syncpurge.models import ReconcileRequest, parse_request
 from syncpurge.preflight import run_preflight
 from syncpurge.scope import Scope, split_patterns
-from syncpurge.workflow.context import Location, RunConfig, RunContext, Stores, Wire
+from syncpurge.workflow.context import (
+    WORKSPACE_PREFIX,
+    Location,
+    RunConfig,
+    RunContext,
+    Stores,
+    Wire,
+    get_json,
+    put_json,
+    stored_workspace,
+)
 
-WORKSPACE_PREFIX = "syncpurge-work/"
 REPORTS_PREFIX = "Purge-Reports/"
 
 
@@ -51,6 +60,8 @@ def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
             bucket=config.report_bucket, prefix=f"{REPORTS_PREFIX}{task_id}/{run_id}/"
         )
     workspace = Location(bucket=config.report_bucket, prefix=f"{WORKSPACE_PREFIX}{run_id}/")
+    if request.apply_plan:
+        request = stored_request(stores, workspace, request.apply_plan, request)
     scope = run_scope(config, facts, report, workspace)
     scope.check()
     for prefix in request.prefixes:
@@ -99,12 +110,40 @@ def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
         poll_interval_seconds=config.poll_interval_seconds,
         poll_ceiling_seconds=max(config.poll_ceiling_seconds, config.poll_interval_seconds),
     )
+    # Kept with the plan, so a later run can apply this one's plan (applyPlan).
+    put_json(stores, workspace, "run.json", run.to_state())
     return {
         "run": run.to_state(),
         "sync": None,
         "error": None,
         "poll": {"seconds": run.poll_interval_seconds},
     }
+
+
+def stored_request(
+    stores: Stores, workspace: Location, run_id: str, request: ReconcileRequest
+) -> ReconcileRequest:
+    """The request to apply an earlier run's plan with: that run's mode, rules and prefixes
+    (its plan is re-checked by the same rules), never a sync, the caller's limits."""
+    stored = stored_workspace(workspace, run_id)
+    where = f"s3://{stored.bucket}/{stored.prefix}"
+    doc = get_json(stores, stored, "run.json")
+    if doc is None:
+        raise InvalidInput(
+            f"applyPlan: no stored plan of run {run_id!r} at {where} (a run's plan is kept "
+            "with its workspace, for the deployment's workspaceRetentionDays)"
+        )
+    if get_json(stores, stored, "guard.json") is None:
+        raise InvalidInput(f"applyPlan: run {run_id!r} never finished its plan ({where})")
+    planned = RunContext.model_validate(doc)
+    return request.model_copy(
+        update={
+            "mode": planned.request.mode,
+            "rules": planned.request.rules,
+            "prefixes": planned.request.prefixes,
+            "skip_sync": True,
+        }
+    )
 
 
 def read_task(config: RunConfig, stores: Stores) -> TaskFacts:

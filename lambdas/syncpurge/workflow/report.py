@@ -40,6 +40,7 @@ from syncpurge.workflow.context import (
     sum_json,
 )
 from syncpurge.workflow.guard import Decision
+from syncpurge.workflow.notify import notify
 
 
 class FailureInfo(BaseModel):
@@ -70,6 +71,7 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
         status=RunStatus.FAILED,
         mode=run.request.mode,
         dry_run=run.request.dry_run,
+        applied_plan=run.request.apply_plan,
         source_bucket=run.config.source_bucket,
         target_bucket=run.config.target_bucket,
         scope=run.scope,
@@ -116,9 +118,11 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
     summary.status, summary.error = final_status(error, decision, tally)
     summary.finished_at = datetime.now(UTC)
     write_summary(destination, summary)
+    location = f"s3://{run.report.bucket}/{run.report.prefix}"
+    notify(stores, run.config, summary, location)
     return {
         "status": summary.status.value,
-        "report": f"s3://{run.report.bucket}/{run.report.prefix}",
+        "report": location,
         "summary": summary.to_document(),
         "failure": {"error": error[0], "cause": error[1]} if error else None,
     }
@@ -198,6 +202,7 @@ def _report_without_run(
         error=f"{error[0]}: {error[1]}" if error else "prepare failed",
     )
     write_summary(S3ReportDestination(stores.s3, location.bucket, location.prefix), summary)
+    notify(stores, config, summary, f"s3://{location.bucket}/{location.prefix}")
     return {
         "status": summary.status.value,
         "report": f"s3://{location.bucket}/{location.prefix}",

@@ -1,0 +1,40 @@
+"""The SNS topic every run's outcome goes to (the Report step publishes; the alarm too)."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from syncpurge_infra.config import DeploymentConfig
+
+
+class Notifications(Construct):
+    """An encrypted topic, always created and exported; alarmEmail subscribes an address."""
+
+    def __init__(self, scope: Construct, id: str, *, config: DeploymentConfig) -> None:
+        super().__init__(scope, id)
+        self.key = kms.Key(
+            self, "TopicKey", enable_key_rotation=True, description="syncpurge notifications"
+        )
+        # CloudWatch alarms publish to the encrypted topic through this key.
+        self.key.grant_encrypt_decrypt(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
+        self.topic = sns.Topic(
+            self, "Topic", master_key=self.key, enforce_ssl=True, display_name="syncpurge"
+        )
+        if config.alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        CfnOutput(
+            self,
+            "TopicArn",
+            value=self.topic.topic_arn,
+            description="Every run's outcome (and failure alarms) are published here",
+            export_name=f"{Stack.of(self).stack_name}-NotificationTopicArn",
+        )
+
+    def grant_publish(self, role: iam.IRole) -> None:
+        self.topic.grant_publish(role)
+        self.key.grant(role, "kms:GenerateDataKey*", "kms:Decrypt")

@@ -1,0 +1,98 @@
+"""Applying a stored plan (DESIGN §5, §7 `applyPlan`): purge exactly what an earlier run
+planned, each entry re-checked first against fresh listings of its key.
+
+An entry goes only if the rules, run again on its key's current source and target
+histories, still select it for purging (with a proof, the HEAD tiers included); anything
+else is skipped `stale`. Entries the earlier plan skipped stay skipped; entries it did not
+plan are never added.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator
+from itertools import groupby
+
+from syncpurge.diff import DiffStats, diff_histories
+from syncpurge.listing import key_histories
+from syncpurge.models import PlannedEntry, SkipReason
+from syncpurge.proof import resolve
+from syncpurge.rules import DiffPolicy
+from syncpurge.s3shapes import ListingPage
+from syncpurge.s3store import S3Store
+from syncpurge.scope import Scope
+
+FreshPlan = Callable[[str], list[PlannedEntry]]
+
+
+def recheck(stored: Iterable[PlannedEntry], fresh_for_key: FreshPlan) -> Iterator[PlannedEntry]:
+    """The stored plan, key by key, with what no longer qualifies skipped `stale`."""
+    for key, group in groupby(stored, key=lambda p: p.entry.key):
+        entries = list(group)
+        if not any(p.to_purge for p in entries):
+            yield from entries
+            continue
+        fresh = {p.entry.version_id: p for p in fresh_for_key(key)}
+        for item in entries:
+            now = fresh.get(item.entry.version_id)
+            if not item.to_purge:
+                yield item
+            elif now is not None and now.to_purge:
+                yield now
+            else:
+                why = f"now {now.skip.value}" if now and now.skip else "no rule selects it now"
+                yield dataclasses.replace(
+                    item,
+                    skip=SkipReason.STALE,
+                    proof=None,
+                    detail=f"the applied plan's entry no longer qualifies ({why})",
+                )
+
+
+def only_key(pages: Iterable[ListingPage], key: str) -> Iterator[ListingPage]:
+    """A `Prefix=key` listing cut to exactly `key`: it stops at the first longer key."""
+    for page in pages:
+        mine = [e for e in page.entries if e.key == key]
+        if mine:
+            yield ListingPage(mine, [], False, page.marker)
+        if len(mine) < len(page.entries):
+            return
+
+
+def fresh_plan(
+    *,
+    source: S3Store,
+    target: S3Store,
+    source_bucket: str,
+    target_bucket: str,
+    policy: DiffPolicy,
+    scope: Scope,
+) -> FreshPlan:
+    """What the rules plan today for one target key (its bucket key), from fresh listings."""
+
+    def plan_key(key: str) -> list[PlannedEntry]:
+        relative = key[len(scope.target_root) :]
+        source_key = scope.source_key(relative)
+        candidates = diff_histories(
+            key_histories(
+                only_key(source.list_pages(source_bucket, source_key), source_key),
+                root=scope.source_root,
+            ),
+            key_histories(
+                only_key(target.list_pages(target_bucket, key), key), root=scope.target_root
+            ),
+            policy,
+            DiffStats(),
+            source_key=scope.source_key,
+        )
+        return list(
+            resolve(
+                candidates,
+                source=source,
+                target=target,
+                source_bucket=source_bucket,
+                target_bucket=target_bucket,
+            )
+        )
+
+    return plan_key
