@@ -175,3 +175,20 @@ class NotificationGateway:
         # SNS subjects: at most 100 printable ASCII characters, no line breaks.
         clean = "".join(c if " " <= c <= "~" else "?" for c in subject)[:100]
         self.client.publish(TopicArn=topic_arn, Subject=clean, Message=message)
+
+
+class StackOutputs:
+    """A deployed CloudFormation stack's outputs (where its reports are)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def get(self, stack: str, name: str) -> str:
+        try:
+            stacks = self.client.describe_stacks(StackName=stack)["Stacks"]
+        except ClientError as err:
+            raise PreflightRefused(f"--stack: {err}") from None
+        for output in stacks[0].get("Outputs", []) if stacks else []:
+            if output["OutputKey"] == name:
+                return str(output["OutputValue"])
+        raise PreflightRefused(f"--stack: stack {stack!r} has no output {name!r}")

@@ -21,6 +21,7 @@ from rich.console import Console
 from syncpurge import __version__
 from syncpurge.aws import DataSyncGateway, make_client
 from syncpurge.cli_flags import check_connection_flags
+from syncpurge.cli_reports import add_reports_parser
 from syncpurge.cli_start import run_start
 from syncpurge.engine import new_run_id, reconcile
 from syncpurge.errors import AlreadyRunning, InvalidInput, PreflightRefused
@@ -155,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     start.add_argument("--json", action="store_true", help="print exactly summary.json on stdout")
     start.set_defaults(handler=run_start)
+
+    add_reports_parser(commands)
 
     demo = commands.add_parser(
         "demo", help="the whole workflow on an embedded moto (no AWS account): the seed's Case 2"
