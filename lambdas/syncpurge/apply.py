@@ -10,13 +10,20 @@ plan are never added.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from itertools import groupby
+from pathlib import Path
+from typing import Any
 
 from syncpurge.diff import DiffStats, diff_histories
+from syncpurge.errors import InvalidInput
 from syncpurge.listing import key_histories
-from syncpurge.models import PlannedEntry, SkipReason
+from syncpurge.models import Mode, PlannedEntry, ReconcileRequest, Rule, SkipReason
+from syncpurge.plan import decode_lines
 from syncpurge.proof import resolve
+from syncpurge.report import PLAN_FILE, split_s3_uri
 from syncpurge.rules import DiffPolicy
 from syncpurge.s3shapes import ListingPage
 from syncpurge.s3store import S3Store
@@ -96,3 +103,55 @@ def fresh_plan(
         )
 
     return plan_key
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    """A plan an earlier CLI run kept in its report folder (plan.json and plan/)."""
+
+    run_id: str
+    figures: dict[str, Any]
+    read: Callable[[str], bytes]  # a file of the run's folder, by name
+
+    def entries(self) -> Iterator[PlannedEntry]:
+        for name in self.figures.get("chunks", []):
+            yield from decode_lines(self.read(name).splitlines())
+
+    def request_for(self, request: ReconcileRequest) -> ReconcileRequest:
+        """The applying run's request: the plan's mode, rules and prefixes (it is re-checked
+        by the rules that made it), the caller's limits."""
+        return request.model_copy(
+            update={
+                "mode": Mode(self.figures["mode"]),
+                "rules": [Rule(r) for r in self.figures["rules"]],
+                "prefixes": list(self.figures["prefixes"]),
+                "apply_plan": self.run_id,
+            }
+        )
+
+
+def read_stored_plan(report: str, run_id: str, store: S3Store, flag: str) -> StoredPlan:
+    """The plan run `run_id` stored under the report destination `report`."""
+    if report.startswith("s3://"):
+        bucket, prefix = split_s3_uri(report)
+        folder = f"{prefix}{run_id}/"
+        where = f"s3://{bucket}/{folder}"
+
+        def read(name: str) -> bytes:
+            return store.get_bytes(bucket, folder + name)
+
+        body = store.get_bytes_or_none(bucket, folder + PLAN_FILE)
+    else:
+        path = Path(report) / run_id
+        where = str(path)
+
+        def read(name: str) -> bytes:
+            return (path / name).read_bytes()
+
+        body = (path / PLAN_FILE).read_bytes() if (path / PLAN_FILE).is_file() else None
+    if body is None:
+        raise InvalidInput(f"{flag}: no stored plan of run {run_id!r} at {where}")
+    figures = json.loads(body)
+    if "rules" not in figures:
+        raise InvalidInput(f"{flag}: run {run_id!r} at {where} kept no applicable plan")
+    return StoredPlan(run_id, figures, read)

@@ -19,6 +19,7 @@ from botocore.exceptions import ProfileNotFound
 from rich.console import Console
 
 from syncpurge import __version__
+from syncpurge.apply import read_stored_plan
 from syncpurge.aws import DataSyncGateway, make_client
 from syncpurge.cli_flags import check_connection_flags
 from syncpurge.cli_reports import add_reports_parser
@@ -149,11 +150,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     start.add_argument("--region")
     start.add_argument("--profile", help="the AWS CLI profile to use (default: the environment's)")
-    start.add_argument(
-        "--apply-plan",
-        metavar="RUN_ID",
-        help="purge exactly the plan an earlier run stored (each entry re-checked first)",
-    )
     start.add_argument("--json", action="store_true", help="print exactly summary.json on stdout")
     start.set_defaults(handler=run_start)
 
@@ -194,6 +190,11 @@ def add_request_flags(parser: argparse.ArgumentParser) -> None:
         "--bypass-governance",
         action="store_true",
         help="delete GOVERNANCE-locked versions (needs s3:BypassGovernanceRetention)",
+    )
+    parser.add_argument(
+        "--apply-plan",
+        metavar="RUN_ID",
+        help="purge exactly the plan an earlier run stored (each entry re-checked first)",
     )
     parser.add_argument(
         "--allow-unrelated-source",
@@ -295,6 +296,11 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     lineage = None
     if where.lineage is not None:
         lineage = LineageIndex(read_task_reports(S3Store(target.client), *where.lineage))
+    stored_plan = None
+    if args.apply_plan:
+        stored_plan = read_stored_plan(
+            where.report, args.apply_plan, S3Store(target.client), "--apply-plan"
+        )
     lock = run_lock(where, S3Store(target.client))
     try:
         lock.acquire(run_id, break_existing=args.break_lock)
@@ -315,6 +321,7 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
                 scope=where.scope,
                 report_bucket=report_bucket,
                 lineage=lineage,
+                stored_plan=stored_plan,
             )
     finally:
         lock.release()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from syncpurge.apply import StoredPlan, fresh_plan, recheck
 from syncpurge.diff import DiffCursor, DiffStats, SideCursor, diff_histories
 from syncpurge.errors import InvalidInput, PreflightRefused
 from syncpurge.guard import evaluate_guard
@@ -37,7 +38,7 @@ from syncpurge.report import (
     ReportDestination,
     record_to_line,
     set_totals,
-    write_plan_figures,
+    write_plan,
     write_summary,
 )
 from syncpurge.rules import DiffPolicy, LineageLookup
@@ -201,17 +202,22 @@ def reconcile(
     scope: Scope | None = None,
     report_bucket: str | None = None,
     lineage: LineageIndex | None = None,
+    stored_plan: StoredPlan | None = None,
 ) -> RunResult:
     """Reconcile `target_bucket` with `source_bucket` within the scope and the request's
-    prefixes. `report_bucket` is where the report destination lies (None: not in S3)."""
+    prefixes. `report_bucket` is where the report destination lies (None: not in S3).
+    With `stored_plan`, that plan is re-checked and applied instead of a new diff."""
     progress = progress or NullProgress()
     scope = scope or Scope()
     started = now or datetime.now(UTC)
+    if stored_plan is not None:
+        request = stored_plan.request_for(request)
     summary = Summary(
         run_id=run_id or new_run_id(started),
         status=RunStatus.FAILED,
         mode=request.mode,
         dry_run=request.dry_run,
+        applied_plan=request.apply_plan,
         source_bucket=source_bucket,
         target_bucket=target_bucket,
         scope=scope.describe(),
@@ -245,7 +251,22 @@ def reconcile(
         summary.advisories = preflight.advisories
         policy = policy_for(request, started, lineage=lineage.lookup if lineage else None)
         progress.phase("diff")
-        for prefix in summary.prefixes:
+        if stored_plan is not None:
+            fresh = fresh_plan(
+                source=source,
+                target=target,
+                source_bucket=source_bucket,
+                target_bucket=target_bucket,
+                policy=policy,
+                scope=scope,
+            )
+            for item in recheck(stored_plan.entries(), fresh):
+                plan(item)
+            figures = stored_plan.figures
+            stats.source_entries = figures.get("sourceEntries", 0)
+            stats.target_entries = figures.get("targetEntries", 0)
+            stats.keys_in_both = figures.get("keysInBoth", 0)
+        for prefix in summary.prefixes if stored_plan is None else ():
             stats.add(
                 diff_scope(
                     source=source,
@@ -259,6 +280,8 @@ def reconcile(
                     scope=scope,
                 )
             )
+        # The guard applies to a plan as it was made (an applied plan: as stored).
+        planned = stored_plan.figures["planned"] if stored_plan else spool.counts.planned
         check_related(
             source_entries=stats.source_entries,
             target_entries=stats.target_entries,
@@ -266,22 +289,34 @@ def reconcile(
             allow_unrelated=request.allow_unrelated_source,
         )
         guard = evaluate_guard(
-            planned=spool.counts.planned,
+            planned=planned,
             target_entries_in_scope=stats.target_entries,
             max_purge=request.max_purge,
             max_purge_fraction=request.max_purge_fraction,
             force=request.force,
         )
         summary.guard = guard
+        # Before the first delete: the plan, which proves the destination takes writes.
+        write_plan(
+            destination,
+            summary,
+            spool.lines(),
+            {
+                "planned": planned,
+                "sourceEntries": stats.source_entries,
+                "targetEntries": stats.target_entries,
+                "keysInBoth": stats.keys_in_both,
+                "mode": request.mode.value,
+                "rules": [rule.value for rule in request.rules],
+                "prefixes": request.prefixes,
+            },
+        )
         if request.dry_run or guard.tripped:
             progress.phase("report")
             record_without_purging(spool, record)
             summary.status = RunStatus.DRY_RUN if request.dry_run else RunStatus.GUARD_TRIPPED
         else:
             progress.phase("purge")
-            # The report destination must take writes before anything is deleted: the
-            # plan's figures go there first, then each batch's journal.
-            write_plan_figures(destination, summary, spool.counts.planned)
             purge_plan(
                 spool.read(),
                 source=source,
@@ -316,7 +351,7 @@ def reconcile(
         summary,
         source_entries=stats.source_entries,
         target_entries=stats.target_entries,
-        planned=spool.counts.planned,
+        planned=stored_plan.figures["planned"] if stored_plan else spool.counts.planned,
         tally=tally,
     )
     summary.requests = request_counts(source, target)

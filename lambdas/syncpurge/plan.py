@@ -86,9 +86,13 @@ class PlanSpool:
             self._file.write(line)
 
     def read(self) -> Iterator[PlannedEntry]:
+        return decode_lines(self.lines())
+
+    def lines(self) -> Iterator[bytes]:
+        """The plan as written: one JSON line per planned entry."""
         self._file.flush()
         self._file.seek(0)
-        return decode_lines(self._file)
+        return iter(self._file)
 
     def close(self) -> None:
         self._file.close()

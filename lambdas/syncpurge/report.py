@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -238,12 +238,30 @@ class BatchJournal:
         )
 
 
-def write_plan_figures(destination: ReportDestination, summary: Summary, planned: int) -> None:
-    """plan.json, written before the first delete: proof the destination takes writes."""
-    doc = {"runId": summary.run_id, "planned": planned, "guard": None}
+PLAN_FILE = "plan.json"
+
+
+def plan_chunk_name(number: int) -> str:
+    return f"plan/plan-{number:05d}.jsonl"
+
+
+def write_plan(
+    destination: ReportDestination,
+    summary: Summary,
+    lines: Iterable[bytes],
+    figures: dict[str, Any],
+) -> None:
+    """The run's plan, before the first delete (proof the destination takes writes): every
+    planned entry under plan/, and plan.json with its figures and the rules that made it,
+    which a later run can apply (`--apply-plan`)."""
+    chunks = EntriesWriter(destination, name=plan_chunk_name)
+    for line in lines:
+        chunks.write_raw(line)
+    chunks.close()
+    doc = {"runId": summary.run_id, **figures, "chunks": chunks.names, "guard": None}
     if summary.guard is not None:
         doc["guard"] = summary.guard.model_dump(mode="json", by_alias=True)
-    destination.write("plan.json", json.dumps(doc).encode() + b"\n", "application/json")
+    destination.write(PLAN_FILE, json.dumps(doc).encode() + b"\n", "application/json")
 
 
 def write_summary(destination: ReportDestination, summary: Summary) -> None:

@@ -86,6 +86,7 @@ def test_report_to_s3_uri(
         f"runs/{run_id}/{name}"
         for name in (
             "plan.json",
+            "plan/plan-00001.jsonl",
             "journal/batch-00001.jsonl",
             "summary.json",
             "entries/entries-00001.jsonl",
