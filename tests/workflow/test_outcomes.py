@@ -40,7 +40,8 @@ def test_a_run_publishes_its_metrics_and_notification(capsys: pytest.CaptureFixt
     # Then the Report step's EMF document carries the run's totals and status
     assert result.status == "SUCCEEDED", result.cause
     documents = emf_documents(capsys.readouterr().out)
-    run_doc = next(d for d in documents if "RunPurged" in d)
+    run_id = (result.output or {})["summary"]["runId"]
+    run_doc = next(d for d in documents if d.get("runId") == run_id)
 
     def last(value: Any) -> Any:
         # One Metrics object serves the process: a value can be a list of several runs'.
