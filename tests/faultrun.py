@@ -59,6 +59,20 @@ def build_history(rng: random.Random, pairs: list[BucketPair], steps: int) -> No
         pair.sync()
 
 
+def twin_pairs(endpoint: str, rng: random.Random, tag: str) -> tuple[Any, BucketPair, BucketPair]:
+    """Two bucket pairs on the server holding the same random history (and the client)."""
+    setup = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    run = uuid.uuid4().hex[:8]  # one server serves many runs of the same seed
+    first, second = (
+        BucketPair(setup, f"{tag}-{run}-{name}-src", f"{tag}-{run}-{name}-dst") for name in "ab"
+    )
+    for pair in (first, second):
+        make_versioned_bucket(setup, pair.source)
+        make_versioned_bucket(setup, pair.target)
+    build_history(rng, [first, second], steps=rng.randrange(15, 40))
+    return setup, first, second
+
+
 def ordered_entries(client: Any, bucket: str) -> dict[str, list[tuple[str, bool, str]]]:
     """key -> [(VersionId, is_marker, ETag)] newest first, as S3 lists them."""
     found: dict[str, list[tuple[str, bool, str, Any]]] = {}
@@ -111,16 +125,7 @@ def run_seed(
     botocore try each request only twice, so that some deletes fail for good and the run
     ends with part of its plan done: what invariant 6 must survive.
     """
-    rng = random.Random(seed)
-    setup = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    run = uuid.uuid4().hex[:8]  # one server serves many runs of the same seed
-    clean, faulty = (
-        BucketPair(setup, f"s{seed}-{run}-{name}-src", f"s{seed}-{run}-{name}-dst") for name in "ab"
-    )
-    for pair in (clean, faulty):
-        make_versioned_bucket(setup, pair.source)
-        make_versioned_bucket(setup, pair.target)
-    build_history(rng, [clean, faulty], steps=rng.randrange(15, 40))
+    setup, clean, faulty = twin_pairs(endpoint, random.Random(seed), f"s{seed}")
     figures = FaultFigures(seed)
 
     with s3_proxy(endpoint) as (url, log):

@@ -19,15 +19,14 @@ import random
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 
-from tests.faultrun import build_history, journal_refs, ordered_entries, signature
-from tests.helpers import BucketPair, make_versioned_bucket, run_engine
+from tests.faultrun import journal_refs, ordered_entries, signature, twin_pairs
+from tests.helpers import BucketPair, run_engine
 from tests.s3proxy import ProxyLog, s3_proxy
 from tests.s3servers import moto_server
 
@@ -107,15 +106,7 @@ def test_a_killed_run_is_journaled_and_a_rerun_finishes_it(
 ) -> None:
     # Given the same history in two pairs, and pair A reconciled without interruption
     rng = random.Random(f"sigkill-{seed}")
-    setup = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    run = uuid.uuid4().hex[:8]
-    clean, killed = (
-        BucketPair(setup, f"k{seed}-{run}-{name}-src", f"k{seed}-{run}-{name}-dst") for name in "ab"
-    )
-    for pair in (clean, killed):
-        make_versioned_bucket(setup, pair.source)
-        make_versioned_bucket(setup, pair.target)
-    build_history(rng, [clean, killed], steps=rng.randrange(15, 40))
+    setup, clean, killed = twin_pairs(endpoint, rng, f"k{seed}")
     with s3_proxy(endpoint) as (url, clean_log):
         client = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
         request = {"maxPurgeFraction": 1.0, "allowUnrelatedSource": True}
