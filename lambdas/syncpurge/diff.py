@@ -122,15 +122,14 @@ def diff_histories(
                 if at_key_end:
                     done_key = src.key
                 src = next(source, None)
-            elif src is not None and src.key == tgt.key and src.first and src.last and tgt.whole:
+            elif src is not None and src.key == tgt.key and src.whole and tgt.whole:
                 # The common case, kept as cheap as it can be: a key whole on both sides.
                 source_entries += len(src.entries)
                 target_entries += len(tgt.entries)
                 keys_in_both += 1
                 key = done_key = tgt.key
                 last_source_key = to_source(key)
-                # A target holding only its current entry: the datasync rules never touch it.
-                if not (datasync and len(tgt.entries) == 1 and tgt.entries[0].is_latest):
+                if not (datasync and _only_current(tgt)):
                     whole = SourceFacts()
                     whole.add(src.entries, policy.mode, lineage=lineage)
                     walk = KeyWalk(key, last_source_key)
@@ -142,6 +141,7 @@ def diff_histories(
             else:
                 key = tgt.key
                 resumed = inside is not None and inside.key == key
+                # A stop inside this key re-reads its source side from its first segment.
                 source_side = _side(src)
                 facts: SourceFacts | None = None
                 if src is not None and src.key == key:
@@ -153,8 +153,6 @@ def diff_histories(
                         source_entries += facts.entries
                         keys_in_both += 1
                     last_source_key = to_source(key)
-                if facts is None:
-                    source_side = _side(src)
                 walk = (
                     _resumed_walk(inside, to_source)
                     if resumed and inside is not None
@@ -171,15 +169,7 @@ def diff_histories(
                 while True:
                     segment = tgt
                     target_entries += len(segment.entries)
-                    # The common case: a key whose target holds only its current entry,
-                    # which the datasync rules never touch.
-                    quiet = (
-                        datasync
-                        and facts is not None
-                        and segment.whole
-                        and len(segment.entries) == 1
-                        and segment.entries[0].is_latest
-                    )
+                    quiet = datasync and facts is not None and _only_current(segment)
                     if not (quiet or ignored):
                         yield from walk_segment(segment, walk, facts, policy)
                     tgt = next(target, None)
@@ -212,6 +202,12 @@ def diff_histories(
         stats.source_entries += source_entries
         stats.target_entries += target_entries
         stats.keys_in_both += keys_in_both
+
+
+def _only_current(history: KeyHistory) -> bool:
+    """A whole target history of just its current entry: the datasync rules never touch it
+    (the common case, so the diff skips the rules for it)."""
+    return history.whole and len(history.entries) == 1 and history.entries[0].is_latest
 
 
 def _stopped_inside(walk: KeyWalk, segment: KeyHistory) -> InsideKey:

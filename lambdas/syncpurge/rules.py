@@ -147,21 +147,24 @@ class KeyWalk:
             # Replication: the key's shared entries stay, so its current entry must too.
             skip = SkipReason.PROTECTS_CURRENT
             yield Candidate(dataclasses.replace(planned, skip=skip, proof=None))
-        elif pending is not None and pending.kind == "follows" and self.segments > 1:
-            yield Candidate(_skipped(planned, SkipReason.UNVERIFIABLE, TOO_LONG_TO_FOLLOW))
+        elif self.segments > 1 and _follows(pending):
+            yield _too_long_to_follow(planned)
         else:
             yield Candidate(planned, pending)
 
 
-TOO_LONG_TO_FOLLOW = "the key is too long to prove its markers follow its versions"
+def _follows(pending: PendingProof | None) -> bool:
+    return pending is not None and pending.kind == "follows"
 
 
-def _skipped(planned: PlannedEntry, reason: SkipReason, detail: str) -> PlannedEntry:
+def _too_long_to_follow(planned: PlannedEntry) -> Candidate:
+    """A marker of a key read in segments: only a whole key's group shows that every one
+    of its versions goes, so it can't be proven to follow them (grace still comes first)."""
     if planned.skip is SkipReason.GRACE:
-        return planned
-    return dataclasses.replace(
-        planned, skip=reason, proof=None, detail=f"{planned.detail}; {detail}"
-    )
+        return Candidate(planned)
+    detail = f"{planned.detail}; the key is too long to prove its markers follow its versions"
+    skip = SkipReason.UNVERIFIABLE
+    return Candidate(dataclasses.replace(planned, skip=skip, proof=None, detail=detail))
 
 
 def is_folder_object(key: str) -> bool:
@@ -186,8 +189,10 @@ def walk_segment(
     for candidate in rule_of_entries(segment, walk, facts, policy):
         if candidate.planned.entry.is_latest:
             walk.current = candidate
-        else:
+        elif segment.whole or not _follows(candidate.pending):
             yield candidate
+        else:
+            yield _too_long_to_follow(candidate.planned)
 
 
 def _planned(
@@ -227,23 +232,11 @@ def _vanished(
     for entry in segment.entries:
         if datasync:
             yield _planned(entry, Rule.VANISHED_KEY, detail, policy, walk, proof=Proof.VANISHED)
-        elif not entry.is_delete_marker:
-            # Replication: a vanished key's versions go only as proven replicas.
-            pending = PendingProof("replica")
-            yield _planned(entry, Rule.VANISHED_KEY, detail, policy, walk, pending=pending)
-        elif segment.whole:
-            # ... and its markers follow them, which only a whole key's group can tell.
-            pending = PendingProof("follows")
-            yield _planned(entry, Rule.VANISHED_KEY, detail, policy, walk, pending=pending)
         else:
-            yield _planned(
-                entry,
-                Rule.VANISHED_KEY,
-                f"{detail}; {TOO_LONG_TO_FOLLOW}",
-                policy,
-                walk,
-                skip=SkipReason.UNVERIFIABLE,
-            )
+            # Replication: a vanished key's versions go only as proven replicas, and its
+            # markers follow them.
+            pending = PendingProof("follows" if entry.is_delete_marker else "replica")
+            yield _planned(entry, Rule.VANISHED_KEY, detail, policy, walk, pending=pending)
 
 
 def _datasync(
@@ -342,14 +335,4 @@ def _replication(
         else:
             # The current entry is decided again when the key ends (`KeyWalk.finish`).
             kind = "follows" if entry.is_delete_marker else "replica"
-            if kind == "follows" and not segment.whole and not entry.is_latest:
-                yield _planned(
-                    entry,
-                    rule,
-                    f"{detail}; {TOO_LONG_TO_FOLLOW}",
-                    policy,
-                    walk,
-                    skip=SkipReason.UNVERIFIABLE,
-                )
-                continue
             yield _planned(entry, rule, detail, policy, walk, pending=PendingProof(kind))
