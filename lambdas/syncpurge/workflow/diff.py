@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import groupby
 from typing import Any
 
 from pydantic import Field
@@ -11,7 +12,13 @@ from syncpurge.diff import DiffCursor, InsideKey, SideCursor
 from syncpurge.engine import NullProgress, diff_scope
 from syncpurge.lineage import LineageIndex
 from syncpurge.models import PlannedEntry
-from syncpurge.plan import PlanCounts, encode_lines, plan_from_json, plan_to_json
+from syncpurge.plan import (
+    PlanCounts,
+    decode_lines,
+    encode_lines,
+    plan_from_json,
+    plan_to_json,
+)
 from syncpurge.rules import Candidate, DiffPolicy, PendingProof
 from syncpurge.workflow.context import (
     RunContext,
@@ -107,6 +114,45 @@ class Progress(Wire):
     cursor: CursorModel | None = None
     chunk: int = 0  # Purge: which of the item's plan chunks, and the line in it
     offset: int = 0
+
+
+class PlanReader:
+    """An item's plan chunks, read one at a time from a progress's chunk and line, a key's
+    entries at a time; `next_progress` says where the next slice starts."""
+
+    def __init__(
+        self, stores: Stores, run: RunContext, plan_keys: list[str], progress: Progress
+    ) -> None:
+        self.stores, self.run, self.plan_keys, self.progress = stores, run, plan_keys, progress
+        self.position = (progress.chunk, progress.offset)
+
+    def keys(self, should_stop: Callable[[], bool] | None = None) -> Iterator[list[PlannedEntry]]:
+        """Each key's entries in plan order, until the plan ends or `should_stop` says yes
+        between two keys."""
+        for index, (_, group) in enumerate(groupby(self._lines(), key=_key_of_placed)):
+            if index and should_stop is not None and should_stop():
+                return
+            placed = list(group)
+            yield [planned for _, planned in placed]
+            self.position = placed[-1][0]
+        self.position = (len(self.plan_keys), 0)
+
+    def _lines(self) -> Iterator[tuple[tuple[int, int], PlannedEntry]]:
+        start_chunk, start_line = self.progress.chunk, self.progress.offset
+        for chunk in range(start_chunk, len(self.plan_keys)):
+            body = self.stores.s3.get_bytes(self.run.workspace.bucket, self.plan_keys[chunk])
+            start = start_line if chunk == start_chunk else 0
+            for line, planned in enumerate(decode_lines(body.splitlines()[start:]), start):
+                yield (chunk, line + 1), planned
+
+    def next_progress(self) -> Progress:
+        chunk, offset = self.position
+        done = chunk >= len(self.plan_keys)
+        return Progress(done=done, slice=self.progress.slice + 1, chunk=chunk, offset=offset)
+
+
+def _key_of_placed(placed: tuple[tuple[int, int], PlannedEntry]) -> str:
+    return placed[1].entry.key
 
 
 class DiffItemEvent(Wire):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import Field
 
-from syncpurge.models import PlannedEntry
-from syncpurge.plan import decode_lines
 from syncpurge.purge import OutcomeRecord, PurgeSettings, purge_plan
 from syncpurge.report import BatchJournal, OutcomeTally, S3ReportDestination, record_to_line
 from syncpurge.workflow.context import (
@@ -18,7 +16,7 @@ from syncpurge.workflow.context import (
     chunk_writer,
     put_json,
 )
-from syncpurge.workflow.diff import Progress
+from syncpurge.workflow.diff import PlanReader, Progress
 
 
 class PurgeItem(Wire):
@@ -46,21 +44,7 @@ def purge_item(
     slice). Chunks are read one at a time."""
     run, progress = event.run, event.progress
     plan_keys = event.item.plan_keys
-    position = [progress.chunk, progress.offset]  # where the next slice starts
-
-    def remaining_plan() -> Iterator[PlannedEntry]:
-        last_key = None
-        for chunk in range(progress.chunk, len(plan_keys)):
-            body = stores.s3.get_bytes(run.workspace.bucket, plan_keys[chunk])
-            start = progress.offset if chunk == progress.chunk else 0
-            for line, planned in enumerate(decode_lines(body.splitlines()[start:]), start):
-                new_key = planned.entry.key != last_key
-                if new_key and last_key is not None and should_stop and should_stop():
-                    return
-                last_key = planned.entry.key
-                position[:] = [chunk, line + 1]
-                yield planned
-        position[:] = [len(plan_keys), 0]
+    reader = PlanReader(stores, run, plan_keys, progress)
 
     stem = plan_keys[0].rsplit("/", 1)[-1].removesuffix(".jsonl")
     journal = BatchJournal(
@@ -78,7 +62,7 @@ def purge_item(
         outcomes.write(line)
 
     purge_plan(
-        remaining_plan(),
+        (planned for key in reader.keys(should_stop) for planned in key),
         source=stores.s3,
         target=stores.s3,
         settings=PurgeSettings(
@@ -97,7 +81,4 @@ def purge_item(
         f"purge-stats/{name}.json",
         {"requests": stores.s3.counter.snapshot().model_dump()},
     )
-    chunk, offset = position
-    done = chunk >= len(plan_keys)
-    next_progress = Progress(done=done, slice=progress.slice + 1, chunk=chunk, offset=offset)
-    return PurgeSlice(next_progress, tally)
+    return PurgeSlice(reader.next_progress(), tally)
