@@ -32,6 +32,15 @@ from syncpurge.scope import Scope
 FreshPlan = Callable[[str], list[PlannedEntry]]
 
 
+def applying(
+    request: ReconcileRequest, *, mode: Mode, rules: Iterable[Rule], prefixes: Iterable[str]
+) -> ReconcileRequest:
+    """The request a stored plan is applied with: the plan's mode, rules and prefixes (it is
+    re-checked by the rules that made it), never a sync, the caller's limits."""
+    update = {"mode": mode, "rules": list(rules), "prefixes": list(prefixes), "skip_sync": True}
+    return request.model_copy(update=update)
+
+
 def recheck(stored: Iterable[PlannedEntry], fresh_for_key: FreshPlan) -> Iterator[PlannedEntry]:
     """The stored plan, key by key, with what no longer qualifies skipped `stale`."""
     for key, group in groupby(stored, key=lambda p: p.entry.key):
@@ -118,15 +127,12 @@ class StoredPlan:
             yield from decode_lines(self.read(name).splitlines())
 
     def request_for(self, request: ReconcileRequest) -> ReconcileRequest:
-        """The applying run's request: the plan's mode, rules and prefixes (it is re-checked
-        by the rules that made it), the caller's limits."""
-        return request.model_copy(
-            update={
-                "mode": Mode(self.figures["mode"]),
-                "rules": [Rule(r) for r in self.figures["rules"]],
-                "prefixes": list(self.figures["prefixes"]),
-                "apply_plan": self.run_id,
-            }
+        applied = request.model_copy(update={"apply_plan": self.run_id})
+        return applying(
+            applied,
+            mode=Mode(self.figures["mode"]),
+            rules=(Rule(r) for r in self.figures["rules"]),
+            prefixes=self.figures["prefixes"],
         )
 
 

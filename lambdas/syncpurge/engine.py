@@ -240,6 +240,10 @@ def reconcile(
         spool.write(item)
         progress.planned(item)
 
+    def planned_count() -> int:
+        # The guard and the report count a plan as it was made (an applied one: as stored).
+        return int(stored_plan.figures["planned"]) if stored_plan else spool.counts.planned
+
     try:
         progress.phase("preflight")
         scope.check()
@@ -266,22 +270,22 @@ def reconcile(
             stats.source_entries = figures.get("sourceEntries", 0)
             stats.target_entries = figures.get("targetEntries", 0)
             stats.keys_in_both = figures.get("keysInBoth", 0)
-        for prefix in summary.prefixes if stored_plan is None else ():
-            stats.add(
-                diff_scope(
-                    source=source,
-                    target=target,
-                    source_bucket=source_bucket,
-                    target_bucket=target_bucket,
-                    prefix=prefix,
-                    policy=policy,
-                    on_plan=plan,
-                    progress=progress,
-                    scope=scope,
+        else:
+            for prefix in summary.prefixes:
+                stats.add(
+                    diff_scope(
+                        source=source,
+                        target=target,
+                        source_bucket=source_bucket,
+                        target_bucket=target_bucket,
+                        prefix=prefix,
+                        policy=policy,
+                        on_plan=plan,
+                        progress=progress,
+                        scope=scope,
+                    )
                 )
-            )
-        # The guard applies to a plan as it was made (an applied plan: as stored).
-        planned = stored_plan.figures["planned"] if stored_plan else spool.counts.planned
+        planned = planned_count()
         check_related(
             source_entries=stats.source_entries,
             target_entries=stats.target_entries,
@@ -351,7 +355,7 @@ def reconcile(
         summary,
         source_entries=stats.source_entries,
         target_entries=stats.target_entries,
-        planned=stored_plan.figures["planned"] if stored_plan else spool.counts.planned,
+        planned=planned_count(),
         tally=tally,
     )
     summary.requests = request_counts(source, target)

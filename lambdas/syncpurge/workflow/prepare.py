@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from syncpurge.apply import applying
 from syncpurge.aws import TaskFacts
 from syncpurge.errors import AlreadyRunning, InvalidInput, PreflightRefused
 from syncpurge.lineage import report_prefix
@@ -123,8 +124,7 @@ def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
 def stored_request(
     stores: Stores, workspace: Location, run_id: str, request: ReconcileRequest
 ) -> ReconcileRequest:
-    """The request to apply an earlier run's plan with: that run's mode, rules and prefixes
-    (its plan is re-checked by the same rules), never a sync, the caller's limits."""
+    """The request to apply an earlier run's plan with (`syncpurge.apply.applying`)."""
     stored = stored_workspace(workspace, run_id)
     where = f"s3://{stored.bucket}/{stored.prefix}"
     doc = get_json(stores, stored, "run.json")
@@ -136,13 +136,12 @@ def stored_request(
     if get_json(stores, stored, "guard.json") is None:
         raise InvalidInput(f"applyPlan: run {run_id!r} never finished its plan ({where})")
     planned = RunContext.model_validate(doc)
-    return request.model_copy(
-        update={
-            "mode": planned.request.mode,
-            "rules": planned.request.rules,
-            "prefixes": planned.request.prefixes,
-            "skip_sync": True,
-        }
+    stored_request = planned.request
+    return applying(
+        request,
+        mode=stored_request.mode,
+        rules=stored_request.rules,
+        prefixes=stored_request.prefixes,
     )
 
 
