@@ -21,7 +21,7 @@ from rich.console import Console
 from syncpurge import __version__
 from syncpurge.apply import read_stored_plan
 from syncpurge.aws import DataSyncGateway, make_client
-from syncpurge.cli_flags import check_connection_flags
+from syncpurge.cli_flags import add_aws_flags, check_connection_flags
 from syncpurge.cli_reports import add_reports_parser
 from syncpurge.cli_start import run_start
 from syncpurge.engine import new_run_id, reconcile
@@ -129,8 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="remove the target's run lock a killed run left in the report destination",
     )
     rec.add_argument("--endpoint-url", help="S3 endpoint (any S3-compatible service)")
-    rec.add_argument("--region")
-    rec.add_argument("--profile", help="the AWS CLI profile to use (default: the environment's)")
+    add_aws_flags(rec)
     rec.add_argument("--json", action="store_true", help="print exactly summary.json on stdout")
     rec.set_defaults(handler=run_reconcile)
 
@@ -148,8 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument(
         "--no-follow", action="store_true", help="print the execution ARN and return at once"
     )
-    start.add_argument("--region")
-    start.add_argument("--profile", help="the AWS CLI profile to use (default: the environment's)")
+    add_aws_flags(start)
     start.add_argument("--json", action="store_true", help="print exactly summary.json on stdout")
     start.set_defaults(handler=run_start)
 

@@ -22,6 +22,12 @@ RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d+$")
 
 
+def add_aws_flags(parser: argparse.ArgumentParser) -> None:
+    """Where and as whom a command that calls AWS does so."""
+    parser.add_argument("--region")
+    parser.add_argument("--profile", help="the AWS CLI profile to use (default: the environment's)")
+
+
 def bucket_name_problem(name: str) -> str | None:
     """Why `name` can't be an S3 bucket name, or None."""
     if not BUCKET_NAME.match(name):

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from syncpurge.aws import StackOutputs, make_client
+from syncpurge.cli_flags import add_aws_flags
 from syncpurge.errors import PreflightRefused
 from syncpurge.models import Summary
 from syncpurge.report import split_s3_uri
@@ -40,8 +41,7 @@ def add_reports_parser(commands: Any) -> None:
             help="the report destination (default ./syncpurge-reports)",
         )
         where.add_argument("--stack", help="a deployed syncpurge stack: its ReportLocation")
-        action.add_argument("--region")
-        action.add_argument("--profile", help="the AWS CLI profile to use")
+        add_aws_flags(action)
         action.add_argument("--json", action="store_true", help="print JSON")
         action.set_defaults(handler=run_reports)
 
