@@ -39,31 +39,17 @@ class Dashboard(Construct):
         self.dashboard = cloudwatch.Dashboard(
             self, "Dashboard", dashboard_name=f"{config.stack_name}-runs"
         )
-        self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Entries per run",
-                left=[run_metric(name) for name in RUN_ENTRIES],
-                width=12,
-            ),
-            cloudwatch.GraphWidget(
-                title="Bytes reclaimed",
-                left=[run_metric("RunBytesReclaimed")],
-                width=12,
-            ),
-        )
-        self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Runs by outcome",
-                left=[run_metric(name) for name in RUN_STATUSES],
-                width=12,
-            ),
-            cloudwatch.GraphWidget(
-                title="Executions",
-                left=[
-                    state_machine.metric_started(period=period, statistic="Sum"),
-                    state_machine.metric_failed(period=period, statistic="Sum"),
-                    state_machine.metric_timed_out(period=period, statistic="Sum"),
-                ],
-                width=12,
-            ),
-        )
+        executions = [
+            state_machine.metric_started(period=period, statistic="Sum"),
+            state_machine.metric_failed(period=period, statistic="Sum"),
+            state_machine.metric_timed_out(period=period, statistic="Sum"),
+        ]
+        graphs = [
+            ("Entries per run", [run_metric(name) for name in RUN_ENTRIES]),
+            ("Bytes reclaimed", [run_metric("RunBytesReclaimed")]),
+            ("Runs by outcome", [run_metric(name) for name in RUN_STATUSES]),
+            ("Executions", executions),
+        ]
+        widgets = [cloudwatch.GraphWidget(title=t, left=m, width=12) for t, m in graphs]
+        for row in (widgets[:2], widgets[2:]):  # two graphs a row
+            self.dashboard.add_widgets(*row)
