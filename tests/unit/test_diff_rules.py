@@ -2,102 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from syncpurge.diff import DiffStats, diff_histories
-from syncpurge.models import Entry, KeyHistory, Mode, PlannedEntry, Proof, Rule, SkipReason
-from syncpurge.proof import resolve
-from syncpurge.rules import DiffPolicy, Origin
-from syncpurge.s3shapes import ObjectFacts
+from syncpurge.models import Mode, PlannedEntry, Proof, Rule, SkipReason
+from syncpurge.rules import DiffPolicy
+from tests.unit.diff_cases import (
+    ALL_RULES,
+    T0,
+    Heads,
+    facts,
+    histories,
+    marker,
+    purged,
+    run,
+    version,
+)
 
 pytestmark = pytest.mark.unit
-
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
-ALL_RULES = frozenset(Rule)
-
-
-def version(
-    key: str,
-    vid: str,
-    *,
-    latest: bool = False,
-    size: int = 5,
-    etag: str = '"aa"',
-    at: datetime = T0,
-) -> Entry:
-    return Entry(key, vid, latest, at, False, size, etag)
-
-
-def marker(key: str, vid: str, *, latest: bool = False, at: datetime = T0) -> Entry:
-    return Entry(key, vid, latest, at, True)
-
-
-def histories(*entries: Entry) -> list[KeyHistory]:
-    by_key: dict[str, list[Entry]] = {}
-    for entry in entries:
-        by_key.setdefault(entry.key, []).append(entry)
-    return [KeyHistory(k, tuple(v)) for k, v in sorted(by_key.items())]
-
-
-class Heads:
-    """HeadObject answers by (key, VersionId); a version not listed can't be described."""
-
-    def __init__(self, facts: dict[tuple[str, str], ObjectFacts] | None = None) -> None:
-        self.facts = facts or {}
-        self.asked: list[tuple[str, str]] = []
-
-    def head_version(self, bucket: str, key: str, version_id: str) -> ObjectFacts | None:
-        self.asked.append((key, version_id))
-        return self.facts.get((key, version_id))
-
-
-def facts(
-    etag: str = '"aa"',
-    *,
-    sse: str | None = None,
-    crc: str | None = None,
-    replica: bool = False,
-) -> ObjectFacts:
-    return ObjectFacts(
-        etag=etag,
-        size=5,
-        server_side_encryption=sse,
-        customer_key=False,
-        checksums={"CRC64NVME": crc} if crc else {},
-        checksum_type="FULL_OBJECT" if crc else None,
-        replication_status="REPLICA" if replica else None,
-    )
-
-
-def run(
-    source: list[KeyHistory],
-    target: list[KeyHistory],
-    mode: Mode = Mode.DATASYNC,
-    rules: frozenset[Rule] = ALL_RULES,
-    cutoff: datetime | None = None,
-    *,
-    heads: Heads | None = None,
-    lineage: dict[str, Origin] | None = None,
-) -> tuple[list[PlannedEntry], DiffStats]:
-    stats = DiffStats()
-    policy = DiffPolicy(mode, rules, cutoff, (lineage or {}).get)
-    reader = heads or Heads()
-    plan = list(
-        resolve(
-            diff_histories(iter(source), iter(target), policy, stats),
-            source=reader,
-            target=reader,
-            source_bucket="src",
-            target_bucket="dst",
-        )
-    )
-    return plan, stats
-
-
-def purged(plan: list[PlannedEntry]) -> set[tuple[str, str, Rule]]:
-    return {(p.entry.key, p.entry.version_id, p.rule) for p in plan if p.to_purge}
 
 
 @pytest.mark.parametrize("mode", list(Mode))
@@ -193,118 +117,6 @@ def test_datasync_current_marker_is_kept_while_the_key_exists_in_the_source() ->
     plan, _ = run(source, target)
 
     assert plan == []  # the soft delete is mirrored; nothing leftover
-
-
-def test_multipart_target_etag_with_same_size_source_is_unverifiable_not_purged() -> None:
-    source = histories(
-        version("k", "s2", latest=True, size=10, etag='"new"'),
-        version("k", "s1", size=7, etag='"abc-2"'),
-    )
-    target = histories(
-        version("k", "t2", latest=True, size=10, etag='"new"'),
-        version("k", "t1", size=7, etag='"def-3"'),
-        version("k", "t0", size=7, etag='"single"'),
-    )
-
-    plan, _ = run(source, target)
-
-    assert purged(plan) == set()
-    assert {(p.entry.version_id, p.skip) for p in plan} == {
-        ("t1", SkipReason.UNVERIFIABLE),
-        ("t0", SkipReason.UNVERIFIABLE),
-    }
-
-
-def test_multipart_target_version_with_a_size_no_source_version_has_is_orphan() -> None:
-    source = histories(version("k", "s2", latest=True, size=10, etag='"new"'))
-    target = histories(
-        version("k", "t2", latest=True, size=10, etag='"new"'),
-        version("k", "t1", size=99, etag='"abc-4"'),
-    )
-
-    plan, _ = run(source, target)
-
-    assert purged(plan) == {("k", "t1", Rule.ORPHAN_VERSION)}
-
-
-def test_kms_etags_never_prove_a_difference_the_content_is_the_same() -> None:
-    # Defect 1: an SSE-KMS ETag is not an MD5 of the content. The target's copy of a
-    # version the source still holds lists another ETag; HeadObject reports aws:kms.
-    source = histories(
-        version("k", "s2", latest=True, size=10, etag='"new"'),
-        version("k", "s1", size=5, etag='"plain-md5"'),
-    )
-    target = histories(
-        version("k", "t2", latest=True, size=10, etag='"new"'),
-        version("k", "t1", size=5, etag='"kms-random"'),
-    )
-    heads = Heads({("k", "t1"): facts('"kms-random"', sse="aws:kms"), ("k", "s1"): facts()})
-
-    plan, _ = run(source, target, heads=heads)
-
-    assert purged(plan) == set()
-    assert [(p.entry.version_id, p.skip) for p in plan] == [("t1", SkipReason.UNVERIFIABLE)]
-
-
-def test_md5_tier_purges_only_with_per_object_encryption_known_from_head() -> None:
-    source = histories(
-        version("k", "s2", latest=True, size=10, etag='"new"'),
-        version("k", "s1", size=5, etag='"one"'),
-    )
-    target = histories(
-        version("k", "t2", latest=True, size=10, etag='"new"'),
-        version("k", "t1", size=5, etag='"two"'),
-    )
-    heads = Heads({("k", "t1"): facts('"two"', sse="AES256"), ("k", "s1"): facts('"one"')})
-
-    plan, _ = run(source, target, heads=heads)
-
-    assert [(p.entry.version_id, p.proof) for p in plan if p.to_purge] == [("t1", Proof.MD5)]
-    assert set(heads.asked) == {("k", "t1"), ("k", "s1")}  # one per target + same-size source
-
-
-def test_checksum_tier_decides_before_md5_and_equal_checksums_keep() -> None:
-    source = histories(
-        version("k", "s3", latest=True, size=10, etag='"new"'),
-        version("k", "s1", size=5, etag='"a-2"'),
-    )
-    target = histories(
-        version("k", "t3", latest=True, size=10, etag='"new"'),
-        version("k", "t2", size=5, etag='"b-3"'),
-        version("k", "t1", size=5, etag='"c-3"'),
-    )
-    heads = Heads(
-        {
-            ("k", "s1"): facts('"a-2"', crc="AAA"),
-            ("k", "t2"): facts('"b-3"', crc="BBB"),  # different content
-            ("k", "t1"): facts('"c-3"', crc="AAA"),  # same content as s1, other part size
-        }
-    )
-
-    plan, _ = run(source, target, heads=heads)
-
-    assert [(p.entry.version_id, p.proof) for p in plan] == [("t2", Proof.CHECKSUM)]
-
-
-def test_lineage_purges_a_multipart_copy_whose_source_version_is_gone() -> None:
-    gone = datetime(2025, 5, 1, 12, 0, 1, tzinfo=UTC)
-    kept_at = datetime(2025, 5, 2, 8, 0, 0, 123000, tzinfo=UTC)
-    source = histories(
-        version("big", "s2", latest=True, size=9, etag='"x-2"', at=kept_at),
-    )
-    target = histories(
-        version("big", "t2", latest=True, size=9, etag='"y-2"'),
-        version("big", "t1", size=9, etag='"z-2"'),
-        version("big", "t0", size=9, etag='"w-2"'),
-    )
-    lineage = {
-        "t1": Origin("big", 9, gone, '"old-2"'),  # its source version was purged
-        "t0": Origin("big", 9, kept_at.replace(microsecond=0), '"x-2"'),  # still held
-    }
-
-    plan, _ = run(source, target, lineage=lineage)
-
-    assert [(p.entry.version_id, p.proof) for p in plan] == [("t1", Proof.LINEAGE)]
 
 
 def test_replication_orphans_are_noncurrent_entries_of_keys_sharing_an_id() -> None:
