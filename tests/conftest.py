@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from moto import mock_aws
 
+from syncpurge_local.moto_s3 import s3_paging
 from tests.helpers import BucketPair, make_versioned_bucket
 
 # CI runs a few hundred examples per property (the moto-backed one half of that);
@@ -30,7 +31,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
+    # Key-range listings start at a KeyMarker alone: moto must page as S3 does.
+    with mock_aws(), s3_paging():
         yield
 
 

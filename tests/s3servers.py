@@ -26,16 +26,23 @@ def free_port() -> int:
 
 
 @contextmanager
-def moto_server() -> Iterator[str]:
-    """moto's S3 over HTTP, in this process; yields its endpoint URL."""
+def moto_server(*, like_s3: bool = True) -> Iterator[str]:
+    """moto's S3 over HTTP, in this process; yields its endpoint URL. `like_s3`: its
+    ListObjectVersions pages as S3 does (`syncpurge_local.moto_s3`)."""
     from moto.server import ThreadedMotoServer
+
+    from syncpurge_local.moto_s3 import s3_paging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        if like_s3:
+            with s3_paging():
+                yield f"http://127.0.0.1:{port}"
+        else:
+            yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
 

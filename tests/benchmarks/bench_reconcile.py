@@ -14,8 +14,8 @@ each in its own process (so its peak RSS is its own), against the same state. Al
 diff's CPU throughput over pre-built pages with no network. Prints figures; asserts nothing.
 
 moto's own ListObjectVersions deep-copies every version of the bucket for each page (about
-6 s a page at 50,000 entries), so the server gets an index-backed listing that returns the
-same responses; it is checked against moto's implementation before the run starts.
+6 s a page at 50,000 entries), so the server pages from a sorted index as S3 does
+(`syncpurge_local.moto_s3`, checked against LocalStack by the conformance tier).
 """
 
 from __future__ import annotations
@@ -37,14 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench_moto import (
-    SOURCE,
-    TARGET,
-    check_indexed_listing,
-    install_indexed_listing,
-    populate,
-    restore_vanished,
-)
+from bench_moto import SOURCE, TARGET, populate, restore_vanished
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -245,9 +238,11 @@ def main() -> None:
     from moto.server import ThreadedMotoServer
     from tests.s3servers import free_port
 
+    from syncpurge_local.moto_s3 import install_s3_paging
+
     log = (lambda *a: None) if args.json else (lambda *a: print(*a, file=sys.stderr, flush=True))
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    install_indexed_listing()
+    install_s3_paging()
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -255,7 +250,6 @@ def main() -> None:
     try:
         client = boto3.client("s3", region_name=REGION, endpoint_url=endpoint)
         backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
-        check_indexed_listing(client, backend)
         for bucket in (SOURCE, TARGET):
             client.create_bucket(Bucket=bucket)
             client.put_bucket_versioning(

@@ -25,6 +25,7 @@ from unittest import mock
 import boto3
 
 from syncpurge_local.datasync_standin import ACCOUNT, DataSyncStandIn, InvalidRequest
+from syncpurge_local.moto_s3 import s3_paging
 
 REGION = "us-east-1"
 # workflows/syncpurge.asl.json, reached through the package's link to it, so that a wheel
@@ -151,6 +152,8 @@ class LocalRuntime:
         self._stack.enter_context(
             mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         )
+        # Key-range work items start listings at a KeyMarker alone: page as S3 does.
+        self._stack.enter_context(s3_paging())
         return self
 
     def __exit__(self, *exc: object) -> None:
