@@ -42,17 +42,27 @@ DEFAULTS: dict[str, Any] = {
     "scheduleDryRun": False,
     # Scheduled runs only plan; a person applies the plan ({"applyPlan": "<run-id>"}).
     "requireApproval": False,
+    # Concurrency, for an account with the default 1,000 concurrent Lambda executions
+    # (README "Concurrency"): Diff takes half, leaving the rest to the account's other
+    # functions; Purge is bounded by S3's 3,500 DELETE/s per prefix partition, not Lambda.
+    "diffMaxConcurrency": 500,
+    "purgeMaxConcurrency": 100,
+    # 1,769 MB is one full vCPU: the diff parses ~2 listing pages per 10 ms of CPU.
+    "diffMemoryMb": 1769,
+    "purgeMemoryMb": 1024,
 }
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 PYTHON_RUNTIME = "python3.13"  # Lambda runs python3.12 or newer; the layer's build must match
 LAYER_PYTHON = "python313"
 # Memory (MB) and timeout (s) per step: Diff and Purge list and delete at scale.
+# Diff's and Purge's memory are settings (diffMemoryMb, purgeMemoryMb); Plan probes the
+# key space with 16 listings in flight and cuts up to 4 x diffMaxConcurrency items.
 FUNCTION_SIZING: dict[str, tuple[int, int]] = {
     "prepare": (512, 120),
-    "plan": (512, 300),
-    "diff": (1769, 900),  # 1,769 MB is one full vCPU: the diff is CPU-bound
+    "plan": (1024, 900),
+    "diff": (DEFAULTS["diffMemoryMb"], 900),
     "guard": (512, 300),
-    "purge": (1024, 900),
+    "purge": (DEFAULTS["purgeMemoryMb"], 900),
     "report": (1024, 900),
 }
 WORKSPACE_PREFIX = "syncpurge-work/"
@@ -107,6 +117,26 @@ class DeploymentConfig(BaseModel):
     )
     schedule_dry_run: bool = Field(default=DEFAULTS["scheduleDryRun"], alias="scheduleDryRun")
     require_approval: bool = Field(default=DEFAULTS["requireApproval"], alias="requireApproval")
+    # A Distributed Map runs at most 10,000 child executions at once.
+    diff_max_concurrency: int = Field(
+        default=DEFAULTS["diffMaxConcurrency"], ge=1, le=10_000, alias="diffMaxConcurrency"
+    )
+    purge_max_concurrency: int = Field(
+        default=DEFAULTS["purgeMaxConcurrency"], ge=1, le=10_000, alias="purgeMaxConcurrency"
+    )
+    # Lambda's memory range.
+    diff_memory_mb: int = Field(
+        default=DEFAULTS["diffMemoryMb"], ge=128, le=10_240, alias="diffMemoryMb"
+    )
+    purge_memory_mb: int = Field(
+        default=DEFAULTS["purgeMemoryMb"], ge=128, le=10_240, alias="purgeMemoryMb"
+    )
+
+    def sizing(self, step: str) -> tuple[int, int]:
+        """(memory MB, timeout s) of a step's function."""
+        memory, timeout = FUNCTION_SIZING[step]
+        memory = {"diff": self.diff_memory_mb, "purge": self.purge_memory_mb}.get(step, memory)
+        return memory, timeout
 
     @field_validator("prefixes", mode="before")
     @classmethod

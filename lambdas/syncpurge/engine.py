@@ -7,7 +7,7 @@ The CLI calls `reconcile`; the state machine's handlers call the same steps one 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -17,9 +17,11 @@ from syncpurge.apply import StoredPlan, fresh_plan, recheck
 from syncpurge.diff import DiffCursor, DiffStats, SideCursor, diff_histories
 from syncpurge.errors import InvalidInput, PreflightRefused
 from syncpurge.guard import evaluate_guard
+from syncpurge.keyspace import KeyRange
 from syncpurge.lineage import LineageIndex
 from syncpurge.listing import key_histories, prefetched
 from syncpurge.models import (
+    KeyHistory,
     Outcome,
     PlannedEntry,
     ReconcileRequest,
@@ -104,52 +106,67 @@ def diff_scope(
     progress: ProgressListener,
     scope: Scope | None = None,
     resume: DiffCursor | None = None,
-    delimiter: str | None = None,
+    key_range: KeyRange | None = None,
     should_stop: Callable[[], bool] | None = None,
+    sampler: Callable[[str, Iterator[KeyHistory]], Iterator[KeyHistory]] | None = None,
 ) -> DiffStats:
-    """Diff one relative prefix of the scope, listing both sides concurrently.
+    """Diff one relative prefix of the scope, or one key range of it, listing both sides
+    concurrently. `sampler(side)` may wrap a side's histories (to note boundary keys).
 
     The diff's candidates go through the HeadObject tiers (`syncpurge.proof`) before they
     reach `on_plan`, so what is planned carries its proof.
     """
     scope = scope or Scope()
+    key_range = key_range or KeyRange()
     stats = DiffStats()
-    after_key = resume.after_key if resume else None
+    after_key = resume.after_key if resume else key_range.after
     inside = resume.inside if resume else None
-    source_pages = prefetched(
-        _side_pages(
-            source,
-            source_bucket,
-            scope.source_key(prefix),
-            resume.source if resume else None,
-            delimiter,
+    up_to = key_range.up_to
+
+    def pages(
+        store: S3Store, bucket: str, to_bucket: Callable[[str], str], side: SideCursor | None
+    ) -> Generator[ListingPage, None, None]:
+        if side is not None and side.exhausted:
+            return prefetched(iter(()))
+        return prefetched(
+            store.list_pages(
+                bucket,
+                to_bucket(prefix),
+                start=side.marker if side else None,
+                after=to_bucket(after_key) if after_key is not None else None,
+                up_to=to_bucket(up_to) if up_to is not None else None,
+            )
         )
-    )
-    target_pages = prefetched(
-        _side_pages(
-            target,
-            target_bucket,
-            scope.target_key(prefix),
-            resume.target if resume else None,
-            delimiter,
-        )
-    )
+
+    def wrap(side: str, histories: Iterator[KeyHistory]) -> Iterator[KeyHistory]:
+        return sampler(side, histories) if sampler is not None else histories
+
+    source_pages = pages(source, source_bucket, scope.source_key, resume.source if resume else None)
+    target_pages = pages(target, target_bucket, scope.target_key, resume.target if resume else None)
     with closing(source_pages), closing(target_pages):
         candidates = diff_histories(
-            key_histories(
-                source_pages,
-                lambda n: progress.listed("source", n),
-                after_key=after_key,
-                root=scope.source_root,
-                admits=scope.admits,
+            wrap(
+                "source",
+                key_histories(
+                    source_pages,
+                    lambda n: progress.listed("source", n),
+                    after_key=after_key,
+                    root=scope.source_root,
+                    admits=scope.admits,
+                    up_to=up_to,
+                ),
             ),
-            key_histories(
-                target_pages,
-                lambda n: progress.listed("target", n),
-                after_key=after_key,
-                root=scope.target_root,
-                admits=scope.admits,
-                inside=(inside.key, inside.after_version) if inside else None,
+            wrap(
+                "target",
+                key_histories(
+                    target_pages,
+                    lambda n: progress.listed("target", n),
+                    after_key=after_key,
+                    root=scope.target_root,
+                    admits=scope.admits,
+                    inside=(inside.key, inside.after_version) if inside else None,
+                    up_to=up_to,
+                ),
             ),
             policy,
             stats,
@@ -176,16 +193,6 @@ def diff_scope(
         purged = tally.purged if tally.key == scope.target_key(stopped.key) else 0
         stats.cursor = replace(stats.cursor, inside=replace(stopped, purged=purged))
     return stats
-
-
-def _side_pages(
-    store: S3Store, bucket: str, prefix: str, side: SideCursor | None, delimiter: str | None
-) -> Iterator[ListingPage]:
-    if side is not None and side.exhausted:
-        return iter(())
-    return store.list_pages(
-        bucket, prefix, start=side.marker if side else None, delimiter=delimiter
-    )
 
 
 def reconcile(

@@ -83,6 +83,7 @@ def key_histories(
     admits: Callable[[str], bool] | None = None,
     inside: tuple[str, str] | None = None,
     segment_entries: int | None = None,
+    up_to: str | None = None,
 ) -> Iterator[KeyHistory]:
     """Group a listing's pages into histories per key; a key may span pages and segments.
 
@@ -92,7 +93,8 @@ def key_histories(
     listing, relative), entries of keys <= after_key are dropped: the resume page marker may
     point into the page that still holds them. With `inside` = (relative key, VersionId), a
     diff stopped inside that key resumes: its entries up to and including that version are
-    dropped, and its first history is not `first`.
+    dropped, and its first history is not `first`. Keys after `up_to` (relative: the end
+    of a key-range work item) end the stream.
     """
     limit = segment_entries or KEY_SEGMENT_ENTRIES
     pending_key: str | None = None
@@ -107,6 +109,10 @@ def key_histories(
         # groupby runs the per-entry work in C; Python only sees each key once per page.
         for full_key, group in groupby(page.entries, key=_key_of):
             key = full_key[cut:] if cut else full_key
+            if up_to is not None and key > up_to:
+                if pending_key is not None and pending:
+                    yield KeyHistory(pending_key, tuple(pending), pending_marker, pending_first)
+                return
             if key != pending_key:
                 if after_key is not None and key <= after_key:
                     continue

@@ -116,39 +116,58 @@ class S3Store:
         prefix: str,
         *,
         start: PageMarker | None = None,
-        delimiter: str | None = None,
+        after: str | None = None,
+        up_to: str | None = None,
     ) -> Iterator[ListingPage]:
-        """Every page of ListObjectVersions under `prefix`, from page marker `start`.
+        """Every page of ListObjectVersions under `prefix`, from page marker `start`, or
+        else from the first key after `after`; no page is asked for once one has gone
+        past `up_to` (the caller drops the keys beyond it).
 
-        Only markers a response returned are ever sent back: S3-compatible stores disagree
-        on what a KeyMarker without its VersionIdMarker means (moto skips one version).
+        `after` is sent as a KeyMarker alone, which S3 reads as "keys after this one"
+        (LocalStack agrees; moto is made to, `syncpurge_local.moto_s3`).
         """
         params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
         if start is not None:
-            params["KeyMarker"], params["VersionIdMarker"] = start
-        if delimiter:
-            params["Delimiter"] = delimiter
-        marker = start
+            params["KeyMarker"] = start[0]
+            if start[1]:
+                params["VersionIdMarker"] = start[1]
+        elif after is not None:
+            params["KeyMarker"] = after
+        marker = start if start is not None else ((after, "") if after is not None else None)
         paginator = self.client.get_paginator("list_object_versions")
         for page in paginator.paginate(**params, PaginationConfig={"PageSize": self.page_size}):
             self.counter.add("list")
+            entries = page_entries(page)
             yield ListingPage(
-                entries=page_entries(page),
+                entries=entries,
                 common_prefixes=[p["Prefix"] for p in page.get("CommonPrefixes") or ()],
                 is_truncated=bool(page.get("IsTruncated")),
                 marker=marker,
             )
+            if up_to is not None and entries and entries[-1].key > up_to:
+                return
             if page.get("IsTruncated"):
                 marker = (page["NextKeyMarker"], page.get("NextVersionIdMarker", ""))
 
-    def verify_page(self, bucket: str, prefix: str) -> ListingPage:
-        """The first page of the source under `prefix`, to re-check vanished keys."""
+    def probe_page(self, bucket: str, prefix: str, after: str | None) -> ListingPage:
+        """One page of the keys after `after` (None: from the start): Plan's boundary probe."""
+        self.counter.add("list")
+        return self._one_page(bucket, prefix, after)
+
+    def verify_page(self, bucket: str, prefix: str, after: str | None = None) -> ListingPage:
+        """One page of the source after `after`, to re-check vanished keys."""
         self.counter.add("verify")
-        page = self.client.list_object_versions(
-            Bucket=bucket, Prefix=prefix, MaxKeys=self.page_size
-        )
+        return self._one_page(bucket, prefix, after)
+
+    def _one_page(self, bucket: str, prefix: str, after: str | None) -> ListingPage:
+        params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": self.page_size}
+        if after is not None:
+            params["KeyMarker"] = after
+        page = self.client.list_object_versions(**params)
         return ListingPage(
-            entries=page_entries(page), common_prefixes=[], is_truncated=page["IsTruncated"]
+            entries=page_entries(page),
+            common_prefixes=[p["Prefix"] for p in page.get("CommonPrefixes") or ()],
+            is_truncated=bool(page.get("IsTruncated")),
         )
 
     def holds_only(self, bucket: str, key: str, version_id: str) -> bool:
@@ -158,21 +177,19 @@ class S3Store:
         of_key = [e.version_id for e in page_entries(page) if e.key == key]
         return of_key == [version_id]
 
-    def top_level_prefixes(self, bucket: str, prefix: str = "") -> list[str]:
-        """The common prefixes one level below `prefix` (delimiter '/').
+    def common_prefixes(self, bucket: str, prefix: str) -> list[str]:
+        """One page of the common prefixes one level below `prefix` (delimiter '/'):
+        landmarks of the key space for Plan's probes.
 
         From ListObjectVersions, not ListObjectsV2: a "folder" whose every key is deleted
         (only markers and noncurrent versions left) is exactly what must still be diffed,
         and ListObjectsV2 does not show it.
         """
-        found: list[str] = []
-        paginator = self.client.get_paginator("list_object_versions")
-        for page in paginator.paginate(
-            Bucket=bucket, Prefix=prefix, Delimiter="/", PaginationConfig={"PageSize": 1000}
-        ):
-            self.counter.add("list")
-            found.extend(p["Prefix"] for p in page.get("CommonPrefixes") or ())
-        return sorted(set(found))
+        self.counter.add("list")
+        page = self.client.list_object_versions(
+            Bucket=bucket, Prefix=prefix, Delimiter="/", MaxKeys=self.page_size
+        )
+        return [p["Prefix"] for p in page.get("CommonPrefixes") or ()]
 
     def list_keys(self, bucket: str, prefix: str) -> list[str]:
         """Keys of current objects under `prefix`, in key order (workspace files)."""

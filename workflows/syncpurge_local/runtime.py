@@ -70,6 +70,8 @@ class LocalDeployment:
     notification_topic_arn: str = ""
     require_approval: bool = False
     timeout_seconds: int = 691200
+    diff_max_concurrency: int = 500
+    purge_max_concurrency: int = 100
 
     def substitutions(self) -> dict[str, str]:
         values = {
@@ -81,6 +83,8 @@ class LocalDeployment:
             "PollCeilingSeconds": str(self.poll_ceiling_seconds),
             "NotificationTopicArn": self.notification_topic_arn,
             "RequireApproval": "true" if self.require_approval else "false",
+            "DiffMaxConcurrency": str(self.diff_max_concurrency),
+            "PurgeMaxConcurrency": str(self.purge_max_concurrency),
         }
         values.update({f"{step.capitalize()}FunctionArn": function_arn(step) for step in STEPS})
         return values

@@ -36,7 +36,8 @@ class Functions(Construct):
         )
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
-        for step, (memory, timeout) in FUNCTION_SIZING.items():
+        for step in FUNCTION_SIZING:
+            memory, timeout = config.sizing(step)
             log_group = logs.LogGroup(
                 self,
                 f"{step.capitalize()}Logs",

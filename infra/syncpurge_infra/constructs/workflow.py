@@ -119,6 +119,8 @@ def substitutions(
         "PollCeilingSeconds": str(config.poll_ceiling_seconds),
         "NotificationTopicArn": topic_arn,
         "RequireApproval": "true" if config.require_approval else "false",
+        "DiffMaxConcurrency": str(config.diff_max_concurrency),
+        "PurgeMaxConcurrency": str(config.purge_max_concurrency),
     }
     values.update(
         {

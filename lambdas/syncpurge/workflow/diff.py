@@ -28,6 +28,7 @@ from syncpurge.workflow.context import (
     put_json,
 )
 from syncpurge.workflow.plan import WorkItem, lineage_name
+from syncpurge.workflow.ranges import Sampler
 
 
 class InsideModel(Wire):
@@ -168,13 +169,14 @@ def diff_item(
     run, item, progress = event.run, event.item, event.progress
     stem = f"{item.index:05d}-{progress.slice:05d}"
     plan = PlanChunks(stores, run, stem)
+    sampler = Sampler(item.sample_every)
     stats = diff_scope(
         source=stores.s3,
         target=stores.s3,
         source_bucket=run.config.source_bucket,
         target_bucket=run.config.target_bucket,
         prefix=item.prefix,
-        delimiter=item.delimiter,
+        key_range=item.key_range,
         policy=DiffPolicy(
             mode=run.request.mode,
             rules=frozenset(run.request.rules),
@@ -186,7 +188,12 @@ def diff_item(
         scope=run.scope_model,
         resume=progress.cursor.to_cursor() if progress.cursor else None,
         should_stop=should_stop,
+        sampler=sampler.wrap,
     )
+    # Where this slice's listing got to: the next run's Plan cuts on these samples.
+    end = stats.cursor.after_key if stats.cursor else item.up_to
+    samples = {"prefix": item.prefix, "samples": sampler.close(end)}
+    put_json(stores, run.workspace, f"boundaries/{stem}.json", samples)
     plan.close(
         sourceEntries=stats.source_entries,
         targetEntries=stats.target_entries,

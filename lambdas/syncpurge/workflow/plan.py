@@ -1,7 +1,8 @@
-"""Plan: split the scope into Diff work items, and file the task's lineage per item."""
+"""Plan: cut the scope into key-range Diff work items, and file the task's lineage per item."""
 
 from __future__ import annotations
 
+import bisect
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from syncpurge.engine import policy_for
+from syncpurge.keyspace import KeyRange, ranges_between
 from syncpurge.lineage import origin_to_json, read_task_reports
 from syncpurge.report import EntriesWriter
 from syncpurge.workflow.context import (
@@ -21,49 +23,81 @@ from syncpurge.workflow.context import (
     workspace_destination,
 )
 from syncpurge.workflow.guard import purge_items
+from syncpurge.workflow.ranges import (
+    KEY_SPACE_END,
+    MIN_SAMPLE_EVERY,
+    probe_boundaries,
+    recorded_boundaries,
+    recorded_samples,
+    sample_every,
+)
+
+# Items per concurrent Diff: a few waves, so that uneven items even out at the tail.
+MAX_ITEMS_PER_SLOT = 4
 
 
 class WorkItem(Wire):
+    """Diff work: the relative keys k under `prefix` with after < k <= up_to."""
+
     index: int
     prefix: str
-    delimiter: str | None = None
+    after: str | None = None
+    up_to: str | None = None
     # Entries newer than this are skipped (grace). Set when the Diff begins, after the
     # sync: in datasync mode the run owns the sync, so the markers it just wrote count.
     grace_cutoff: datetime
+    # Diff notes a boundary key every this many entries per side, for the next run.
+    sample_every: int = MIN_SAMPLE_EVERY
     # applyPlan: the stored plan chunks this item re-checks, instead of a listing to diff.
     apply_chunks: list[str] = Field(default_factory=list)
 
+    @property
+    def key_range(self) -> KeyRange:
+        return KeyRange(self.after, self.up_to)
+
 
 def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
-    """Split the scope into Diff work items and write them for the ItemReader."""
+    """Cut the scope into key-range Diff work items and write them for the ItemReader."""
     run = event.run
     cutoff = policy_for(run.request, datetime.now(UTC)).grace_cutoff
     assert cutoff is not None
     if run.request.apply_plan:
         return apply_items(event, stores, cutoff)
     scope = run.scope_model
-    prefixes = run.request.scope_prefixes()
-    if prefixes == [""]:
-        tops: set[str] = set()
-        for bucket, root in (
-            (run.config.source_bucket, scope.source_root),
-            (run.config.target_bucket, scope.target_root),
-        ):
-            tops.update(p[len(root) :] for p in stores.s3.top_level_prefixes(bucket, root))
-        tops = {p for p in tops if not any(p.startswith(x) for x in scope.excluded_relative)}
-        scopes: list[tuple[str, str | None]] = [("", "/")] + [(p, None) for p in sorted(tops)]
-    else:
-        scopes = [(p, None) for p in prefixes]
-    items = [
-        WorkItem(index=i, prefix=prefix, delimiter=delimiter, grace_cutoff=cutoff)
-        for i, (prefix, delimiter) in enumerate(scopes)
-    ]
+    recorded = recorded_samples(stores, run)
+    max_items = MAX_ITEMS_PER_SLOT * run.config.diff_max_concurrency
+    items: list[WorkItem] = []
+    cuts_from = "samples"
+    for prefix in run.request.scope_prefixes():
+        if prefix in recorded:
+            cuts, per_item = recorded_boundaries(recorded[prefix], max_items)
+        else:
+            cuts_from = "probes"
+            cuts, per_item = probe_boundaries(
+                stores.s3,
+                run.config.target_bucket,
+                scope.target_key(prefix),
+                scope.target_root,
+                max_items,
+            )
+        items.extend(
+            WorkItem(
+                index=len(items) + i,
+                prefix=prefix,
+                after=part.after,
+                up_to=part.up_to,
+                grace_cutoff=cutoff,
+                sample_every=sample_every(per_item),
+            )
+            for i, part in enumerate(ranges_between(cuts))
+        )
     if run.lineage is not None:
-        file_lineage(event, stores, scopes)
+        file_lineage(event, stores, items)
     key = run.workspace.key("items.json")
     body = json.dumps([item.to_state() for item in items]).encode()
     stores.s3.put_bytes(run.workspace.bucket, key, body, "application/json")
-    put_json(stores, run.workspace, "plan-stats.json", stores.s3.counter.snapshot().model_dump())
+    stats = {**stores.s3.counter.snapshot().model_dump(), "items": len(items), "cutFrom": cuts_from}
+    put_json(stores, run.workspace, "plan-stats.json", stats)
     return {"bucket": run.workspace.bucket, "key": key, "count": len(items)}
 
 
@@ -87,22 +121,32 @@ def apply_items(event: RunEvent, stores: Stores, cutoff: datetime) -> dict[str, 
     return {"bucket": run.workspace.bucket, "key": key, "count": len(items)}
 
 
-def item_of(relative_key: str, scopes: list[tuple[str, str | None]]) -> int | None:
-    """The work item whose listing holds `relative_key` (None: no item lists it)."""
-    for index, (prefix, delimiter) in enumerate(scopes):
-        rest = relative_key[len(prefix) :]
-        if relative_key.startswith(prefix) and not (delimiter and delimiter in rest):
-            return index
-    return None
+class ItemFinder:
+    """Which work item lists a relative key: a prefix's items are consecutive ranges."""
+
+    def __init__(self, items: list[WorkItem]) -> None:
+        self.by_prefix: dict[str, tuple[list[str], list[int]]] = {}
+        for item in items:
+            ends, indexes = self.by_prefix.setdefault(item.prefix, ([], []))
+            ends.append(item.up_to if item.up_to is not None else KEY_SPACE_END)
+            indexes.append(item.index)
+
+    def item_of(self, relative_key: str) -> int | None:
+        for prefix, (ends, indexes) in self.by_prefix.items():
+            if relative_key.startswith(prefix):
+                at = bisect.bisect_left(ends, relative_key)
+                return indexes[at] if at < len(ends) else None
+        return None
 
 
-def file_lineage(event: RunEvent, stores: Stores, scopes: list[tuple[str, str | None]]) -> None:
+def file_lineage(event: RunEvent, stores: Stores, items: list[WorkItem]) -> None:
     """Read the task's transferred reports once; write each item's records beside it."""
     run = event.run
     assert run.lineage is not None
+    finder = ItemFinder(items)
     writers: dict[int, EntriesWriter] = {}
     for version_id, origin in read_task_reports(stores.s3, run.lineage.bucket, run.lineage.prefix):
-        index = item_of(origin.relative_key, scopes)
+        index = finder.item_of(origin.relative_key)
         if index is None:
             continue
         if index not in writers:

@@ -1,0 +1,161 @@
+"""Key-range work items: where Plan cuts each prefix, and what Diff notes for next time.
+
+A first run cuts by probes (`syncpurge.keyspace.ProbeSplitter`) on the target; every Diff
+slice notes a key every `sample_every` entries per side (`boundaries/<item>-<slice>.json`
+in the run's workspace); Report points the deployment at a run whose listing finished
+(`syncpurge-work/boundaries/<scope id>.json`), and the next run's Plan cuts on those
+samples, in smaller and more even items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from syncpurge.keyspace import Probe, ProbeSplitter, split_by_samples
+from syncpurge.models import KeyHistory
+from syncpurge.s3store import S3Store
+from syncpurge.workflow.context import (
+    WORKSPACE_PREFIX,
+    Location,
+    RunContext,
+    Stores,
+    all_json,
+    get_json,
+    put_json,
+    stored_workspace,
+)
+
+# Entries per item. A first run's items are cut from estimates, on the target only, and
+# kept large so that probes and the partial last page of each item cost under 2 % of the
+# listing; a later run's are cut on both sides' recorded counts, so they can be small.
+FIRST_RUN_TARGET_ENTRIES = 64_000
+RECORDED_ENTRIES = 32_000
+# Samples per item: enough for the next run to cut an item into ~100 exact parts.
+SAMPLES_PER_ITEM = 200
+MIN_SAMPLE_EVERY = 500
+# Probes: a few beyond one per item, several at a time once items are many.
+PROBE_SLACK = 4
+MAX_PROBES = 8_192
+PROBE_THREADS = 16
+# The end of the key space, for a sample that runs to the end of its item.
+KEY_SPACE_END = "\U0010ffff"
+
+
+def items_for(entries: float, per_item: int, max_items: int) -> int:
+    return max(1, min(max_items, math.ceil(entries / per_item)))
+
+
+def sample_every(item_entries: float) -> int:
+    return max(MIN_SAMPLE_EVERY, int(item_entries / SAMPLES_PER_ITEM))
+
+
+def probe_boundaries(
+    store: S3Store, bucket: str, prefix: str, root: str, max_items: int
+) -> tuple[list[str], float]:
+    """Cut `prefix` (a bucket prefix under the scope's `root`) by probing: boundaries as
+    relative keys, and the estimated entries per item."""
+    splitter = ProbeSplitter(prefix, (p for p in store.common_prefixes(bucket, prefix)))
+
+    def probe(after: str | None) -> Probe:
+        page = store.probe_page(bucket, prefix, after)
+        counts: dict[str, int] = {}
+        for entry in page.entries:
+            counts[entry.key] = counts.get(entry.key, 0) + 1
+        return Probe(after, tuple(counts.items()), page.is_truncated)
+
+    splitter.add(probe(None))
+    probes = 1
+    with ThreadPoolExecutor(PROBE_THREADS, thread_name_prefix="syncpurge-probe") as pool:
+        while True:
+            items = items_for(splitter.total(), FIRST_RUN_TARGET_ENTRIES, max_items)
+            budget = min(MAX_PROBES, items + PROBE_SLACK) - probes
+            if budget <= 0:
+                break
+            width = max(1, min(PROBE_THREADS, items // 16, budget))
+            points = splitter.next_probes(splitter.total() / items, width)
+            if not points:
+                break
+            for found in pool.map(probe, points):
+                splitter.add(found)
+            probes += len(points)
+    items = items_for(splitter.total(), FIRST_RUN_TARGET_ENTRIES, max_items)
+    cuts = [key[len(root) :] for key in splitter.boundaries(items)]
+    # Twice the target's estimate: Diff lists both sides.
+    return cuts, 2 * splitter.total() / items
+
+
+# ------------------------------------------------------------------ recorded samples
+
+
+class Sampler:
+    """Notes, per side, a key every `every` entries (at a key's end) with the entries
+    since the last note; what is left over is noted at the slice's end."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+        self.samples: list[tuple[str, int]] = []
+        self._since = {"source": 0, "target": 0}
+
+    def wrap(self, side: str, histories: Iterator[KeyHistory]) -> Iterator[KeyHistory]:
+        every, since = self.every, 0
+        try:
+            for history in histories:
+                since += len(history.entries)
+                if since >= every and history.last:
+                    self.samples.append((history.key, since))
+                    since = 0
+                yield history
+        finally:
+            self._since[side] = since
+
+    def close(self, end: str | None) -> list[list[Any]]:
+        """The samples, with the leftovers noted at `end` (None: the key space's end)."""
+        tail = sum(self._since.values())
+        if tail:
+            self.samples.append((end if end is not None else KEY_SPACE_END, tail))
+        return [[key, weight] for key, weight in self.samples]
+
+
+def scope_id(run: RunContext) -> str:
+    """Runs of one deployment over the same scope and prefixes share recorded boundaries."""
+    doc = {
+        "target": run.config.target_bucket,
+        "scope": run.scope,
+        "prefixes": run.request.scope_prefixes(),
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _pointer(run: RunContext) -> Location:
+    return Location(bucket=run.workspace.bucket, prefix=f"{WORKSPACE_PREFIX}boundaries/")
+
+
+def point_at_this_run(stores: Stores, run: RunContext) -> None:
+    """Report: this run's listing finished, so its samples cut the next run."""
+    put_json(stores, _pointer(run), f"{scope_id(run)}.json", {"runId": run.run_id})
+
+
+def recorded_samples(stores: Stores, run: RunContext) -> dict[str, list[tuple[str, int]]]:
+    """The samples of the last run that finished listing this scope, by prefix ({}: none)."""
+    pointer = get_json(stores, _pointer(run), f"{scope_id(run)}.json")
+    if not pointer:
+        return {}
+    stored = stored_workspace(run.workspace, pointer["runId"])
+    by_prefix: dict[str, list[tuple[str, int]]] = {}
+    for doc in all_json(stores, stored, "boundaries/"):
+        by_prefix.setdefault(doc["prefix"], []).extend(
+            (str(key), int(weight)) for key, weight in doc["samples"]
+        )
+    return by_prefix
+
+
+def recorded_boundaries(samples: list[tuple[str, int]], max_items: int) -> tuple[list[str], float]:
+    total = sum(weight for _, weight in samples)
+    items = items_for(total, RECORDED_ENTRIES, max_items)
+    cuts = [key for key in split_by_samples(samples, items) if key < KEY_SPACE_END]
+    return cuts, total / items
