@@ -91,6 +91,7 @@ def diff_histories(
     should_stop: Callable[[], bool] | None = None,
     source_key: Callable[[str], str] | None = None,
     inside: InsideKey | None = None,
+    up_to: str | None = None,
 ) -> Iterator[Candidate]:
     """Merge both key-ordered streams; yield the candidates of the plan, key by key.
 
@@ -98,6 +99,8 @@ def diff_histories(
     when it says yes the diff ends and sets `stats.cursor`, from which a later call resumes
     (the listings restart from its page markers, `start_after_key` is its `after_key` and
     `inside` its `inside`). `source_key` maps a relative key to its source bucket key.
+    With `up_to` (a key-range item), the source stream may hold one key past it, looked at
+    only to see what follows the range (a folder object's content), never counted.
     """
     to_source = source_key or (lambda rel: rel)
     datasync = policy.mode is Mode.DATASYNC
@@ -191,7 +194,7 @@ def diff_histories(
                     stats.cursor = DiffCursor(done_key, _side(src), _side(tgt))
                 return
         # The rest of the source has nothing to diff against; count it for the report.
-        while src is not None:
+        while src is not None and (up_to is None or src.key <= up_to):
             source_entries += len(src.entries)
             at_key_end, done_key = src.last, src.key
             src = next(source, None)

@@ -154,6 +154,7 @@ def diff_scope(
                     root=scope.source_root,
                     admits=scope.admits,
                     up_to=up_to,
+                    lookahead=True,
                 ),
             ),
             wrap(
@@ -174,6 +175,7 @@ def diff_scope(
             should_stop=should_stop,
             source_key=scope.source_key,
             inside=inside,
+            up_to=up_to,
         )
         # A key the previous slice stopped inside goes on counting from where it was.
         tally = KeyTally(

@@ -84,7 +84,7 @@ class KeyPositions:
         # Hexadecimal keys (hashes, UUIDs): letters seen, and none past f / F.
         hex_lower = bool(lower) and lower <= _HEX_LOWER
         hex_upper = bool(upper) and upper <= _HEX_UPPER
-        self.alphabets = [_widened(s, hex_lower, hex_upper) or ["\x00"] for s in seen]
+        self.alphabets = [_widened(s, hex_lower, hex_upper) for s in seen]
         self.radices = [len(a) + 1 for a in self.alphabets]
         self.weights = [1] * DEPTH
         for j in range(DEPTH - 2, -1, -1):

@@ -84,6 +84,7 @@ def key_histories(
     inside: tuple[str, str] | None = None,
     segment_entries: int | None = None,
     up_to: str | None = None,
+    lookahead: bool = False,
 ) -> Iterator[KeyHistory]:
     """Group a listing's pages into histories per key; a key may span pages and segments.
 
@@ -94,7 +95,9 @@ def key_histories(
     point into the page that still holds them. With `inside` = (relative key, VersionId), a
     diff stopped inside that key resumes: its entries up to and including that version are
     dropped, and its first history is not `first`. Keys after `up_to` (relative: the end
-    of a key-range work item) end the stream.
+    of a key-range work item) end the stream; with `lookahead`, after the first of them
+    (admitted), which only tells the diff what follows the range (a folder object's
+    content may lie past it).
     """
     limit = segment_entries or KEY_SEGMENT_ENTRIES
     pending_key: str | None = None
@@ -110,8 +113,12 @@ def key_histories(
         for full_key, group in groupby(page.entries, key=_key_of):
             key = full_key[cut:] if cut else full_key
             if up_to is not None and key > up_to:
+                if admits is not None and not admits(key):
+                    continue
                 if pending_key is not None and pending:
                     yield KeyHistory(pending_key, tuple(pending), pending_marker, pending_first)
+                if lookahead:
+                    yield KeyHistory(key, tuple(group), page.marker)
                 return
             if key != pending_key:
                 if after_key is not None and key <= after_key:

@@ -17,7 +17,7 @@ from itertools import groupby
 from syncpurge.deletes import OutcomeRecord, PurgeSettings, delete_batch
 from syncpurge.models import Outcome, PlannedEntry, Rule, SkipReason
 from syncpurge.s3store import MAX_KEYS_PER_DELETE, S3Store
-from syncpurge.verify import VanishedKeyVerifier
+from syncpurge.verify import VanishedKeyVerifier, VanishedRef
 
 __all__ = ["OutcomeRecord", "PurgeSettings", "purge_plan", "skipped_record"]
 
@@ -122,7 +122,10 @@ def purge_plan(
     def send(batch: list[PlannedEntry], pool: ThreadPoolExecutor) -> None:
         vanished = [p for p in batch if p.rule is Rule.VANISHED_KEY]
         reappeared = verifier.reappeared(
-            [(p.mapped_source_key, p.source_predecessor) for p in vanished]
+            [
+                VanishedRef(p.mapped_source_key, p.source_predecessor, not p.entry.is_delete_marker)
+                for p in vanished
+            ]
         )
         to_delete, skipped = [], []
         for item in batch:

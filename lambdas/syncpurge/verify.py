@@ -4,60 +4,83 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from syncpurge.rules import is_folder_object
 from syncpurge.s3store import S3Store
 
 
-class VanishedKeyVerifier:
-    """Verify before destroy: re-list the source right before deleting a vanished key.
+@dataclass(frozen=True, slots=True)
+class VanishedRef:
+    """A vanished key about to lose an entry: its source bucket key, the source key that
+    preceded it at diff time (None: none did), and whether the entry holds content (a
+    version, not a delete marker)."""
 
-    Listings use Prefix only (no KeyMarker, whose meaning differs between S3-compatible
-    stores). A vanished key is listed under its *cluster prefix*: the key cut one character
-    past what it shares with its source predecessor, a range in which, at diff time, no
-    source key sorted before it. One page there answers for every pending vanished key
-    the page covers, so a run of vanished keys (a deleted "folder") shares a LIST.
+    key: str
+    predecessor: str | None
+    content: bool
+
+
+class VanishedKeyVerifier:
+    """Verify before destroy: re-list the source over the ranges that hold vanished keys.
+
+    Each listing starts at a KeyMarker: the source predecessor of the first key still to
+    check (the last source key before it at diff time), so the first entry S3 returns is
+    that key's, if it reappeared. One page answers for every pending key up to its last
+    key; the next listing jumps to the predecessor of the next key not yet answered. So a
+    run of vanished keys dense in the source costs one page per 1,000 source entries it
+    spans, and a lone one costs one page: whichever is fewer, per cluster.
+
+    A key already checked by this verifier is not listed again for a delete marker (it
+    holds no content, and the key's versions went first); a version is always re-checked.
     """
 
     def __init__(self, source: S3Store, bucket: str) -> None:
         self.source = source
         self.bucket = bucket
-        self._last: tuple[str, bool] | None = None  # a key spanning batches is listed once
+        self._answered: dict[str, bool] = {}  # key -> reappeared, for keys already checked
 
-    def reappeared(self, keys: Sequence[tuple[str, str | None]]) -> set[str]:
+    def reappeared(self, refs: Sequence[VanishedRef]) -> set[str]:
         predecessors: dict[str, str | None] = {}
-        for key, predecessor in keys:
-            predecessors.setdefault(key, predecessor)
-        found: set[str] = set()
-        if self._last is not None and self._last[0] in predecessors:
-            key, again = self._last
-            del predecessors[key]
-            if again:
-                found.add(key)
-        if not predecessors:
+        content: set[str] = set()
+        for ref in refs:
+            predecessors.setdefault(ref.key, ref.predecessor)
+            if ref.content:
+                content.add(ref.key)
+        found = {
+            key for key in predecessors if key not in content and self._answered.get(key, False)
+        }
+        pending = sorted(k for k in predecessors if k in content or k not in self._answered)
+        if not pending:
             return found
-        pending = sorted(predecessors)
-        exact = False
+        prefix = os.path.commonprefix(pending)  # noqa: RUF071 - a common prefix of strings
+        after = _start_after(pending[0], predecessors[pending[0]])
         while pending:
-            key = pending[0]
-            prefix = key if exact else cluster_prefix(key, predecessors[key])
-            page = self.source.verify_page(self.bucket, prefix)
+            page = self.source.verify_page(self.bucket, prefix, after)
             seen = {e.key for e in page.entries}
             last_seen = page.entries[-1].key if page.entries else None
-            covered = {
+            covered = [
                 k
                 for k in pending
-                if k.startswith(prefix)
-                and (not page.is_truncated or (last_seen is not None and _covers(last_seen, k)))
-            }
-            found.update(k for k in covered if k in seen or _folder_has_content(k, seen))
-            # A full page of keys that appeared since the diff covered nothing: list the
-            # key itself, which always resolves it (it sorts first under its own prefix).
-            exact = not covered
-            pending = [k for k in pending if k not in covered]
-        last_key = max(predecessors)
-        self._last = (last_key, last_key in found)
+                if not page.is_truncated or (last_seen is not None and _covers(last_seen, k))
+            ]
+            for key in covered:
+                again = key in seen or _folder_has_content(key, seen)
+                self._answered[key] = again
+                if again:
+                    found.add(key)
+            if covered:
+                pending = pending[len(covered) :]
+                after = _start_after(pending[0], predecessors[pending[0]]) if pending else None
+            else:
+                # A full page of keys written since the diff, all before the next pending
+                # key: read on from the page's last key.
+                after = last_seen
         return found
+
+
+def _start_after(key: str, predecessor: str | None) -> str | None:
+    return predecessor if predecessor is not None and predecessor < key else None
 
 
 def _covers(last_seen: str, key: str) -> bool:
@@ -68,11 +91,3 @@ def _covers(last_seen: str, key: str) -> bool:
 def _folder_has_content(key: str, seen: set[str]) -> bool:
     """A DataSync folder object is not vanished while the source holds a key under it."""
     return is_folder_object(key) and any(s.startswith(key) for s in seen)
-
-
-def cluster_prefix(key: str, source_predecessor: str | None) -> str:
-    """The shortest prefix of `key` that excludes its source predecessor."""
-    if source_predecessor is None:
-        return key[:1]
-    shared = len(os.path.commonprefix([source_predecessor, key]))  # noqa: RUF071
-    return key[: shared + 1]

@@ -14,7 +14,7 @@ from syncpurge.models import Mode, PlannedEntry, Rule
 from syncpurge.rules import DiffPolicy
 from syncpurge.s3shapes import RequestCounter
 from syncpurge.s3store import S3Store
-from syncpurge.verify import VanishedKeyVerifier, cluster_prefix
+from syncpurge.verify import VanishedKeyVerifier, VanishedRef
 from tests.helpers import BucketPair
 
 pytestmark = pytest.mark.integration
@@ -137,11 +137,8 @@ def test_a_long_vanished_key_goes_whole_with_its_current_entry_last(
     assert not any(p.entry.is_latest for p in shared)
 
 
-def test_cluster_prefix_excludes_the_predecessor() -> None:
-    assert cluster_prefix("logs/2024/b", "logs/2024/a") == "logs/2024/b"
-    assert cluster_prefix("gone/0001", "a") == "g"
-    assert cluster_prefix("a/b", "a") == "a/"
-    assert cluster_prefix("x", None) == "x"
+def gone(key: str, predecessor: str | None, content: bool = True) -> VanishedRef:
+    return VanishedRef(key, predecessor, content)
 
 
 def test_clustered_vanished_keys_share_one_list_and_reappearances_are_found(
@@ -152,31 +149,70 @@ def test_clustered_vanished_keys_share_one_list_and_reappearances_are_found(
     store = S3Store(pair.client, RequestCounter())
     verifier = VanishedKeyVerifier(store, pair.source)
 
-    found = verifier.reappeared([(f"gone/{i:04d}", "a-live") for i in range(500)])
+    found = verifier.reappeared([gone(f"gone/{i:04d}", "a-live") for i in range(500)])
 
     assert found == {"gone/0002"}
     assert store.counter.snapshot().verify == 1
 
 
-def test_interleaved_vanished_keys_cost_at_most_one_list_each(pair: BucketPair) -> None:
+def test_interleaved_vanished_keys_share_the_page_that_holds_them(pair: BucketPair) -> None:
     for i in range(0, 20, 2):
         pair.put(f"k{i:02d}")
     store = S3Store(pair.client, RequestCounter())
-    vanished = [(f"k{i:02d}", f"k{i - 1:02d}") for i in range(1, 20, 2)]
+    vanished = [gone(f"k{i:02d}", f"k{i - 1:02d}") for i in range(1, 20, 2)]
 
     found = VanishedKeyVerifier(store, pair.source).reappeared(vanished)
 
     assert found == set()
-    assert store.counter.snapshot().verify <= len(vanished)
+    assert store.counter.snapshot().verify == 1
 
 
-def test_a_page_of_new_keys_in_the_gap_falls_back_to_the_exact_key(pair: BucketPair) -> None:
-    # Given more new keys between predecessor and vanished key than one page holds
+def test_scattered_vanished_keys_cost_a_page_per_page_of_source_not_one_per_key(
+    pair: BucketPair,
+) -> None:
+    # Given one vanished key after every 4th of 120 live source keys, and 10-entry pages
+    for i in range(120):
+        pair.put(f"k{i:03d}")
+    vanished = [gone(f"k{i:03d}x", f"k{i:03d}") for i in range(0, 120, 4)]
+    pair.put("k040x")  # reappeared since the diff
+    store = S3Store(pair.client, RequestCounter(), page_size=10)
+
+    found = VanishedKeyVerifier(store, pair.source).reappeared(vanished)
+
+    # Then every key is answered, in about one page per 10 source entries (not 30 lists)
+    assert found == {"k040x"}
+    assert store.counter.snapshot().verify <= 13
+
+
+def test_a_page_of_new_keys_before_a_vanished_key_is_read_past(pair: BucketPair) -> None:
+    # Given more new keys between predecessor and vanished keys than one page holds
     for i in range(5):
-        pair.put(f"d/new{i}")
-    pair.put("d/zz")
+        pair.put(f"d/zz0{i}")
+    pair.put("d/zz2")
     store = S3Store(pair.client, RequestCounter(), page_size=3)
 
-    found = VanishedKeyVerifier(store, pair.source).reappeared([("d/zz", "c")])
+    found = VanishedKeyVerifier(store, pair.source).reappeared(
+        [gone("d/zz1", "c"), gone("d/zz2", "c")]
+    )
 
-    assert found == {"d/zz"}
+    assert found == {"d/zz2"}
+    assert store.counter.snapshot().verify == 2
+
+
+def test_a_delete_marker_rides_on_its_keys_earlier_check_and_a_version_does_not(
+    pair: BucketPair,
+) -> None:
+    pair.put("live")
+    store = S3Store(pair.client, RequestCounter())
+    verifier = VanishedKeyVerifier(store, pair.source)
+    assert verifier.reappeared([gone("v", "live")]) == set()
+    pair.put("v")  # reappears between the key's two batches
+
+    markers = verifier.reappeared([gone("v", "live", content=False)])
+    versions = verifier.reappeared([gone("v", "live", content=True)])
+
+    # the marker holds no content and its key's version went first: no second listing
+    assert markers == set()
+    # a version holds content: it is listed again, and the reappearance is caught
+    assert versions == {"v"}
+    assert store.counter.snapshot().verify == 2

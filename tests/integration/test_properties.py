@@ -36,6 +36,7 @@ from syncpurge.s3shapes import RequestCounter
 from syncpurge.s3store import S3Store
 from syncpurge.scope import Scope
 from syncpurge_local.datasync_standin import Transfer, copy_like_datasync
+from syncpurge_local.moto_s3 import s3_paging
 from tests.helpers import kms_etags, make_versioned_bucket
 
 pytestmark = pytest.mark.integration
@@ -251,7 +252,7 @@ def test_runs_on_random_histories_keep_every_invariant(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setattr(moto_s3, "S3_UPLOAD_PART_MIN_SIZE", 1)
-    with mock_aws(), kms_etags(), tempfile.TemporaryDirectory() as tmp:
+    with mock_aws(), s3_paging(), kms_etags(), tempfile.TemporaryDirectory() as tmp:
         world = World(boto3.client("s3", region_name="us-east-1"))
         make_versioned_bucket(world.client, world.source)
         make_versioned_bucket(world.client, world.target)

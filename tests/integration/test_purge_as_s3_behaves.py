@@ -185,7 +185,7 @@ def test_a_key_xml_cannot_carry_fails_nothing_else(pair: BucketPair) -> None:
     outcomes: list[OutcomeRecord] = []
 
     class NothingReappears:
-        def verify_page(self, bucket: str, prefix: str) -> ListingPage:
+        def verify_page(self, bucket: str, prefix: str, after: str | None) -> ListingPage:
             return ListingPage([], [], False)
 
     purge_plan(

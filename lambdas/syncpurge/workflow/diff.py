@@ -169,7 +169,7 @@ def diff_item(
     run, item, progress = event.run, event.item, event.progress
     stem = f"{item.index:05d}-{progress.slice:05d}"
     plan = PlanChunks(stores, run, stem)
-    sampler = Sampler(item.sample_every)
+    sampler = Sampler(item.sample_every, item.up_to)
     stats = diff_scope(
         source=stores.s3,
         target=stores.s3,

@@ -96,8 +96,8 @@ class Sampler:
     """Notes, per side, a key every `every` entries (at a key's end) with the entries
     since the last note; what is left over is noted at the slice's end."""
 
-    def __init__(self, every: int) -> None:
-        self.every = every
+    def __init__(self, every: int, up_to: str | None = None) -> None:
+        self.every, self.up_to = every, up_to
         self.samples: list[tuple[str, int]] = []
         self._since = {"source": 0, "target": 0}
 
@@ -105,6 +105,9 @@ class Sampler:
         every, since = self.every, 0
         try:
             for history in histories:
+                if self.up_to is not None and history.key > self.up_to:
+                    yield history  # the source's look past the range: not the item's
+                    continue
                 since += len(history.entries)
                 if since >= every and history.last:
                     self.samples.append((history.key, since))
