@@ -159,8 +159,11 @@ class _Span:
 class ProbeSplitter:
     """Cuts a prefix's key space by probes; feed it pages, ask where to probe next."""
 
-    def __init__(self, prefix: str, seeds: Iterable[str] = ()) -> None:
+    def __init__(self, prefix: str, seeds: Iterable[str] = (), ceiling: str | None = None) -> None:
+        """`seeds`: keys or folders known to exist (their characters shape positions);
+        `ceiling`: a folder no key sorts past (a delimiter listing showed nothing after it)."""
         self.prefix = prefix
+        self.ceiling = ceiling
         self.probes: list[Probe] = []
         self._seen: list[set[str]] = [set() for _ in range(DEPTH)]
         note_places(self._seen, seeds, len(prefix))
@@ -207,6 +210,12 @@ class ProbeSplitter:
             known.append(_Span(first, last + 1, True, [probe], first=first_key, last=last_key))
             if not probe.truncated and last + 1 < where.span:
                 known.append(_Span(last + 1, where.span, True, after=last_key))
+        if self.ceiling:
+            # nothing sorts past the last folder: from the first key after all of its keys
+            past = self.ceiling[:-1] + chr(ord(self.ceiling[-1]) + 1)
+            start = where.position(past)
+            if start < where.span:
+                known.append(_Span(start, where.span, True, after=self.ceiling))
         known.sort(key=lambda s: (s.start, -s.end))
         merged: list[_Span] = []
         for span in known:

@@ -177,19 +177,21 @@ class S3Store:
         of_key = [e.version_id for e in page_entries(page) if e.key == key]
         return of_key == [version_id]
 
-    def common_prefixes(self, bucket: str, prefix: str) -> list[str]:
-        """One page of the common prefixes one level below `prefix` (delimiter '/'):
-        landmarks of the key space for Plan's probes.
+    def common_prefixes(self, bucket: str, prefix: str) -> tuple[list[str], bool]:
+        """One page of the common prefixes one level below `prefix` (delimiter '/'), and
+        whether that level is complete and holds nothing else: landmarks of the key space
+        for Plan's probes.
 
         From ListObjectVersions, not ListObjectsV2: a "folder" whose every key is deleted
-        (only markers and noncurrent versions left) is exactly what must still be diffed,
-        and ListObjectsV2 does not show it.
+        (only markers and noncurrent versions left) is exactly what must still be cut.
         """
         self.counter.add("list")
         page = self.client.list_object_versions(
             Bucket=bucket, Prefix=prefix, Delimiter="/", MaxKeys=self.page_size
         )
-        return [p["Prefix"] for p in page.get("CommonPrefixes") or ()]
+        found = [p["Prefix"] for p in page.get("CommonPrefixes") or ()]
+        only = not page.get("IsTruncated") and not page_entries(page)
+        return found, only
 
     def list_keys(self, bucket: str, prefix: str) -> list[str]:
         """Keys of current objects under `prefix`, in key order (workspace files)."""

@@ -54,15 +54,30 @@ def sample_every(item_entries: float) -> int:
     return max(MIN_SAMPLE_EVERY, int(item_entries / SAMPLES_PER_ITEM))
 
 
+def landmarks(store: S3Store, bucket: str, prefix: str) -> tuple[str, list[str], str | None]:
+    """Delimiter listings a level or two deep: the prefix the keys all share (descending
+    while a level holds one folder and nothing else), the folders below it, and the last
+    of them when the level holds nothing else (no key sorts past its folder)."""
+    for _ in range(2):
+        folders, only = store.common_prefixes(bucket, prefix)
+        if only and len(folders) == 1:
+            prefix = folders[0]
+            continue
+        return prefix, folders, folders[-1] if only and folders else None
+    folders, only = store.common_prefixes(bucket, prefix)
+    return prefix, folders, folders[-1] if only and folders else None
+
+
 def probe_boundaries(
     store: S3Store, bucket: str, prefix: str, root: str, max_items: int
 ) -> tuple[list[str], float]:
     """Cut `prefix` (a bucket prefix under the scope's `root`) by probing: boundaries as
     relative keys, and the estimated entries per item."""
-    splitter = ProbeSplitter(prefix, (p for p in store.common_prefixes(bucket, prefix)))
+    shared, folders, last_folder = landmarks(store, bucket, prefix)
+    splitter = ProbeSplitter(shared, folders, ceiling=last_folder)
 
     def probe(after: str | None) -> Probe:
-        page = store.probe_page(bucket, prefix, after)
+        page = store.probe_page(bucket, shared, after)
         counts: dict[str, int] = {}
         for entry in page.entries:
             counts[entry.key] = counts.get(entry.key, 0) + 1
