@@ -154,19 +154,21 @@ class _Span:
     last: str | None = None
     after: str | None = None  # a gap: the key it starts after
     sure: bool = True  # a gap: whether its estimated mass is trusted
+    open_end: bool = False  # a gap with no listed keys after it
 
 
 class ProbeSplitter:
     """Cuts a prefix's key space by probes; feed it pages, ask where to probe next."""
 
-    def __init__(self, prefix: str, seeds: Iterable[str] = (), ceiling: str | None = None) -> None:
-        """`seeds`: keys or folders known to exist (their characters shape positions);
-        `ceiling`: a folder no key sorts past (a delimiter listing showed nothing after it)."""
+    def __init__(self, prefix: str, folders: Sequence[str] = (), only: bool = False) -> None:
+        """`folders`: folders known to exist under the prefix (their characters shape
+        positions); `only`: a delimiter listing showed nothing else, so no key lies
+        between them, before the first or after the last."""
         self.prefix = prefix
-        self.ceiling = ceiling
+        self.folders = list(folders) if only else []
         self.probes: list[Probe] = []
         self._seen: list[set[str]] = [set() for _ in range(DEPTH)]
-        note_places(self._seen, seeds, len(prefix))
+        note_places(self._seen, folders, len(prefix))
         self._where: KeyPositions | None = None
         self._spans: list[_Span] | None = None
 
@@ -210,12 +212,7 @@ class ProbeSplitter:
             known.append(_Span(first, last + 1, True, [probe], first=first_key, last=last_key))
             if not probe.truncated and last + 1 < where.span:
                 known.append(_Span(last + 1, where.span, True, after=last_key))
-        if self.ceiling:
-            # nothing sorts past the last folder: from the first key after all of its keys
-            past = self.ceiling[:-1] + chr(ord(self.ceiling[-1]) + 1)
-            start = where.position(past)
-            if start < where.span:
-                known.append(_Span(start, where.span, True, after=self.ceiling))
+        known.extend(self._between_folders(where))
         known.sort(key=lambda s: (s.start, -s.end))
         merged: list[_Span] = []
         for span in known:
@@ -240,6 +237,21 @@ class ProbeSplitter:
             out.append(self._gap(merged[-1], None, listed, where))
         return out
 
+    def _between_folders(self, where: KeyPositions) -> list[_Span]:
+        """Known-empty stretches: before the first folder, between two, after the last."""
+        empty: list[_Span] = []
+        start, after = 0, None
+        for folder in self.folders:
+            begin = where.position(folder)
+            if begin > start:
+                empty.append(_Span(start, begin, True, after=after))
+            # the first key past every key in the folder
+            start = max(start, where.position(folder[:-1] + chr(ord(folder[-1]) + 1)))
+            after = folder
+        if self.folders and start < where.span:
+            empty.append(_Span(start, where.span, True, after=after))
+        return empty
+
     @staticmethod
     def _density(span: _Span | None, where: KeyPositions) -> float | None:
         """Entries per position over the listed keys' own extent."""
@@ -261,6 +273,7 @@ class ProbeSplitter:
             d for d in (self._density(before, where), self._density(after, where)) if d is not None
         ]
         gap = _Span(left.end, end, False, after=left.last if left.last else left.after)
+        gap.open_end = after is None
         density = sum(densities) / len(densities) if densities else 0.0
         gap.mass = density * (end - left.end)
         # Two neighbours that agree make the estimate trustworthy; otherwise probe it.
@@ -271,17 +284,28 @@ class ProbeSplitter:
         return sum(s.mass for s in self.spans())
 
     def next_probes(self, item_entries: float, count: int = 1) -> list[str]:
-        """Where the next probes should start (KeyMarkers): the middles of the gaps with the
-        most doubtful mass, at most `count`; none once no gap's doubt reaches a quarter of
-        an item. (An unsure gap's whole mass is doubtful; a sure one's, an eighth.)"""
+        """Where the next probes should start (KeyMarkers), at most `count`, in the gaps
+        with the most doubtful mass; none once no gap's doubt reaches a quarter of an item.
+        (An unsure gap's whole mass is doubtful; a sure one's, an eighth.)
+
+        A gap with listed keys on both sides is bisected. One with none after it (the
+        key space's end is not found yet) is galloped into: the next probe doubles the
+        stretch already known, so a small prefix is bounded in a few probes.
+        """
         where = self.positions()
+        spans = self.spans()
+        listed = [s for s in spans if s.known and s.first is not None]
+        origin = where.position(listed[0].first) if listed and listed[0].first else 0
         done = {p.after for p in self.probes}
         points: list[str] = []
-        gaps = [s for s in self.spans() if not s.known and s.end - s.start > 1]
+        gaps = [s for s in spans if not s.known and s.end - s.start > 1]
         for gap in sorted(gaps, key=lambda g: -_doubt(g)):
-            if _doubt(gap) < item_entries / 4 or len(points) >= count:
+            if _doubt(gap) < item_entries / 2 or len(points) >= count:
                 break
-            point = where.key_at((gap.start + gap.end) // 2)
+            middle = (gap.start + gap.end) // 2
+            if gap.open_end:
+                middle = min(middle, gap.start + max(1, gap.start - origin))
+            point = where.key_at(middle)
             if point not in done and (gap.after is None or point > gap.after):
                 points.append(point)
                 done.add(point)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -42,6 +42,10 @@ MIN_SAMPLE_EVERY = 500
 PROBE_SLACK = 4
 MAX_PROBES = 8_192
 PROBE_THREADS = 16
+# A level of at least this many folders and nothing else is cut by whole folders, sized
+# from this many of them.
+MIN_FOLDERS = 16
+FOLDER_SAMPLES = 8
 # The end of the key space, for a sample that runs to the end of its item.
 KEY_SPACE_END = "\U0010ffff"
 
@@ -54,18 +58,17 @@ def sample_every(item_entries: float) -> int:
     return max(MIN_SAMPLE_EVERY, int(item_entries / SAMPLES_PER_ITEM))
 
 
-def landmarks(store: S3Store, bucket: str, prefix: str) -> tuple[str, list[str], str | None]:
-    """Delimiter listings a level or two deep: the prefix the keys all share (descending
-    while a level holds one folder and nothing else), the folders below it, and the last
-    of them when the level holds nothing else (no key sorts past its folder)."""
+def landmarks(store: S3Store, bucket: str, prefix: str) -> tuple[str, list[str], bool]:
+    """Delimiter listings a level or two deep: the prefix every key shares (descending
+    while a level holds one folder and nothing else), the folders one level below it, and
+    whether that level holds nothing but them."""
     for _ in range(2):
         folders, only = store.common_prefixes(bucket, prefix)
-        if only and len(folders) == 1:
-            prefix = folders[0]
-            continue
-        return prefix, folders, folders[-1] if only and folders else None
+        if not (only and len(folders) == 1):
+            return prefix, folders, only
+        prefix = folders[0]
     folders, only = store.common_prefixes(bucket, prefix)
-    return prefix, folders, folders[-1] if only and folders else None
+    return prefix, folders, only
 
 
 def probe_boundaries(
@@ -73,22 +76,27 @@ def probe_boundaries(
 ) -> tuple[list[str], float]:
     """Cut `prefix` (a bucket prefix under the scope's `root`) by probing: boundaries as
     relative keys, and the estimated entries per item."""
-    shared, folders, last_folder = landmarks(store, bucket, prefix)
-    splitter = ProbeSplitter(shared, folders, ceiling=last_folder)
+    shared, folders, only = landmarks(store, bucket, prefix)
 
-    def probe(after: str | None) -> Probe:
-        page = store.probe_page(bucket, shared, after)
+    def probe(after: str | None, within: str = shared) -> Probe:
+        page = store.probe_page(bucket, within, after)
         counts: dict[str, int] = {}
         for entry in page.entries:
             counts[entry.key] = counts.get(entry.key, 0) + 1
         return Probe(after, tuple(counts.items()), page.is_truncated)
 
+    if only and len(folders) >= MIN_FOLDERS:
+        return folder_boundaries(folders, probe, root, max_items)
+    splitter = ProbeSplitter(shared, folders, only)
+
     splitter.add(probe(None))
-    probes = 1
+    probes = most_items = 1
     with ThreadPoolExecutor(PROBE_THREADS, thread_name_prefix="syncpurge-probe") as pool:
         while True:
             items = items_for(splitter.total(), FIRST_RUN_TARGET_ENTRIES, max_items)
-            budget = min(MAX_PROBES, items + PROBE_SLACK) - probes
+            # The estimate shrinks as the key space's end is found: the budget does not.
+            most_items = max(most_items, items)
+            budget = min(MAX_PROBES, most_items + PROBE_SLACK) - probes
             if budget <= 0:
                 break
             width = max(1, min(PROBE_THREADS, items // 16, budget))
@@ -102,6 +110,28 @@ def probe_boundaries(
     cuts = [key[len(root) :] for key in splitter.boundaries(items)]
     # Twice the target's estimate: Diff lists both sides.
     return cuts, 2 * splitter.total() / items
+
+
+def folder_boundaries(
+    folders: list[str], probe: Callable[[str | None, str], Probe], root: str, max_items: int
+) -> tuple[list[str], float]:
+    """Many folders and nothing else at one level (dates, tenants): whole folders per item,
+    as many folders in each, sized from the first pages of a few of them (a page that did
+    not hold its folder whole counts double)."""
+    step = max(1, len(folders) // FOLDER_SAMPLES)
+    sampled = [probe(None, folder) for folder in folders[::step][:FOLDER_SAMPLES]]
+    per_folder = sum(sum(n for _, n in p.keys) * (2 if p.truncated else 1) for p in sampled) / len(
+        sampled
+    )
+    total = per_folder * len(folders)
+    items = min(len(folders), items_for(total, FIRST_RUN_TARGET_ENTRIES, max_items))
+    # the last folder of each group, and every key in it: the folder followed by the
+    # highest code point sorts after all of them
+    cuts = [
+        folders[(i * len(folders)) // items - 1][len(root) :] + KEY_SPACE_END
+        for i in range(1, items)
+    ]
+    return cuts, 2 * total / items
 
 
 # ------------------------------------------------------------------ recorded samples

@@ -1,0 +1,228 @@
+"""Benchmark: one prefix of N keys through the local runtime, fanned out by key range.
+
+    python tests/benchmarks/bench_ranges.py --keys 100000 --keys 1000000 [--json]
+
+For each N, moto's backend gets a source and a target whose keys all sit under `data/`
+(flat, sequential names): every key live in both, 1 % vanished from the source (a target
+version and DataSync's delete marker left), 1 % with a noncurrent target version of
+another size (an orphan), 5 % with a noncurrent version both sides kept. Then, in one
+process, on the same state:
+
+  A. the engine over the whole scope as one item, dry run (what the CLI does): the plan;
+  B. the state machine's first run, dry: Plan cuts by probes; per-item entries, the
+     peak traced memory of each Diff slice (tracemalloc, moto's serving included);
+  C. its second run, dry: Plan cuts on B's recorded boundaries;
+  D. a real run (C's boundaries again): requests, purged entries.
+
+and prints: items and max/mean entries per item for B and C; whether B, C and D plan
+exactly A's entries; list requests of B (its probes included) and of D, D's deletes, and
+the lower bound ⌈s/1000⌉ + ⌈t/1000⌉ + ⌈d/1000⌉. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def populate(backend: Any, source: str, target: str, keys: int) -> None:
+    for i in range(keys):
+        key = f"data/{i:09d}.bin"
+        body = f"body-{i}".encode()
+        if i % 100 == 50:  # vanished
+            backend.put_object(target, key, body)
+            backend.delete_object(target, key)
+            continue
+        if i % 100 == 10:  # an orphan: a version the source erased, of another size
+            backend.put_object(target, key, body + b"-erased")
+        if i % 20 == 3:  # history both sides kept
+            backend.put_object(source, key, body + b"-old")
+            backend.put_object(target, key, body + b"-old")
+        backend.put_object(source, key, body)
+        backend.put_object(target, key, body)
+
+
+class DiffMemory:
+    """Wraps the Diff handler: the peak traced memory of each slice."""
+
+    def __init__(self) -> None:
+        self.peaks: list[int] = []
+        self.on = False
+
+    def wrap(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        def measured(event: Any, context: Any) -> Any:
+            if not self.on:
+                return handler(event, context)
+            tracemalloc.start()
+            try:
+                return handler(event, context)
+            finally:
+                self.peaks.append(tracemalloc.get_traced_memory()[1])
+                tracemalloc.stop()
+
+        return measured
+
+
+def plan_rows(lines: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
+    """Each entry's key, version, rule and proof, and purge or skip-with-reason."""
+    return {
+        (
+            line["key"],
+            line["versionId"],
+            line["rule"],
+            line["proof"],
+            "purge" if line["outcome"] in ("planned", "purged") else f"skip:{line['reason']}",
+        )
+        for line in lines
+    }
+
+
+def items_of(client: Any, bucket: str, run_id: str) -> list[int]:
+    """Entries (both sides) each Diff item listed, from the run's diff-stats."""
+    sizes: dict[int, int] = {}
+    prefix = f"syncpurge-work/{run_id}/diff-stats/"
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            doc = json.loads(client.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
+            item = int(obj["Key"].rsplit("/", 1)[1].split("-")[0])
+            sizes[item] = sizes.get(item, 0) + doc["sourceEntries"] + doc["targetEntries"]
+    return [sizes[i] for i in sorted(sizes)]
+
+
+def bench(keys: int, log: Callable[[str], None]) -> dict[str, Any]:
+    import boto3
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+    from tests.workflow.conftest import REPORTS, deploy
+
+    import syncpurge_handlers.diff as diff_handler
+    from syncpurge.engine import reconcile
+    from syncpurge.models import ReconcileRequest
+    from syncpurge.report import LocalReportDestination, read_entries_lines
+    from syncpurge.s3shapes import RequestCounter
+    from syncpurge.s3store import S3Store, make_s3_client
+    from syncpurge_local.runtime import LocalRuntime
+
+    memory = DiffMemory()
+    original = diff_handler.handler
+    diff_handler.handler = memory.wrap(original)  # type: ignore[assignment]
+    figures: dict[str, Any] = {"keys": keys}
+    request = {"skipSync": True, "maxPurgeFraction": 1.0, "force": True}
+    try:
+        with LocalRuntime() as runtime, tempfile.TemporaryDirectory() as tmp:
+            deployed = deploy(runtime)
+            source, target = deployed.pair.source, deployed.pair.target
+            log(f"{keys:,} keys: building the buckets...")
+            started = time.perf_counter()
+            populate(s3_backends[DEFAULT_ACCOUNT_ID]["aws"], source, target, keys)
+            figures["buildSeconds"] = round(time.perf_counter() - started)
+
+            log("A: the engine, one item, dry run...")
+            started = time.perf_counter()
+            store = S3Store(make_s3_client(), RequestCounter())
+            single = reconcile(
+                ReconcileRequest.model_validate({**request, "dryRun": True}),
+                source_bucket=source,
+                target_bucket=target,
+                source=store,
+                target=store,
+                destination=LocalReportDestination(Path(tmp) / "single"),
+            )
+            plan_a = plan_rows(list(read_entries_lines(Path(tmp) / "single")))
+            figures["A"] = {
+                "seconds": round(time.perf_counter() - started),
+                "requests": single.summary.requests.model_dump(),
+                "planned": single.summary.totals.planned,
+            }
+            client = boto3.client("s3", region_name="us-east-1")
+
+            def run(name: str, dry: bool, measure: bool = False) -> dict[str, Any]:
+                log(f"{name}: the state machine{' (dry run)' if dry else ''}...")
+                memory.on, memory.peaks = measure, []
+                started = time.perf_counter()
+                result = deployed.run({**request, "dryRun": dry}, timeout=24 * 3600)
+                assert result.status == "SUCCEEDED", result.cause
+                summary, lines = deployed.report(result)
+                sizes = items_of(client, REPORTS, summary["runId"])
+                mean = sum(sizes) / len(sizes)
+                doc = {
+                    "seconds": round(time.perf_counter() - started),
+                    "items": len(sizes),
+                    "maxOverMean": round(max(sizes) / mean, 3),
+                    "requests": summary["requests"],
+                    "totals": summary["totals"],
+                    "samePlanAsA": plan_rows(lines) == plan_a,
+                }
+                if measure:
+                    doc["diffSlicePeakMiB"] = round(max(memory.peaks) / 2**20, 1)
+                return doc
+
+            figures["B"] = run("B", dry=True, measure=True)
+            figures["C"] = run("C", dry=True)
+            figures["D"] = run("D", dry=False)
+    finally:
+        diff_handler.handler = original  # type: ignore[assignment]
+    totals = figures["D"]["totals"]
+    figures["lowerBound"] = (
+        math.ceil(totals["sourceEntries"] / 1000)
+        + math.ceil(totals["targetEntries"] / 1000)
+        + math.ceil(totals["purged"] / 1000)
+    )
+    return figures
+
+
+def report(figures: dict[str, Any]) -> None:
+    bound = figures["lowerBound"]
+    b, c, d = figures["B"], figures["C"], figures["D"]
+    first = b["requests"]["list"] + d["requests"]["delete"]
+    second = d["requests"]["list"] + d["requests"]["delete"]
+    print(f"{figures['keys']:,} target keys under data/ (built in {figures['buildSeconds']} s)")
+    print(f"  one item (A): planned {figures['A']['planned']:,} in {figures['A']['seconds']} s")
+    for name, run in (("first run (B, probes)", b), ("second run (C, recorded)", c)):
+        print(
+            f"  {name}: {run['items']} items, largest {run['maxOverMean']}x the mean, "
+            f"same plan as one item: {run['samePlanAsA']}, {run['seconds']} s"
+        )
+    print(f"  real run (D): purged {d['totals']['purged']:,}, same plan: {d['samePlanAsA']}")
+    print(
+        f"  list+delete: first run {first:,} ({first / bound:.3f}x), second run {second:,} "
+        f"({second / bound:.3f}x) against the lower bound {bound:,}"
+    )
+    print(f"  verify LISTs: {d['requests']['verify']:,}")
+    print(f"  peak traced memory of a Diff slice: {b['diffSlicePeakMiB']} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keys", type=int, action="append", help="target keys (repeatable)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    sizes = args.keys or [100_000]
+    if any(n < 1_000 for n in sizes):
+        parser.error("--keys must be at least 1,000")
+    sys.path[:0] = [str(REPO / "lambdas"), str(REPO / "workflows"), str(REPO)]
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    logging.getLogger("botocore").setLevel(logging.ERROR)
+    log = (lambda _m: None) if args.json else (lambda m: print(m, file=sys.stderr, flush=True))
+    results = [bench(n, log) for n in sizes]
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    for figures in results:
+        report(figures)
+
+
+if __name__ == "__main__":
+    main()
