@@ -71,9 +71,11 @@ def _widened(seen: set[str], hex_lower: bool, hex_upper: bool) -> list[str]:
 class KeyPositions:
     """Keys under `prefix` as integers, in key order, from the characters seen per place.
 
-    Place j of the suffix has radix len(alphabet_j) + 1: digit 0 is "the key ended", so
-    `a` < `a0` holds for positions too. A character no alphabet has maps to the place it
-    would sort into. Positions resolve DEPTH characters; longer keys tie.
+    Place j of the suffix is a digit of radix len(alphabet_j): sequential names and hashes
+    map to evenly spread positions. A key that ends early, or whose next character sorts
+    first, takes the position of its prefix (ties are allowed, never an inversion); a
+    character no alphabet has maps to just below the next known one. Positions resolve
+    DEPTH characters; longer keys tie.
     """
 
     def __init__(self, seen: Sequence[set[str]], prefix: str = "") -> None:
@@ -85,7 +87,7 @@ class KeyPositions:
         hex_lower = bool(lower) and lower <= _HEX_LOWER
         hex_upper = bool(upper) and upper <= _HEX_UPPER
         self.alphabets = [_widened(s, hex_lower, hex_upper) for s in seen]
-        self.radices = [len(a) + 1 for a in self.alphabets]
+        self.radices = [max(1, len(a)) for a in self.alphabets]
         self.weights = [1] * DEPTH
         for j in range(DEPTH - 2, -1, -1):
             self.weights[j] = self.weights[j + 1] * self.radices[j + 1]
@@ -104,23 +106,26 @@ class KeyPositions:
             alphabet = self.alphabets[j]
             at = bisect.bisect_left(alphabet, char)
             if at < len(alphabet) and alphabet[at] == char:
-                total += (at + 1) * self.weights[j]
-            else:
-                # between two known characters (or past the last): after every key whose
-                # character here is the one before it
-                total += at * self.weights[j] + self.weights[j] - 1
-                break
+                total += at * self.weights[j]
+                continue
+            # not a known character here: after every key with the one before it
+            if at:
+                total += at * self.weights[j] - 1
+            break
         return min(total, self.span - 1)
 
     def key_at(self, position: int) -> str:
-        """The shortest key at that position (places past a "key ended" are dropped)."""
+        """The shortest key at that position."""
         position = max(0, min(position, self.span - 1))
         chars: list[str] = []
         for j in range(DEPTH):
-            digit, position = divmod(position, self.weights[j])
-            if digit == 0:
+            if not self.alphabets[j]:
                 break
-            chars.append(self.alphabets[j][digit - 1])
+            digit, position = divmod(position, self.weights[j])
+            chars.append(self.alphabets[j][digit])
+        # trailing first-of-their-place characters name the same position, shorter
+        while chars and chars[-1] == self.alphabets[len(chars) - 1][0]:
+            chars.pop()
         return self.prefix + "".join(chars)
 
 
@@ -342,7 +347,7 @@ class ProbeSplitter:
 
 
 def _doubt(gap: _Span) -> float:
-    return gap.mass if not gap.sure else gap.mass / 8
+    return gap.mass if not gap.sure else gap.mass / 4
 
 
 def _keys_of(span: _Span) -> list[tuple[str, int]]:

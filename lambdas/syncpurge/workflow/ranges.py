@@ -38,6 +38,9 @@ RECORDED_ENTRIES = 32_000
 # Samples per item: enough for the next run to cut an item into ~100 exact parts.
 SAMPLES_PER_ITEM = 200
 MIN_SAMPLE_EVERY = 500
+# ... and never coarser than this, whatever a first run's estimate says: 2 x 10^5
+# samples at 10^9 entries a side.
+MAX_SAMPLE_EVERY = 10_000
 # Probes: a few beyond one per item, several at a time once items are many.
 PROBE_SLACK = 4
 MAX_PROBES = 8_192
@@ -55,7 +58,7 @@ def items_for(entries: float, per_item: int, max_items: int) -> int:
 
 
 def sample_every(item_entries: float) -> int:
-    return max(MIN_SAMPLE_EVERY, int(item_entries / SAMPLES_PER_ITEM))
+    return min(MAX_SAMPLE_EVERY, max(MIN_SAMPLE_EVERY, int(item_entries / SAMPLES_PER_ITEM)))
 
 
 def landmarks(store: S3Store, bucket: str, prefix: str) -> tuple[str, list[str], bool]:

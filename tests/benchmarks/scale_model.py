@@ -1,0 +1,504 @@
+"""Scale model: a billion entries per side, on paper, with the real Plan splitting.
+
+    python tests/benchmarks/scale_model.py [--entries 1000000000] [--concurrency 500]
+        [--purge-fraction 0.001] [--vanished-cluster 1000] [--page-latency 0.3] [--json]
+
+What can't run here (10^9 entries per side on AWS) is predicted from what can:
+
+- **Plan, for real.** `syncpurge.workflow.ranges` cuts three synthetic key spaces of N
+  keys a side (one entry each, generated lazily from their index: a probe is a binary
+  search over indexes, never a list of N keys): one prefix (`data/0000000000.parquet`
+  ...), 10,000 equal prefixes, and 10,000 Zipf-skewed prefixes (size of the r-th largest
+  ∝ 1/r^1.1, names shuffled). First run: probes. Steady state: the samples a first run's
+  Diff items record (one per `sample_every` entries, as `workflow.ranges.Sampler`).
+- **Measured here.** CPU per listing page (botocore parsing a real 1,000-entry
+  ListObjectVersions XML page with syncpurge's timestamp parser) and per entry (the diff),
+  on this machine's core, taken as one Lambda vCPU (1,769 MB).
+- **Constants**, each with its source (CONSTANTS below), for latency, rate limits and
+  prices.
+
+For each layout it prints the predicted wall time (Plan, Diff, Purge), the requests by
+type, and S3 request cost against the LIST floor: ⌈2N/1000⌉ LIST requests. Where the
+design can't reach 15 minutes or 1.1x the floor, the binding limit is named. Asserts
+nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import heapq
+import itertools
+import json
+import math
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Constant:
+    value: float
+    unit: str
+    source: str
+
+
+S3_PERF = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html"
+CONSTANTS: dict[str, Constant] = {
+    "pageLatency": Constant(
+        0.3,
+        "s per 1,000-entry ListObjectVersions page",
+        "assumed: S3 publishes no LIST latency; its performance whitepaper gives median "
+        "latencies of tens of ms for small (<512 KB) requests (https://docs.aws.amazon.com/"
+        "whitepapers/latest/s3-optimizing-performance-best-practices/timeouts-and-retries-"
+        "for-latency-sensitive-applications.html); a page is ~300 KB of XML that S3 "
+        "assembles from its index, so 300 ms is taken, and --page-latency varies it",
+    ),
+    "deleteLatency": Constant(
+        0.5,
+        "s per 1,000-key DeleteObjects",
+        "assumed, as pageLatency: one request, 1,000 deletes S3 performs one by one "
+        "(https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html)",
+    ),
+    "listRate": Constant(
+        5_500,
+        "GET-class requests/s per partitioned prefix",
+        f"{S3_PERF}: 5,500 GET/HEAD requests per second per partitioned prefix",
+    ),
+    "deleteRate": Constant(
+        3_500,
+        "deletes/s per partitioned prefix",
+        f"{S3_PERF}: 3,500 PUT/COPY/POST/DELETE per second per partitioned prefix; each key "
+        "of a DeleteObjects counted as one delete (conservative)",
+    ),
+    "partitions": Constant(
+        1,
+        "partitioned prefixes at the start of a run",
+        "conservative: S3 partitions a prefix under sustained load, which takes 30-60 "
+        "minutes (AWS Knowledge Center, s3-object-key-naming-pattern), longer than a run",
+    ),
+    "lambdaTimeout": Constant(
+        900,
+        "s",
+        "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: "
+        "function timeout 900 seconds",
+    ),
+    "sliceBudget": Constant(
+        840,
+        "s of work per Diff slice",
+        "syncpurge_handlers/runtime.py: a slice stops 60 s before the 900 s timeout",
+    ),
+    "lambdaStart": Constant(
+        1.5,
+        "s per slice (invoke, cold start, imports)",
+        "assumed: Python cold starts of ~1 s with boto3 and Powertools loaded (measured "
+        "init durations in CloudWatch REPORT lines vary 0.5-1.5 s); taken at the high end",
+    ),
+    "lambdaScaling": Constant(
+        1_000,
+        "new execution environments per 10 s per function",
+        "https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html: each "
+        "function can scale by 1,000 execution environments every 10 seconds",
+    ),
+    "accountConcurrency": Constant(
+        1_000,
+        "concurrent executions",
+        "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: "
+        "default concurrency quota 1,000",
+    ),
+    "mapConcurrency": Constant(
+        10_000,
+        "child executions",
+        "https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html: "
+        "up to 10,000 parallel child workflow executions",
+    ),
+    "stateTransition": Constant(
+        0.000025,
+        "$ per state transition",
+        "https://aws.amazon.com/step-functions/pricing/: Standard, $0.025 per 1,000",
+    ),
+    "listPrice": Constant(
+        0.000005,
+        "$ per LIST (and PUT, POST)",
+        "https://aws.amazon.com/s3/pricing/: S3 Standard, $0.005 per 1,000 PUT, COPY, "
+        "POST, LIST requests (DeleteObjects is a POST: charged so, conservatively)",
+    ),
+    "getPrice": Constant(
+        0.0000004,
+        "$ per GET/HEAD",
+        "https://aws.amazon.com/s3/pricing/: $0.0004 per 1,000 GET, SELECT and other",
+    ),
+    "lambdaGbSecond": Constant(
+        0.0000133334,
+        "$ per GB-s (arm64)",
+        "https://aws.amazon.com/lambda/pricing/: Arm price per GB-second",
+    ),
+    "lambdaRequest": Constant(
+        0.0000002,
+        "$ per invocation",
+        "https://aws.amazon.com/lambda/pricing/: $0.20 per 1M requests",
+    ),
+}
+
+
+def c(name: str) -> float:
+    return CONSTANTS[name].value
+
+
+# --------------------------------------------------------------------------- key spaces
+
+
+class KeySpace:
+    """N sorted keys, one entry each, computed from their index."""
+
+    name = ""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.requests = 0
+
+    def key(self, i: int) -> str:
+        raise NotImplementedError
+
+    def folders(self, prefix: str) -> tuple[list[str], bool]:
+        raise NotImplementedError
+
+    def count_upto(self, key: str | None) -> int:
+        """How many keys are <= key (all of them for None)."""
+        if key is None:
+            return self.n
+        lo, hi = 0, self.n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.key(mid) <= key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    # the two S3 calls Plan makes (as syncpurge.s3store.S3Store names them)
+    def common_prefixes(self, bucket: str, prefix: str) -> tuple[list[str], bool]:
+        self.requests += 1
+        return self.folders(prefix)
+
+    def probe_page(self, bucket: str, prefix: str, after: str | None) -> Any:
+        from syncpurge.models import Entry
+        from syncpurge.s3shapes import ListingPage
+
+        self.requests += 1
+        start = self.count_upto(prefix) if prefix else 0  # the prefix itself is no key
+        if after is not None:
+            start = max(start, self.count_upto(after))
+        keys = [self.key(i) for i in range(start, min(self.n, start + 1000))]
+        keys = [k for k in keys if k.startswith(prefix)]
+        now = datetime.now(UTC)
+        entries = [Entry(k, "v", True, now, False, 1, '"e"') for k in keys]
+        return ListingPage(entries, [], start + 1000 < self.n and len(keys) == 1000)
+
+
+class OnePrefix(KeySpace):
+    name = "one prefix"
+
+    def key(self, i: int) -> str:
+        return f"data/{i:010d}.parquet"
+
+    def folders(self, prefix: str) -> tuple[list[str], bool]:
+        return (["data/"], True) if prefix == "" else ([], False)
+
+
+class EqualPrefixes(KeySpace):
+    name = "10,000 prefixes"
+    prefixes = 10_000
+
+    def key(self, i: int) -> str:
+        per = self.n // self.prefixes
+        return f"tenant-{i // per:05d}/{i % per:09d}.json"
+
+    def folders(self, prefix: str) -> tuple[list[str], bool]:
+        if prefix:
+            return [], False
+        return [f"tenant-{p:05d}/" for p in range(1000)], False  # one page of 10,000
+
+
+class ZipfPrefixes(KeySpace):
+    name = "Zipf-skewed prefixes"
+    prefixes = 10_000
+
+    def __init__(self, n: int) -> None:
+        super().__init__(n)
+        weights = [1 / (r + 1) ** 1.1 for r in range(self.prefixes)]
+        scale = n / sum(weights)
+        sizes = [max(1, int(w * scale)) for w in weights]
+        sizes[0] += n - sum(sizes)
+        names = list(range(self.prefixes))
+        random.Random(7).shuffle(names)
+        by_name = sorted(zip(names, sizes, strict=True))
+        self.names = [name for name, _ in by_name]
+        self.starts = [0]
+        for _, size in by_name:
+            self.starts.append(self.starts[-1] + size)
+        self.largest = max(sizes)
+
+    def key(self, i: int) -> str:
+        at = bisect.bisect_right(self.starts, i) - 1
+        return f"t{self.names[at]:05d}/{i - self.starts[at]:010d}"
+
+    def folders(self, prefix: str) -> tuple[list[str], bool]:
+        if prefix:
+            return [], False
+        return [f"t{name:05d}/" for name in self.names[:1000]], False
+
+
+# --------------------------------------------------------------------------- measured CPU
+
+
+def measured_cpu() -> tuple[float, float]:
+    """(seconds of CPU to parse one 1,000-entry page, seconds per entry diffed)."""
+    import botocore.session
+    from bench_reconcile import diff_throughput
+
+    from syncpurge.s3store import parse_timestamp
+
+    session = botocore.session.get_session()
+    model = session.get_service_model("s3").operation_model("ListObjectVersions")
+    from botocore.parsers import create_parser
+
+    parser = create_parser("rest-xml")
+    parser._timestamp_parser = parse_timestamp  # what syncpurge's clients parse with
+    rows = "".join(
+        f"<Version><Key>data/{i:010d}.parquet</Key><VersionId>{'v' * 32}{i}</VersionId>"
+        f"<IsLatest>true</IsLatest><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
+        f'<ETag>"{i:032x}"</ETag><Size>1234</Size><StorageClass>STANDARD</StorageClass>'
+        "<Owner><ID>x</ID></Owner></Version>"
+        for i in range(1000)
+    )
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><ListVersionsResult xmlns="http://s3.amazonaws'
+        '.com/doc/2006-03-01/"><Name>b</Name><IsTruncated>true</IsTruncated>'
+        f"<NextKeyMarker>k</NextKeyMarker>{rows}</ListVersionsResult>"
+    ).encode()
+    response = {"body": body, "headers": {}, "status_code": 200}
+    runs = []
+    for _ in range(5):
+        started = time.process_time()
+        for _ in range(10):
+            parser.parse(response, model.output_shape)
+        runs.append((time.process_time() - started) / 10)
+    per_page = sorted(runs)[2]
+    return per_page, 1 / diff_throughput(100_000)
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass
+class Args:
+    entries: int
+    concurrency: int
+    purge_fraction: float
+    vanished_cluster: int
+    page_latency: float
+
+
+def item_seconds(entries: int, parse_cpu: float, entry_cpu: float, latency: float) -> float:
+    """One Diff item: both sides listed concurrently (a page in flight on each), the pages
+    parsed and diffed on one vCPU; a new slice (invocation) every 840 s of work."""
+    pages = math.ceil(entries / 2 / 1000)
+    cpu = 2 * pages * parse_cpu + entries * entry_cpu
+    work = max(cpu, pages * latency)
+    slices = max(1, math.ceil(work / c("sliceBudget")))
+    return work + slices * c("lambdaStart")
+
+
+def makespan(durations: list[float], slots: int) -> float:
+    """Items started in order on `slots` concurrent children, each as one frees up."""
+    free = [0.0] * min(slots, len(durations))
+    heapq.heapify(free)
+    end = 0.0
+    for duration in durations:
+        start = heapq.heappop(free)
+        finish = start + duration
+        end = max(end, finish)
+        heapq.heappush(free, finish)
+    return end
+
+
+def cut(space: KeySpace, max_items: int, steady: bool) -> tuple[list[int], int, int, int]:
+    """(entries per item, both sides; Plan's LISTs; Plan's probe rounds; sample_every)."""
+    from syncpurge.keyspace import ProbeSplitter, ranges_between
+    from syncpurge.workflow import ranges
+
+    rounds = 0
+    original = ProbeSplitter.next_probes
+
+    def counted(self: Any, item_entries: float, count: int = 1) -> list[str]:
+        nonlocal rounds
+        rounds += 1
+        return original(self, item_entries, count)
+
+    ProbeSplitter.next_probes = counted  # type: ignore[method-assign]
+    try:
+        space.requests = 0
+        cuts, per_item = ranges.probe_boundaries(space, "target", "", "", max_items)  # type: ignore[arg-type]
+    finally:
+        ProbeSplitter.next_probes = original  # type: ignore[method-assign]
+    lists = space.requests
+    every = ranges.sample_every(per_item)
+    if steady:
+        # the samples the first run's Diff items record (both sides: weight doubled)
+        samples: list[tuple[str, int]] = []
+        for part in ranges_between(cuts):
+            lo = space.count_upto(part.after) if part.after is not None else 0
+            hi = space.count_upto(part.up_to)
+            for i in range(lo + every - 1, hi, every):
+                samples.append((space.key(i), 2 * every))
+            if (hi - lo) % every:
+                samples.append((space.key(hi - 1), 2 * ((hi - lo) % every)))
+        cuts, _ = ranges.recorded_boundaries(samples, max_items)
+        lists, rounds = 0, 0
+    edges = [0] + [space.count_upto(k) for k in cuts] + [space.n]
+    sizes = [2 * (b - a) for a, b in itertools.pairwise(edges)]
+    return sizes, lists, rounds, every
+
+
+def predict(space: KeySpace, args: Args, cpu: tuple[float, float], steady: bool) -> dict[str, Any]:
+    parse_cpu, entry_cpu = cpu
+    latency = args.page_latency
+    slots = int(min(args.concurrency, c("accountConcurrency"), c("mapConcurrency")))
+    max_items = 4 * args.concurrency  # workflow.plan.MAX_ITEMS_PER_SLOT
+    sizes, plan_lists, rounds, _ = cut(space, max_items, steady)
+    n = space.n
+    # --- Plan
+    plan_seconds = (rounds + 3) * latency + c("lambdaStart")
+    # --- Diff
+    durations = [item_seconds(e, parse_cpu, entry_cpu, latency) for e in sizes]
+    ramp = 10 * slots / c("lambdaScaling")
+    diff_lists = sum(2 * math.ceil(e / 2 / 1000) for e in sizes)
+    list_floor_seconds = (diff_lists + plan_lists) / (c("listRate") * c("partitions"))
+    diff_seconds = max(makespan(durations, slots) + ramp, list_floor_seconds)
+    # --- Purge
+    deletes = int(n * args.purge_fraction)
+    vanished_keys = deletes // 2  # a vanished key's version and marker
+    clusters = max(1, vanished_keys // args.vanished_cluster) if vanished_keys else 0
+    verify = clusters  # one page answers a cluster of vanished keys (verify.py)
+    delete_calls = math.ceil(deletes / 1000)
+    purge_slots = min(100, slots)
+    purge_seconds = max(
+        deletes / (c("deleteRate") * c("partitions")),
+        delete_calls * c("deleteLatency") / (purge_slots * 4),  # 4 DeleteObjects in flight
+    ) + (c("lambdaStart") if deletes else 0)
+    wall = plan_seconds + diff_seconds + purge_seconds + 2 * c("lambdaStart")
+    # --- requests and cost
+    slices = sum(max(1, math.ceil(d / c("sliceBudget"))) for d in durations)
+    workspace_puts = 3 * slices + math.ceil(deletes / 50_000) * 2
+    s3_cost = (diff_lists + plan_lists + verify + delete_calls + workspace_puts) * c(
+        "listPrice"
+    ) + 2 * slices * c("getPrice")
+    floor_lists = math.ceil(2 * n / 1000)
+    floor_cost = floor_lists * c("listPrice")
+    transitions = 40 + 4 * slices + 4 * math.ceil(deletes / 50_000)
+    lambda_seconds = sum(durations) + purge_seconds * purge_slots / 4 + plan_seconds
+    other_cost = (
+        transitions * c("stateTransition")
+        + lambda_seconds * 1.769 * c("lambdaGbSecond")
+        + (slices + 10) * c("lambdaRequest")
+    )
+    mean = sum(sizes) / len(sizes)
+    bounds = {
+        "diff: items over concurrency": makespan(durations, slots) + ramp,
+        "diff: S3 LIST rate": list_floor_seconds,
+        "purge: S3 DELETE rate": deletes / (c("deleteRate") * c("partitions")),
+        "diff: largest item": max(durations),
+    }
+    return {
+        "items": len(sizes),
+        "maxOverMean": round(max(sizes) / mean, 3),
+        "planLists": plan_lists,
+        "seconds": {
+            "plan": round(plan_seconds),
+            "diff": round(diff_seconds),
+            "purge": round(purge_seconds),
+            "wall": round(wall),
+        },
+        "binding": max(bounds, key=lambda k: bounds[k]),
+        "requests": {
+            "list": diff_lists + plan_lists,
+            "verify": verify,
+            "delete": delete_calls,
+            "workspacePut": workspace_puts,
+        },
+        "listFloor": floor_lists,
+        "s3Cost": round(s3_cost, 2),
+        "listFloorCost": round(floor_cost, 2),
+        "s3CostOverFloor": round(s3_cost / floor_cost, 3),
+        "otherCost": round(other_cost, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=float, default=1e9, help="entries per side")
+    parser.add_argument("--concurrency", type=int, default=500, help="Diff MaxConcurrency")
+    parser.add_argument("--purge-fraction", type=float, default=0.001)
+    parser.add_argument("--vanished-cluster", type=int, default=1000)
+    parser.add_argument("--page-latency", type=float, default=c("pageLatency"))
+    parser.add_argument("--json", action="store_true")
+    raw = parser.parse_args()
+    if raw.entries < 1e6 or not 0 <= raw.purge_fraction < 1 or raw.vanished_cluster < 1:
+        parser.error("--entries >= 1e6, --purge-fraction in [0, 1), --vanished-cluster >= 1")
+    if not 1 <= raw.concurrency <= c("mapConcurrency") or raw.page_latency <= 0:
+        parser.error("--concurrency in [1, 10000] and --page-latency > 0")
+    args = Args(
+        int(raw.entries), raw.concurrency, raw.purge_fraction, raw.vanished_cluster,
+        raw.page_latency,
+    )  # fmt: skip
+    sys.path[:0] = [str(REPO / "lambdas"), str(REPO), str(REPO / "tests" / "benchmarks")]
+    cpu = measured_cpu()
+    results: dict[str, Any] = {
+        "args": asdict(args),
+        "measured": {"parseSecondsPerPage": cpu[0], "diffSecondsPerEntry": cpu[1]},
+        "constants": {k: asdict(v) for k, v in CONSTANTS.items()},
+        "layouts": {},
+    }
+    spaces: list[Callable[[int], KeySpace]] = [OnePrefix, EqualPrefixes, ZipfPrefixes]
+    for make in spaces:
+        space = make(args.entries)
+        results["layouts"][space.name] = {
+            "firstRun": predict(space, args, cpu, steady=False),
+            "steadyState": predict(space, args, cpu, steady=True),
+        }
+    if raw.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(
+        f"{args.entries:,} entries per side, Diff concurrency {args.concurrency}, "
+        f"{args.purge_fraction:.2%} purged (vanished keys in clusters of "
+        f"{args.vanished_cluster:,}), {args.page_latency} s a page"
+    )
+    print(
+        f"measured here: {cpu[0] * 1000:.1f} ms CPU to parse a page, "
+        f"{cpu[1] * 1e6:.2f} us CPU per entry diffed"
+    )
+    for name, runs in results["layouts"].items():
+        for label, r in (("first run", runs["firstRun"]), ("steady state", runs["steadyState"])):
+            s = r["seconds"]
+            print(
+                f"{name:>22} | {label:<12} | {r['items']:>5} items, max/mean "
+                f"{r['maxOverMean']:<5} | wall {s['wall'] / 60:5.1f} min (plan {s['plan']} s, "
+                f"diff {s['diff']} s, purge {s['purge']} s; bound by {r['binding']}) | "
+                f"LIST {r['requests']['list']:,} (floor {r['listFloor']:,}), verify "
+                f"{r['requests']['verify']:,}, DeleteObjects {r['requests']['delete']:,} | "
+                f"S3 ${r['s3Cost']} = {r['s3CostOverFloor']}x floor ${r['listFloorCost']}; "
+                f"Lambda+SFN ${r['otherCost']}"
+            )
+
+
+if __name__ == "__main__":
+    main()
