@@ -43,10 +43,12 @@ DEFAULTS: dict[str, Any] = {
     # Scheduled runs only plan; a person applies the plan ({"applyPlan": "<run-id>"}).
     "requireApproval": False,
     # Concurrency, for an account with the default 1,000 concurrent Lambda executions
-    # (README "Concurrency"): Diff takes half, leaving the rest to the account's other
-    # functions; Purge is bounded by S3's 3,500 DELETE/s per prefix partition, not Lambda.
-    "diffMaxConcurrency": 500,
-    "purgeMaxConcurrency": 100,
+    # (README "Concurrency"). A Diff keeps one 1,000-entry page in flight per side (~6.7
+    # LIST/s at 0.3 s a page), so ~825 of them reach the 5,500 LIST/s one S3 partition
+    # serves: 800 leaves 200 to the account's other functions. Purge is bound by S3's
+    # 3,500 deletes/s per partition (each Purge has 4,000 deletes in flight), not by Lambda.
+    "diffMaxConcurrency": 800,
+    "purgeMaxConcurrency": 10,
     # 1,769 MB is one full vCPU: the diff parses ~2 listing pages per 10 ms of CPU.
     "diffMemoryMb": 1769,
     "purgeMemoryMb": 1024,

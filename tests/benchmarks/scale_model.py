@@ -1,6 +1,7 @@
 """Scale model: a billion entries per side, on paper, with the real Plan splitting.
 
-    python tests/benchmarks/scale_model.py [--entries 1000000000] [--concurrency 500]
+    python tests/benchmarks/scale_model.py [--entries 1000000000] [--concurrency 800]
+        [--purge-concurrency 10]
         [--purge-fraction 0.001] [--vanished-cluster 1000] [--page-latency 0.3] [--json]
 
 What can't run here (10^9 entries per side on AWS) is predicted from what can:
@@ -302,6 +303,7 @@ def measured_cpu() -> tuple[float, float]:
 class Args:
     entries: int
     concurrency: int
+    purge_concurrency: int
     purge_fraction: float
     vanished_cluster: int
     page_latency: float
@@ -369,10 +371,12 @@ def cut(space: KeySpace, max_items: int, steady: bool) -> tuple[list[int], int, 
 
 
 def predict(space: KeySpace, args: Args, cpu: tuple[float, float], steady: bool) -> dict[str, Any]:
+    from syncpurge.workflow.plan import MAX_ITEMS_PER_SLOT
+
     parse_cpu, entry_cpu = cpu
     latency = args.page_latency
     slots = int(min(args.concurrency, c("accountConcurrency"), c("mapConcurrency")))
-    max_items = 4 * args.concurrency  # workflow.plan.MAX_ITEMS_PER_SLOT
+    max_items = MAX_ITEMS_PER_SLOT * args.concurrency
     sizes, plan_lists, rounds, _ = cut(space, max_items, steady)
     n = space.n
     # --- Plan
@@ -389,7 +393,7 @@ def predict(space: KeySpace, args: Args, cpu: tuple[float, float], steady: bool)
     clusters = max(1, vanished_keys // args.vanished_cluster) if vanished_keys else 0
     verify = clusters  # one page answers a cluster of vanished keys (verify.py)
     delete_calls = math.ceil(deletes / 1000)
-    purge_slots = min(100, slots)
+    purge_slots = min(args.purge_concurrency, int(c("accountConcurrency")))
     purge_seconds = max(
         deletes / (c("deleteRate") * c("partitions")),
         delete_calls * c("deleteLatency") / (purge_slots * 4),  # 4 DeleteObjects in flight
@@ -445,7 +449,8 @@ def predict(space: KeySpace, args: Args, cpu: tuple[float, float], steady: bool)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=float, default=1e9, help="entries per side")
-    parser.add_argument("--concurrency", type=int, default=500, help="Diff MaxConcurrency")
+    parser.add_argument("--concurrency", type=int, default=800, help="Diff MaxConcurrency")
+    parser.add_argument("--purge-concurrency", type=int, default=10, help="Purge MaxConcurrency")
     parser.add_argument("--purge-fraction", type=float, default=0.001)
     parser.add_argument("--vanished-cluster", type=int, default=1000)
     parser.add_argument("--page-latency", type=float, default=c("pageLatency"))
@@ -453,12 +458,22 @@ def main() -> None:
     raw = parser.parse_args()
     if raw.entries < 1e6 or not 0 <= raw.purge_fraction < 1 or raw.vanished_cluster < 1:
         parser.error("--entries >= 1e6, --purge-fraction in [0, 1), --vanished-cluster >= 1")
-    if not 1 <= raw.concurrency <= c("mapConcurrency") or raw.page_latency <= 0:
-        parser.error("--concurrency in [1, 10000] and --page-latency > 0")
+    if (
+        not 1
+        <= min(raw.concurrency, raw.purge_concurrency)
+        <= max(raw.concurrency, raw.purge_concurrency)
+        <= c("mapConcurrency")
+        or raw.page_latency <= 0
+    ):
+        parser.error("--concurrency and --purge-concurrency in [1, 10000], --page-latency > 0")
     args = Args(
-        int(raw.entries), raw.concurrency, raw.purge_fraction, raw.vanished_cluster,
+        int(raw.entries),
+        raw.concurrency,
+        raw.purge_concurrency,
+        raw.purge_fraction,
+        raw.vanished_cluster,
         raw.page_latency,
-    )  # fmt: skip
+    )
     sys.path[:0] = [str(REPO / "lambdas"), str(REPO), str(REPO / "tests" / "benchmarks")]
     cpu = measured_cpu()
     results: dict[str, Any] = {
@@ -478,7 +493,8 @@ def main() -> None:
         print(json.dumps(results, indent=2))
         return
     print(
-        f"{args.entries:,} entries per side, Diff concurrency {args.concurrency}, "
+        f"{args.entries:,} entries per side, Diff concurrency {args.concurrency}, Purge "
+        f"{args.purge_concurrency}, "
         f"{args.purge_fraction:.2%} purged (vanished keys in clusters of "
         f"{args.vanished_cluster:,}), {args.page_latency} s a page"
     )

@@ -26,6 +26,9 @@ CREATES_EVERYTHING = {
     "maxPurgeFraction": "0.2",
     "requireApproval": "true",
     "timeoutSeconds": "172800",
+    "diffMaxConcurrency": "300",
+    "purgeMaxConcurrency": "4",
+    "diffMemoryMb": "3008",
 }
 USES_EXISTING = {
     "sourceBucket": "corp-src",
@@ -270,6 +273,9 @@ def test_cfn_lint_is_clean(variant: Synthesized) -> None:
         # A typo must not deploy silently without the setting it meant
         ({**CREATES_EVERYTHING, "alarmEmial": "ops@example.com"}, "did you mean 'alarmEmail'"),
         ({**CREATES_EVERYTHING, "schedual": "off"}, "'schedual' is not a setting"),
+        ({**CREATES_EVERYTHING, "diffMaxConcurrency": "0"}, "diffMaxConcurrency"),
+        ({**CREATES_EVERYTHING, "purgeMaxConcurrency": "20000"}, "purgeMaxConcurrency"),
+        ({**CREATES_EVERYTHING, "diffMemoryMb": "64"}, "diffMemoryMb"),
     ],
 )
 def test_a_bad_config_fails_synth_naming_the_key(context: dict[str, Any], named: str) -> None:
@@ -336,3 +342,33 @@ def test_the_approval_setting_reaches_the_run(creating: Synthesized, existing: S
 
     assert require_approval(creating) == "true"
     assert require_approval(existing) == "false"
+
+
+def test_concurrency_and_memory_settings_reach_the_maps_and_functions(
+    creating: Synthesized, existing: Synthesized
+) -> None:
+    def figures(variant: Synthesized) -> tuple[str, str, dict[str, int]]:
+        (machine,) = variant.resources("AWS::StepFunctions::StateMachine").values()
+        given = machine["Properties"]["DefinitionSubstitutions"]
+        memory = {
+            f["Properties"]["Description"].split()[1]: f["Properties"]["MemorySize"]
+            for f in variant.resources("AWS::Lambda::Function").values()
+            if f["Properties"].get("Description", "").startswith("syncpurge ")
+        }
+        return given["DiffMaxConcurrency"], given["PurgeMaxConcurrency"], memory
+
+    # the Maps read them from the run's config (MaxConcurrencyPath), filled from these
+    definition = json.loads(DEFINITION.read_text())
+    paths = {
+        state["Label"]: state["MaxConcurrencyPath"]
+        for state in definition["States"].values()
+        if state.get("Type") == "Map"
+    }
+    assert paths == {
+        "Diff": "$.run.config.diffMaxConcurrency",
+        "Purge": "$.run.config.purgeMaxConcurrency",
+    }
+    diff, purge, memory = figures(creating)
+    assert (diff, purge, memory["diff"], memory["purge"]) == ("300", "4", 3008, 1024)
+    diff, purge, memory = figures(existing)
+    assert (diff, purge, memory["diff"], memory["purge"]) == ("800", "10", 1769, 1024)

@@ -70,8 +70,8 @@ class LocalDeployment:
     notification_topic_arn: str = ""
     require_approval: bool = False
     timeout_seconds: int = 691200
-    diff_max_concurrency: int = 500
-    purge_max_concurrency: int = 100
+    diff_max_concurrency: int = 800
+    purge_max_concurrency: int = 10
 
     def substitutions(self) -> dict[str, str]:
         values = {

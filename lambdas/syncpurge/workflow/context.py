@@ -55,8 +55,8 @@ class RunConfig(Wire):
     notification_topic_arn: str = ""  # "" : no notification
     require_approval: bool = False  # scheduled runs plan; a person applies the plan
     # The Distributed Maps' MaxConcurrency (MaxConcurrencyPath reads them from here).
-    diff_max_concurrency: int = Field(default=500, ge=1, le=10_000)
-    purge_max_concurrency: int = Field(default=100, ge=1, le=10_000)
+    diff_max_concurrency: int = Field(default=800, ge=1, le=10_000)
+    purge_max_concurrency: int = Field(default=10, ge=1, le=10_000)
     state_machine_arn: str
     execution_arn: str
     execution_name: str
