@@ -11,7 +11,7 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from syncpurge.apply import StoredPlan, fresh_plan, recheck
 from syncpurge.diff import DiffCursor, DiffStats, SideCursor, diff_histories
@@ -138,36 +138,31 @@ def diff_scope(
             )
         )
 
-    def wrap(side: str, histories: Iterator[KeyHistory]) -> Iterator[KeyHistory]:
-        return sampler(side, histories) if sampler is not None else histories
+    def histories(
+        side: str, listing: Iterator[ListingPage], root: str, **extra: Any
+    ) -> Iterator[KeyHistory]:
+        listed = key_histories(
+            listing,
+            lambda n: progress.listed(side, n),
+            after_key=after_key,
+            root=root,
+            admits=scope.admits,
+            up_to=up_to,
+            **extra,
+        )
+        return sampler(side, listed) if sampler is not None else listed
 
     source_pages = pages(source, source_bucket, scope.source_key, resume.source if resume else None)
     target_pages = pages(target, target_bucket, scope.target_key, resume.target if resume else None)
     with closing(source_pages), closing(target_pages):
         candidates = diff_histories(
-            wrap(
-                "source",
-                key_histories(
-                    source_pages,
-                    lambda n: progress.listed("source", n),
-                    after_key=after_key,
-                    root=scope.source_root,
-                    admits=scope.admits,
-                    up_to=up_to,
-                    lookahead=True,
-                ),
-            ),
-            wrap(
+            # the source looks one key past the range: a folder's content may lie there
+            histories("source", source_pages, scope.source_root, lookahead=True),
+            histories(
                 "target",
-                key_histories(
-                    target_pages,
-                    lambda n: progress.listed("target", n),
-                    after_key=after_key,
-                    root=scope.target_root,
-                    admits=scope.admits,
-                    inside=(inside.key, inside.after_version) if inside else None,
-                    up_to=up_to,
-                ),
+                target_pages,
+                scope.target_root,
+                inside=(inside.key, inside.after_version) if inside else None,
             ),
             policy,
             stats,
