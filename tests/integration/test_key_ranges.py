@@ -71,7 +71,7 @@ def plan_of(world: World, page_size: int, boundaries: list[str]) -> tuple[list[A
 
 
 @settings(
-    max_examples=max(1, settings.default.max_examples // 4),
+    max_examples=max(1, settings.default.max_examples // 8),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
