@@ -101,7 +101,7 @@ def items_of(client: Any, bucket: str, run_id: str) -> list[int]:
     return [sizes[i] for i in sorted(sizes)]
 
 
-def bench(keys: int, log: Callable[[str], None]) -> dict[str, Any]:
+def bench(keys: int, log: Callable[[str], None], memory_only: bool = False) -> dict[str, Any]:
     import boto3
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.s3.models import s3_backends
@@ -122,13 +122,42 @@ def bench(keys: int, log: Callable[[str], None]) -> dict[str, Any]:
     request = {"skipSync": True, "maxPurgeFraction": 1.0, "force": True}
     try:
         with LocalRuntime() as runtime, tempfile.TemporaryDirectory() as tmp:
-            deployed = deploy(runtime)
+            # Diff items run one at a time when memory is measured: tracemalloc traces the
+            # whole process, so concurrent slices would be counted together.
+            deployed = deploy(runtime, diff_max_concurrency=1 if memory_only else 800)
             source, target = deployed.pair.source, deployed.pair.target
             log(f"{keys:,} keys: building the buckets...")
             started = time.perf_counter()
             populate(s3_backends[DEFAULT_ACCOUNT_ID]["aws"], source, target, keys)
             figures["buildSeconds"] = round(time.perf_counter() - started)
 
+            client = boto3.client("s3", region_name="us-east-1")
+            plan_a: set[tuple[Any, ...]] | None = None
+
+            def run(name: str, dry: bool, measure: bool = False) -> dict[str, Any]:
+                log(f"{name}: the state machine{' (dry run)' if dry else ''}...")
+                memory.on, memory.peaks = measure, []
+                started = time.perf_counter()
+                result = deployed.run({**request, "dryRun": dry}, timeout=24 * 3600)
+                assert result.status == "SUCCEEDED", result.cause
+                summary, lines = deployed.report(result)
+                sizes = items_of(client, REPORTS, summary["runId"])
+                mean = sum(sizes) / len(sizes)
+                doc = {
+                    "seconds": round(time.perf_counter() - started),
+                    "items": len(sizes),
+                    "maxOverMean": round(max(sizes) / mean, 3),
+                    "requests": summary["requests"],
+                    "totals": summary["totals"],
+                    "samePlanAsA": plan_rows(lines) == plan_a if plan_a is not None else None,
+                }
+                if measure:
+                    doc["diffSlicePeakMiB"] = round(max(memory.peaks) / 2**20, 1)
+                return doc
+
+            if memory_only:
+                figures["B"] = run("B", dry=True, measure=True)
+                return figures
             log("A: the engine, one item, dry run...")
             started = time.perf_counter()
             store = S3Store(make_s3_client(), RequestCounter())
@@ -146,29 +175,6 @@ def bench(keys: int, log: Callable[[str], None]) -> dict[str, Any]:
                 "requests": single.summary.requests.model_dump(),
                 "planned": single.summary.totals.planned,
             }
-            client = boto3.client("s3", region_name="us-east-1")
-
-            def run(name: str, dry: bool, measure: bool = False) -> dict[str, Any]:
-                log(f"{name}: the state machine{' (dry run)' if dry else ''}...")
-                memory.on, memory.peaks = measure, []
-                started = time.perf_counter()
-                result = deployed.run({**request, "dryRun": dry}, timeout=24 * 3600)
-                assert result.status == "SUCCEEDED", result.cause
-                summary, lines = deployed.report(result)
-                sizes = items_of(client, REPORTS, summary["runId"])
-                mean = sum(sizes) / len(sizes)
-                doc = {
-                    "seconds": round(time.perf_counter() - started),
-                    "items": len(sizes),
-                    "maxOverMean": round(max(sizes) / mean, 3),
-                    "requests": summary["requests"],
-                    "totals": summary["totals"],
-                    "samePlanAsA": plan_rows(lines) == plan_a,
-                }
-                if measure:
-                    doc["diffSlicePeakMiB"] = round(max(memory.peaks) / 2**20, 1)
-                return doc
-
             figures["B"] = run("B", dry=True, measure=True)
             figures["C"] = run("C", dry=True)
             figures["D"] = run("D", dry=False)
@@ -208,6 +214,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keys", type=int, action="append", help="target keys (repeatable)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="only the first run, its Diff items one at a time, for each slice's peak memory",
+    )
     args = parser.parse_args()
     sizes = args.keys or [100_000]
     if any(n < 1_000 for n in sizes):
@@ -216,8 +227,8 @@ def main() -> None:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     logging.getLogger("botocore").setLevel(logging.ERROR)
     log = (lambda _m: None) if args.json else (lambda m: print(m, file=sys.stderr, flush=True))
-    results = [bench(n, log) for n in sizes]
-    if args.json:
+    results = [bench(n, log, args.memory_only) for n in sizes]
+    if args.json or args.memory_only:
         print(json.dumps(results, indent=2))
         return
     for figures in results:
