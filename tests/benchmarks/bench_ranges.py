@@ -121,7 +121,12 @@ def bench(keys: int, log: Callable[[str], None], memory_only: bool = False) -> d
     figures: dict[str, Any] = {"keys": keys}
     request = {"skipSync": True, "maxPurgeFraction": 1.0, "force": True}
     try:
-        with LocalRuntime() as runtime, tempfile.TemporaryDirectory() as tmp:
+        # No slice is cut short by the emulator's own slowness (a real Diff item of ~128,000
+        # entries lists in under a minute): slice restarts would re-read pages.
+        with (
+            LocalRuntime(lambda_budget_seconds=86_400) as runtime,
+            tempfile.TemporaryDirectory() as tmp,
+        ):
             # Diff items run one at a time when memory is measured: tracemalloc traces the
             # whole process, so concurrent slices would be counted together.
             deployed = deploy(runtime, diff_max_concurrency=1 if memory_only else 800)

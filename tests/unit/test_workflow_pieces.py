@@ -87,3 +87,20 @@ def test_guard_chains_the_plan_chunks_a_key_runs_across_into_one_purge_item() ->
         {"planKeys": ["p/00000-00000-001", "p/00000-00000-002", "p/00000-00001-001"]},
         {"planKeys": ["p/00001-00000-001"]},
     ]
+
+
+def test_guard_joins_small_plan_chunks_of_key_range_items_into_full_purge_items() -> None:
+    # Given four Diff items whose plans are small (key ranges), then one with a full chunk
+    figures = {
+        "planKeys": [[f"p/0000{i}-00000-001"] for i in range(4)] + [["p/00004-00000-001"]],
+        "chunkSpans": [[[f"k{i}a", f"k{i}z"]] for i in range(5)],
+        "chunkLines": [[20_000], [20_000], [9_000], [30_000], [50_000]],
+    }
+
+    # Then consecutive chunks share a purge item while they fit one chunk's 50,000 lines,
+    # so DeleteObjects batches stay full across the ranges
+    assert purge_items(figures) == [
+        {"planKeys": ["p/00000-00000-001", "p/00001-00000-001", "p/00002-00000-001"]},
+        {"planKeys": ["p/00003-00000-001"]},
+        {"planKeys": ["p/00004-00000-001"]},
+    ]

@@ -8,7 +8,13 @@ from typing import Any
 
 from syncpurge.guard import evaluate_guard
 from syncpurge.preflight import check_related
-from syncpurge.workflow.context import RunEvent, Stores, put_json, sum_json
+from syncpurge.workflow.context import (
+    PLAN_CHUNK_ENTRIES,
+    RunEvent,
+    Stores,
+    put_json,
+    sum_json,
+)
 
 
 class Decision(StrEnum):
@@ -68,20 +74,32 @@ def guard(event: RunEvent, stores: Stores) -> dict[str, Any]:
 
 
 def purge_items(figures: dict[str, Any]) -> list[dict[str, list[str]]]:
-    """One purge item per plan chunk, except that chunks a key runs across (a long key,
-    or a Diff slice that stopped inside one) are chained into one item, purged in order."""
+    """Purge items over the plan chunks in key order: a chunk joins the item before it when
+    a key runs across them (a long key, or a Diff slice that stopped inside one), so the
+    key is purged in order, or when both together stay within a chunk's size, so the many
+    small chunks of key-range Diff items still make full DeleteObjects batches."""
     spans: dict[str, list[str]] = {}
-    for keys, chunk_spans in zip(
-        figures.get("planKeys", []), figures.get("chunkSpans", []), strict=True
+    lines: dict[str, int] = {}
+    for keys, chunk_spans, chunk_lines in zip(
+        figures.get("planKeys", []),
+        figures.get("chunkSpans", []),
+        # plans stored before chunks were counted: each chunk counts as full
+        figures.get("chunkLines")
+        or [[PLAN_CHUNK_ENTRIES] * len(k) for k in figures.get("planKeys", [])],
+        strict=True,
     ):
         spans.update(zip(keys, chunk_spans, strict=True))
+        lines.update(zip(keys, chunk_lines, strict=True))
     items: list[dict[str, list[str]]] = []
-    last_key = None
+    last_key, held = None, 0
     for plan_key in sorted(spans):
         first, last = spans[plan_key]
-        if items and first == last_key:
+        size = lines[plan_key]
+        if items and (first == last_key or held + size <= PLAN_CHUNK_ENTRIES):
             items[-1]["planKeys"].append(plan_key)
+            held += size
         else:
             items.append({"planKeys": [plan_key]})
+            held = size
         last_key = last
     return items
