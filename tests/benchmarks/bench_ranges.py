@@ -9,8 +9,7 @@ another size (an orphan), 5 % with a noncurrent version both sides kept. Then, i
 process, on the same state:
 
   A. the engine over the whole scope as one item, dry run (what the CLI does): the plan;
-  B. the state machine's first run, dry: Plan cuts by probes; per-item entries, the
-     peak traced memory of each Diff slice (tracemalloc, moto's serving included);
+  B. the state machine's first run, dry: Plan cuts by probes; per-item entries;
   C. its second run, dry: Plan cuts on B's recorded boundaries;
   D. a real run (C's boundaries again): requests, purged entries.
 
@@ -29,7 +28,6 @@ import os
 import sys
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,27 +50,6 @@ def populate(backend: Any, source: str, target: str, keys: int) -> None:
             backend.put_object(target, key, body + b"-old")
         backend.put_object(source, key, body)
         backend.put_object(target, key, body)
-
-
-class DiffMemory:
-    """Wraps the Diff handler: the peak traced memory of each slice."""
-
-    def __init__(self) -> None:
-        self.peaks: list[int] = []
-        self.on = False
-
-    def wrap(self, handler: Callable[..., Any]) -> Callable[..., Any]:
-        def measured(event: Any, context: Any) -> Any:
-            if not self.on:
-                return handler(event, context)
-            tracemalloc.start()
-            try:
-                return handler(event, context)
-            finally:
-                self.peaks.append(tracemalloc.get_traced_memory()[1])
-                tracemalloc.stop()
-
-        return measured
 
 
 def plan_rows(lines: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
@@ -101,13 +78,12 @@ def items_of(client: Any, bucket: str, run_id: str) -> list[int]:
     return [sizes[i] for i in sorted(sizes)]
 
 
-def bench(keys: int, log: Callable[[str], None], memory_only: bool = False) -> dict[str, Any]:
+def bench(keys: int, log: Callable[[str], None]) -> dict[str, Any]:
     import boto3
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.s3.models import s3_backends
     from tests.workflow.conftest import REPORTS, deploy
 
-    import syncpurge_handlers.diff as diff_handler
     from syncpurge.engine import reconcile
     from syncpurge.models import ReconcileRequest
     from syncpurge.report import LocalReportDestination, read_entries_lines
@@ -115,76 +91,62 @@ def bench(keys: int, log: Callable[[str], None], memory_only: bool = False) -> d
     from syncpurge.s3store import S3Store, make_s3_client
     from syncpurge_local.runtime import LocalRuntime
 
-    memory = DiffMemory()
-    original = diff_handler.handler
-    diff_handler.handler = memory.wrap(original)  # type: ignore[assignment]
     figures: dict[str, Any] = {"keys": keys}
     request = {"skipSync": True, "maxPurgeFraction": 1.0, "force": True}
-    try:
-        # No slice is cut short by the emulator's own slowness (a real Diff item of ~128,000
-        # entries lists in under a minute): slice restarts would re-read pages.
-        with (
-            LocalRuntime(lambda_budget_seconds=86_400) as runtime,
-            tempfile.TemporaryDirectory() as tmp,
-        ):
-            # Diff items run one at a time when memory is measured: tracemalloc traces the
-            # whole process, so concurrent slices would be counted together.
-            deployed = deploy(runtime, diff_max_concurrency=1 if memory_only else 800)
-            source, target = deployed.pair.source, deployed.pair.target
-            log(f"{keys:,} keys: building the buckets...")
+    # No slice is cut short by the emulator's own slowness (a real Diff item of ~128,000
+    # entries lists in under a minute): slice restarts would re-read pages.
+    with (
+        LocalRuntime(lambda_budget_seconds=86_400) as runtime,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        deployed = deploy(runtime)
+        source, target = deployed.pair.source, deployed.pair.target
+        log(f"{keys:,} keys: building the buckets...")
+        started = time.perf_counter()
+        populate(s3_backends[DEFAULT_ACCOUNT_ID]["aws"], source, target, keys)
+        figures["buildSeconds"] = round(time.perf_counter() - started)
+
+        client = boto3.client("s3", region_name="us-east-1")
+        plan_a: set[tuple[Any, ...]] | None = None
+
+        def run(name: str, dry: bool) -> dict[str, Any]:
+            log(f"{name}: the state machine{' (dry run)' if dry else ''}...")
             started = time.perf_counter()
-            populate(s3_backends[DEFAULT_ACCOUNT_ID]["aws"], source, target, keys)
-            figures["buildSeconds"] = round(time.perf_counter() - started)
-
-            client = boto3.client("s3", region_name="us-east-1")
-            plan_a: set[tuple[Any, ...]] | None = None
-
-            def run(name: str, dry: bool, measure: bool = False) -> dict[str, Any]:
-                log(f"{name}: the state machine{' (dry run)' if dry else ''}...")
-                memory.on, memory.peaks = measure, []
-                started = time.perf_counter()
-                result = deployed.run({**request, "dryRun": dry}, timeout=24 * 3600)
-                assert result.status == "SUCCEEDED", result.cause
-                summary, lines = deployed.report(result)
-                sizes = items_of(client, REPORTS, summary["runId"])
-                mean = sum(sizes) / len(sizes)
-                doc = {
-                    "seconds": round(time.perf_counter() - started),
-                    "items": len(sizes),
-                    "maxOverMean": round(max(sizes) / mean, 3),
-                    "requests": summary["requests"],
-                    "totals": summary["totals"],
-                    "samePlanAsA": plan_rows(lines) == plan_a if plan_a is not None else None,
-                }
-                if measure:
-                    doc["diffSlicePeakMiB"] = round(max(memory.peaks) / 2**20, 1)
-                return doc
-
-            if memory_only:
-                figures["B"] = run("B", dry=True, measure=True)
-                return figures
-            log("A: the engine, one item, dry run...")
-            started = time.perf_counter()
-            store = S3Store(make_s3_client(), RequestCounter())
-            single = reconcile(
-                ReconcileRequest.model_validate({**request, "dryRun": True}),
-                source_bucket=source,
-                target_bucket=target,
-                source=store,
-                target=store,
-                destination=LocalReportDestination(Path(tmp) / "single"),
-            )
-            plan_a = plan_rows(list(read_entries_lines(Path(tmp) / "single")))
-            figures["A"] = {
+            result = deployed.run({**request, "dryRun": dry}, timeout=24 * 3600)
+            assert result.status == "SUCCEEDED", result.cause
+            summary, lines = deployed.report(result)
+            sizes = items_of(client, REPORTS, summary["runId"])
+            mean = sum(sizes) / len(sizes)
+            doc = {
                 "seconds": round(time.perf_counter() - started),
-                "requests": single.summary.requests.model_dump(),
-                "planned": single.summary.totals.planned,
+                "items": len(sizes),
+                "maxOverMean": round(max(sizes) / mean, 3),
+                "requests": summary["requests"],
+                "totals": summary["totals"],
+                "samePlanAsA": plan_rows(lines) == plan_a if plan_a is not None else None,
             }
-            figures["B"] = run("B", dry=True, measure=True)
-            figures["C"] = run("C", dry=True)
-            figures["D"] = run("D", dry=False)
-    finally:
-        diff_handler.handler = original  # type: ignore[assignment]
+            return doc
+
+        log("A: the engine, one item, dry run...")
+        started = time.perf_counter()
+        store = S3Store(make_s3_client(), RequestCounter())
+        single = reconcile(
+            ReconcileRequest.model_validate({**request, "dryRun": True}),
+            source_bucket=source,
+            target_bucket=target,
+            source=store,
+            target=store,
+            destination=LocalReportDestination(Path(tmp) / "single"),
+        )
+        plan_a = plan_rows(list(read_entries_lines(Path(tmp) / "single")))
+        figures["A"] = {
+            "seconds": round(time.perf_counter() - started),
+            "requests": single.summary.requests.model_dump(),
+            "planned": single.summary.totals.planned,
+        }
+        figures["B"] = run("B", dry=True)
+        figures["C"] = run("C", dry=True)
+        figures["D"] = run("D", dry=False)
     totals = figures["D"]["totals"]
     figures["lowerBound"] = (
         math.ceil(totals["sourceEntries"] / 1000)
@@ -212,18 +174,12 @@ def report(figures: dict[str, Any]) -> None:
         f"({second / bound:.3f}x) against the lower bound {bound:,}"
     )
     print(f"  verify LISTs: {d['requests']['verify']:,}")
-    print(f"  peak traced memory of a Diff slice: {b['diffSlicePeakMiB']} MiB")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keys", type=int, action="append", help="target keys (repeatable)")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument(
-        "--memory-only",
-        action="store_true",
-        help="only the first run, its Diff items one at a time, for each slice's peak memory",
-    )
     args = parser.parse_args()
     sizes = args.keys or [100_000]
     if any(n < 1_000 for n in sizes):
@@ -232,8 +188,8 @@ def main() -> None:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     logging.getLogger("botocore").setLevel(logging.ERROR)
     log = (lambda _m: None) if args.json else (lambda m: print(m, file=sys.stderr, flush=True))
-    results = [bench(n, log, args.memory_only) for n in sizes]
-    if args.json or args.memory_only:
+    results = [bench(n, log) for n in sizes]
+    if args.json:
         print(json.dumps(results, indent=2))
         return
     for figures in results:
