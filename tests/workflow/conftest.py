@@ -82,12 +82,7 @@ def notification_queue() -> tuple[str, str]:
 
 
 def deploy(
-    runtime: LocalRuntime,
-    *,
-    preserve: str = "REMOVE",
-    require_approval: bool = False,
-    diff_max_concurrency: int = 800,
-    **task: Any,
+    runtime: LocalRuntime, *, preserve: str = "REMOVE", require_approval: bool = False, **task: Any
 ) -> Deployed:
     s3 = boto3.client("s3", region_name="us-east-1")
     pair = BucketPair(s3, "wf-source", "wf-target")
@@ -105,7 +100,6 @@ def deploy(
             task,
             notification_topic_arn=topic,
             require_approval=require_approval,
-            diff_max_concurrency=diff_max_concurrency,
         )
     )
     return Deployed(runtime, pair, task, arn, queue)
