@@ -111,7 +111,8 @@ def diff_scope(
     sampler: Callable[[str, Iterator[KeyHistory]], Iterator[KeyHistory]] | None = None,
 ) -> DiffStats:
     """Diff one relative prefix of the scope, or one key range of it, listing both sides
-    concurrently. `sampler(side)` may wrap a side's histories (to note boundary keys).
+    concurrently. `sampler(side, histories)` may wrap a side's histories (to note
+    boundary keys).
 
     The diff's candidates go through the HeadObject tiers (`syncpurge.proof`) before they
     reach `on_plan`, so what is planned carries its proof.

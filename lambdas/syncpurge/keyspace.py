@@ -87,11 +87,11 @@ class KeyPositions:
         hex_lower = bool(lower) and lower <= _HEX_LOWER
         hex_upper = bool(upper) and upper <= _HEX_UPPER
         self.alphabets = [_widened(s, hex_lower, hex_upper) for s in seen]
-        self.radices = [max(1, len(a)) for a in self.alphabets]
+        radices = [max(1, len(a)) for a in self.alphabets]
         self.weights = [1] * DEPTH
         for j in range(DEPTH - 2, -1, -1):
-            self.weights[j] = self.weights[j + 1] * self.radices[j + 1]
-        self.span = self.weights[0] * self.radices[0]
+            self.weights[j] = self.weights[j + 1] * radices[j + 1]
+        self.span = self.weights[0] * radices[0]
 
     @classmethod
     def of(cls, keys: Iterable[str], prefix: str = "") -> KeyPositions:
@@ -231,7 +231,7 @@ class ProbeSplitter:
             else:
                 merged.append(span)
         for span in merged:
-            span.mass = float(len(_keys_of(span)) and sum(n for _, n in _keys_of(span)))
+            span.mass = float(sum(n for _, n in _keys_of(span)))
         listed = [s for s in merged if s.probes]
         out: list[_Span] = []
         for i, span in enumerate(merged):
@@ -290,8 +290,8 @@ class ProbeSplitter:
 
     def next_probes(self, item_entries: float, count: int = 1) -> list[str]:
         """Where the next probes should start (KeyMarkers), at most `count`, in the gaps
-        with the most doubtful mass; none once no gap's doubt reaches a quarter of an item.
-        (An unsure gap's whole mass is doubtful; a sure one's, an eighth.)
+        with the most doubtful mass; none once no gap's doubt reaches half an item. (An
+        unsure gap's whole mass is doubtful; a sure one's, a quarter.)
 
         A gap with listed keys on both sides is bisected. One with none after it (the
         key space's end is not found yet) is galloped into: the next probe doubles the

@@ -155,7 +155,8 @@ def entries_file_name(number: int) -> str:
 
 class EntriesWriter:
     """Writes JSON lines into objects of at most `per_file` lines, named by `name(1)`,
-    `name(2)`... (default entries-00001.jsonl, ...); `names` lists what was written.
+    `name(2)`... (default entries-00001.jsonl, ...); `names` lists what was written and
+    `line_counts` how many lines each holds.
 
     Lines go to a temporary file first so a chunk of any size costs no memory until it is
     shipped whole to the destination. Report entries, plan chunks and purge outcomes all
@@ -172,6 +173,7 @@ class EntriesWriter:
         self.per_file = per_file
         self.name = name
         self.names: list[str] = []
+        self.line_counts: list[int] = []
         self._lines = 0
         self._chunk: IO[bytes] | None = None
 
@@ -196,6 +198,7 @@ class EntriesWriter:
         name = self.name(len(self.names) + 1)
         self.destination.write(name, self._chunk.read(), "application/x-ndjson")
         self.names.append(name)
+        self.line_counts.append(self._lines)
         self._chunk.close()
         self._chunk = None
         self._lines = 0

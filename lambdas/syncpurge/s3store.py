@@ -159,10 +159,14 @@ class S3Store:
         self.counter.add("verify")
         return self._one_page(bucket, prefix, after)
 
-    def _one_page(self, bucket: str, prefix: str, after: str | None) -> ListingPage:
+    def _one_page(
+        self, bucket: str, prefix: str, after: str | None, delimiter: str | None = None
+    ) -> ListingPage:
         params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": self.page_size}
         if after is not None:
             params["KeyMarker"] = after
+        if delimiter is not None:
+            params["Delimiter"] = delimiter
         page = self.client.list_object_versions(**params)
         return ListingPage(
             entries=page_entries(page),
@@ -186,12 +190,8 @@ class S3Store:
         (only markers and noncurrent versions left) is exactly what must still be cut.
         """
         self.counter.add("list")
-        page = self.client.list_object_versions(
-            Bucket=bucket, Prefix=prefix, Delimiter="/", MaxKeys=self.page_size
-        )
-        found = [p["Prefix"] for p in page.get("CommonPrefixes") or ()]
-        only = not page.get("IsTruncated") and not page_entries(page)
-        return found, only
+        page = self._one_page(bucket, prefix, None, delimiter="/")
+        return page.common_prefixes, not page.is_truncated and not page.entries
 
     def list_keys(self, bucket: str, prefix: str) -> list[str]:
         """Keys of current objects under `prefix`, in key order (workspace files)."""

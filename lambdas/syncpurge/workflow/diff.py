@@ -215,7 +215,6 @@ class PlanChunks:
         self.chunks = chunk_writer(stores, run.workspace, "plan", stem)
         self.counts = PlanCounts()
         self.spans: list[list[str]] = []
-        self.lines: list[int] = []  # lines per chunk
 
     def write(self, planned: PlannedEntry) -> None:
         self.counts.count(planned)
@@ -223,10 +222,6 @@ class PlanChunks:
         shipped = len(self.chunks.names)
         for line in encode_lines((planned,)):
             self.chunks.write_raw(line, boundary=not spans or spans[-1][1] != key)
-        # a chunk ships before the line that overflows it: the line is in the open one
-        while len(self.lines) <= len(self.chunks.names):
-            self.lines.append(0)
-        self.lines[len(self.chunks.names)] += 1
         if not spans or len(self.chunks.names) != shipped:
             spans.append([key, key])
         else:
@@ -245,7 +240,7 @@ class PlanChunks:
         doc.update(figures)
         doc["planKeys"] = [self.run.workspace.key(name) for name in self.chunks.names]
         doc["chunkSpans"] = self.spans
-        doc["chunkLines"] = self.lines[: len(self.chunks.names)]
+        doc["chunkLines"] = self.chunks.line_counts
         doc["requests"] = self.stores.s3.counter.snapshot().model_dump()
         put_json(self.stores, self.run.workspace, f"diff-stats/{self.stem}.json", doc)
 

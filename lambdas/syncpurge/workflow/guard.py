@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import Any
 
@@ -53,11 +52,8 @@ def guard(event: RunEvent, stores: Stores) -> dict[str, Any]:
         decision = Decision.NOTHING
     else:
         decision = Decision.PURGE
-    items_key = run.workspace.key("purge-items.json")
     items = purge_items(figures) if decision is Decision.PURGE else []
-    stores.s3.put_bytes(
-        run.workspace.bucket, items_key, json.dumps(items).encode(), "application/json"
-    )
+    put_json(stores, run.workspace, "purge-items.json", items)
     put_json(
         stores,
         run.workspace,
@@ -67,7 +63,7 @@ def guard(event: RunEvent, stores: Stores) -> dict[str, Any]:
     return {
         "decision": decision.value,
         "bucket": run.workspace.bucket,
-        "key": items_key,
+        "key": run.workspace.key("purge-items.json"),
         "count": len(items),
         "planned": planned,
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from syncpurge.keyspace import KeyRange, ranges_between
 from syncpurge.lineage import origin_to_json, read_task_reports
 from syncpurge.report import EntriesWriter
 from syncpurge.workflow.context import (
+    RunContext,
     RunEvent,
     Stores,
     Wire,
@@ -93,12 +93,9 @@ def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
         )
     if run.lineage is not None:
         file_lineage(event, stores, items)
-    key = run.workspace.key("items.json")
-    body = json.dumps([item.to_state() for item in items]).encode()
-    stores.s3.put_bytes(run.workspace.bucket, key, body, "application/json")
     stats = {**stores.s3.counter.snapshot().model_dump(), "items": len(items), "cutFrom": cuts_from}
     put_json(stores, run.workspace, "plan-stats.json", stats)
-    return {"bucket": run.workspace.bucket, "key": key, "count": len(items)}
+    return write_items(stores, run, items)
 
 
 def apply_items(event: RunEvent, stores: Stores, cutoff: datetime) -> dict[str, Any]:
@@ -115,10 +112,17 @@ def apply_items(event: RunEvent, stores: Stores, cutoff: datetime) -> dict[str, 
         name: figures.get(name, 0) for name in ("sourceEntries", "targetEntries", "keysInBoth")
     }
     put_json(stores, run.workspace, "diff-stats/stored-plan.json", listing)
-    key = run.workspace.key("items.json")
-    body = json.dumps([item.to_state() for item in items]).encode()
-    stores.s3.put_bytes(run.workspace.bucket, key, body, "application/json")
-    return {"bucket": run.workspace.bucket, "key": key, "count": len(items)}
+    return write_items(stores, run, items)
+
+
+def write_items(stores: Stores, run: RunContext, items: list[WorkItem]) -> dict[str, Any]:
+    """The Diff work items, where the Distributed Map's ItemReader reads them."""
+    put_json(stores, run.workspace, "items.json", [item.to_state() for item in items])
+    return {
+        "bucket": run.workspace.bucket,
+        "key": run.workspace.key("items.json"),
+        "count": len(items),
+    }
 
 
 class ItemFinder:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -65,12 +66,12 @@ def landmarks(store: S3Store, bucket: str, prefix: str) -> tuple[str, list[str],
     """Delimiter listings a level or two deep: the prefix every key shares (descending
     while a level holds one folder and nothing else), the folders one level below it, and
     whether that level holds nothing but them."""
-    for _ in range(2):
-        folders, only = store.common_prefixes(bucket, prefix)
-        if not (only and len(folders) == 1):
-            return prefix, folders, only
-        prefix = folders[0]
     folders, only = store.common_prefixes(bucket, prefix)
+    for _ in range(2):
+        if not (only and len(folders) == 1):
+            break
+        prefix = folders[0]
+        folders, only = store.common_prefixes(bucket, prefix)
     return prefix, folders, only
 
 
@@ -83,9 +84,7 @@ def probe_boundaries(
 
     def probe(after: str | None, within: str = shared) -> Probe:
         page = store.probe_page(bucket, within, after)
-        counts: dict[str, int] = {}
-        for entry in page.entries:
-            counts[entry.key] = counts.get(entry.key, 0) + 1
+        counts = Counter(entry.key for entry in page.entries)  # in key order, as listed
         return Probe(after, tuple(counts.items()), page.is_truncated)
 
     if only and len(folders) >= MIN_FOLDERS:
@@ -96,23 +95,25 @@ def probe_boundaries(
     probes = most_items = 1
     with ThreadPoolExecutor(PROBE_THREADS, thread_name_prefix="syncpurge-probe") as pool:
         while True:
-            items = items_for(splitter.total(), FIRST_RUN_TARGET_ENTRIES, max_items)
+            total = splitter.total()
+            items = items_for(total, FIRST_RUN_TARGET_ENTRIES, max_items)
             # The estimate shrinks as the key space's end is found: the budget does not.
             most_items = max(most_items, items)
             budget = min(MAX_PROBES, most_items + PROBE_SLACK) - probes
             if budget <= 0:
                 break
             width = max(1, min(PROBE_THREADS, items // 16, budget))
-            points = splitter.next_probes(splitter.total() / items, width)
+            points = splitter.next_probes(total / items, width)
             if not points:
                 break
             for found in pool.map(probe, points):
                 splitter.add(found)
             probes += len(points)
-    items = items_for(splitter.total(), FIRST_RUN_TARGET_ENTRIES, max_items)
+    total = splitter.total()
+    items = items_for(total, FIRST_RUN_TARGET_ENTRIES, max_items)
     cuts = [key[len(root) :] for key in splitter.boundaries(items)]
     # Twice the target's estimate: Diff lists both sides.
-    return cuts, 2 * splitter.total() / items
+    return cuts, 2 * total / items
 
 
 def folder_boundaries(
