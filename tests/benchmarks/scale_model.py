@@ -15,7 +15,7 @@ What can't run here (10^9 entries per side on AWS) is predicted from what can:
 - **Measured here.** CPU per listing page (botocore parsing a real 1,000-entry
   ListObjectVersions XML page with syncpurge's timestamp parser) and per entry (the diff),
   on this machine's core, taken as one Lambda vCPU (1,769 MB).
-- **Constants**, each with its source (CONSTANTS below), for latency, rate limits and
+- **Constants**, each with its source (`scale_constants.py`), for latency, rate limits and
   prices.
 
 For each layout it prints the predicted wall time (Plan, Diff, Purge), the requests by
@@ -27,234 +27,21 @@ nothing.
 from __future__ import annotations
 
 import argparse
-import bisect
 import heapq
 import itertools
 import json
 import math
-import random
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scale_constants import CONSTANTS, c
+from scale_keyspaces import EqualPrefixes, KeySpace, OnePrefix, ZipfPrefixes
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class Constant:
-    value: float
-    unit: str
-    source: str
-
-
-S3_PERF = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html"
-CONSTANTS: dict[str, Constant] = {
-    "pageLatency": Constant(
-        0.3,
-        "s per 1,000-entry ListObjectVersions page",
-        "assumed: S3 publishes no LIST latency; its performance whitepaper gives median "
-        "latencies of tens of ms for small (<512 KB) requests (https://docs.aws.amazon.com/"
-        "whitepapers/latest/s3-optimizing-performance-best-practices/timeouts-and-retries-"
-        "for-latency-sensitive-applications.html); a page is ~300 KB of XML that S3 "
-        "assembles from its index, so 300 ms is taken, and --page-latency varies it",
-    ),
-    "deleteLatency": Constant(
-        0.5,
-        "s per 1,000-key DeleteObjects",
-        "assumed, as pageLatency: one request, 1,000 deletes S3 performs one by one "
-        "(https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html)",
-    ),
-    "listRate": Constant(
-        5_500,
-        "GET-class requests/s per partitioned prefix",
-        f"{S3_PERF}: 5,500 GET/HEAD requests per second per partitioned prefix",
-    ),
-    "deleteRate": Constant(
-        3_500,
-        "deletes/s per partitioned prefix",
-        f"{S3_PERF}: 3,500 PUT/COPY/POST/DELETE per second per partitioned prefix; each key "
-        "of a DeleteObjects counted as one delete (conservative)",
-    ),
-    "partitions": Constant(
-        1,
-        "partitioned prefixes at the start of a run",
-        "conservative: S3 partitions a prefix under sustained load, which takes 30-60 "
-        "minutes (AWS Knowledge Center, s3-object-key-naming-pattern), longer than a run",
-    ),
-    "lambdaTimeout": Constant(
-        900,
-        "s",
-        "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: "
-        "function timeout 900 seconds",
-    ),
-    "sliceBudget": Constant(
-        840,
-        "s of work per Diff slice",
-        "syncpurge_handlers/runtime.py: a slice stops 60 s before the 900 s timeout",
-    ),
-    "lambdaStart": Constant(
-        1.5,
-        "s per slice (invoke, cold start, imports)",
-        "assumed: Python cold starts of ~1 s with boto3 and Powertools loaded (measured "
-        "init durations in CloudWatch REPORT lines vary 0.5-1.5 s); taken at the high end",
-    ),
-    "lambdaScaling": Constant(
-        1_000,
-        "new execution environments per 10 s per function",
-        "https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html: each "
-        "function can scale by 1,000 execution environments every 10 seconds",
-    ),
-    "accountConcurrency": Constant(
-        1_000,
-        "concurrent executions",
-        "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: "
-        "default concurrency quota 1,000",
-    ),
-    "mapConcurrency": Constant(
-        10_000,
-        "child executions",
-        "https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html: "
-        "up to 10,000 parallel child workflow executions",
-    ),
-    "stateTransition": Constant(
-        0.000025,
-        "$ per state transition",
-        "https://aws.amazon.com/step-functions/pricing/: Standard, $0.025 per 1,000",
-    ),
-    "listPrice": Constant(
-        0.000005,
-        "$ per LIST (and PUT, POST)",
-        "https://aws.amazon.com/s3/pricing/: S3 Standard, $0.005 per 1,000 PUT, COPY, "
-        "POST, LIST requests (DeleteObjects is a POST: charged so, conservatively)",
-    ),
-    "getPrice": Constant(
-        0.0000004,
-        "$ per GET/HEAD",
-        "https://aws.amazon.com/s3/pricing/: $0.0004 per 1,000 GET, SELECT and other",
-    ),
-    "lambdaGbSecond": Constant(
-        0.0000133334,
-        "$ per GB-s (arm64)",
-        "https://aws.amazon.com/lambda/pricing/: Arm price per GB-second",
-    ),
-    "lambdaRequest": Constant(
-        0.0000002,
-        "$ per invocation",
-        "https://aws.amazon.com/lambda/pricing/: $0.20 per 1M requests",
-    ),
-}
-
-
-def c(name: str) -> float:
-    return CONSTANTS[name].value
-
-
-# --------------------------------------------------------------------------- key spaces
-
-
-class KeySpace:
-    """N sorted keys, one entry each, computed from their index."""
-
-    name = ""
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self.requests = 0
-
-    def key(self, i: int) -> str:
-        raise NotImplementedError
-
-    def folders(self, prefix: str) -> tuple[list[str], bool]:
-        raise NotImplementedError
-
-    def count_upto(self, key: str | None) -> int:
-        """How many keys are <= key (all of them for None)."""
-        if key is None:
-            return self.n
-        lo, hi = 0, self.n
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.key(mid) <= key:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
-
-    # the two S3 calls Plan makes (as syncpurge.s3store.S3Store names them)
-    def common_prefixes(self, bucket: str, prefix: str) -> tuple[list[str], bool]:
-        self.requests += 1
-        return self.folders(prefix)
-
-    def probe_page(self, bucket: str, prefix: str, after: str | None) -> Any:
-        from syncpurge.models import Entry
-        from syncpurge.s3shapes import ListingPage
-
-        self.requests += 1
-        start = self.count_upto(prefix) if prefix else 0  # the prefix itself is no key
-        if after is not None:
-            start = max(start, self.count_upto(after))
-        keys = [self.key(i) for i in range(start, min(self.n, start + 1000))]
-        keys = [k for k in keys if k.startswith(prefix)]
-        now = datetime.now(UTC)
-        entries = [Entry(k, "v", True, now, False, 1, '"e"') for k in keys]
-        return ListingPage(entries, [], start + 1000 < self.n and len(keys) == 1000)
-
-
-class OnePrefix(KeySpace):
-    name = "one prefix"
-
-    def key(self, i: int) -> str:
-        return f"data/{i:010d}.parquet"
-
-    def folders(self, prefix: str) -> tuple[list[str], bool]:
-        return (["data/"], True) if prefix == "" else ([], False)
-
-
-class EqualPrefixes(KeySpace):
-    name = "10,000 prefixes"
-    prefixes = 10_000
-
-    def key(self, i: int) -> str:
-        per = self.n // self.prefixes
-        return f"tenant-{i // per:05d}/{i % per:09d}.json"
-
-    def folders(self, prefix: str) -> tuple[list[str], bool]:
-        if prefix:
-            return [], False
-        return [f"tenant-{p:05d}/" for p in range(1000)], False  # one page of 10,000
-
-
-class ZipfPrefixes(KeySpace):
-    name = "Zipf-skewed prefixes"
-    prefixes = 10_000
-
-    def __init__(self, n: int) -> None:
-        super().__init__(n)
-        weights = [1 / (r + 1) ** 1.1 for r in range(self.prefixes)]
-        scale = n / sum(weights)
-        sizes = [max(1, int(w * scale)) for w in weights]
-        sizes[0] += n - sum(sizes)
-        names = list(range(self.prefixes))
-        random.Random(7).shuffle(names)
-        by_name = sorted(zip(names, sizes, strict=True))
-        self.names = [name for name, _ in by_name]
-        self.starts = [0]
-        for _, size in by_name:
-            self.starts.append(self.starts[-1] + size)
-        self.largest = max(sizes)
-
-    def key(self, i: int) -> str:
-        at = bisect.bisect_right(self.starts, i) - 1
-        return f"t{self.names[at]:05d}/{i - self.starts[at]:010d}"
-
-    def folders(self, prefix: str) -> tuple[list[str], bool]:
-        if prefix:
-            return [], False
-        return [f"t{name:05d}/" for name in self.names[:1000]], False
 
 
 # --------------------------------------------------------------------------- measured CPU
