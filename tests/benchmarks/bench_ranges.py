@@ -15,7 +15,13 @@ process, on the same state:
 
 and prints: items and max/mean entries per item for B and C; whether B, C and D plan
 exactly A's entries; list requests of B (its probes included) and of D, D's deletes, and
-the lower bound ⌈s/1000⌉ + ⌈t/1000⌉ + ⌈d/1000⌉. Asserts nothing.
+the lower bound ⌈s/1000⌉ + ⌈t/1000⌉ + ⌈d/1000⌉.
+
+Per-slice memory: the largest Diff item of B and of C is replayed (the event the state
+machine sent it) by the real handler in a process of its own, against a moto server that
+shares this process's buckets, and that process's peak RSS is printed beside the peak
+after its imports. The emulator runs every slice in one process with moto, so its own RSS
+says nothing about a slice. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -25,12 +31,15 @@ import json
 import logging
 import math
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from bench_process import peak_rss_mb
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,8 +75,8 @@ def plan_rows(lines: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
     }
 
 
-def items_of(client: Any, bucket: str, run_id: str) -> list[int]:
-    """Entries (both sides) each Diff item listed, from the run's diff-stats."""
+def items_of(client: Any, bucket: str, run_id: str) -> dict[int, int]:
+    """Entries (both sides) each Diff item listed, by item index, from the run's diff-stats."""
     sizes: dict[int, int] = {}
     prefix = f"syncpurge-work/{run_id}/diff-stats/"
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
@@ -75,13 +84,54 @@ def items_of(client: Any, bucket: str, run_id: str) -> list[int]:
             doc = json.loads(client.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
             item = int(obj["Key"].rsplit("/", 1)[1].split("-")[0])
             sizes[item] = sizes.get(item, 0) + doc["sourceEntries"] + doc["targetEntries"]
-    return [sizes[i] for i in sorted(sizes)]
+    return sizes
+
+
+def child_diff(event_file: str, result_file: str) -> None:
+    """One Diff slice by the real handler, in this process alone (S3: AWS_ENDPOINT_URL)."""
+    from syncpurge_handlers.diff import handler
+    from syncpurge_local.runtime import LocalLambdaContext
+
+    imported = peak_rss_mb()
+    event = json.loads(Path(event_file).read_text())
+    started = time.perf_counter()
+    progress = handler(event, LocalLambdaContext("syncpurge-diff", 86_400))
+    result = {
+        "seconds": round(time.perf_counter() - started),
+        "done": progress["done"],
+        "importedRssMb": imported,
+        "peakRssMb": peak_rss_mb(),
+    }
+    Path(result_file).write_text(json.dumps(result))
+
+
+def replay_diff(event: dict[str, Any], endpoint: str) -> dict[str, Any]:
+    """`child_diff` in a new process on `event`, against the moto server at `endpoint`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        event_file, result_file = Path(tmp) / "event.json", Path(tmp) / "result.json"
+        event_file.write_text(json.dumps(event))
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": endpoint,
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+            "PYTHONPATH": os.pathsep.join(str(REPO / d) for d in ("lambdas", "workflows", "")),
+        }
+        command = [sys.executable, __file__, "--child-diff", str(event_file), str(result_file)]
+        subprocess.run(command, check=True, env=env)
+        loaded: dict[str, Any] = json.loads(result_file.read_text())
+        return loaded
 
 
 def bench(keys: int, log: Callable[[str], None]) -> dict[str, Any]:
     import boto3
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.s3.models import s3_backends
+    from tests.s3servers import moto_server
     from tests.workflow.conftest import REPORTS, deploy
 
     from syncpurge.engine import reconcile
@@ -98,6 +148,8 @@ def bench(keys: int, log: Callable[[str], None]) -> dict[str, Any]:
     with (
         LocalRuntime(lambda_budget_seconds=86_400) as runtime,
         tempfile.TemporaryDirectory() as tmp,
+        # Serves this process's buckets (paged as S3 does, by the runtime) to replayed slices.
+        moto_server(like_s3=False) as endpoint,
     ):
         deployed = deploy(runtime)
         source, target = deployed.pair.source, deployed.pair.target
@@ -112,19 +164,34 @@ def bench(keys: int, log: Callable[[str], None]) -> dict[str, Any]:
         def run(name: str, dry: bool) -> dict[str, Any]:
             log(f"{name}: the state machine{' (dry run)' if dry else ''}...")
             started = time.perf_counter()
+            invoked = len(runtime.invocations)
             result = deployed.run({**request, "dryRun": dry}, timeout=24 * 3600)
             assert result.status == "SUCCEEDED", result.cause
             summary, lines = deployed.report(result)
             sizes = items_of(client, REPORTS, summary["runId"])
-            mean = sum(sizes) / len(sizes)
+            mean = sum(sizes.values()) / len(sizes)
+            largest = max(sizes, key=lambda index: sizes[index])
             doc = {
                 "seconds": round(time.perf_counter() - started),
                 "items": len(sizes),
-                "maxOverMean": round(max(sizes) / mean, 3),
+                "maxOverMean": round(sizes[largest] / mean, 3),
                 "requests": summary["requests"],
                 "totals": summary["totals"],
                 "samePlanAsA": plan_rows(lines) == plan_a if plan_a is not None else None,
             }
+            if dry:
+                event = next(
+                    event
+                    for step, event in runtime.invocations[invoked:]
+                    if step == "diff"
+                    and event["item"]["index"] == largest
+                    and event.get("progress", {}).get("slice", 0) == 0
+                )
+                log(f"{name}: item {largest} ({sizes[largest]:,} entries) in its own process...")
+                doc["largestSlice"] = {
+                    "entries": sizes[largest],
+                    **replay_diff(event, endpoint),
+                }
             return doc
 
         log("A: the engine, one item, dry run...")
@@ -168,6 +235,13 @@ def report(figures: dict[str, Any]) -> None:
             f"  {name}: {run['items']} items, largest {run['maxOverMean']}x the mean, "
             f"same plan as one item: {run['samePlanAsA']}, {run['seconds']} s"
         )
+    for name, run in (("B", b), ("C", c)):
+        piece = run["largestSlice"]
+        print(
+            f"  largest Diff slice of {name}: {piece['entries']:,} entries, peak RSS "
+            f"{piece['peakRssMb']} MB ({piece['importedRssMb']} MB after imports), "
+            f"{piece['seconds']} s, done: {piece['done']}"
+        )
     print(f"  real run (D): purged {d['totals']['purged']:,}, same plan: {d['samePlanAsA']}")
     print(
         f"  list+delete: first run {first:,} ({first / bound:.3f}x), second run {second:,} "
@@ -180,7 +254,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keys", type=int, action="append", help="target keys (repeatable)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--child-diff", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_diff:
+        child_diff(*args.child_diff)
+        return
     sizes = args.keys or [100_000]
     if any(n < 1_000 for n in sizes):
         parser.error("--keys must be at least 1,000")

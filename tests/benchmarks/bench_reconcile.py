@@ -28,7 +28,6 @@ import json
 import logging
 import math
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_moto import SOURCE, TARGET, populate, restore_vanished
+from bench_process import peak_rss_mb
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -94,18 +94,6 @@ def child_baseline(args: argparse.Namespace) -> dict[str, Any]:
             purged += len(objects)
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "requests": requests, "purged": purged, "peakRssMb": peak_rss_mb()}
-
-
-def peak_rss_mb() -> float:
-    """This process image's high-water RSS (VmHWM).
-
-    Not getrusage's ru_maxrss: Linux carries it across fork+exec, so a child would
-    report the benchmark parent's (moto-laden) peak instead of its own.
-    """
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def run_child(kind: str, endpoint: str, extra: list[str]) -> dict[str, Any]:
