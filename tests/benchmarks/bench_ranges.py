@@ -1,6 +1,7 @@
 """Benchmark: one prefix of N keys through the local runtime, fanned out by key range.
 
-    python tests/benchmarks/bench_ranges.py --keys 100000 --keys 1000000 [--json]
+    python tests/benchmarks/bench_ranges.py --keys 100000 --keys 1000000 [--slices-only]
+        [--json]
 
 For each N, moto's backend gets a source and a target whose keys all sit under `data/`
 (flat, sequential names): every key live in both, 1 % vanished from the source (a target
@@ -17,11 +18,12 @@ and prints: items and max/mean entries per item for B and C; whether B, C and D 
 exactly A's entries; list requests of B (its probes included) and of D, D's deletes, and
 the lower bound ⌈s/1000⌉ + ⌈t/1000⌉ + ⌈d/1000⌉.
 
-Per-slice memory: the largest Diff item of B and of C is replayed (the event the state
-machine sent it) by the real handler in a process of its own, against a moto server that
-shares this process's buckets, and that process's peak RSS is printed beside the peak
-after its imports. The emulator runs every slice in one process with moto, so its own RSS
-says nothing about a slice. Asserts nothing.
+Per-slice memory: the largest Diff item of B and of C, and B's whole prefix as one item,
+are replayed (the event the state machine sent, with the range dropped for the whole
+prefix) by the real handler in a process of its own, against a moto server that shares
+this process's buckets, and that process's peak RSS is printed beside its peak after
+imports. The emulator runs every slice in one process with moto, so its own RSS says
+nothing about a slice. `--slices-only` stops after B. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -127,7 +129,17 @@ def replay_diff(event: dict[str, Any], endpoint: str) -> dict[str, Any]:
         return loaded
 
 
-def bench(keys: int, log: Callable[[str], None]) -> dict[str, Any]:
+def whole_prefix(event: dict[str, Any]) -> dict[str, Any]:
+    """A Diff item's event for its whole prefix, writing to a scratch workspace (its
+    samples would otherwise join the run's recorded boundaries)."""
+    copied = json.loads(json.dumps(event))
+    copied["item"].pop("after", None)
+    copied["item"].pop("upTo", None)
+    copied["run"]["workspace"]["prefix"] += "bench-whole-prefix/"
+    return copied
+
+
+def bench(keys: int, log: Callable[[str], None], slices_only: bool) -> dict[str, Any]:
     import boto3
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.s3.models import s3_backends
@@ -192,8 +204,17 @@ def bench(keys: int, log: Callable[[str], None]) -> dict[str, Any]:
                     "entries": sizes[largest],
                     **replay_diff(event, endpoint),
                 }
+            if name == "B":
+                log(f"{name}: the whole prefix as one item in its own process...")
+                doc["wholePrefixSlice"] = {
+                    "entries": sum(sizes.values()),
+                    **replay_diff(whole_prefix(event), endpoint),
+                }
             return doc
 
+        if slices_only:
+            figures["B"] = run("B", dry=True)
+            return figures
         log("A: the engine, one item, dry run...")
         started = time.perf_counter()
         store = S3Store(make_s3_client(), RequestCounter())
@@ -223,7 +244,22 @@ def bench(keys: int, log: Callable[[str], None]) -> dict[str, Any]:
     return figures
 
 
+def report_slices(figures: dict[str, Any], runs: list[str]) -> None:
+    pieces = [(f"largest Diff item of {name}", figures[name]["largestSlice"]) for name in runs]
+    pieces.append(("the whole prefix as one item", figures["B"]["wholePrefixSlice"]))
+    for name, piece in pieces:
+        print(
+            f"  {name}: {piece['entries']:,} entries in one slice, peak RSS "
+            f"{piece['peakRssMb']} MB ({piece['importedRssMb']} MB after imports), "
+            f"{piece['seconds']} s, done: {piece['done']}"
+        )
+
+
 def report(figures: dict[str, Any]) -> None:
+    if "C" not in figures:
+        print(f"{figures['keys']:,} target keys under data/: Diff slices in their own process")
+        report_slices(figures, ["B"])
+        return
     bound = figures["lowerBound"]
     b, c, d = figures["B"], figures["C"], figures["D"]
     first = b["requests"]["list"] + d["requests"]["delete"]
@@ -235,13 +271,7 @@ def report(figures: dict[str, Any]) -> None:
             f"  {name}: {run['items']} items, largest {run['maxOverMean']}x the mean, "
             f"same plan as one item: {run['samePlanAsA']}, {run['seconds']} s"
         )
-    for name, run in (("B", b), ("C", c)):
-        piece = run["largestSlice"]
-        print(
-            f"  largest Diff slice of {name}: {piece['entries']:,} entries, peak RSS "
-            f"{piece['peakRssMb']} MB ({piece['importedRssMb']} MB after imports), "
-            f"{piece['seconds']} s, done: {piece['done']}"
-        )
+    report_slices(figures, ["B", "C"])
     print(f"  real run (D): purged {d['totals']['purged']:,}, same plan: {d['samePlanAsA']}")
     print(
         f"  list+delete: first run {first:,} ({first / bound:.3f}x), second run {second:,} "
@@ -254,6 +284,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keys", type=int, action="append", help="target keys (repeatable)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--slices-only",
+        action="store_true",
+        help="only the first run and its Diff slices' memory (no A, C, D)",
+    )
     parser.add_argument("--child-diff", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_diff:
@@ -266,7 +301,7 @@ def main() -> None:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     logging.getLogger("botocore").setLevel(logging.ERROR)
     log = (lambda _m: None) if args.json else (lambda m: print(m, file=sys.stderr, flush=True))
-    results = [bench(n, log) for n in sizes]
+    results = [bench(n, log, args.slices_only) for n in sizes]
     if args.json:
         print(json.dumps(results, indent=2))
         return
