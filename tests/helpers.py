@@ -15,7 +15,7 @@ from syncpurge.models import ReconcileRequest
 from syncpurge.report import LocalReportDestination, read_entries_lines
 from syncpurge.s3shapes import RequestCounter
 from syncpurge.s3store import S3Store
-from syncpurge_local.datasync_standin import copy_like_datasync
+from syncpurge_local.datasync_copy import copy_like_datasync
 
 
 @dataclass

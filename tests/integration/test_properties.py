@@ -35,7 +35,7 @@ from syncpurge.rules import Origin
 from syncpurge.s3shapes import RequestCounter
 from syncpurge.s3store import S3Store
 from syncpurge.scope import Scope
-from syncpurge_local.datasync_standin import Transfer, copy_like_datasync
+from syncpurge_local.datasync_copy import Transfer, copy_like_datasync
 from syncpurge_local.moto_s3 import s3_paging
 from tests.helpers import kms_etags, make_versioned_bucket
 
