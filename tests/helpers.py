@@ -58,6 +58,17 @@ class BucketPair:
             if k == key:
                 self.delete_version(key, version_id)
 
+    def seed_case_2(self) -> None:
+        """The seed's Case 2: a.txt synced, soft-deleted and synced, then its version and
+        marker permanently deleted in the source; a.txt.bak stays live. The target keeps
+        a.txt's marker and noncurrent version."""
+        self.put("a.txt", "hello")
+        self.put("a.txt.bak", "backup")
+        self.sync()
+        self.soft_delete("a.txt")
+        self.sync()
+        self.purge_source_key("a.txt")
+
 
 def make_versioned_bucket(client: Any, name: str, *, object_lock: bool = False) -> None:
     if object_lock:

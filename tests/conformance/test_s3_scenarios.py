@@ -52,14 +52,8 @@ def live(pair: BucketPair) -> None:
 
 
 def test_seed_case_2(endpoint: str, pair: BucketPair, tmp_path: Path) -> None:
-    # Given the seed's Case 2: a.txt synced, soft-deleted and synced, then its version and
-    # marker permanently deleted in the source; a.txt.bak stays live
-    pair.put("a.txt", "hello")
-    pair.put("a.txt.bak", "backup")
-    pair.sync()
-    pair.soft_delete("a.txt")
-    pair.sync()
-    pair.purge_source_key("a.txt")
+    # Given the seed's Case 2 (a.txt's marker and version left in the target)
+    pair.seed_case_2()
     before, source_before = pair.entries(), pair.entries(pair.source)
     leftover = {e for e in before if e[0] == "a.txt"}
     assert len(leftover) == 2

@@ -20,14 +20,8 @@ ALL = {"maxPurgeFraction": 1.0, "allowUnrelatedSource": True}
 def test_leftover_marker_and_version_of_a_permanently_deleted_key_are_purged(
     pair: BucketPair, tmp_path: Path
 ) -> None:
-    # Given a.txt uploaded and synced, deleted and synced, then its marker and version
-    # permanently deleted in the source; a.txt.bak stays live
-    pair.put("a.txt", "hello")
-    pair.put("a.txt.bak", "backup")
-    pair.sync()
-    pair.soft_delete("a.txt")
-    pair.sync()
-    pair.purge_source_key("a.txt")
+    # Given the seed's Case 2 (a.txt's marker and version left in the target)
+    pair.seed_case_2()
     before = pair.entries()
     leftover = {e for e in before if e[0] == "a.txt"}
     assert len(leftover) == 2  # the target kept a marker and a noncurrent version
@@ -51,11 +45,7 @@ def test_leftover_marker_and_version_of_a_permanently_deleted_key_are_purged(
 
 
 def test_second_run_plans_nothing(pair: BucketPair, tmp_path: Path) -> None:
-    pair.put("a.txt", "hello")
-    pair.sync()
-    pair.soft_delete("a.txt")
-    pair.sync()
-    pair.purge_source_key("a.txt")
+    pair.seed_case_2()
     run_engine(pair, tmp_path / "first", ALL)
 
     result, lines = run_engine(pair, tmp_path / "second", ALL)
