@@ -277,6 +277,11 @@ def report(figures: dict[str, Any]) -> None:
         f"  list+delete: first run {first:,} ({first / bound:.3f}x), second run {second:,} "
         f"({second / bound:.3f}x) against the lower bound {bound:,}"
     )
+    print(
+        f"    LIST: A {figures['A']['requests']['list']:,}, B {b['requests']['list']:,}, "
+        f"C {c['requests']['list']:,}, D {d['requests']['list']:,}; "
+        f"D's DeleteObjects {d['requests']['delete']:,}"
+    )
     print(f"  verify LISTs: {d['requests']['verify']:,}")
 
 
