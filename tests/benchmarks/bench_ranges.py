@@ -44,6 +44,10 @@ from typing import Any
 from bench_process import peak_rss_mb
 
 REPO = Path(__file__).resolve().parents[2]
+# Every local Lambda's time budget, the replayed slices' too: no slice is cut short by
+# the emulator's own slowness (a real Diff item of ~128,000 entries lists in under a
+# minute), so none restarts and re-reads pages.
+LAMBDA_BUDGET_SECONDS = 86_400
 
 
 def populate(backend: Any, source: str, target: str, keys: int) -> None:
@@ -97,7 +101,7 @@ def child_diff(event_file: str, result_file: str) -> None:
     imported = peak_rss_mb()
     event = json.loads(Path(event_file).read_text())
     started = time.perf_counter()
-    progress = handler(event, LocalLambdaContext("syncpurge-diff", 86_400))
+    progress = handler(event, LocalLambdaContext("syncpurge-diff", LAMBDA_BUDGET_SECONDS))
     result = {
         "seconds": round(time.perf_counter() - started),
         "done": progress["done"],
@@ -155,10 +159,8 @@ def bench(keys: int, log: Callable[[str], None], slices_only: bool) -> dict[str,
 
     figures: dict[str, Any] = {"keys": keys}
     request = {"skipSync": True, "maxPurgeFraction": 1.0, "force": True}
-    # No slice is cut short by the emulator's own slowness (a real Diff item of ~128,000
-    # entries lists in under a minute): slice restarts would re-read pages.
     with (
-        LocalRuntime(lambda_budget_seconds=86_400) as runtime,
+        LocalRuntime(lambda_budget_seconds=LAMBDA_BUDGET_SECONDS) as runtime,
         tempfile.TemporaryDirectory() as tmp,
         # Serves this process's buckets (paged as S3 does, by the runtime) to replayed slices.
         moto_server(like_s3=False) as endpoint,
@@ -173,7 +175,7 @@ def bench(keys: int, log: Callable[[str], None], slices_only: bool) -> dict[str,
         client = boto3.client("s3", region_name="us-east-1")
         plan_a: set[tuple[Any, ...]] | None = None
 
-        def run(name: str, dry: bool) -> dict[str, Any]:
+        def run(name: str, dry: bool, replay_whole_prefix: bool = False) -> dict[str, Any]:
             log(f"{name}: the state machine{' (dry run)' if dry else ''}...")
             started = time.perf_counter()
             invoked = len(runtime.invocations)
@@ -204,7 +206,7 @@ def bench(keys: int, log: Callable[[str], None], slices_only: bool) -> dict[str,
                     "entries": sizes[largest],
                     **replay_diff(event, endpoint),
                 }
-            if name == "B":
+            if dry and replay_whole_prefix:
                 log(f"{name}: the whole prefix as one item in its own process...")
                 doc["wholePrefixSlice"] = {
                     "entries": sum(sizes.values()),
@@ -212,27 +214,27 @@ def bench(keys: int, log: Callable[[str], None], slices_only: bool) -> dict[str,
                 }
             return doc
 
+        if not slices_only:
+            log("A: the engine, one item, dry run...")
+            started = time.perf_counter()
+            store = S3Store(make_s3_client(), RequestCounter())
+            single = reconcile(
+                ReconcileRequest.model_validate({**request, "dryRun": True}),
+                source_bucket=source,
+                target_bucket=target,
+                source=store,
+                target=store,
+                destination=LocalReportDestination(Path(tmp) / "single"),
+            )
+            plan_a = plan_rows(list(read_entries_lines(Path(tmp) / "single")))
+            figures["A"] = {
+                "seconds": round(time.perf_counter() - started),
+                "requests": single.summary.requests.model_dump(),
+                "planned": single.summary.totals.planned,
+            }
+        figures["B"] = run("B", dry=True, replay_whole_prefix=True)
         if slices_only:
-            figures["B"] = run("B", dry=True)
             return figures
-        log("A: the engine, one item, dry run...")
-        started = time.perf_counter()
-        store = S3Store(make_s3_client(), RequestCounter())
-        single = reconcile(
-            ReconcileRequest.model_validate({**request, "dryRun": True}),
-            source_bucket=source,
-            target_bucket=target,
-            source=store,
-            target=store,
-            destination=LocalReportDestination(Path(tmp) / "single"),
-        )
-        plan_a = plan_rows(list(read_entries_lines(Path(tmp) / "single")))
-        figures["A"] = {
-            "seconds": round(time.perf_counter() - started),
-            "requests": single.summary.requests.model_dump(),
-            "planned": single.summary.totals.planned,
-        }
-        figures["B"] = run("B", dry=True)
         figures["C"] = run("C", dry=True)
         figures["D"] = run("D", dry=False)
     totals = figures["D"]["totals"]
