@@ -22,8 +22,6 @@ from syncpurge_local.datasync_copy import (
     transferred_report,
 )
 
-__all__ = ["ACCOUNT", "DataSyncStandIn", "InvalidRequest"]
-
 
 @dataclass
 class _Execution:

@@ -24,7 +24,8 @@ from unittest import mock
 
 import boto3
 
-from syncpurge_local.datasync_standin import ACCOUNT, DataSyncStandIn, InvalidRequest
+from syncpurge_local.datasync_copy import ACCOUNT
+from syncpurge_local.datasync_standin import DataSyncStandIn, InvalidRequest
 from syncpurge_local.moto_s3 import s3_paging
 
 REGION = "us-east-1"
