@@ -11,6 +11,7 @@ from typing import Any
 from unittest import mock
 
 from syncpurge.engine import RunResult, reconcile
+from syncpurge.lineage import LineageIndex
 from syncpurge.models import ReconcileRequest
 from syncpurge.report import LocalReportDestination, read_entries_lines
 from syncpurge.s3shapes import RequestCounter
@@ -86,6 +87,7 @@ def run_engine(
     client: Any = None,
     source_client: Any = None,
     page_size: int = 1000,
+    lineage: LineageIndex | None = None,
 ) -> tuple[RunResult, list[dict[str, Any]]]:
     """One reconcile run on the pair; returns the result and the report's entry lines."""
     counter = RequestCounter()
@@ -99,6 +101,7 @@ def run_engine(
         source=source,
         target=target,
         destination=destination,
+        lineage=lineage,
     )
     return result, list(read_entries_lines(report_dir))
 

@@ -48,6 +48,9 @@ class InsideKey:
     current: Candidate | None
     source_predecessor: str | None
     purged: int = 0
+    copied: frozenset[str] = frozenset()
+    lineage_trusted: bool = False
+    lineage_doubted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,9 @@ class DiffStats:
     source_entries: int = 0
     target_entries: int = 0
     keys_in_both: int = 0
+    # Keys whose task-report records matched none of their surviving source versions, so
+    # lineage proved nothing there (DESIGN §3.3: it fails safe; the report says so).
+    lineage_doubted_keys: int = 0
     # Set when the diff stopped early, to resume from.
     cursor: DiffCursor | None = None
 
@@ -79,6 +85,7 @@ class DiffStats:
         self.source_entries += other.source_entries
         self.target_entries += other.target_entries
         self.keys_in_both += other.keys_in_both
+        self.lineage_doubted_keys += other.lineage_doubted_keys
 
 
 def diff_histories(
@@ -111,11 +118,12 @@ def diff_histories(
     last_source_key = to_source(start_after_key) if start_after_key is not None else None
     done_key = start_after_key
     # Counted in locals and written back once: this loop runs once per key of the bucket.
-    source_entries = target_entries = keys_in_both = 0
+    source_entries = target_entries = keys_in_both = doubted = 0
     try:
         if inside is not None and (tgt is None or tgt.key != inside.key):
             # The rest of the stopped key is gone from the listing: settle what it carried.
             yield from _resumed_walk(inside, to_source).finish()
+            doubted += inside.lineage_doubted
             done_key, inside = inside.key, None
         while tgt is not None:
             if src is not None and src.key < tgt.key:
@@ -138,6 +146,7 @@ def diff_histories(
                     walk = KeyWalk(key, last_source_key)
                     yield from walk_segment(tgt, walk, whole, policy)
                     yield from walk.finish()
+                    doubted += walk.lineage_doubted
                 src = next(source, None)
                 tgt = next(target, None)
                 at_key_end = True
@@ -187,6 +196,7 @@ def diff_histories(
                         )
                         return
                 yield from walk.finish()
+                doubted += walk.lineage_doubted
                 done_key = key
                 at_key_end = True
             if at_key_end and should_stop is not None and should_stop():
@@ -205,6 +215,7 @@ def diff_histories(
         stats.source_entries += source_entries
         stats.target_entries += target_entries
         stats.keys_in_both += keys_in_both
+        stats.lineage_doubted_keys += doubted
 
 
 def _only_current(history: KeyHistory) -> bool:
@@ -222,6 +233,9 @@ def _stopped_inside(walk: KeyWalk, segment: KeyHistory) -> InsideKey:
         shared=walk.shared,
         current=walk.current,
         source_predecessor=walk.source_predecessor,
+        copied=frozenset(walk.copied),
+        lineage_trusted=walk.lineage_trusted,
+        lineage_doubted=walk.lineage_doubted,
     )
 
 
@@ -234,6 +248,9 @@ def _resumed_walk(inside: InsideKey, to_source: Callable[[str], str]) -> KeyWalk
         shared=inside.shared,
         current=inside.current,
         source_predecessor=inside.source_predecessor,
+        copied=set(inside.copied),
+        lineage_trusted=inside.lineage_trusted,
+        lineage_doubted=inside.lineage_doubted,
     )
 
 

@@ -18,7 +18,7 @@ from syncpurge.diff import DiffCursor, DiffStats, SideCursor, diff_histories
 from syncpurge.errors import InvalidInput, PreflightRefused
 from syncpurge.guard import evaluate_guard
 from syncpurge.keyspace import KeyRange
-from syncpurge.lineage import LineageIndex
+from syncpurge.lineage import LineageIndex, doubted_advisory
 from syncpurge.listing import key_histories, prefetched
 from syncpurge.models import (
     KeyHistory,
@@ -290,6 +290,8 @@ def reconcile(
                         scope=scope,
                     )
                 )
+        if stats.lineage_doubted_keys:
+            summary.advisories.append(doubted_advisory(stats.lineage_doubted_keys))
         planned = planned_count()
         check_related(
             source_entries=stats.source_entries,

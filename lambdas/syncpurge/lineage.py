@@ -23,6 +23,15 @@ DETAILED_REPORTS = "Detailed-Reports/"
 _FRACTION = re.compile(r"\.(\d+)")
 
 
+def doubted_advisory(keys: int) -> str:
+    """The report's word on keys where lineage was set aside (DESIGN §3.3, fails safe)."""
+    return (
+        f"lineage not trusted on {keys} key(s): their DataSync task-report records match none "
+        "of their surviving source versions (another source, or metadata that disagrees), so "
+        "their versions were proven by size, checksum or MD5 ETag instead"
+    )
+
+
 def report_prefix(report_subdirectory: str, task_id: str) -> str:
     """Where a task's detailed reports live in its report bucket."""
     return f"{report_subdirectory}{DETAILED_REPORTS}{task_id}/"

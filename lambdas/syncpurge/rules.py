@@ -135,6 +135,13 @@ class KeyWalk:
     shared: bool = False
     current: Candidate | None = None
     source_predecessor: str | None = None
+    # Lineage (datasync): `copied` holds the source versions that a target version seen so
+    # far is the copy of (it stays, as its source version exists); `lineage_trusted` says a
+    # record of this key matched a surviving source version; `lineage_doubted` says a record
+    # was set aside because none did (DESIGN §3.3: lineage fails safe).
+    copied: set[str] = field(default_factory=set)
+    lineage_trusted: bool = False
+    lineage_doubted: bool = False
 
     def finish(self) -> Iterator[Candidate]:
         """The held current entry, now that the whole key has been seen."""
@@ -182,6 +189,8 @@ def walk_segment(
         rule_of_entries = _vanished
     elif policy.mode is Mode.DATASYNC:
         rule_of_entries = _datasync
+        if policy.lineage is not None:
+            _note_copies(segment, walk, facts, policy.lineage)
     else:
         rule_of_entries = _replication
         ids = facts.version_ids
@@ -193,6 +202,27 @@ def walk_segment(
             yield candidate
         else:
             yield _too_long_to_follow(candidate.planned)
+
+
+def _note_copies(
+    segment: KeyHistory, walk: KeyWalk, facts: SourceFacts, lineage: LineageLookup
+) -> None:
+    """Which surviving source versions have a copy of their own at the target, by lineage.
+
+    A record counts only when its origin is exactly one surviving source version; entries of
+    a later segment can't vouch for an earlier one, which only makes the proof stricter.
+    """
+    for entry in segment.entries:
+        if entry.is_delete_marker:
+            continue
+        origin = lineage(entry.version_id)
+        if origin is None or origin.relative_key != walk.key:
+            continue
+        held = [s for s in facts.same_size.get(origin.size, ()) if origin.is_held_by(s)]
+        if held:
+            walk.lineage_trusted = True
+            if len(held) == 1:
+                walk.copied.add(held[0].version_id)
 
 
 def _planned(
@@ -272,18 +302,13 @@ def _orphan_version(
 ) -> Iterator[Candidate]:
     origin = policy.lineage(entry.version_id) if policy.lineage else None
     if origin is not None and origin.relative_key == walk.key:
-        # Exact per version: the source version DataSync copied it from is gone (its own
-        # copy, if another version has equal bytes, is a different target version).
-        if not origin.is_held_in(facts):
-            yield _planned(
-                entry,
-                Rule.ORPHAN_VERSION,
-                "DataSync copied it from a source version that is gone",
-                policy,
-                walk,
-                proof=Proof.LINEAGE,
-            )
-        return
+        if walk.lineage_trusted:
+            if not origin.is_held_in(facts):
+                yield from _copy_of_gone_version(entry, walk, facts, policy)
+            return  # its own source version exists: keep
+        # No record of this key matches a surviving source version: the reports may not
+        # describe this source (another bucket, clocks that disagree); the other tiers prove.
+        walk.lineage_doubted = True
     if entry.size not in facts.sizes:
         yield _planned(
             entry,
@@ -312,6 +337,46 @@ def _orphan_version(
         policy,
         walk,
         pending=PendingProof("content", tuple(alike)),
+    )
+
+
+def _copy_of_gone_version(
+    entry: Entry, walk: KeyWalk, facts: SourceFacts, policy: DiffPolicy
+) -> Iterator[Candidate]:
+    """A target version DataSync copied from a source version that is gone (DESIGN §3.3).
+
+    Lineage proves where the copy came from, not that the source dropped its content: a
+    surviving source version of the same size may hold the same bytes and never have been
+    copied (written and superseded between two syncs). Each such version needs a copy of
+    its own at the target that stays, or a content tier proving it differs; else keep.
+    """
+    alike = facts.same_size.get(entry.size, [])
+    if len(alike) > MAX_SAME_SIZE:
+        detail = f"more than {MAX_SAME_SIZE:,} source versions have its size: too many to compare"
+        skip = SkipReason.UNVERIFIABLE
+        yield _planned(entry, Rule.ORPHAN_VERSION, detail, policy, walk, skip=skip)
+        return
+    uncopied = tuple(s for s in alike if s.version_id not in walk.copied)
+    if not uncopied:
+        yield _planned(
+            entry,
+            Rule.ORPHAN_VERSION,
+            "DataSync copied it from a source version that is gone, and every source "
+            "version of its size has a copy of its own at the target",
+            policy,
+            walk,
+            proof=Proof.LINEAGE,
+        )
+        return
+    yield _planned(
+        entry,
+        Rule.ORPHAN_VERSION,
+        "DataSync copied it from a source version that is gone, but "
+        f"{len(uncopied)} source version(s) of its size have no copy at the target; "
+        "only checksums or MD5 ETags can tell",
+        policy,
+        walk,
+        pending=PendingProof("content", uncopied),
     )
 
 

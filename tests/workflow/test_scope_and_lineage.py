@@ -174,3 +174,32 @@ def test_the_cli_takes_scope_report_and_lineage_from_task_arn(
     task_id = deployed.task_arn.rsplit("/", 1)[-1]
     written = deployed.pair.all_keys(REPORTS)
     assert f"datasync-reports/Purge-Reports/{task_id}/{summary['runId']}/summary.json" in written
+
+
+def test_lineage_keeps_the_only_copy_of_bytes_the_source_still_holds(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 17, defect 1, through the state machine and the stand-in's task reports.
+    # Given doc = A (S1) copied by multipart upload (V1); A written again (S2) and then B
+    # (S3) before the next sync, so S2 is never copied; then S1 is permanently deleted
+    monkeypatch.setattr(moto_s3, "S3_UPLOAD_PART_MIN_SIZE", 16)
+    runtime.datasync.multipart_threshold = 64
+    deployed = deploy(runtime)
+    pair = deployed.pair
+    s1 = pair.put("doc", "a" * 200)
+    assert deployed.run({**ALL, "dryRun": True}).status == "SUCCEEDED"
+    (v1,) = [vid for _, vid, _ in pair.entries(pair.target, prefix="doc")]
+    pair.put("doc", "a" * 200)
+    pair.put("doc", "b" * 200)
+    pair.delete_version("doc", s1)
+
+    # When the next run syncs B and diffs
+    result = deployed.run(ALL)
+
+    # Then V1, the target's only copy of A, stays: lineage says its source version is
+    # gone, but S2 may hold the same bytes and multipart ETags can't tell
+    summary, lines = deployed.report(result)
+    assert result.status == "SUCCEEDED", result.cause
+    assert summary["totals"]["purged"] == 0
+    assert [(line["versionId"], line["reason"]) for line in lines] == [(v1, "unverifiable")]
+    assert v1 in {vid for _, vid, _ in pair.entries(pair.target, prefix="doc")}

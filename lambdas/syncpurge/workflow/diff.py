@@ -30,6 +30,9 @@ from syncpurge.workflow.context import (
 from syncpurge.workflow.plan import WorkItem, lineage_name
 from syncpurge.workflow.ranges import Sampler
 
+# A cursor rides in the state machine's payload (256 KiB in all).
+MAX_CARRIED_COPIES = 1_000
+
 
 class InsideModel(Wire):
     """A diff stopped inside a long key (`syncpurge.diff.InsideKey`) on the wire."""
@@ -43,6 +46,11 @@ class InsideModel(Wire):
     source_predecessor: str | None = None
     current: dict[str, Any] | None = None  # the held current entry, as a plan line
     current_pending: str | None = None  # its pending proof's kind ('replica', 'follows')
+    # Lineage carried across the stop. Past MAX_CARRIED_COPIES the copies are dropped: a
+    # resumed key then proves by content, never less strictly.
+    copied: list[str] = Field(default_factory=list)
+    lineage_trusted: bool = False
+    lineage_doubted: bool = False
 
     @classmethod
     def of(cls, inside: InsideKey) -> InsideModel:
@@ -59,6 +67,9 @@ class InsideModel(Wire):
             source_predecessor=inside.source_predecessor,
             current=plan_to_json(current.planned) if current else None,
             current_pending=current.pending.kind if current and current.pending else None,
+            copied=sorted(inside.copied) if len(inside.copied) <= MAX_CARRIED_COPIES else [],
+            lineage_trusted=inside.lineage_trusted,
+            lineage_doubted=inside.lineage_doubted,
         )
 
     def to_inside(self) -> InsideKey:
@@ -75,6 +86,9 @@ class InsideModel(Wire):
             current,
             self.source_predecessor,
             self.purged,
+            frozenset(self.copied),
+            self.lineage_trusted,
+            self.lineage_doubted,
         )
 
 
@@ -198,6 +212,7 @@ def diff_item(
         sourceEntries=stats.source_entries,
         targetEntries=stats.target_entries,
         keysInBoth=stats.keys_in_both,
+        lineageDoubtedKeys=stats.lineage_doubted_keys,
     )
     cursor = CursorModel.of(stats.cursor) if stats.cursor else None
     return Progress(done=cursor is None, slice=progress.slice + 1, cursor=cursor).to_state()

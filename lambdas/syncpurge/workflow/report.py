@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from syncpurge.errors import InvalidInput
+from syncpurge.lineage import doubted_advisory
 from syncpurge.models import (
     GuardDecision,
     Mode,
@@ -78,7 +79,7 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
         scope=run.scope,
         prefixes=run.request.scope_prefixes(),
         sync=sync_info(event.sync),
-        advisories=run.advisories,
+        advisories=[*run.advisories, *diff_advisories(figures)],
         started_at=run.config.start_time,
     )
     destination = S3ReportDestination(stores.s3, run.report.bucket, run.report.prefix)
@@ -129,6 +130,11 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
         "summary": summary.to_document(),
         "failure": {"error": error[0], "cause": error[1]} if error else None,
     }
+
+
+def diff_advisories(figures: dict[str, Any]) -> list[str]:
+    doubted = int(figures.get("lineageDoubtedKeys", 0))
+    return [doubted_advisory(doubted)] if doubted else []
 
 
 def final_status(
