@@ -41,28 +41,95 @@ def applying(
     return request.model_copy(update=update)
 
 
-def recheck(stored: Iterable[PlannedEntry], fresh_for_key: FreshPlan) -> Iterator[PlannedEntry]:
-    """The stored plan, key by key, with what no longer qualifies skipped `stale`."""
-    for key, group in groupby(stored, key=lambda p: p.entry.key):
-        entries = list(group)
+class Recheck:
+    """Re-checks a stored plan key by key, against fresh listings of each key.
+
+    `in_scope` says whether a target bucket key lies in the scope of the run applying the
+    plan (its task's Subdirectory, Includes and Excludes as they are now): an entry outside
+    it is never deleted, whatever the plan says. A plan is a file people may edit: an entry
+    listed twice counts once, and a key whose lines are not together, in key order, is
+    refused before anything is deleted.
+    """
+
+    def __init__(self, fresh_for_key: FreshPlan, in_scope: Callable[[str], bool]) -> None:
+        self.fresh_for_key, self.in_scope = fresh_for_key, in_scope
+        self.previous: str | None = None
+
+    def key(self, group: Iterable[PlannedEntry]) -> Iterator[PlannedEntry]:
+        """One key's stored lines, re-checked, each entry once."""
+        entries = list({p.entry.version_id: p for p in reversed(list(group))}.values())[::-1]
+        if not entries:
+            return
+        key = entries[0].entry.key
+        if self.previous is not None and key <= self.previous:
+            raise InvalidInput(
+                f"applyPlan: the stored plan is not in key order ({key!r} comes after "
+                f"{self.previous!r}); each key's lines must be together, keys in order, as "
+                "a run writes them"
+            )
+        self.previous = key
         if not any(p.to_purge for p in entries):
             yield from entries
-            continue
-        fresh = {p.entry.version_id: p for p in fresh_for_key(key)}
+            return
+        if not self.in_scope(key):
+            why = "it lies outside this run's scope"
+            yield from (_stale(item, why) if item.to_purge else item for item in entries)
+            return
+        fresh = {p.entry.version_id: p for p in self.fresh_for_key(key)}
         for item in entries:
             now = fresh.get(item.entry.version_id)
             if not item.to_purge:
                 yield item
             elif now is not None and now.to_purge:
-                yield now
+                yield _with_stored_predecessor(now, item)
             else:
                 why = f"now {now.skip.value}" if now and now.skip else "no rule selects it now"
-                yield dataclasses.replace(
-                    item,
-                    skip=SkipReason.STALE,
-                    proof=None,
-                    detail=f"the applied plan's entry no longer qualifies ({why})",
-                )
+                yield _stale(item, why)
+
+
+def recheck(
+    stored: Iterable[PlannedEntry], fresh_for_key: FreshPlan, in_scope: Callable[[str], bool]
+) -> Iterator[PlannedEntry]:
+    """The stored plan, key by key, with what no longer qualifies skipped `stale`."""
+    checker = Recheck(fresh_for_key, in_scope)
+    for _, group in groupby(stored, key=lambda p: p.entry.key):
+        yield from checker.key(group)
+
+
+def _stale(item: PlannedEntry, why: str) -> PlannedEntry:
+    return dataclasses.replace(
+        item,
+        skip=SkipReason.STALE,
+        proof=None,
+        detail=f"the applied plan's entry no longer qualifies ({why})",
+    )
+
+
+def _with_stored_predecessor(now: PlannedEntry, stored: PlannedEntry) -> PlannedEntry:
+    """A fresh listing of one key sees no source key before it; the stored plan's does, so
+    verify-by-range starts there as it would in the run that made the plan."""
+    kept = stored.source_predecessor
+    if now.source_predecessor is not None or now.rule is not Rule.VANISHED_KEY or kept is None:
+        return now
+    if not kept < now.mapped_source_key:
+        return now
+    return dataclasses.replace(now, source_predecessor=kept)
+
+
+def in_run_scope(scope: Scope, prefixes: Iterable[str]) -> Callable[[str], bool]:
+    """Whether a target bucket key lies under the scope's target root, under one of the
+    run's relative `prefixes`, and passes the scope's filters."""
+    wanted = tuple(prefixes)
+
+    def holds(key: str) -> bool:
+        if not key.startswith(scope.target_root):
+            return False
+        relative = key[len(scope.target_root) :]
+        if wanted and not relative.startswith(wanted):
+            return False
+        return scope.admits(relative)
+
+    return holds
 
 
 def only_key(pages: Iterable[ListingPage], key: str) -> Iterator[ListingPage]:
@@ -87,6 +154,8 @@ def fresh_plan(
     """What the rules plan today for one target key (its bucket key), from fresh listings."""
 
     def plan_key(key: str) -> list[PlannedEntry]:
+        # recheck asks only for keys in scope: never map a key by cutting a root it lacks
+        assert key.startswith(scope.target_root), key
         relative = key[len(scope.target_root) :]
         source_key = scope.source_key(relative)
         candidates = diff_histories(

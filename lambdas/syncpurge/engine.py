@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from syncpurge.apply import StoredPlan, fresh_plan, recheck
+from syncpurge.apply import StoredPlan, fresh_plan, in_run_scope, recheck
 from syncpurge.diff import DiffCursor, DiffStats, SideCursor, diff_histories
 from syncpurge.errors import InvalidInput, PreflightRefused
 from syncpurge.guard import evaluate_guard
@@ -269,7 +269,8 @@ def reconcile(
                 policy=policy,
                 scope=scope,
             )
-            for item in recheck(stored_plan.entries(), fresh):
+            in_scope = in_run_scope(scope, summary.prefixes)
+            for item in recheck(stored_plan.entries(), fresh, in_scope):
                 plan(item)
             figures = stored_plan.figures
             stats.source_entries = figures.get("sourceEntries", 0)

@@ -80,7 +80,13 @@ class VanishedKeyVerifier:
 
 
 def _start_after(key: str, predecessor: str | None) -> str | None:
-    return predecessor if predecessor is not None and predecessor < key else None
+    """Where a listing for `key` starts: after its predecessor at diff time, else after the
+    key less its last character (it sorts before the key, and S3 reads a KeyMarker as "keys
+    after this one"), so a key with no known predecessor (an applied plan's fresh listing of
+    one key) is not listed from the bucket's first key."""
+    if predecessor is not None and predecessor < key:
+        return predecessor
+    return key[:-1] or None
 
 
 def _covers(last_seen: str, key: str) -> bool:

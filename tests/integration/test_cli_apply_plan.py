@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,3 +67,88 @@ def test_an_unknown_plan_is_refused_naming_the_flag(
     assert code == EXIT_INVALID
     assert "--apply-plan" in capsys.readouterr().err
     assert pair.entries() == before
+
+
+def dry_run_then_edit(
+    pair: BucketPair, report: Path, capsys: pytest.CaptureFixture[str], edit: Any
+) -> str:
+    """A dry run's plan, its plan chunks rewritten by `edit(lines) -> lines`; its run id."""
+    dry = run(pair, str(report), capsys, "--dry-run")
+    folder = report / dry["runId"]
+    for name in json.loads((folder / "plan.json").read_text())["chunks"]:
+        path = folder / name
+        path.write_bytes(b"\n".join(edit(path.read_bytes().splitlines())) + b"\n")
+    return str(dry["runId"])
+
+
+def test_a_plan_line_repeated_across_batches_never_makes_a_deleted_object_visible(
+    pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 17, defect 3. Given 999 vanished keys before doc.pdf = [marker M, V2, V1], so
+    # V1's two copies fall in different DeleteObjects batches once V2's line is replaced
+    pair.put("live", "x")
+    pair.put("live", "x", bucket=pair.target)
+    for i in range(999):
+        pair.put(f"a/{i:04d}", "x", bucket=pair.target)
+    v1 = pair.put("doc.pdf", "1", bucket=pair.target)
+    v2 = pair.put("doc.pdf", "2", bucket=pair.target)
+    pair.soft_delete("doc.pdf", bucket=pair.target)
+
+    def replace_v2_by_v1(lines: list[bytes]) -> list[bytes]:
+        line_of = {json.loads(line)["v"]: line for line in lines}
+        return [line_of[v1] if json.loads(line)["v"] == v2 else line for line in lines]
+
+    run_id = dry_run_then_edit(pair, tmp_path, capsys, replace_v2_by_v1)
+
+    applied = run(pair, str(tmp_path), capsys, "--apply-plan", run_id)
+
+    # Then doc.pdf is not readable again, and every entry is reported exactly once
+    with pytest.raises(pair.client.exceptions.NoSuchKey):
+        pair.client.get_object(Bucket=pair.target, Key="doc.pdf")
+    lines = list(read_entries_lines(tmp_path / applied["runId"]))
+    ids = [(line["key"], line["versionId"]) for line in lines]
+    assert len(ids) == len(set(ids)) == 1001
+    outcome = {
+        line["versionId"]: (line["outcome"], line["reason"])
+        for line in lines
+        if line["key"] == "doc.pdf"
+    }
+    assert outcome[v1][0] == "purged"
+    assert ("skipped", "protects-current") in outcome.values()
+
+
+def test_a_plan_out_of_key_order_is_refused_before_anything_is_deleted(
+    pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pair.put("live", "x")
+    pair.put("live", "x", bucket=pair.target)
+    for key in ("gone-1", "gone-2"):
+        pair.put(key, "x", bucket=pair.target)
+    run_id = dry_run_then_edit(pair, tmp_path, capsys, lambda lines: [*lines, lines[0]])
+    before = pair.entries()
+
+    code = main(reconcile_flags(pair, "--report", str(tmp_path), "--apply-plan", run_id))
+
+    assert code == EXIT_INVALID
+    assert "not in key order" in capsys.readouterr().err
+    assert pair.entries() == before
+
+
+def test_an_applied_plan_verifies_by_range_as_cheaply_as_a_normal_run(
+    pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 17, defect 4. Given 3,000 source keys before 10 vanished keys that share no
+    # prefix (so only where the diff saw them tells a listing where to start)
+    for i in range(3000):
+        key = f"a/{i:05d}"
+        pair.put(key, "x")
+        pair.put(key, "x", bucket=pair.target)
+    for name in "bcdefghijk":
+        pair.put(name, "x", bucket=pair.target)
+    run_id = dry_run_then_edit(pair, tmp_path, capsys, lambda lines: lines)
+
+    applied = run(pair, str(tmp_path), capsys, "--apply-plan", run_id)
+
+    # Then one verify LIST answers for all ten, as in a run that diffs
+    assert applied["totals"]["purged"] == 10
+    assert applied["requests"]["verify"] == 1

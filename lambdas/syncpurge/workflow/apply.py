@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from syncpurge.apply import fresh_plan, recheck
+from syncpurge.apply import Recheck, fresh_plan, in_run_scope
 from syncpurge.rules import DiffPolicy
 from syncpurge.workflow.context import Stores
 from syncpurge.workflow.diff import DiffItemEvent, PlanChunks, PlanReader, diff_item
@@ -41,10 +41,11 @@ def apply_item(
         policy=policy,
         scope=run.scope_model,
     )
+    checker = Recheck(fresh, in_run_scope(run.scope_model, run.request.scope_prefixes()))
     for key in stored.keys(should_stop):
-        for planned in key:
+        for planned in {p.entry.version_id: p for p in key}.values():  # a line twice: once
             stored_counts["planned" if planned.to_purge else "skipped"] += 1
-        for planned in recheck(key, fresh):
+        for planned in checker.key(key):
             plan.write(planned)
     # The guard applies to the plan as stored: its counts, not the re-checked ones.
     plan.close(**stored_counts)
