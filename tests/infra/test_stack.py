@@ -372,3 +372,21 @@ def test_concurrency_and_memory_settings_reach_the_maps_and_functions(
     assert (diff, purge, memory["diff"], memory["purge"]) == ("300", "4", 3008, 1024)
     diff, purge, memory = figures(existing)
     assert (diff, purge, memory["diff"], memory["purge"]) == ("800", "10", 1769, 1024)
+
+
+def test_the_deployment_mode_reaches_every_request_through_the_definition(
+    existing: Synthesized, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Issue 17, defect 6: not only the schedule's input; Prepare defaults every request to
+    # it and refuses the other mode.
+    replication = Synthesized(
+        {"sourceBucket": "corp-src", "targetBucket": "corp-dst", "mode": "replication"},
+        tmp_path_factory.mktemp("replication"),
+    )
+
+    def mode(variant: Synthesized) -> str:
+        (machine,) = variant.resources("AWS::StepFunctions::StateMachine").values()
+        return str(machine["Properties"]["DefinitionSubstitutions"]["Mode"])
+
+    assert mode(replication) == "replication"
+    assert mode(existing) == "datasync"

@@ -73,6 +73,7 @@ class LocalDeployment:
     timeout_seconds: int = 691200
     diff_max_concurrency: int = 800
     purge_max_concurrency: int = 10
+    mode: str = "datasync"
 
     def substitutions(self) -> dict[str, str]:
         values = {
@@ -80,6 +81,7 @@ class LocalDeployment:
             "TargetBucket": self.target_bucket,
             "ReportBucket": self.report_bucket,
             "DataSyncTaskArn": self.task_arn,
+            "Mode": self.mode,
             "PollIntervalSeconds": str(self.poll_interval_seconds),
             "PollCeilingSeconds": str(self.poll_ceiling_seconds),
             "NotificationTopicArn": self.notification_topic_arn,

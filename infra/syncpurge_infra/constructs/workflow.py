@@ -115,6 +115,7 @@ def substitutions(
         "TargetBucket": config.target_bucket,
         "ReportBucket": report_bucket.bucket_name,
         "DataSyncTaskArn": task_arn or "",
+        "Mode": config.mode,
         "PollIntervalSeconds": str(config.poll_interval_seconds),
         "PollCeilingSeconds": str(config.poll_ceiling_seconds),
         "NotificationTopicArn": topic_arn,

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from syncpurge.aws import DataSyncGateway, ExecutionsGateway, NotificationGateway
-from syncpurge.models import ReconcileRequest
+from syncpurge.models import Mode, ReconcileRequest
 from syncpurge.report import EntriesWriter, S3ReportDestination
 from syncpurge.s3store import S3Store
 from syncpurge.scope import Scope
@@ -49,6 +49,8 @@ class RunConfig(Wire):
     source_bucket: str
     target_bucket: str
     task_arn: str = ""  # "" when the deployment has no DataSync task (S3 Replication)
+    # The deployment's mode: every request's default, and the only mode it can serve.
+    mode: Mode = Mode.DATASYNC
     report_bucket: str
     poll_interval_seconds: int = Field(default=30, ge=0)
     poll_ceiling_seconds: int = Field(default=900, ge=0)

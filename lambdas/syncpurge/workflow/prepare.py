@@ -35,8 +35,14 @@ def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
     """Validate, run the preflight, read the task; the initial state of the execution."""
     if not isinstance(event.request, dict):
         raise InvalidInput(f"the input must be a JSON object, got {type(event.request).__name__}")
-    request = parse_request(event.request)
     config = event.config
+    request = parse_request({"mode": config.mode.value, **event.request})
+    if request.mode is not config.mode:
+        raise InvalidInput(
+            f"mode: this deployment runs in {config.mode.value} mode (its setting 'mode'), "
+            f"so it can't serve a {request.mode.value}-mode request; omit 'mode' or deploy "
+            f"with -c mode={request.mode.value}"
+        )
     if stores.executions is not None:
         others = [
             arn

@@ -199,7 +199,7 @@ def _report_without_run(
     summary = Summary(
         run_id=config.execution_name,
         status=RunStatus.FAILED,
-        mode=Mode(raw["mode"]) if raw.get("mode") in ("datasync", "replication") else Mode.DATASYNC,
+        mode=Mode(raw["mode"]) if raw.get("mode") in ("datasync", "replication") else config.mode,
         dry_run=raw.get("dryRun") is True,
         source_bucket=config.source_bucket,
         target_bucket=config.target_bucket,
