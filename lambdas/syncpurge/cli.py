@@ -27,7 +27,7 @@ from syncpurge.cli_start import run_start
 from syncpurge.engine import new_run_id, reconcile
 from syncpurge.errors import AlreadyRunning, InvalidInput, PreflightRefused
 from syncpurge.lineage import LineageIndex, read_task_reports, report_prefix
-from syncpurge.lock import LocalLock, S3Lock
+from syncpurge.lock import LOCK_PREFIX, TargetLock
 from syncpurge.models import (
     ReconcileRequest,
     parse_request,
@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument(
         "--break-lock",
         action="store_true",
-        help="remove the target's run lock a killed run left in the report destination",
+        help="remove the target's run lock (s3://TARGET/.syncpurge/cli-run.lock) a killed run left",
     )
     rec.add_argument("--endpoint-url", help="S3 endpoint (any S3-compatible service)")
     add_aws_flags(rec)
@@ -246,7 +246,7 @@ def resolve_target(args: argparse.Namespace) -> ReconcileTarget:
             f"s3://{facts.report_bucket}/{facts.report_subdirectory}Purge-Reports/{facts.task_id}/"
         )
     report = report or "syncpurge-reports"
-    excluded: list[str] = []
+    excluded: list[str] = [LOCK_PREFIX]  # the run lock lives in the target (syncpurge.lock)
     if report.startswith("s3://"):
         bucket, prefix = split_s3_uri(report)
         if bucket == target:
@@ -264,15 +264,6 @@ def resolve_target(args: argparse.Namespace) -> ReconcileTarget:
         excluded_target_prefixes=tuple(sorted(set(excluded))),
     )
     return ReconcileTarget(source, target, scope, report, lineage)
-
-
-def run_lock(where: ReconcileTarget, store: S3Store) -> LocalLock | S3Lock:
-    """The target's lock, beside the runs in the report destination."""
-    name = f"syncpurge-{where.target_bucket}.lock"
-    if where.report.startswith("s3://"):
-        bucket, prefix = split_s3_uri(where.report)
-        return S3Lock(store, bucket, prefix + name)
-    return LocalLock(Path(where.report) / name)
 
 
 def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
@@ -299,10 +290,10 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
         stored_plan = read_stored_plan(
             where.report, args.apply_plan, S3Store(target.client), "--apply-plan"
         )
-    lock = run_lock(where, S3Store(target.client))
+    lock = TargetLock(S3Store(target.client), where.target_bucket, where.source_bucket)
     try:
         lock.acquire(run_id, break_existing=args.break_lock)
-    except AlreadyRunning as err:
+    except (AlreadyRunning, PreflightRefused) as err:
         raise CliError(str(err)) from None
     try:
         with RichProgress(err_console) as progress:

@@ -1,8 +1,14 @@
-"""One CLI run per target at a time (DESIGN §5): a lock in the report destination.
+"""One CLI run per target at a time (DESIGN §5): a lock in the target bucket itself.
 
-It is created with a conditional write (a local exclusive create, or S3 PutObject with
-If-None-Match: *), so two runs racing for it can't both win; `--break-lock` removes one a
-killed run left behind.
+Every run on a target shares the target, whatever its `--report` says, and syncpurge never
+writes to the source; so the lock lives at `LOCK_KEY` in the target, outside every scope.
+The target is versioned (preflight refuses it otherwise), and the lock uses that: each run
+writes a version of its own, then lists the key's versions, and the oldest surviving one
+holds the lock (S3 lists a key's versions in the order they were stored, newest first).
+A run that isn't the oldest deletes its own version and refuses. So two racing runs can't
+both win, a delete marker (DataSync's PreserveDeletedFiles=REMOVE, say) can't free it, no
+conditional write is needed, and a run releases only its own version, by VersionId: after a
+`--break-lock`, the run whose lock was broken can't free the new holder's.
 """
 
 from __future__ import annotations
@@ -10,12 +16,14 @@ from __future__ import annotations
 import json
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
-from syncpurge.errors import AlreadyRunning
+from syncpurge.errors import AlreadyRunning, PreflightRefused
 from syncpurge.s3store import S3Store
+
+LOCK_PREFIX = ".syncpurge/"
+LOCK_KEY = f"{LOCK_PREFIX}cli-run.lock"
 
 
 def lock_body(run_id: str) -> bytes:
@@ -28,45 +36,49 @@ def lock_body(run_id: str) -> bytes:
     return json.dumps(holder).encode()
 
 
-def _refusal(where: str, held: bytes | None) -> AlreadyRunning:
-    holder = held.decode(errors="replace") if held else "unknown"
-    return AlreadyRunning(
-        f"another run holds the lock {where} ({holder}): wait for it to finish, or, if it "
-        "was killed, run again with --break-lock"
-    )
-
-
-@dataclass(frozen=True)
-class LocalLock:
-    path: Path
-
-    def acquire(self, run_id: str, *, break_existing: bool = False) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if break_existing:
-            self.path.unlink(missing_ok=True)
-        try:
-            handle = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            raise _refusal(str(self.path), self.path.read_bytes()) from None
-        with os.fdopen(handle, "wb") as lock:
-            lock.write(lock_body(run_id))
-
-    def release(self) -> None:
-        self.path.unlink(missing_ok=True)
-
-
-@dataclass(frozen=True)
-class S3Lock:
+@dataclass
+class TargetLock:
     store: S3Store
-    bucket: str
-    key: str
+    bucket: str  # the target
+    source_bucket: str
+    key: str = LOCK_KEY
+    version_id: str | None = field(default=None, init=False)
+
+    @property
+    def where(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
 
     def acquire(self, run_id: str, *, break_existing: bool = False) -> None:
+        if self.bucket == self.source_bucket:
+            raise PreflightRefused("source and target are the same bucket: nothing is written")
+        status, _ = self.store.versioning(self.bucket)
+        if status != "Enabled":
+            raise PreflightRefused(
+                f"target bucket {self.bucket!r} is not versioned (versioning {status}): "
+                "syncpurge works on versioned buckets only"
+            )
         if break_existing:
-            self.store.remove_object(self.bucket, self.key)
-        if not self.store.put_bytes_if_absent(self.bucket, self.key, lock_body(run_id)):
-            held = self.store.get_bytes_or_none(self.bucket, self.key)
-            raise _refusal(f"s3://{self.bucket}/{self.key}", held)
+            for version_id in self.store.versions_of_key(self.bucket, self.key):
+                self._delete(version_id)
+        mine = self.store.put_version(self.bucket, self.key, lock_body(run_id))
+        holders = self.store.versions_of_key(self.bucket, self.key, markers=False)
+        if holders and holders[-1] == mine:
+            self.version_id = mine
+            return
+        self._delete(mine)
+        held = self.store.get_version_bytes(self.bucket, self.key, holders[-1]) if holders else None
+        holder = held.decode(errors="replace") if held else "unknown"
+        raise AlreadyRunning(
+            f"another run holds the target's lock {self.where} ({holder}): wait for it to "
+            "finish, or, if it was killed, run again with --break-lock"
+        )
 
     def release(self) -> None:
-        self.store.remove_object(self.bucket, self.key)
+        """Delete this run's own lock version (never another run's)."""
+        if self.version_id is not None:
+            mine, self.version_id = self.version_id, None
+            self._delete(mine)
+
+    def _delete(self, version_id: str) -> None:
+        # Only ever the target's lock key, by VersionId: a permanent delete, no marker left.
+        self.store.delete_version(self.bucket, self.key, version_id, bypass_governance=False)

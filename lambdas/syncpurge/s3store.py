@@ -329,20 +329,32 @@ class S3Store:
     def put_bytes(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
         self.client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
 
-    def put_bytes_if_absent(self, bucket: str, key: str, body: bytes) -> bool:
-        """A conditional PutObject (If-None-Match: *); False when the object exists."""
-        try:
-            self.client.put_object(Bucket=bucket, Key=key, Body=body, IfNoneMatch="*")
-        except ClientError as err:
-            if _error_code(err) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
-                return False
-            raise
-        return True
+    def put_version(self, bucket: str, key: str, body: bytes) -> str:
+        """PutObject in a versioned bucket; the VersionId S3 gave the new version."""
+        return str(self.client.put_object(Bucket=bucket, Key=key, Body=body)["VersionId"])
 
-    def remove_object(self, bucket: str, key: str) -> None:
-        """Removes syncpurge's own lock object from the report destination (never the
-        source: a report destination there is refused before any lock is taken)."""
-        self.client.delete_object(Bucket=bucket, Key=key)
+    def versions_of_key(self, bucket: str, key: str, *, markers: bool = True) -> list[str]:
+        """VersionIds of exactly `key`'s versions, newest first (S3 lists a key's versions
+        in the order they were stored), then, with `markers`, its delete markers'."""
+        versions: list[str] = []
+        marker_ids: list[str] = []
+        paginator = self.client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=bucket, Prefix=key):
+            versions.extend(v["VersionId"] for v in page.get("Versions") or () if v["Key"] == key)
+            marker_ids.extend(
+                m["VersionId"] for m in page.get("DeleteMarkers") or () if m["Key"] == key
+            )
+        return versions + marker_ids if markers else versions
+
+    def get_version_bytes(self, bucket: str, key: str, version_id: str) -> bytes | None:
+        try:
+            answer = self.client.get_object(Bucket=bucket, Key=key, VersionId=version_id)
+        except ClientError as err:
+            if _error_code(err) in ("NoSuchKey", "NoSuchVersion", "404"):
+                return None
+            raise
+        body: bytes = answer["Body"].read()
+        return body
 
     def get_bytes(self, bucket: str, key: str) -> bytes:
         body: bytes = self.client.get_object(Bucket=bucket, Key=key)["Body"].read()

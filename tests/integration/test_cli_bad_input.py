@@ -185,33 +185,3 @@ def test_ctrl_c_stops_cleanly_with_the_partial_report_and_journal(
     assert summary["totals"]["purged"] >= 999
     assert (run / "journal" / "batch-00001.jsonl").exists()
     assert "Traceback" not in capsys.readouterr().err
-
-
-@pytest.mark.parametrize("where", ["folder", "s3"])
-def test_two_runs_on_one_target_never_run_at_once(
-    pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
-) -> None:
-    # Defect 8(d): two CLI runs at once each reported every entry purged.
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
-    pair.put("gone", "x", bucket=pair.target)
-    if where == "s3":
-        pair.client.create_bucket(Bucket="run-reports")
-        report = "s3://run-reports/runs/"
-        pair.client.put_object(
-            Bucket="run-reports", Key=f"runs/syncpurge-{pair.target}.lock", Body=b"{}"
-        )
-    else:
-        report = str(tmp_path / "runs")
-        (tmp_path / "runs").mkdir()
-        (tmp_path / "runs" / f"syncpurge-{pair.target}.lock").write_text("{}")
-    args = replace(base(pair, tmp_path), "--report", report)
-
-    held = main(args)
-    assert held == EXIT_INVALID
-    assert "--break-lock" in capsys.readouterr().err
-    assert "gone" in pair.all_keys(pair.target)
-
-    assert main([*args, "--break-lock"]) == 0
-    assert "gone" not in pair.all_keys(pair.target)
-    assert main(args) == 0  # the lock was released at the end of the run
