@@ -33,6 +33,8 @@ class ListingPage:
     is_truncated: bool
     # The marker this page was requested with (None: the first page).
     marker: PageMarker | None = None
+    # The page's own NextKeyMarker / NextVersionIdMarker, when it is truncated.
+    next_marker: PageMarker | None = None
 
 
 @dataclass(slots=True, frozen=True)

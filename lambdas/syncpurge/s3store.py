@@ -154,24 +154,40 @@ class S3Store:
         self.counter.add("list")
         return self._one_page(bucket, prefix, after)
 
-    def verify_page(self, bucket: str, prefix: str, after: str | None = None) -> ListingPage:
-        """One page of the source after `after`, to re-check vanished keys."""
+    def verify_page(
+        self, bucket: str, prefix: str, after: str | None = None, version_marker: str = ""
+    ) -> ListingPage:
+        """One page of the source after `after` (with `version_marker`: after that version
+        of it, as a page's own next markers say), to re-check vanished keys."""
         self.counter.add("verify")
-        return self._one_page(bucket, prefix, after)
+        return self._one_page(bucket, prefix, after, version_marker=version_marker)
 
     def _one_page(
-        self, bucket: str, prefix: str, after: str | None, delimiter: str | None = None
+        self,
+        bucket: str,
+        prefix: str,
+        after: str | None,
+        delimiter: str | None = None,
+        version_marker: str = "",
     ) -> ListingPage:
         params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": self.page_size}
         if after is not None:
             params["KeyMarker"] = after
+            if version_marker:
+                params["VersionIdMarker"] = version_marker
         if delimiter is not None:
             params["Delimiter"] = delimiter
         page = self.client.list_object_versions(**params)
+        truncated = bool(page.get("IsTruncated"))
+        next_key = page.get("NextKeyMarker")
         return ListingPage(
             entries=page_entries(page),
             common_prefixes=[p["Prefix"] for p in page.get("CommonPrefixes") or ()],
-            is_truncated=bool(page.get("IsTruncated")),
+            is_truncated=truncated,
+            marker=(after, version_marker) if after is not None else None,
+            next_marker=(next_key, page.get("NextVersionIdMarker") or "")
+            if truncated and next_key
+            else None,
         )
 
     def holds_only(self, bucket: str, key: str, version_id: str) -> bool:

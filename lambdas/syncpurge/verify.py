@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from syncpurge.rules import is_folder_object
+from syncpurge.s3shapes import ListingPage
 from syncpurge.s3store import S3Store
 
 
@@ -55,10 +56,16 @@ class VanishedKeyVerifier:
             return found
         prefix = os.path.commonprefix(pending)  # noqa: RUF071 - a common prefix of strings
         after = _start_after(pending[0], predecessors[pending[0]])
+        version_marker = ""
         while pending:
-            page = self.source.verify_page(self.bucket, prefix, after)
-            seen = {e.key for e in page.entries}
-            last_seen = page.entries[-1].key if page.entries else None
+            page = self.source.verify_page(self.bucket, prefix, after, version_marker)
+            entries = page.entries
+            if after is not None and not version_marker:
+                # A KeyMarker alone means "keys after this one" (S3 API reference,
+                # ListObjectVersions); some stores answer with that key's own versions.
+                entries = [e for e in entries if e.key > after]
+            seen = {e.key for e in entries}
+            last_seen = entries[-1].key if entries else None
             covered = [
                 k
                 for k in pending
@@ -72,11 +79,29 @@ class VanishedKeyVerifier:
             if covered:
                 pending = pending[len(covered) :]
                 after = _start_after(pending[0], predecessors[pending[0]]) if pending else None
+                version_marker = ""
             else:
-                # A full page of keys written since the diff, all before the next pending
-                # key: read on from the page's last key.
-                after = last_seen
+                # A full page of keys written since the diff (or one key's many versions),
+                # all before the next pending key: read on from the page's own markers.
+                after, version_marker = _next_markers(page, (after, version_marker))
         return found
+
+
+class ListingStalled(RuntimeError):
+    """A listing that makes no progress: the endpoint pages unlike S3."""
+
+
+def _next_markers(page: ListingPage, sent: tuple[str | None, str]) -> tuple[str, str]:
+    """Where the listing goes on after a truncated page: its own next markers, which must
+    move past the markers it was asked with, else the endpoint would be asked forever."""
+    if page.next_marker is None or (page.next_marker[0], page.next_marker[1]) == sent:
+        raise ListingStalled(
+            f"the S3 endpoint answered ListObjectVersions KeyMarker={sent[0]!r} "
+            f"VersionIdMarker={sent[1]!r} with a truncated page whose next markers "
+            f"({page.next_marker!r}) make no progress; it does not page like S3, so verify "
+            "before destroy can't finish: nothing more was deleted"
+        )
+    return page.next_marker
 
 
 def _start_after(key: str, predecessor: str | None) -> str | None:
