@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ProfileNotFound
+from botocore.exceptions import ClientError, ProfileNotFound
 from rich.console import Console
 
 from syncpurge import __version__
@@ -37,6 +37,7 @@ from syncpurge.report import (
     ReportDestination,
     S3ReportDestination,
     split_s3_uri,
+    write_started,
 )
 from syncpurge.s3shapes import RequestCounter
 from syncpurge.s3store import S3Store, make_s3_client
@@ -266,6 +267,14 @@ def resolve_target(args: argparse.Namespace) -> ReconcileTarget:
     return ReconcileTarget(source, target, scope, report, lineage)
 
 
+def write_problem(err: OSError | ClientError) -> str:
+    if isinstance(err, ClientError):
+        error = err.response.get("Error", {})
+        return f"{error.get('Code', 'error')}: {error.get('Message', err)}"
+    where = f": {err.filename}" if err.filename else ""
+    return f"{err.strerror or type(err).__name__}{where}"
+
+
 def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     request = request_from_args(args)
     where = resolve_target(args)
@@ -290,6 +299,19 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
         stored_plan = read_stored_plan(
             where.report, args.apply_plan, S3Store(target.client), "--apply-plan"
         )
+    started_doc = {
+        "runId": run_id,
+        "startedAt": started.isoformat(),
+        "sourceBucket": where.source_bucket,
+        "targetBucket": where.target_bucket,
+    }
+    try:
+        write_started(destination, started_doc)
+    except (OSError, ClientError) as err:
+        raise CliError(
+            f"--report: {destination.location} can't be written ({write_problem(err)}); "
+            "nothing was deleted"
+        ) from None
     lock = TargetLock(S3Store(target.client), where.target_bucket, where.source_bucket)
     try:
         lock.acquire(run_id, break_existing=args.break_lock)

@@ -87,5 +87,9 @@ def _check_report(report: str) -> None:
             raise CliError(f"--report: {bucket!r} {problem}")
         return
     folder = Path(report)
-    if folder.exists() and not folder.is_dir():
+    try:
+        is_file = folder.exists() and not folder.is_dir()
+    except OSError as err:  # e.g. a name longer than the file system takes
+        raise CliError(f"--report: {report!r} can't be used: {err.strerror}") from None
+    if is_file:
         raise CliError(f"--report: {report!r} is a file; give a folder or s3://bucket/prefix")

@@ -56,6 +56,17 @@ class S3ReportDestination:
         self.store.put_bytes(self.bucket, self.prefix + name, body, content_type)
 
 
+STARTED_FILE = "started.json"
+
+
+def write_started(destination: ReportDestination, doc: dict[str, Any]) -> None:
+    """A run's first write, before its lock or any listing: proves the report destination
+    takes writes (DESIGN §5, a test write comes first), so one that can't is refused with
+    nothing deleted, not found out at the plan."""
+    body = json.dumps(doc, ensure_ascii=False).encode("utf-8") + b"\n"
+    destination.write(STARTED_FILE, body, "application/json")
+
+
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """'s3://bucket/some/prefix' -> ('bucket', 'some/prefix/')."""
     rest = uri.removeprefix("s3://")

@@ -85,6 +85,7 @@ def test_report_to_s3_uri(
     assert keys == {
         f"runs/{run_id}/{name}"
         for name in (
+            "started.json",
             "plan.json",
             "plan/plan-00001.jsonl",
             "journal/batch-00001.jsonl",

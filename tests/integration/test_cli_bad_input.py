@@ -185,3 +185,28 @@ def test_ctrl_c_stops_cleanly_with_the_partial_report_and_journal(
     assert summary["totals"]["purged"] >= 999
     assert (run / "journal" / "batch-00001.jsonl").exists()
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case", ["under-a-file", "name-too-long", "no-such-bucket"])
+def test_a_report_destination_that_cant_be_written_is_refused_naming_report(
+    pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    # Issue 17, defect 8: each of these ended in a traceback (exit 1)
+    pair.put("live", "x")
+    pair.put("live", "x", bucket=pair.target)
+    pair.put("gone", "x", bucket=pair.target)
+    (tmp_path / "a-file").write_text("x")
+    report = {
+        "under-a-file": str(tmp_path / "a-file" / "reports"),
+        "name-too-long": str(tmp_path / ("n" * 300) / "reports"),
+        "no-such-bucket": "s3://no-such-report-bucket/runs/",
+    }[case]
+    before = pair.entries()
+
+    code = main(replace(base(pair, tmp_path), "--report", report))
+
+    err = capsys.readouterr().err
+    assert code == EXIT_INVALID
+    assert "--report" in err
+    assert "Traceback" not in err
+    assert pair.entries() == before

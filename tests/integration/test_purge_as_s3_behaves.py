@@ -185,7 +185,9 @@ def test_a_key_xml_cannot_carry_fails_nothing_else(pair: BucketPair) -> None:
     outcomes: list[OutcomeRecord] = []
 
     class NothingReappears:
-        def verify_page(self, bucket: str, prefix: str, after: str | None) -> ListingPage:
+        def verify_page(
+            self, bucket: str, prefix: str, after: str | None, version_marker: str = ""
+        ) -> ListingPage:
             return ListingPage([], [], False)
 
     purge_plan(
