@@ -9,9 +9,12 @@ written to the journal before it is sent (invariant 8). Every entry gets one out
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from itertools import groupby
 
 from syncpurge.deletes import OutcomeRecord, PurgeSettings, delete_batch
@@ -22,7 +25,25 @@ from syncpurge.verify import VanishedKeyVerifier, VanishedRef
 __all__ = ["OutcomeRecord", "PurgeSettings", "purge_plan", "skipped_record"]
 
 OutcomeSink = Callable[[OutcomeRecord], None]
-Journal = Callable[[list[PlannedEntry]], None]
+# Writes a batch before it is sent; returns where (its journal file), if anywhere.
+Journal = Callable[[list[PlannedEntry]], str | None]
+# How long a stopped purge (Ctrl-C, an error) waits for the batches already sent.
+DRAIN_SECONDS = 60.0
+
+
+@dataclass(slots=True)
+class SentBatch:
+    """A DeleteObjects batch on the wire: its answer to come, and where it was journaled."""
+
+    future: Future[list[OutcomeRecord]]
+    batch: list[PlannedEntry]
+    journaled: str | None
+
+    def unanswered(self, why: str) -> list[OutcomeRecord]:
+        """Its entries when no answer came: reported as such, never left out (invariant 8)."""
+        where = f" (journal: {self.journaled})" if self.journaled else ""
+        error = f"{why}: S3 may or may not have deleted it{where}"
+        return [OutcomeRecord(item, Outcome.FAILED, "no-answer", error) for item in self.batch]
 
 
 def skipped_record(item: PlannedEntry) -> OutcomeRecord:
@@ -97,15 +118,21 @@ def purge_plan(
     settings: PurgeSettings,
     on_outcome: OutcomeSink,
     journal: Journal | None = None,
+    drain_seconds: float = DRAIN_SECONDS,
 ) -> None:
     """Delete every to-purge entry of `plan`; report each entry's outcome exactly once.
 
-    Outcomes of batches already sent are reported even when a later step fails.
+    Whatever stops it (Ctrl-C, an error), the batches already sent are waited for, up to
+    `drain_seconds` in all, and their outcomes reported; an entry whose answer never came is
+    reported `failed` / `no-answer`, naming its journal batch. A sent batch leaves the
+    in-flight queue only once its answer is in hand, and an answer's records leave theirs
+    only once reported, so an interrupt at any instant loses none.
     """
     verifier = VanishedKeyVerifier(source, settings.source_bucket)
     order = CurrentLast(target, settings.target_bucket)
     queue: deque[PlannedEntry] = deque()
-    in_flight: deque[Future[list[OutcomeRecord]]] = deque()
+    in_flight: deque[SentBatch] = deque()
+    answered: deque[OutcomeRecord] = deque()
     workers = max(1, settings.max_in_flight)
 
     def report_release(released: OutcomeRecord | PlannedEntry | None) -> None:
@@ -114,10 +141,20 @@ def purge_plan(
         elif released is not None:
             queue.append(released)
 
-    def report(records: Iterable[OutcomeRecord]) -> None:
-        for record in records:
+    def report(records: Iterable[OutcomeRecord], *, release: bool = True) -> None:
+        answered.extend(records)
+        while answered:
+            record = answered[0]
             on_outcome(record)
-            report_release(order.settled(record))
+            answered.popleft()
+            if release:
+                report_release(order.settled(record))
+
+    def settle_oldest() -> None:
+        sent = in_flight[0]
+        records = sent.future.result()
+        in_flight.popleft()
+        report(records)
 
     def send(batch: list[PlannedEntry], pool: ThreadPoolExecutor) -> None:
         vanished = [p for p in batch if p.rule is Rule.VANISHED_KEY]
@@ -135,44 +172,54 @@ def purge_plan(
                 to_delete.append(item)
         report(skipped)
         if to_delete:
-            if journal is not None:
-                journal(to_delete)
-            in_flight.append(pool.submit(delete_batch, target, to_delete, settings))
+            journaled = journal(to_delete) if journal is not None else None
+            future = pool.submit(delete_batch, target, to_delete, settings)
+            in_flight.append(SentBatch(future, to_delete, journaled))
 
     def pump(pool: ThreadPoolExecutor, *, partial: bool) -> None:
         while len(queue) >= MAX_KEYS_PER_DELETE or (partial and queue):
             send([queue.popleft() for _ in range(min(MAX_KEYS_PER_DELETE, len(queue)))], pool)
             while len(in_flight) >= workers:
-                report(in_flight.popleft().result())
+                settle_oldest()
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="syncpurge-delete") as pool:
-        try:
-            for _, group in groupby(plan, key=lambda p: p.entry.key):
-                current, others = None, 0
-                for item in group:
-                    if not item.to_purge:
-                        on_outcome(skipped_record(item))
-                    elif item.entry.is_latest:
-                        current = item
-                    else:
-                        queue.append(item)
-                        others += 1
-                        pump(pool, partial=False)
-                if current is not None and others:
-                    order.hold(current, others)
-                elif current is not None:
-                    report_release(order.release(current, 0))
-                pump(pool, partial=False)
-            while queue or in_flight:
-                # A partial batch goes only when nothing in flight could still release a
-                # held current entry to fill it: full batches keep DELETEs at the bound.
-                if len(queue) >= MAX_KEYS_PER_DELETE or not in_flight:
-                    pump(pool, partial=True)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="syncpurge-delete")
+    try:
+        for _, group in groupby(plan, key=lambda p: p.entry.key):
+            current, others = None, 0
+            for item in group:
+                if not item.to_purge:
+                    on_outcome(skipped_record(item))
+                elif item.entry.is_latest:
+                    current = item
                 else:
-                    report(in_flight.popleft().result())
-        finally:
-            # Whatever stopped the loop, the batches already sent are accounted for.
-            while in_flight:
-                future = in_flight.popleft()
-                if future.exception() is None:
-                    report(future.result())
+                    queue.append(item)
+                    others += 1
+                    pump(pool, partial=False)
+            if current is not None and others:
+                order.hold(current, others)
+            elif current is not None:
+                report_release(order.release(current, 0))
+            pump(pool, partial=False)
+        while queue or in_flight:
+            # A partial batch goes only when nothing in flight could still release a
+            # held current entry to fill it: full batches keep DELETEs at the bound.
+            if len(queue) >= MAX_KEYS_PER_DELETE or not in_flight:
+                pump(pool, partial=True)
+            else:
+                settle_oldest()
+    finally:
+        # Whatever stopped the loop, the batches already sent are accounted for; nothing
+        # new is sent (a held current entry stays).
+        deadline = time.monotonic() + drain_seconds
+        report((), release=False)
+        while in_flight:
+            sent = in_flight[0]
+            try:
+                records = sent.future.result(timeout=max(0.0, deadline - time.monotonic()))
+            except FutureTimeout:
+                records = sent.unanswered("no answer before the run stopped")
+            except Exception as err:
+                records = sent.unanswered(f"DeleteObjects raised {type(err).__name__}: {err}")
+            in_flight.popleft()
+            report(records, release=False)
+        pool.shutdown(wait=False, cancel_futures=True)

@@ -243,13 +243,11 @@ class BatchJournal:
         self.stem = stem
         self.sent = 0
 
-    def __call__(self, batch: list[PlannedEntry]) -> None:
+    def __call__(self, batch: list[PlannedEntry]) -> str:
         self.sent += 1
-        self.destination.write(
-            f"journal/{self.stem}{self.sent:05d}.jsonl",
-            journal_lines(batch, self.run_id),
-            "application/x-ndjson",
-        )
+        name = f"journal/{self.stem}{self.sent:05d}.jsonl"
+        self.destination.write(name, journal_lines(batch, self.run_id), "application/x-ndjson")
+        return name
 
 
 PLAN_FILE = "plan.json"

@@ -3,15 +3,24 @@ nothing deleted; Ctrl-C stops cleanly with the partial report and journal, exit 
 
 from __future__ import annotations
 
+import _thread
 import json
+import threading
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
-from syncpurge import cli
+from syncpurge import cli, purge
 from syncpurge.cli import EXIT_INVALID, main
+from syncpurge.models import Entry, PlannedEntry, Proof, Rule
+from syncpurge.purge import OutcomeRecord, PurgeSettings
+from syncpurge.report import BatchJournal, LocalReportDestination, read_entries_lines
+from syncpurge.s3store import S3Store
 from tests.helpers import BucketPair, reconcile_flags
 
 pytestmark = pytest.mark.integration
@@ -210,3 +219,86 @@ def test_a_report_destination_that_cant_be_written_is_refused_naming_report(
     assert "--report" in err
     assert "Traceback" not in err
     assert pair.entries() == before
+
+
+def test_ctrl_c_while_a_batch_is_on_the_wire_still_reports_its_outcomes(
+    pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    # Issue 17, defect 9: SIGINT right after the first DeleteObjects went out lost the
+    # outcomes of its entries, though S3 deleted them.
+    pair.put("live", "x")
+    pair.put("live", "x", bucket=pair.target)
+    for i in range(1200):
+        pair.put(f"gone/{i:05d}", "x", bucket=pair.target)
+    real_delete_batch = purge.delete_batch
+
+    def interrupted_while_answering(*args: Any, **kwargs: Any) -> Any:
+        records = real_delete_batch(*args, **kwargs)  # S3 deletes the batch
+        time.sleep(0.5)  # the run is waiting for this answer by now
+        _thread.interrupt_main()  # Ctrl-C, as the answer comes back
+        return records
+
+    monkeypatch.setattr(purge, "delete_batch", interrupted_while_answering)
+
+    code = main(base(pair, tmp_path))
+
+    assert code == 130
+    (run,) = tmp_path.iterdir()
+    lines = list(read_entries_lines(run))
+    reported = {line["key"]: line["outcome"] for line in lines}
+    deleted = {f"gone/{i:05d}" for i in range(1200)} - pair.all_keys(pair.target)
+    assert len(deleted) == 1000
+    assert all(reported.get(key) == "purged" for key in deleted)
+    assert len(lines) == len({line["key"] for line in lines})  # each once
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_batch_whose_answer_never_comes_is_reported_naming_its_journal_batch(
+    pair: BucketPair, tmp_path: Path
+) -> None:
+    # When Ctrl-C comes while that batch is on the wire and no answer comes within the bound
+    # Given a full batch of vanished keys and one more (S3 is never reached: its answer
+    # never comes; the one more is never sent, so it has no outcome)
+    plan = [
+        PlannedEntry(
+            Entry(f"gone/{i:04d}", f"v{i}", True, datetime.now(UTC), False, 1, '"e"'),
+            Rule.VANISHED_KEY,
+            "no entry of the key in the source",
+            proof=Proof.VANISHED,
+            key_entries=1,
+        )
+        for i in range(1001)
+    ]
+    store = S3Store(pair.client)
+    answer = threading.Event()
+    outcomes: list[OutcomeRecord] = []
+
+    def never_answers(*args: Any, **kwargs: Any) -> Any:
+        answer.wait(5)
+        return []
+
+
+    with mock.patch.object(purge, "delete_batch", never_answers):
+        journal = BatchJournal(LocalReportDestination(tmp_path), "run-1")
+        with pytest.raises(KeyboardInterrupt):
+            purge.purge_plan(
+                interrupt_after(plan),
+                source=store,
+                target=store,
+                settings=PurgeSettings(target_bucket=pair.target, source_bucket=pair.source),
+                on_outcome=outcomes.append,
+                journal=journal,
+                drain_seconds=0.2,
+            )
+    answer.set()
+
+    assert {(r.planned.entry.key, r.outcome.value, r.reason) for r in outcomes} == {
+        (f"gone/{i:04d}", "failed", "no-answer") for i in range(1000)
+    }
+    assert all("journal/batch-00001.jsonl" in (r.error or "") for r in outcomes)
+
+
+def interrupt_after(plan: list[PlannedEntry]) -> Any:
+    """The plan, then Ctrl-C once the purge asks for more (its batch is on the wire)."""
+    yield from plan
+    raise KeyboardInterrupt
