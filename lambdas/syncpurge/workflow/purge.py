@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -47,10 +48,14 @@ def purge_item(
     reader = PlanReader(stores, run, plan_keys, progress)
 
     stem = plan_keys[0].rsplit("/", 1)[-1].removesuffix(".jsonl")
+    # Step Functions may run a slice again (a Lambda service fault after it deleted): each
+    # attempt journals under names of its own, so no retry overwrites what an earlier
+    # attempt sent (invariant 8).
+    attempt = secrets.token_hex(4)
     journal = BatchJournal(
         S3ReportDestination(stores.s3, run.report.bucket, run.report.prefix),
         run.run_id,
-        stem=f"{stem}-{progress.slice:05d}-",
+        stem=f"{stem}-{progress.slice:05d}-{attempt}-",
     )
     name = f"{stem}-{progress.slice:05d}"
     outcomes = chunk_writer(stores, run.workspace, "outcomes", name)
