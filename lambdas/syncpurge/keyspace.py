@@ -24,6 +24,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 DEPTH = 16  # characters after the prefix that positions resolve
+# S3: "The key name must not exceed 1,024 bytes" (UTF-8), and a KeyMarker names a key.
+MAX_KEY_BYTES = 1024
+
+
+def clamp_key(key: str, limit: int = MAX_KEY_BYTES) -> str:
+    """The longest prefix of `key` within `limit` UTF-8 bytes. It sorts no later than the
+    key (byte order is code point order), so as a boundary or a KeyMarker it only moves a
+    cut earlier: a point built of a long common prefix and a character per place from
+    different keys (or a folder plus U+10FFFF) never becomes a marker S3 can't take."""
+    data = key.encode("utf-8")
+    if len(data) <= limit:
+        return key
+    return data[: max(0, limit)].decode("utf-8", errors="ignore")
+
+
+def cuts_within(cuts: Iterable[str], limit: int = MAX_KEY_BYTES) -> list[str]:
+    """Boundaries clamped to `limit` bytes, still strictly increasing."""
+    return _increasing(clamp_key(cut, limit) for cut in cuts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,7 +328,7 @@ class ProbeSplitter:
             middle = (gap.start + gap.end) // 2
             if gap.open_end:
                 middle = min(middle, gap.start + max(1, gap.start - origin))
-            point = where.key_at(middle)
+            point = clamp_key(where.key_at(middle))
             if point not in done and (gap.after is None or point > gap.after):
                 points.append(point)
                 done.add(point)

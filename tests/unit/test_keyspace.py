@@ -14,12 +14,16 @@ from hypothesis import strategies as st
 from syncpurge.keyspace import (
     KeyPositions,
     KeyRange,
+    clamp_key,
+    cuts_within,
     ranges_between,
     split_by_samples,
 )
 from syncpurge.models import Entry
 from syncpurge.s3shapes import ListingPage
+from syncpurge.scope import Scope
 from syncpurge.workflow import ranges
+from syncpurge.workflow.plan import relative_key_limit
 
 pytestmark = pytest.mark.unit
 
@@ -151,3 +155,68 @@ def test_probes_cut_one_prefix_into_balanced_items_for_little(
     assert max(sizes) <= 2 * len(bucket.keys) / len(sizes)
     assert bucket.requests <= 40
     assert cuts == sorted(set(cuts))
+
+
+def keys_of_1024_bytes(count: int, seed: int = 17, size: int = 1024) -> list[str]:
+    """Keys of exactly `size` bytes under a deep prefix: two of each key's last twelve
+    characters are two bytes long, so a point that takes a character per place from
+    different keys can be longer than any of them."""
+    deep = "d" * (size - 15) + "/"
+    rng = random.Random(seed)
+    keys: set[str] = set()
+    while len(keys) < count:
+        chars = [rng.choice("ab") for _ in range(12)]
+        for at in rng.sample(range(12), 2):
+            chars[at] = "\u00e9"
+        keys.add(deep + "".join(chars))
+    return sorted(keys)
+
+
+def test_a_cut_or_probe_marker_never_exceeds_s3_s_1024_byte_key_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 17 (suspected): cuts and probe points longer than any key S3 takes.
+    monkeypatch.setattr(ranges, "FIRST_RUN_TARGET_ENTRIES", 500)
+    bucket = ListedKeys(keys_of_1024_bytes(5_000))
+    markers: list[str] = []
+    answer = bucket.probe_page
+
+    def probe_page(bucket_name: str, prefix: str, after: str | None) -> ListingPage:
+        if after is not None:
+            markers.append(after)
+        return answer(bucket_name, prefix, after)
+
+    bucket.probe_page = probe_page  # type: ignore[method-assign]
+
+    cuts, _ = ranges.probe_boundaries(bucket, "b", "", "", 1_000)  # type: ignore[arg-type]
+
+    assert markers, "the probes never started at a marker"
+    assert all(len(m.encode()) <= 1024 for m in markers)
+    # The raw cuts can be longer (the points between keys); clamped, they fit, in order
+    assert max(len(c.encode()) for c in cuts) > 1024
+    clamped = cuts_within(cuts)
+    assert all(len(c.encode()) <= 1024 for c in clamped)
+    assert clamped == sorted(set(clamped))
+    assert len(clamped) >= len(cuts) // 2
+
+
+def test_plan_clamps_relative_cuts_to_fit_under_the_longer_root() -> None:
+    scope = Scope(source_root="a-long-source-root/", target_root="t/")
+
+    limit = relative_key_limit(scope)
+
+    assert limit == 1024 - len("a-long-source-root/")
+    cut = cuts_within(["\u00e9" * 600], limit)[0]
+    assert len((scope.source_root + cut).encode()) <= 1024
+
+
+def test_clamping_keeps_cuts_increasing_and_never_splits_a_character() -> None:
+    folder = "f" * 1021 + "/"
+    cuts = [folder + "a" * 10, folder + "\U0010ffff", "g"]
+
+    clamped = cuts_within(cuts, 1024)
+
+    # the folder's cut, clamped to the folder itself, would sort before the one before it
+    assert clamped == [folder + "aa", "g"]
+    assert clamp_key("\u00e9" * 600) == "\u00e9" * 512  # two bytes each
+    assert clamp_key(folder + "\U0010ffff") == folder  # four bytes: dropped whole

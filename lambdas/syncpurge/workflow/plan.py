@@ -9,9 +9,10 @@ from typing import Any
 from pydantic import Field
 
 from syncpurge.engine import policy_for
-from syncpurge.keyspace import KeyRange, ranges_between
+from syncpurge.keyspace import MAX_KEY_BYTES, KeyRange, cuts_within, ranges_between
 from syncpurge.lineage import origin_to_json, read_task_reports
 from syncpurge.report import EntriesWriter
+from syncpurge.scope import Scope
 from syncpurge.workflow.context import (
     RunContext,
     RunEvent,
@@ -80,6 +81,7 @@ def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
                 scope.target_root,
                 max_items,
             )
+        cuts = cuts_within(cuts, relative_key_limit(scope))
         items.extend(
             WorkItem(
                 index=len(items) + i,
@@ -113,6 +115,13 @@ def apply_items(event: RunEvent, stores: Stores, cutoff: datetime) -> dict[str, 
     }
     put_json(stores, run.workspace, "diff-stats/stored-plan.json", listing)
     return write_items(stores, run, items)
+
+
+def relative_key_limit(scope: Scope) -> int:
+    """A relative cut becomes a KeyMarker under either root: the bytes it may take to fit
+    S3's key length under both."""
+    roots = max(len(scope.source_root.encode()), len(scope.target_root.encode()))
+    return MAX_KEY_BYTES - roots
 
 
 def write_items(stores: Stores, run: RunContext, items: list[WorkItem]) -> dict[str, Any]:
