@@ -23,6 +23,13 @@ settings.register_profile(
 settings.load_profile("ci")
 
 
+def property_examples(share: int) -> int:
+    """A costly property's examples: `1/share` of the profile's in CI, and never fewer than
+    10,000 in the deep profile (every property gets 10,000+ there)."""
+    default = settings.default.max_examples
+    return max(1, default // share) if default < 10_000 else max(10_000, default // share)
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto for every AWS call; fake credentials so nothing can reach a real account."""

@@ -24,6 +24,7 @@ from syncpurge.models import PlannedEntry, ReconcileRequest
 from syncpurge.s3shapes import RequestCounter
 from syncpurge.s3store import S3Store
 from syncpurge_local.moto_s3 import s3_paging
+from tests.conftest import property_examples
 from tests.helpers import kms_etags, make_versioned_bucket
 from tests.integration.test_properties import KEYS, SCOPE, World, operation
 
@@ -71,7 +72,7 @@ def plan_of(world: World, page_size: int, boundaries: list[str]) -> tuple[list[A
 
 
 @settings(
-    max_examples=max(1, settings.default.max_examples // 8),
+    max_examples=property_examples(8),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(

@@ -37,6 +37,7 @@ from syncpurge.s3store import S3Store
 from syncpurge.scope import Scope
 from syncpurge_local.datasync_copy import Transfer, copy_like_datasync
 from syncpurge_local.moto_s3 import s3_paging
+from tests.conftest import property_examples
 from tests.helpers import kms_etags, make_versioned_bucket
 
 pytestmark = pytest.mark.integration
@@ -297,7 +298,7 @@ def run(world: World, tmp: Path, page_size: int, **extra: Any) -> tuple[Any, lis
 # Each example is two whole runs on moto (~4 ms a request), so this property takes half the
 # profile's examples: 100 in CI, 10,000 with --hypothesis-profile deep.
 @settings(
-    max_examples=max(1, settings.default.max_examples // 2),
+    max_examples=property_examples(2),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 # Issue 17, defect 1: A is copied, written again and superseded by B before the next
