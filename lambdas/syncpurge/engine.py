@@ -7,21 +7,18 @@ The CLI calls `reconcile`; the state machine's handlers call the same steps one 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Generator, Iterator
-from contextlib import closing
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from syncpurge.apply import StoredPlan, fresh_plan, in_run_scope, recheck
-from syncpurge.diff import DiffCursor, DiffStats, SideCursor, diff_histories
+from syncpurge.diff import DiffStats
+from syncpurge.diffing import NullProgress, ProgressListener, diff_scope, policy_for
 from syncpurge.errors import InvalidInput, PreflightRefused
 from syncpurge.guard import evaluate_guard
-from syncpurge.keyspace import KeyRange
 from syncpurge.lineage import LineageIndex, doubted_advisory
-from syncpurge.listing import key_histories, prefetched
 from syncpurge.models import (
-    KeyHistory,
+    GuardDecision,
     Outcome,
     PlannedEntry,
     ReconcileRequest,
@@ -30,8 +27,7 @@ from syncpurge.models import (
     Summary,
 )
 from syncpurge.plan import PlanSpool
-from syncpurge.preflight import check_related, run_preflight
-from syncpurge.proof import KeyTally, resolve
+from syncpurge.preflight import PreflightResult, check_related, run_preflight
 from syncpurge.purge import OutcomeRecord, PurgeSettings, purge_plan, skipped_record
 from syncpurge.report import (
     BatchJournal,
@@ -43,31 +39,9 @@ from syncpurge.report import (
     write_plan,
     write_summary,
 )
-from syncpurge.rules import DiffPolicy, LineageLookup
-from syncpurge.s3shapes import ListingPage
+from syncpurge.rules import DiffPolicy
 from syncpurge.s3store import S3Store
 from syncpurge.scope import Scope
-
-
-class ProgressListener(Protocol):
-    def phase(self, name: str) -> None: ...
-    def listed(self, side: str, entries: int) -> None: ...
-    def planned(self, item: PlannedEntry) -> None: ...
-    def outcome(self, record: OutcomeRecord) -> None: ...
-
-
-class NullProgress:
-    def phase(self, name: str) -> None:
-        pass
-
-    def listed(self, side: str, entries: int) -> None:
-        pass
-
-    def planned(self, item: PlannedEntry) -> None:
-        pass
-
-    def outcome(self, record: OutcomeRecord) -> None:
-        pass
 
 
 @dataclass(slots=True)
@@ -81,116 +55,6 @@ class RunResult:
 
 def new_run_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
-def policy_for(
-    request: ReconcileRequest, run_started: datetime, *, lineage: LineageLookup | None = None
-) -> DiffPolicy:
-    # Entries written after the run started are never judged, even with grace 0: they may
-    # be a sync or a replication still landing.
-    cutoff = run_started - timedelta(minutes=request.effective_grace_minutes)
-    return DiffPolicy(
-        mode=request.mode, rules=frozenset(request.rules), grace_cutoff=cutoff, lineage=lineage
-    )
-
-
-def diff_scope(
-    *,
-    source: S3Store,
-    target: S3Store,
-    source_bucket: str,
-    target_bucket: str,
-    prefix: str,
-    policy: DiffPolicy,
-    on_plan: Callable[[PlannedEntry], None],
-    progress: ProgressListener,
-    scope: Scope | None = None,
-    resume: DiffCursor | None = None,
-    key_range: KeyRange | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    sampler: Callable[[str, Iterator[KeyHistory]], Iterator[KeyHistory]] | None = None,
-) -> DiffStats:
-    """Diff one relative prefix of the scope, or one key range of it, listing both sides
-    concurrently. `sampler(side, histories)` may wrap a side's histories (to note
-    boundary keys).
-
-    The diff's candidates go through the HeadObject tiers (`syncpurge.proof`) before they
-    reach `on_plan`, so what is planned carries its proof.
-    """
-    scope = scope or Scope()
-    key_range = key_range or KeyRange()
-    stats = DiffStats()
-    after_key = resume.after_key if resume else key_range.after
-    inside = resume.inside if resume else None
-    up_to = key_range.up_to
-
-    def pages(
-        store: S3Store, bucket: str, to_bucket: Callable[[str], str], side: SideCursor | None
-    ) -> Generator[ListingPage, None, None]:
-        if side is not None and side.exhausted:
-            return prefetched(iter(()))
-        return prefetched(
-            store.list_pages(
-                bucket,
-                to_bucket(prefix),
-                start=side.marker if side else None,
-                after=to_bucket(after_key) if after_key is not None else None,
-                up_to=to_bucket(up_to) if up_to is not None else None,
-            )
-        )
-
-    def histories(
-        side: str, listing: Iterator[ListingPage], root: str, **extra: Any
-    ) -> Iterator[KeyHistory]:
-        listed = key_histories(
-            listing,
-            lambda n: progress.listed(side, n),
-            after_key=after_key,
-            root=root,
-            admits=scope.admits,
-            up_to=up_to,
-            **extra,
-        )
-        return sampler(side, listed) if sampler is not None else listed
-
-    source_pages = pages(source, source_bucket, scope.source_key, resume.source if resume else None)
-    target_pages = pages(target, target_bucket, scope.target_key, resume.target if resume else None)
-    with closing(source_pages), closing(target_pages):
-        candidates = diff_histories(
-            # the source looks one key past the range: a folder's content may lie there
-            histories("source", source_pages, scope.source_root, lookahead=True),
-            histories(
-                "target",
-                target_pages,
-                scope.target_root,
-                inside=(inside.key, inside.after_version) if inside else None,
-            ),
-            policy,
-            stats,
-            start_after_key=after_key,
-            should_stop=should_stop,
-            source_key=scope.source_key,
-            inside=inside,
-            up_to=up_to,
-        )
-        # A key the previous slice stopped inside goes on counting from where it was.
-        tally = KeyTally(
-            scope.target_key(inside.key) if inside else None, inside.purged if inside else 0
-        )
-        for item in resolve(
-            candidates,
-            source=source,
-            target=target,
-            source_bucket=source_bucket,
-            target_bucket=target_bucket,
-            tally=tally,
-        ):
-            on_plan(item)
-    stopped = stats.cursor.inside if stats.cursor else None
-    if stats.cursor is not None and stopped is not None:
-        purged = tally.purged if tally.key == scope.target_key(stopped.key) else 0
-        stats.cursor = replace(stats.cursor, inside=replace(stopped, purged=purged))
-    return stats
 
 
 def reconcile(
@@ -212,88 +76,168 @@ def reconcile(
     """Reconcile `target_bucket` with `source_bucket` within the scope and the request's
     prefixes. `report_bucket` is where the report destination lies (None: not in S3).
     With `stored_plan`, that plan is re-checked and applied instead of a new diff."""
-    progress = progress or NullProgress()
-    scope = scope or Scope()
     started = now or datetime.now(UTC)
     if stored_plan is not None:
         request = stored_plan.request_for(request)
-    summary = Summary(
+    run = Reconcile(
+        request,
+        pair=Pair(source, target, source_bucket, target_bucket),
+        destination=destination,
+        progress=progress or NullProgress(),
+        scope=scope or Scope(),
         run_id=run_id or new_run_id(started),
-        status=RunStatus.FAILED,
-        mode=request.mode,
-        dry_run=request.dry_run,
-        applied_plan=request.apply_plan,
-        source_bucket=source_bucket,
-        target_bucket=target_bucket,
-        scope=scope.describe(),
-        prefixes=request.scope_prefixes(),
-        started_at=started,
+        started=started,
+        stored_plan=stored_plan,
     )
-    result = RunResult(summary)
-    stats = DiffStats()
-    tally = OutcomeTally()
-    spool = PlanSpool()
-    writer = EntriesWriter(destination)
-
-    def record(outcome: OutcomeRecord) -> None:
-        line = record_to_line(outcome, summary.run_id)
-        writer.write(line)
-        tally.add(line)
-        progress.outcome(outcome)
-
-    def plan(item: PlannedEntry) -> None:
-        spool.write(item)
-        progress.planned(item)
-
-    def planned_count() -> int:
-        # The guard and the report count a plan as it was made (an applied one: as stored).
-        return int(stored_plan.figures["planned"]) if stored_plan else spool.counts.planned
-
+    result = RunResult(run.summary)
     try:
-        progress.phase("preflight")
-        scope.check()
-        for prefix in request.prefixes:
-            scope.check_prefix(prefix)
-        preflight = run_preflight(
-            source, target, source_bucket, target_bucket, report_bucket=report_bucket
+        preflight = run.preflight(report_bucket)
+        run.diff(policy_for(request, started, lineage=lineage.lookup if lineage else None))
+        guard = run.plan_and_guard()
+        if request.dry_run or guard.tripped:
+            run.record_without_purging(guard)
+        else:
+            run.purge(preflight)
+    except (PreflightRefused, InvalidInput) as err:
+        run.summary.error = result.refusal = str(err)
+    except KeyboardInterrupt:
+        result.interrupted = True
+        run.summary.status = RunStatus.FAILED
+        run.summary.error = "interrupted (Ctrl-C): the entries sent before it are in the report"
+    except Exception as err:
+        run.summary.error = f"{type(err).__name__}: {err}"
+    finally:
+        run.spool.close()
+    run.finish()
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """The two buckets of a run and the data access to each."""
+
+    source: S3Store
+    target: S3Store
+    source_bucket: str
+    target_bucket: str
+
+
+class Reconcile:
+    """One CLI run's state, carried from phase to phase: preflight, diff (or the re-check
+    of a stored plan), plan and guard, purge (or record the plan without purging), finish.
+    Each phase is a method; `reconcile` calls them in order and turns errors into the
+    report's words."""
+
+    def __init__(
+        self,
+        request: ReconcileRequest,
+        *,
+        pair: Pair,
+        destination: ReportDestination,
+        progress: ProgressListener,
+        scope: Scope,
+        run_id: str,
+        started: datetime,
+        stored_plan: StoredPlan | None,
+    ) -> None:
+        self.request, self.pair, self.destination = request, pair, destination
+        self.progress, self.scope, self.stored_plan = progress, scope, stored_plan
+        self.summary = Summary(
+            run_id=run_id,
+            status=RunStatus.FAILED,
+            mode=request.mode,
+            dry_run=request.dry_run,
+            applied_plan=request.apply_plan,
+            source_bucket=pair.source_bucket,
+            target_bucket=pair.target_bucket,
+            scope=scope.describe(),
+            prefixes=request.scope_prefixes(),
+            started_at=started,
         )
-        summary.advisories = preflight.advisories
-        policy = policy_for(request, started, lineage=lineage.lookup if lineage else None)
-        progress.phase("diff")
-        if stored_plan is not None:
+        self.stats = DiffStats()
+        self.tally = OutcomeTally()
+        self.spool = PlanSpool()
+        self.writer = EntriesWriter(destination)
+
+    # ------------------------------------------------------------------ sinks
+
+    def record(self, outcome: OutcomeRecord) -> None:
+        line = record_to_line(outcome, self.summary.run_id)
+        self.writer.write(line)
+        self.tally.add(line)
+        self.progress.outcome(outcome)
+
+    def plan(self, item: PlannedEntry) -> None:
+        self.spool.write(item)
+        self.progress.planned(item)
+
+    def planned_count(self) -> int:
+        # The guard and the report count a plan as it was made (an applied one: as stored).
+        if self.stored_plan is not None:
+            return int(self.stored_plan.figures["planned"])
+        return self.spool.counts.planned
+
+    # ------------------------------------------------------------------ phases
+
+    def preflight(self, report_bucket: str | None) -> PreflightResult:
+        self.progress.phase("preflight")
+        self.scope.check()
+        for prefix in self.request.prefixes:
+            self.scope.check_prefix(prefix)
+        pair = self.pair
+        preflight = run_preflight(
+            pair.source,
+            pair.target,
+            pair.source_bucket,
+            pair.target_bucket,
+            report_bucket=report_bucket,
+        )
+        self.summary.advisories = preflight.advisories
+        return preflight
+
+    def diff(self, policy: DiffPolicy) -> None:
+        """Plan anew from both listings, or re-check the stored plan; then the advisories."""
+        self.progress.phase("diff")
+        pair, stats = self.pair, self.stats
+        if self.stored_plan is not None:
             fresh = fresh_plan(
-                source=source,
-                target=target,
-                source_bucket=source_bucket,
-                target_bucket=target_bucket,
+                source=pair.source,
+                target=pair.target,
+                source_bucket=pair.source_bucket,
+                target_bucket=pair.target_bucket,
                 policy=policy,
-                scope=scope,
+                scope=self.scope,
             )
-            in_scope = in_run_scope(scope, summary.prefixes)
-            for item in recheck(stored_plan.entries(), fresh, in_scope):
-                plan(item)
-            figures = stored_plan.figures
+            in_scope = in_run_scope(self.scope, self.summary.prefixes)
+            for item in recheck(self.stored_plan.entries(), fresh, in_scope):
+                self.plan(item)
+            figures = self.stored_plan.figures
             stats.source_entries = figures.get("sourceEntries", 0)
             stats.target_entries = figures.get("targetEntries", 0)
             stats.keys_in_both = figures.get("keysInBoth", 0)
         else:
-            for prefix in summary.prefixes:
+            for prefix in self.summary.prefixes:
                 stats.add(
                     diff_scope(
-                        source=source,
-                        target=target,
-                        source_bucket=source_bucket,
-                        target_bucket=target_bucket,
+                        source=pair.source,
+                        target=pair.target,
+                        source_bucket=pair.source_bucket,
+                        target_bucket=pair.target_bucket,
                         prefix=prefix,
                         policy=policy,
-                        on_plan=plan,
-                        progress=progress,
-                        scope=scope,
+                        on_plan=self.plan,
+                        progress=self.progress,
+                        scope=self.scope,
                     )
                 )
         if stats.lineage_doubted_keys:
-            summary.advisories.append(doubted_advisory(stats.lineage_doubted_keys))
-        planned = planned_count()
+            self.summary.advisories.append(doubted_advisory(stats.lineage_doubted_keys))
+
+    def plan_and_guard(self) -> GuardDecision:
+        """Refuse an unrelated source, decide the guard, and write the plan: before the
+        first delete, and proof that the destination takes writes."""
+        request, stats = self.request, self.stats
+        planned = self.planned_count()
         check_related(
             source_entries=stats.source_entries,
             target_entries=stats.target_entries,
@@ -307,12 +251,11 @@ def reconcile(
             max_purge_fraction=request.max_purge_fraction,
             force=request.force,
         )
-        summary.guard = guard
-        # Before the first delete: the plan, which proves the destination takes writes.
+        self.summary.guard = guard
         write_plan(
-            destination,
-            summary,
-            spool.lines(),
+            self.destination,
+            self.summary,
+            self.spool.lines(),
             {
                 "planned": planned,
                 "sourceEntries": stats.source_entries,
@@ -323,58 +266,56 @@ def reconcile(
                 "prefixes": request.prefixes,
             },
         )
-        if request.dry_run or guard.tripped:
-            progress.phase("report")
-            record_without_purging(spool, record)
-            summary.status = RunStatus.DRY_RUN if request.dry_run else RunStatus.GUARD_TRIPPED
-        else:
-            progress.phase("purge")
-            purge_plan(
-                spool.read(),
-                source=source,
-                target=target,
-                settings=PurgeSettings(
-                    target_bucket=target_bucket,
-                    source_bucket=source_bucket,
-                    bypass_governance=request.bypass_governance,
-                    target_object_lock=preflight.target_object_lock,
-                ),
-                on_outcome=record,
-                journal=BatchJournal(destination, summary.run_id),
-            )
-            summary.status = final_status(tally)
-            if tally.totals.failed:
-                summary.error = f"{tally.totals.failed} entries failed to delete; see entries"
-    except (PreflightRefused, InvalidInput) as err:
-        summary.error = result.refusal = str(err)
-    except KeyboardInterrupt:
-        result.interrupted = True
-        summary.status = RunStatus.FAILED
-        summary.error = "interrupted (Ctrl-C): the entries sent before it are in the report"
-    except Exception as err:
-        summary.error = f"{type(err).__name__}: {err}"
-    finally:
-        spool.close()
-    try:
-        writer.close()
-    except Exception as err:
-        summary.error = f"{summary.error or ''} entries could not be written: {err}".strip()
-    set_totals(
-        summary,
-        source_entries=stats.source_entries,
-        target_entries=stats.target_entries,
-        planned=planned_count(),
-        tally=tally,
-    )
-    summary.requests = request_counts(source, target)
-    summary.finished_at = datetime.now(UTC)
-    try:
-        write_summary(destination, summary)
-    except Exception as err:  # the caller still has the summary to show
-        problem = f"the report could not be written to {destination.location}: {err}"
-        summary.status = RunStatus.FAILED
-        summary.error = f"{summary.error}; {problem}" if summary.error else problem
-    return result
+        return guard
+
+    def record_without_purging(self, guard: GuardDecision) -> None:
+        self.progress.phase("report")
+        record_without_purging(self.spool, self.record)
+        dry_run = self.request.dry_run
+        self.summary.status = RunStatus.DRY_RUN if dry_run else RunStatus.GUARD_TRIPPED
+
+    def purge(self, preflight: PreflightResult) -> None:
+        self.progress.phase("purge")
+        pair = self.pair
+        purge_plan(
+            self.spool.read(),
+            source=pair.source,
+            target=pair.target,
+            settings=PurgeSettings(
+                target_bucket=pair.target_bucket,
+                source_bucket=pair.source_bucket,
+                bypass_governance=self.request.bypass_governance,
+                target_object_lock=preflight.target_object_lock,
+            ),
+            on_outcome=self.record,
+            journal=BatchJournal(self.destination, self.summary.run_id),
+        )
+        self.summary.status = final_status(self.tally)
+        if self.tally.totals.failed:
+            self.summary.error = f"{self.tally.totals.failed} entries failed to delete; see entries"
+
+    def finish(self) -> None:
+        """Totals, request counts and summary.json, whatever happened before."""
+        summary = self.summary
+        try:
+            self.writer.close()
+        except Exception as err:
+            summary.error = f"{summary.error or ''} entries could not be written: {err}".strip()
+        set_totals(
+            summary,
+            source_entries=self.stats.source_entries,
+            target_entries=self.stats.target_entries,
+            planned=self.planned_count(),
+            tally=self.tally,
+        )
+        summary.requests = request_counts(self.pair.source, self.pair.target)
+        summary.finished_at = datetime.now(UTC)
+        try:
+            write_summary(self.destination, summary)
+        except Exception as err:  # the caller still has the summary to show
+            problem = f"the report could not be written to {self.destination.location}: {err}"
+            summary.status = RunStatus.FAILED
+            summary.error = f"{summary.error}; {problem}" if summary.error else problem
 
 
 def record_without_purging(spool: PlanSpool, record: Callable[[OutcomeRecord], None]) -> None:

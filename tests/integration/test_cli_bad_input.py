@@ -277,7 +277,6 @@ def test_a_batch_whose_answer_never_comes_is_reported_naming_its_journal_batch(
         answer.wait(5)
         return []
 
-
     with mock.patch.object(purge, "delete_batch", never_answers):
         journal = BatchJournal(LocalReportDestination(tmp_path), "run-1")
         with pytest.raises(KeyboardInterrupt):

@@ -9,7 +9,7 @@ import pytest
 
 from syncpurge import listing
 from syncpurge.diff import DiffCursor
-from syncpurge.engine import NullProgress, diff_scope
+from syncpurge.diffing import NullProgress, diff_scope
 from syncpurge.models import Mode, PlannedEntry, Rule
 from syncpurge.rules import DiffPolicy
 from syncpurge.s3shapes import RequestCounter

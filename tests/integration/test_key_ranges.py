@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 from moto.s3 import models as moto_s3
 
-from syncpurge.engine import NullProgress, diff_scope, policy_for
+from syncpurge.diffing import NullProgress, diff_scope, policy_for
 from syncpurge.keyspace import ranges_between
 from syncpurge.models import PlannedEntry, ReconcileRequest
 from syncpurge.s3shapes import RequestCounter

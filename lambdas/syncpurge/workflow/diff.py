@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import Field
 
 from syncpurge.diff import DiffCursor, InsideKey, SideCursor
-from syncpurge.engine import NullProgress, diff_scope
+from syncpurge.diffing import NullProgress, diff_scope
 from syncpurge.lineage import LineageIndex
 from syncpurge.models import PlannedEntry
 from syncpurge.plan import (

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from syncpurge.engine import policy_for
+from syncpurge.diffing import policy_for
 from syncpurge.keyspace import MAX_KEY_BYTES, KeyRange, cuts_within, ranges_between
 from syncpurge.lineage import origin_to_json, read_task_reports
 from syncpurge.report import EntriesWriter

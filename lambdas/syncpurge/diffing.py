@@ -1,0 +1,155 @@
+"""Diff one prefix (or one key range) of a run's scope: both listings, fetched ahead and
+concurrently, merged by the diff, and its candidates settled by the HeadObject tiers.
+
+The CLI's run (`syncpurge.engine.reconcile`) and the state machine's Diff step call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from syncpurge.diff import DiffCursor, DiffStats, SideCursor, diff_histories
+from syncpurge.keyspace import KeyRange
+from syncpurge.listing import key_histories, prefetched
+from syncpurge.models import KeyHistory, PlannedEntry, ReconcileRequest
+from syncpurge.proof import KeyTally, resolve
+from syncpurge.purge import OutcomeRecord
+from syncpurge.rules import DiffPolicy, LineageLookup
+from syncpurge.s3shapes import ListingPage
+from syncpurge.s3store import S3Store
+from syncpurge.scope import Scope
+
+
+class ProgressListener(Protocol):
+    def phase(self, name: str) -> None: ...
+    def listed(self, side: str, entries: int) -> None: ...
+    def planned(self, item: PlannedEntry) -> None: ...
+    def outcome(self, record: OutcomeRecord) -> None: ...
+
+
+class NullProgress:
+    def phase(self, name: str) -> None:
+        pass
+
+    def listed(self, side: str, entries: int) -> None:
+        pass
+
+    def planned(self, item: PlannedEntry) -> None:
+        pass
+
+    def outcome(self, record: OutcomeRecord) -> None:
+        pass
+
+
+def policy_for(
+    request: ReconcileRequest, run_started: datetime, *, lineage: LineageLookup | None = None
+) -> DiffPolicy:
+    # Entries written after the run started are never judged, even with grace 0: they may
+    # be a sync or a replication still landing.
+    cutoff = run_started - timedelta(minutes=request.effective_grace_minutes)
+    return DiffPolicy(
+        mode=request.mode, rules=frozenset(request.rules), grace_cutoff=cutoff, lineage=lineage
+    )
+
+
+def diff_scope(
+    *,
+    source: S3Store,
+    target: S3Store,
+    source_bucket: str,
+    target_bucket: str,
+    prefix: str,
+    policy: DiffPolicy,
+    on_plan: Callable[[PlannedEntry], None],
+    progress: ProgressListener,
+    scope: Scope | None = None,
+    resume: DiffCursor | None = None,
+    key_range: KeyRange | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    sampler: Callable[[str, Iterator[KeyHistory]], Iterator[KeyHistory]] | None = None,
+) -> DiffStats:
+    """Diff one relative prefix of the scope, or one key range of it, listing both sides
+    concurrently. `sampler(side, histories)` may wrap a side's histories (to note
+    boundary keys).
+
+    The diff's candidates go through the HeadObject tiers (`syncpurge.proof`) before they
+    reach `on_plan`, so what is planned carries its proof.
+    """
+    scope = scope or Scope()
+    key_range = key_range or KeyRange()
+    stats = DiffStats()
+    after_key = resume.after_key if resume else key_range.after
+    inside = resume.inside if resume else None
+    up_to = key_range.up_to
+
+    def pages(
+        store: S3Store, bucket: str, to_bucket: Callable[[str], str], side: SideCursor | None
+    ) -> Generator[ListingPage, None, None]:
+        if side is not None and side.exhausted:
+            return prefetched(iter(()))
+        return prefetched(
+            store.list_pages(
+                bucket,
+                to_bucket(prefix),
+                start=side.marker if side else None,
+                after=to_bucket(after_key) if after_key is not None else None,
+                up_to=to_bucket(up_to) if up_to is not None else None,
+            )
+        )
+
+    def histories(
+        side: str, listing: Iterator[ListingPage], root: str, **extra: Any
+    ) -> Iterator[KeyHistory]:
+        listed = key_histories(
+            listing,
+            lambda n: progress.listed(side, n),
+            after_key=after_key,
+            root=root,
+            admits=scope.admits,
+            up_to=up_to,
+            **extra,
+        )
+        return sampler(side, listed) if sampler is not None else listed
+
+    source_pages = pages(source, source_bucket, scope.source_key, resume.source if resume else None)
+    target_pages = pages(target, target_bucket, scope.target_key, resume.target if resume else None)
+    with closing(source_pages), closing(target_pages):
+        candidates = diff_histories(
+            # the source looks one key past the range: a folder's content may lie there
+            histories("source", source_pages, scope.source_root, lookahead=True),
+            histories(
+                "target",
+                target_pages,
+                scope.target_root,
+                inside=(inside.key, inside.after_version) if inside else None,
+            ),
+            policy,
+            stats,
+            start_after_key=after_key,
+            should_stop=should_stop,
+            source_key=scope.source_key,
+            inside=inside,
+            up_to=up_to,
+        )
+        # A key the previous slice stopped inside goes on counting from where it was.
+        tally = KeyTally(
+            scope.target_key(inside.key) if inside else None, inside.purged if inside else 0
+        )
+        for item in resolve(
+            candidates,
+            source=source,
+            target=target,
+            source_bucket=source_bucket,
+            target_bucket=target_bucket,
+            tally=tally,
+        ):
+            on_plan(item)
+    stopped = stats.cursor.inside if stats.cursor else None
+    if stats.cursor is not None and stopped is not None:
+        purged = tally.purged if tally.key == scope.target_key(stopped.key) else 0
+        stats.cursor = replace(stats.cursor, inside=replace(stopped, purged=purged))
+    return stats
