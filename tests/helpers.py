@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from syncpurge.data.s3shapes import RequestCounter
+from syncpurge.data.s3store import S3Store
 from syncpurge.engine import RunResult, reconcile
 from syncpurge.lineage import LineageIndex
 from syncpurge.models import ReconcileRequest
 from syncpurge.report import LocalReportDestination, read_entries_lines
-from syncpurge.s3shapes import RequestCounter
-from syncpurge.s3store import S3Store
 from syncpurge_local.datasync_copy import copy_like_datasync
 
 

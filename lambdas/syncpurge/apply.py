@@ -17,6 +17,8 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+from syncpurge.data.s3shapes import ListingPage
+from syncpurge.data.s3store import S3Store
 from syncpurge.diff import DiffStats, diff_histories
 from syncpurge.errors import InvalidInput
 from syncpurge.listing import key_histories
@@ -25,8 +27,6 @@ from syncpurge.plan import decode_lines
 from syncpurge.proof import resolve
 from syncpurge.report import PLAN_FILE, split_s3_uri
 from syncpurge.rules import DiffPolicy
-from syncpurge.s3shapes import ListingPage
-from syncpurge.s3store import S3Store
 from syncpurge.scope import Scope
 
 FreshPlan = Callable[[str], list[PlannedEntry]]

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from syncpurge.data.s3store import S3Store
 from syncpurge.models import Outcome, PlannedEntry, SkipReason
-from syncpurge.s3store import S3Store
 
 RETRYABLE_CODES = frozenset(
     {"InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout", "OperationAborted"}

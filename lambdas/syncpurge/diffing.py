@@ -12,6 +12,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from syncpurge.data.s3shapes import ListingPage
+from syncpurge.data.s3store import S3Store
 from syncpurge.diff import DiffCursor, DiffStats, SideCursor, diff_histories
 from syncpurge.keyspace import KeyRange
 from syncpurge.listing import key_histories, prefetched
@@ -19,8 +21,6 @@ from syncpurge.models import KeyHistory, PlannedEntry, ReconcileRequest
 from syncpurge.proof import KeyTally, resolve
 from syncpurge.purge import OutcomeRecord
 from syncpurge.rules import DiffPolicy, LineageLookup
-from syncpurge.s3shapes import ListingPage
-from syncpurge.s3store import S3Store
 from syncpurge.scope import Scope
 
 

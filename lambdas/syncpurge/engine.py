@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from syncpurge.apply import StoredPlan, fresh_plan, in_run_scope, recheck
+from syncpurge.data.s3store import S3Store
 from syncpurge.diff import DiffStats
 from syncpurge.diffing import NullProgress, ProgressListener, diff_scope, policy_for
 from syncpurge.errors import InvalidInput, PreflightRefused
@@ -40,7 +41,6 @@ from syncpurge.report import (
     write_summary,
 )
 from syncpurge.rules import DiffPolicy
-from syncpurge.s3store import S3Store
 from syncpurge.scope import Scope
 
 

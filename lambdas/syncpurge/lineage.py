@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from syncpurge.data.s3store import S3Store
 from syncpurge.rules import Origin
-from syncpurge.s3store import S3Store
 
 DETAILED_REPORTS = "Detailed-Reports/"
 _FRACTION = re.compile(r"\.(\d+)")

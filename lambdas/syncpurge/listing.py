@@ -13,8 +13,8 @@ from itertools import groupby
 from operator import attrgetter
 from typing import TypeVar
 
+from syncpurge.data.s3shapes import ListingPage
 from syncpurge.models import Entry, KeyHistory, PageMarker
-from syncpurge.s3shapes import ListingPage
 
 T = TypeVar("T")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from syncpurge.data.s3store import S3Store
 from syncpurge.errors import PreflightRefused, UnrelatedSource
-from syncpurge.s3store import S3Store
 
 
 @dataclass(slots=True)

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from itertools import groupby, islice
 from typing import Protocol
 
+from syncpurge.data.s3shapes import ObjectFacts
 from syncpurge.models import Entry, PlannedEntry, Proof, SkipReason
 from syncpurge.rules import Candidate, PendingProof
-from syncpurge.s3shapes import ObjectFacts
 
 
 class HeadReader(Protocol):

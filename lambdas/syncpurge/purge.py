@@ -17,9 +17,9 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from itertools import groupby
 
+from syncpurge.data.s3store import MAX_KEYS_PER_DELETE, S3Store
 from syncpurge.deletes import OutcomeRecord, PurgeSettings, delete_batch
 from syncpurge.models import Outcome, PlannedEntry, Rule, SkipReason
-from syncpurge.s3store import MAX_KEYS_PER_DELETE, S3Store
 from syncpurge.verify import VanishedKeyVerifier, VanishedRef
 
 __all__ = ["OutcomeRecord", "PurgeSettings", "purge_plan", "skipped_record"]

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from syncpurge.data.s3store import S3Store
 from syncpurge.errors import InvalidInput
 from syncpurge.models import Outcome, PlannedEntry, RuleTotals, Summary, Totals
 from syncpurge.purge import OutcomeRecord
-from syncpurge.s3store import S3Store
 
 ENTRIES_PER_FILE = 50_000
 

@@ -6,9 +6,9 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from syncpurge.data.s3shapes import ListingPage
+from syncpurge.data.s3store import S3Store
 from syncpurge.rules import is_folder_object
-from syncpurge.s3shapes import ListingPage
-from syncpurge.s3store import S3Store
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from syncpurge.aws import DataSyncGateway, ExecutionsGateway, NotificationGateway, make_client
+from syncpurge.data.aws import DataSyncGateway, ExecutionsGateway, NotificationGateway, make_client
+from syncpurge.data.s3shapes import RequestCounter
+from syncpurge.data.s3store import S3Store, make_s3_client
 from syncpurge.diff import deadline_after
-from syncpurge.s3shapes import RequestCounter
-from syncpurge.s3store import S3Store, make_s3_client
 from syncpurge.workflow import Stores
 
 # Leave this much of the invocation's time to finish in-flight deletes and write results.

@@ -150,11 +150,11 @@ def bench(keys: int, log: Callable[[str], None], slices_only: bool) -> dict[str,
     from tests.s3servers import moto_server
     from tests.workflow.conftest import REPORTS, deploy
 
+    from syncpurge.data.s3shapes import RequestCounter
+    from syncpurge.data.s3store import S3Store, make_s3_client
     from syncpurge.engine import reconcile
     from syncpurge.models import ReconcileRequest
     from syncpurge.report import LocalReportDestination, read_entries_lines
-    from syncpurge.s3shapes import RequestCounter
-    from syncpurge.s3store import S3Store, make_s3_client
     from syncpurge_local.runtime import LocalRuntime
 
     figures: dict[str, Any] = {"keys": keys}

@@ -74,7 +74,7 @@ def child_syncpurge(args: argparse.Namespace) -> dict[str, Any]:
 
 def child_baseline(args: argparse.Namespace) -> dict[str, Any]:
     """The seed's Lambda, once per permanently deleted key."""
-    from syncpurge.s3store import make_s3_client
+    from syncpurge.data.s3store import make_s3_client
 
     client = make_s3_client(region=REGION, endpoint_url=args.endpoint)
     keys = Path(args.keys_file).read_text().splitlines()
@@ -128,11 +128,11 @@ def run_child(kind: str, endpoint: str, extra: list[str]) -> dict[str, Any]:
 
 def diff_throughput(entries: int) -> float:
     """Entries per second through page parsing, grouping and the diff, with no network."""
+    from syncpurge.data.s3shapes import ListingPage, page_entries
     from syncpurge.diff import DiffStats, diff_histories
     from syncpurge.listing import key_histories
     from syncpurge.models import Mode, Rule
     from syncpurge.rules import DiffPolicy
-    from syncpurge.s3shapes import ListingPage, page_entries
 
     now = datetime.now(UTC)
 

@@ -37,14 +37,14 @@ class KeySpace:
                 hi = mid
         return lo
 
-    # the two S3 calls Plan makes (as syncpurge.s3store.S3Store names them)
+    # the two S3 calls Plan makes (as syncpurge.data.s3store.S3Store names them)
     def common_prefixes(self, bucket: str, prefix: str) -> tuple[list[str], bool]:
         self.requests += 1
         return self.folders(prefix)
 
     def probe_page(self, bucket: str, prefix: str, after: str | None) -> Any:
+        from syncpurge.data.s3shapes import ListingPage
         from syncpurge.models import Entry
-        from syncpurge.s3shapes import ListingPage
 
         self.requests += 1
         start = self.count_upto(prefix) if prefix else 0  # the prefix itself is no key

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from syncpurge.data.s3store import make_s3_client
 from syncpurge.engine import RunResult
 from syncpurge.models import RunStatus
-from syncpurge.s3store import make_s3_client
 from tests.conformance.conftest import new_pair
 from tests.helpers import BucketPair, run_engine
 

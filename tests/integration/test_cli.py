@@ -162,8 +162,8 @@ def test_failed_entries_exit_1(
 ) -> None:
     # A target without s3:DeleteObjectVersion: every delete comes back AccessDenied
     pair.put("gone", "x", bucket=pair.target)
-    from syncpurge.s3shapes import DeleteError, DeleteResult
-    from syncpurge.s3store import S3Store
+    from syncpurge.data.s3shapes import DeleteError, DeleteResult
+    from syncpurge.data.s3store import S3Store
 
     def denied(
         self: S3Store, bucket: str, refs: list[tuple[str, str]], **_: object

@@ -17,10 +17,10 @@ import pytest
 
 from syncpurge import cli, purge
 from syncpurge.cli import EXIT_INVALID, main
+from syncpurge.data.s3store import S3Store
 from syncpurge.models import Entry, PlannedEntry, Proof, Rule
 from syncpurge.purge import OutcomeRecord, PurgeSettings
 from syncpurge.report import BatchJournal, LocalReportDestination, read_entries_lines
-from syncpurge.s3store import S3Store
 from tests.helpers import BucketPair, reconcile_flags
 
 pytestmark = pytest.mark.integration

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from syncpurge import listing
+from syncpurge.data.s3shapes import RequestCounter
+from syncpurge.data.s3store import S3Store
 from syncpurge.diff import DiffCursor
 from syncpurge.diffing import NullProgress, diff_scope
 from syncpurge.models import Mode, PlannedEntry, Rule
 from syncpurge.rules import DiffPolicy
-from syncpurge.s3shapes import RequestCounter
-from syncpurge.s3store import S3Store
 from syncpurge.verify import VanishedKeyVerifier, VanishedRef
 from tests.helpers import BucketPair
 

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from moto import mock_aws
 from moto.s3 import models as moto_s3
 
+from syncpurge.data.s3shapes import RequestCounter
+from syncpurge.data.s3store import S3Store
 from syncpurge.diffing import NullProgress, diff_scope, policy_for
 from syncpurge.keyspace import ranges_between
 from syncpurge.models import PlannedEntry, ReconcileRequest
-from syncpurge.s3shapes import RequestCounter
-from syncpurge.s3store import S3Store
 from syncpurge_local.moto_s3 import s3_paging
 from tests.conftest import property_examples
 from tests.helpers import kms_etags, make_versioned_bucket

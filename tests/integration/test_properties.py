@@ -27,13 +27,13 @@ from hypothesis import strategies as st
 from moto import mock_aws
 from moto.s3 import models as moto_s3
 
+from syncpurge.data.s3shapes import RequestCounter
+from syncpurge.data.s3store import S3Store
 from syncpurge.engine import reconcile
 from syncpurge.lineage import LineageIndex
 from syncpurge.models import ReconcileRequest
 from syncpurge.report import LocalReportDestination, read_entries_lines
 from syncpurge.rules import Origin
-from syncpurge.s3shapes import RequestCounter
-from syncpurge.s3store import S3Store
 from syncpurge.scope import Scope
 from syncpurge_local.datasync_copy import Transfer, copy_like_datasync
 from syncpurge_local.moto_s3 import s3_paging

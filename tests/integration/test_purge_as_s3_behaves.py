@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from syncpurge.data.s3shapes import ListingPage
+from syncpurge.data.s3store import S3Store
 from syncpurge.deletes import XML_INVALID, OutcomeRecord, PurgeSettings
 from syncpurge.models import Entry, Outcome, PlannedEntry, Proof, Rule
 from syncpurge.purge import purge_plan
-from syncpurge.s3shapes import ListingPage
-from syncpurge.s3store import S3Store
 from tests.helpers import BucketPair, make_versioned_bucket, run_engine
 
 pytestmark = pytest.mark.integration

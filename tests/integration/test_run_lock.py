@@ -1,6 +1,6 @@
 """One CLI run per target at a time, whatever --report says (issue 17, defect 5).
 
-The lock lives in the target (`syncpurge.lock`): each run writes a version of its own and
+The lock lives in the target (`syncpurge.cli.lock`): each run writes a version of its own and
 the oldest surviving version holds it; a run releases only its own version.
 """
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from syncpurge.cli import EXIT_INVALID, main
+from syncpurge.cli.lock import LOCK_KEY, TargetLock
+from syncpurge.data.s3store import S3Store
 from syncpurge.errors import AlreadyRunning, PreflightRefused
-from syncpurge.lock import LOCK_KEY, TargetLock
-from syncpurge.s3store import S3Store
 from tests.helpers import BucketPair, reconcile_flags
 
 pytestmark = pytest.mark.integration

@@ -122,6 +122,6 @@ def test_a_report_destination_in_the_target_is_never_purged(
     second = json.loads(capsys.readouterr().out)
 
     assert second["totals"]["planned"] == 0
-    # (and the CLI's run lock, which lives in the target: syncpurge.lock)
+    # (and the CLI's run lock, which lives in the target: syncpurge.cli.lock)
     assert second["scope"]["excludedTargetPrefixes"] == [".syncpurge/", "reports/"]
     assert f"reports/{first['runId']}/summary.json" in pair.all_keys(pair.target)

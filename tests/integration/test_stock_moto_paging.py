@@ -18,8 +18,8 @@ from pathlib import Path
 import boto3
 import pytest
 
+from syncpurge.data.s3shapes import ListingPage
 from syncpurge.models import Entry
-from syncpurge.s3shapes import ListingPage
 from syncpurge.verify import ListingStalled, VanishedKeyVerifier, VanishedRef
 from tests.helpers import make_versioned_bucket
 from tests.s3servers import moto_server

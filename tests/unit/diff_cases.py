@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from syncpurge.data.s3shapes import ObjectFacts
 from syncpurge.diff import DiffStats, diff_histories
 from syncpurge.models import Entry, KeyHistory, Mode, PlannedEntry, Rule
 from syncpurge.proof import resolve
 from syncpurge.rules import DiffPolicy, Origin
-from syncpurge.s3shapes import ObjectFacts
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ALL_RULES = frozenset(Rule)

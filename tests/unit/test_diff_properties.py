@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from syncpurge.data.s3shapes import ListingPage
 from syncpurge.diff import DiffStats, diff_histories
 from syncpurge.listing import key_histories
 from syncpurge.models import Entry, Mode, PlannedEntry, Rule, SkipReason
 from syncpurge.proof import resolve
 from syncpurge.rules import DiffPolicy
-from syncpurge.s3shapes import ListingPage
 
 pytestmark = pytest.mark.unit
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from syncpurge.data.s3shapes import ListingPage
 from syncpurge.keyspace import (
     KeyPositions,
     KeyRange,
@@ -20,7 +21,6 @@ from syncpurge.keyspace import (
     split_by_samples,
 )
 from syncpurge.models import Entry
-from syncpurge.s3shapes import ListingPage
 from syncpurge.scope import Scope
 from syncpurge.workflow import ranges
 from syncpurge.workflow.plan import relative_key_limit

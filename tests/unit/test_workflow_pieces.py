@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from syncpurge.aws import S3Location, TaskFacts
+from syncpurge.data.aws import S3Location, TaskFacts
 from syncpurge.errors import InvalidInput
 from syncpurge.workflow import FailureInfo, datasync_includes, describe_failure
 from syncpurge.workflow.guard import purge_items

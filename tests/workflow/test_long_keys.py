@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 
 from syncpurge import listing
+from syncpurge.data.s3shapes import RequestCounter
+from syncpurge.data.s3store import S3Store
 from syncpurge.models import Entry, Outcome, PlannedEntry, Rule
 from syncpurge.purge import PurgeSettings, purge_plan
-from syncpurge.s3shapes import RequestCounter
-from syncpurge.s3store import S3Store
 from syncpurge_local.runtime import LocalRuntime
 from tests.helpers import BucketPair
 from tests.workflow.conftest import deploy

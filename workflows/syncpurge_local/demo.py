@@ -11,7 +11,7 @@ import boto3
 from rich.console import Console
 from rich.table import Table
 
-from syncpurge.aws import ExecutionFollower
+from syncpurge.data.aws import ExecutionFollower
 from syncpurge_local.runtime import REGION, ExecutionResult, LocalDeployment, LocalRuntime
 
 SOURCE, TARGET, REPORTS = "demo-source", "demo-target", "demo-reports"

@@ -25,10 +25,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from syncpurge.aws import DataSyncGateway, ExecutionsGateway, NotificationGateway
+from syncpurge.data.aws import DataSyncGateway, ExecutionsGateway, NotificationGateway
+from syncpurge.data.s3store import S3Store
 from syncpurge.models import Mode, ReconcileRequest
 from syncpurge.report import EntriesWriter, S3ReportDestination
-from syncpurge.s3store import S3Store
 from syncpurge.scope import Scope
 
 PLAN_CHUNK_ENTRIES = 50_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from syncpurge.apply import applying
-from syncpurge.aws import TaskFacts
+from syncpurge.data.aws import TaskFacts
 from syncpurge.errors import AlreadyRunning, InvalidInput, PreflightRefused
 from syncpurge.lineage import report_prefix
 from syncpurge.models import ReconcileRequest, parse_request

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from syncpurge.data.s3store import S3Store
 from syncpurge.keyspace import Probe, ProbeSplitter, split_by_samples
 from syncpurge.models import KeyHistory
-from syncpurge.s3store import S3Store
 from syncpurge.workflow.context import (
     WORKSPACE_PREFIX,
     Location,

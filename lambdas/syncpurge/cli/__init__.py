@@ -20,29 +20,11 @@ from rich.console import Console
 
 from syncpurge import __version__
 from syncpurge.apply import read_stored_plan
-from syncpurge.aws import DataSyncGateway, make_client
-from syncpurge.cli_flags import add_aws_flags, check_connection_flags
-from syncpurge.cli_reports import add_reports_parser
-from syncpurge.cli_start import run_start
-from syncpurge.engine import new_run_id, reconcile
-from syncpurge.errors import AlreadyRunning, InvalidInput, PreflightRefused
-from syncpurge.lineage import LineageIndex, read_task_reports, report_prefix
-from syncpurge.lock import LOCK_PREFIX, TargetLock
-from syncpurge.models import (
-    ReconcileRequest,
-    parse_request,
-)
-from syncpurge.report import (
-    LocalReportDestination,
-    ReportDestination,
-    S3ReportDestination,
-    split_s3_uri,
-    write_started,
-)
-from syncpurge.s3shapes import RequestCounter
-from syncpurge.s3store import S3Store, make_s3_client
-from syncpurge.scope import Scope, split_patterns
-from syncpurge.terminal import (  # exit codes re-exported: callers import them from here
+from syncpurge.cli.flags import add_aws_flags, check_connection_flags
+from syncpurge.cli.lock import LOCK_PREFIX, TargetLock
+from syncpurge.cli.reports import add_reports_parser
+from syncpurge.cli.start import run_start
+from syncpurge.cli.terminal import (  # exit codes re-exported: callers import them from here
     EXIT_FAILED,
     EXIT_GUARD,
     EXIT_INTERRUPTED,
@@ -57,6 +39,24 @@ from syncpurge.terminal import (  # exit codes re-exported: callers import them 
     request_doc,
     say,
 )
+from syncpurge.data.aws import DataSyncGateway, make_client
+from syncpurge.data.s3shapes import RequestCounter
+from syncpurge.data.s3store import S3Store, make_s3_client
+from syncpurge.engine import new_run_id, reconcile
+from syncpurge.errors import AlreadyRunning, InvalidInput, PreflightRefused
+from syncpurge.lineage import LineageIndex, read_task_reports, report_prefix
+from syncpurge.models import (
+    ReconcileRequest,
+    parse_request,
+)
+from syncpurge.report import (
+    LocalReportDestination,
+    ReportDestination,
+    S3ReportDestination,
+    split_s3_uri,
+    write_started,
+)
+from syncpurge.scope import Scope, split_patterns
 
 __all__ = ["EXIT_FAILED", "EXIT_GUARD", "EXIT_INVALID", "EXIT_OK", "main"]
 
@@ -247,7 +247,7 @@ def resolve_target(args: argparse.Namespace) -> ReconcileTarget:
             f"s3://{facts.report_bucket}/{facts.report_subdirectory}Purge-Reports/{facts.task_id}/"
         )
     report = report or "syncpurge-reports"
-    excluded: list[str] = [LOCK_PREFIX]  # the run lock lives in the target (syncpurge.lock)
+    excluded: list[str] = [LOCK_PREFIX]  # the run lock lives in the target (syncpurge.cli.lock)
     if report.startswith("s3://"):
         bucket, prefix = split_s3_uri(report)
         if bucket == target:

@@ -1,5 +1,5 @@
 """What S3's answers are read into: listing pages, HeadObject facts, DeleteObjects
-results, and the tally of requests sent. No I/O here; `syncpurge.s3store` does the calls."""
+results, and the tally of requests sent. No I/O here; `syncpurge.data.s3store` does the calls."""
 
 from __future__ import annotations
 

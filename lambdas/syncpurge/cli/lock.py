@@ -19,8 +19,8 @@ import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from syncpurge.data.s3store import S3Store
 from syncpurge.errors import AlreadyRunning, PreflightRefused
-from syncpurge.s3store import S3Store
 
 LOCK_PREFIX = ".syncpurge/"
 LOCK_KEY = f"{LOCK_PREFIX}cli-run.lock"

@@ -17,9 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.utils import parse_timestamp as botocore_parse_timestamp
 
-from syncpurge.errors import PreflightRefused
-from syncpurge.models import PageMarker
-from syncpurge.s3shapes import (
+from syncpurge.data.s3shapes import (
     CHECKSUM_FIELDS,
     DeleteError,
     DeleteResult,
@@ -28,6 +26,8 @@ from syncpurge.s3shapes import (
     RequestCounter,
     page_entries,
 )
+from syncpurge.errors import PreflightRefused
+from syncpurge.models import PageMarker
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -13,14 +13,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from syncpurge.aws import StackOutputs, make_client
-from syncpurge.cli_flags import add_aws_flags
+from syncpurge.cli.flags import add_aws_flags
+from syncpurge.cli.terminal import CliError, output_console, render_summary
+from syncpurge.data.aws import StackOutputs, make_client
+from syncpurge.data.s3shapes import RequestCounter
+from syncpurge.data.s3store import S3Store, make_s3_client
 from syncpurge.errors import PreflightRefused
 from syncpurge.models import Summary
 from syncpurge.report import split_s3_uri
-from syncpurge.s3shapes import RequestCounter
-from syncpurge.s3store import S3Store, make_s3_client
-from syncpurge.terminal import CliError, output_console, render_summary
 
 
 def add_reports_parser(commands: Any) -> None:

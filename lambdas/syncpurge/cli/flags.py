@@ -9,9 +9,9 @@ import re
 from pathlib import Path
 from urllib.parse import urlparse
 
+from syncpurge.cli.terminal import CliError
 from syncpurge.errors import InvalidInput
 from syncpurge.report import split_s3_uri
-from syncpurge.terminal import CliError
 
 # S3 User Guide, "General purpose bucket naming rules": 3-63 characters of lowercase
 # letters, digits, dots and hyphens, starting and ending with a letter or digit, no two

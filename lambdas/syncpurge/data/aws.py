@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from syncpurge.data.s3store import RETRY_CONFIG, _session_lock, shared_session
 from syncpurge.errors import PreflightRefused
-from syncpurge.s3store import RETRY_CONFIG, _session_lock, shared_session
 
 if TYPE_CHECKING:
     from mypy_boto3_datasync import DataSyncClient

@@ -12,10 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from rich.console import Console
 
-from syncpurge.aws import ExecutionFollower, make_client
-from syncpurge.engine import RunResult, new_run_id
-from syncpurge.models import Summary, parse_request
-from syncpurge.terminal import (
+from syncpurge.cli.terminal import (
     EXIT_FAILED,
     EXIT_GUARD,
     EXIT_INVALID,
@@ -28,6 +25,9 @@ from syncpurge.terminal import (
     request_doc,
     say,
 )
+from syncpurge.data.aws import ExecutionFollower, make_client
+from syncpurge.engine import RunResult, new_run_id
+from syncpurge.models import Summary, parse_request
 
 FOLLOW_CEILING_SECONDS = 30.0
 

@@ -1,0 +1,1 @@
+"""Data access: the only modules that build or call boto3 clients (S3, DataSync)."""
