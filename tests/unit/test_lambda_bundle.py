@@ -58,11 +58,17 @@ def test_domain_code_imports_no_powertools_and_reads_no_environment() -> None:
 
 
 def test_the_only_delete_call_is_aimed_at_the_target_bucket() -> None:
-    # Invariant 2, structurally: S3 deletes happen in two places of the data layer
-    # (S3Store.delete_versions, delete_version for keys XML can't carry and for the CLI's
-    # own lock version), and the library calls them only with the target bucket (the lock
-    # lives in the target and refuses a target that is the source).
-    deletes = ("delete_versions", "delete_version", "delete_objects", "delete_object")
+    # Invariant 2, structurally: S3 deletes happen in three places of the data layer
+    # (S3Store.delete_versions, delete_version for keys XML can't carry, remove_version for
+    # the CLI's own lock version), and the library calls them only with the target bucket
+    # (the lock lives in the target and refuses a target that is the source).
+    deletes = (
+        "delete_versions",
+        "delete_version",
+        "delete_objects",
+        "delete_object",
+        "remove_version",
+    )
     calls = []
     for path in (LAMBDAS / "syncpurge").rglob("*.py"):
         tree = ast.parse(path.read_text())
@@ -80,4 +86,5 @@ def test_the_only_delete_call_is_aimed_at_the_target_bucket() -> None:
         ("lock.py", "_delete", "self.bucket"),
         ("s3store.py", "delete_version", "params"),  # client.delete_object(**params)
         ("s3store.py", "delete_versions", "params"),  # client.delete_objects(**params)
+        ("s3store.py", "remove_version", "bucket"),
     ]

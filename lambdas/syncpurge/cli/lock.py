@@ -81,4 +81,4 @@ class TargetLock:
 
     def _delete(self, version_id: str) -> None:
         # Only ever the target's lock key, by VersionId: a permanent delete, no marker left.
-        self.store.delete_version(self.bucket, self.key, version_id, bypass_governance=False)
+        self.store.remove_version(self.bucket, self.key, version_id)

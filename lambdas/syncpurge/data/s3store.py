@@ -290,6 +290,22 @@ class S3Store:
         self.counter.add("delete")
         self.client.delete_object(**params)
 
+    def remove_version(self, bucket: str, key: str, version_id: str) -> None:
+        """DeleteObject of one version of syncpurge's own object (the run lock), a version
+        already gone taken as done: S3 answers a VersionId that no longer exists with
+        success; some S3-compatible stores answer NoSuchVersion, or (LocalStack)
+        InvalidArgument "Invalid version id specified"."""
+        try:
+            self.client.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
+        except ClientError as err:
+            code = _error_code(err)
+            message = str(err.response.get("Error", {}).get("Message", "")).lower()
+            gone = code in ("NoSuchVersion", "NoSuchKey", "404") or (
+                code == "InvalidArgument" and "version" in message
+            )
+            if not gone:
+                raise
+
     # ----------------------------------------------------------------- bucket facts
 
     def versioning(self, bucket: str) -> tuple[str, bool]:
