@@ -83,6 +83,13 @@ class ProxyLog:
     # DeleteObject with a versionId), including those whose answer a fault then lost.
     deletes_sent: list[tuple[str, str, str]] = field(default_factory=list)
     writes: list[tuple[str, str]] = field(default_factory=list)  # (method, bucket)
+    # Bucket owners as S3 knows them: a request whose x-amz-expected-bucket-owner names
+    # another account is answered 403 AccessDenied, not forwarded (S3 user guide,
+    # "Verifying bucket ownership with bucket owner condition"). Buckets not named here
+    # are owned by whoever the request expects (no check).
+    owners: dict[str, str] = field(default_factory=dict)
+    # (method, bucket, the x-amz-expected-bucket-owner it carried or None) of every request
+    expected_owner: list[tuple[str, str, str | None]] = field(default_factory=list)
     # Called as (stage, arrival number, is a delete) when a request arrives ("arrived")
     # and after the server carried it out ("carried-out"): where a test kills its client.
     tripwire: Callable[[str, int, bool], None] | None = None
@@ -127,6 +134,14 @@ class _Handler(BaseHTTPRequestHandler):
         is_delete_objects = self.command == "POST" and "delete" in query
         is_delete = is_delete_objects or (self.command == "DELETE" and "versionId" in query)
         self.server.log.trip("arrived", arrival, is_delete)
+        bucket = urlsplit(self.path).path.lstrip("/").split("/", 1)[0]
+        expected = self.headers.get("x-amz-expected-bucket-owner")
+        if bucket:
+            self.server.log.expected_owner.append((self.command, bucket, expected))
+        owner = self.server.log.owners.get(bucket)
+        if expected is not None and owner is not None and expected != owner:
+            self._error("wrong-owner")
+            return
         fault = self.server.plan.pick(is_delete_objects)
         if fault in ("slowdown", "internal"):
             self._error(fault)
@@ -204,6 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "InternalError",
                 "We encountered an internal error. Please try again.",
             ),
+            "wrong-owner": (403, "AccessDenied", "Access Denied"),
         }[kind]
         body = (
             f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'

@@ -39,7 +39,7 @@ from syncpurge.cli.terminal import (  # exit codes re-exported: callers import t
     request_doc,
     say,
 )
-from syncpurge.data.aws import DataSyncGateway, make_client
+from syncpurge.data.aws import DataSyncGateway, caller_account, make_client
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store, make_s3_client
 from syncpurge.engine import new_run_id, reconcile
@@ -130,6 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="remove the target's run lock (s3://TARGET/.syncpurge/cli-run.lock) a killed run left",
     )
     rec.add_argument("--endpoint-url", help="S3 endpoint (any S3-compatible service)")
+    for side in ("source", "target"):
+        rec.add_argument(
+            f"--{side}-account",
+            metavar="ACCOUNT_ID",
+            help=f"the account that must own the {side} bucket: every request on it carries "
+            "ExpectedBucketOwner, and a bucket owned by another account is refused (default "
+            "with --task-arn: the caller's account; else not checked, for S3-compatible "
+            "endpoints without the header)",
+        )
     add_aws_flags(rec)
     rec.add_argument("--json", action="store_true", help="print exactly summary.json on stdout")
     rec.set_defaults(handler=run_reconcile)
@@ -267,6 +276,16 @@ def resolve_target(args: argparse.Namespace) -> ReconcileTarget:
     return ReconcileTarget(source, target, scope, report, lineage)
 
 
+def expected_owners(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """The accounts that must own the source and the target: the flags, else, for a
+    DataSync task (so on AWS), the caller's own account; else none (not checked)."""
+    source, target = args.source_account, args.target_account
+    if args.task_arn and (source is None or target is None):
+        caller = caller_account(region=args.region, profile=args.profile)
+        source, target = source or caller, target or caller
+    return source, target
+
+
 def write_problem(err: OSError | ClientError) -> str:
     if isinstance(err, ClientError):
         error = err.response.get("Error", {})
@@ -282,6 +301,9 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     connection = {"region": args.region, "endpoint_url": args.endpoint_url, "profile": args.profile}
     source = S3Store(make_s3_client(**connection), counter)
     target = S3Store(make_s3_client(**connection), counter)
+    source_owner, target_owner = expected_owners(args)
+    source.expect_owners({where.source_bucket: source_owner})
+    target.expect_owners({where.target_bucket: target_owner})
     started = datetime.now(UTC)
     run_id = new_run_id(started)
     destination = report_destination(where.report, run_id, S3Store(target.client))
@@ -312,8 +334,10 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
             f"--report: {destination.location} can't be written ({write_problem(err)}); "
             "nothing was deleted"
         ) from None
-    lock = TargetLock(S3Store(target.client), where.target_bucket, where.source_bucket)
+    lock = TargetLock(target, where.target_bucket, where.source_bucket)
     try:
+        # Both buckets answer as their expected owners before the lock writes anything.
+        source.versioning(where.source_bucket)
         lock.acquire(run_id, break_existing=args.break_lock)
     except (AlreadyRunning, PreflightRefused) as err:
         raise CliError(str(err)) from None

@@ -20,6 +20,7 @@ BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d+$")
+ACCOUNT = re.compile(r"^\d{12}$")
 
 
 def add_aws_flags(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +56,10 @@ def check_connection_flags(args: argparse.Namespace) -> None:
     source, target = getattr(args, "source_bucket", None), getattr(args, "target_bucket", None)
     if source is not None and source == target:
         raise CliError(f"--target-bucket: {target!r} is also --source-bucket: nothing to reconcile")
+    for side in ("source", "target"):
+        account = getattr(args, f"{side}_account", None)
+        if account is not None and not ACCOUNT.match(account):
+            raise CliError(f"--{side}-account: {account!r} is not a 12-digit AWS account ID")
     region = getattr(args, "region", None)
     if region is not None and not REGION.match(region):
         raise CliError(f"--region: {region!r} is not an AWS Region name (like us-east-1)")

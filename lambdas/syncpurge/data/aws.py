@@ -25,6 +25,11 @@ def make_client(service: str, *, region: str | None = None, profile: str | None 
         )
 
 
+def caller_account(*, region: str | None = None, profile: str | None = None) -> str:
+    """The account of the identity the calls are made as (STS GetCallerIdentity)."""
+    return str(make_client("sts", region=region, profile=profile).get_caller_identity()["Account"])
+
+
 @dataclass(frozen=True, slots=True)
 class S3Location:
     bucket: str

@@ -7,7 +7,7 @@ calls actually sent (botocore's own retries of one call are not counted again).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +107,25 @@ class S3Store:
         self.client = client
         self.counter = counter or RequestCounter()
         self.page_size = page_size
+        self.owners: dict[str, str] = {}
+
+    def expect_owners(self, owners: Mapping[str, str | None]) -> None:
+        """Every request this store's client makes on one of these buckets carries its
+        account as ExpectedBucketOwner (S3 user guide, "Verifying bucket ownership with
+        bucket owner condition"): a bucket deleted and re-created under the same name by
+        another account answers 403 AccessDenied, so nothing is read or deleted in it.
+        The header is added as each request is built, paginators' pages included."""
+        fresh = not self.owners
+        self.owners.update({bucket: owner for bucket, owner in owners.items() if owner})
+        if fresh and self.owners:
+            expected = self.owners
+
+            def add_owner(params: dict[str, Any], model: Any, **_: Any) -> None:
+                owner = expected.get(params.get("Bucket", ""))
+                if owner and "ExpectedBucketOwner" in model.input_shape.members:
+                    params.setdefault("ExpectedBucketOwner", owner)
+
+            self.client.meta.events.register("before-parameter-build.s3", add_owner)
 
     # ----------------------------------------------------------------- listing
 
@@ -319,6 +338,13 @@ class S3Store:
             if code in ("404", "NoSuchBucket"):
                 raise PreflightRefused(f"bucket {bucket!r} does not exist") from err
             if code in ("403", "AccessDenied"):
+                owner = self.owners.get(bucket)
+                if owner is not None:
+                    raise PreflightRefused(
+                        f"bucket {bucket!r}: access denied ({code}); it is not owned by the "
+                        f"expected account {owner} (ExpectedBucketOwner), or this identity may "
+                        "not read it (s3:ListBucket, s3:GetBucketVersioning); nothing was deleted"
+                    ) from err
                 raise PreflightRefused(f"bucket {bucket!r}: access denied ({code})") from err
             raise
         return status or "Disabled", answer.get("MFADelete") == "Enabled"

@@ -1,0 +1,35 @@
+"""Which accounts the CLI expects to own the buckets (issue 19, first part)."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from syncpurge.cli import expected_owners
+
+pytestmark = pytest.mark.integration
+
+MOTO_ACCOUNT = "123456789012"  # what moto's STS answers GetCallerIdentity with
+
+
+def args(**given: str | None) -> argparse.Namespace:
+    values = {"source_account": None, "target_account": None, "task_arn": None}
+    return argparse.Namespace(region="us-east-1", profile=None, **{**values, **given})
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_task_run_expects_the_caller_s_account_unless_a_flag_names_another() -> None:
+    task = "arn:aws:datasync:us-east-1:123456789012:task/task-0123456789abcdef0"
+
+    assert expected_owners(args(task_arn=task)) == (MOTO_ACCOUNT, MOTO_ACCOUNT)
+    assert expected_owners(args(task_arn=task, source_account="210987654321")) == (
+        "210987654321",
+        MOTO_ACCOUNT,
+    )
+
+
+def test_without_a_task_only_the_flags_name_owners() -> None:
+    # (any S3-compatible endpoint: the header goes only where the user asks for it)
+    assert expected_owners(args()) == (None, None)
+    assert expected_owners(args(target_account="210987654321")) == (None, "210987654321")
