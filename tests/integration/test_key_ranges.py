@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 from moto.s3 import models as moto_s3
@@ -75,6 +75,17 @@ def plan_of(world: World, page_size: int, boundaries: list[str]) -> tuple[list[A
     max_examples=property_examples(8),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@example(
+    ops=[
+        ("put", "a.txt", "1"),
+        ("stray_target_put", "\u00e9", "1"),
+        ("put", "a.txt", "1"),
+        ("sync", False),
+        ("stray_target_put", "\u00e9", "1"),
+    ],
+    page_size=2,
+    boundaries=["a.txt"],
+)
 @given(
     ops=st.lists(operation, min_size=1, max_size=25),
     page_size=st.integers(1, 4),
@@ -100,8 +111,13 @@ def test_ranges_plan_exactly_what_one_listing_plans(
         cut, cut_figures = plan_of(world, page_size, boundaries)
 
     # Then the same entries are planned, with the same rules, proofs and skips, and every
-    # entry is counted once
-    assert cut == whole
+    # entry is counted once. Keys come in the same order; within a key, the order is the
+    # listing page's: boto3 hands a page's versions and delete markers over as two arrays,
+    # so where a page ends decides how a key's markers and versions interleave (the deep
+    # profile found a two-version key with a marker between them). Nothing depends on it:
+    # a key's current entry goes last by IsLatest, not by position.
+    assert [row[0] for row in cut] == [row[0] for row in whole]
+    assert sorted(cut, key=str) == sorted(whole, key=str)
     assert cut_figures == whole_figures
 
 
