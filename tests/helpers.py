@@ -129,6 +129,42 @@ def kms_etags() -> Iterator[None]:
         yield
 
 
+ACCESS_DENIED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+    b"<Message>Access Denied</Message><RequestId>moto</RequestId></Error>"
+)
+
+
+@contextmanager
+def bucket_owners_checked(owners: dict[str, str]) -> Iterator[list[tuple[str, str | None]]]:
+    """moto answers a request whose ExpectedBucketOwner is not the bucket's owner as S3
+    does, 403 AccessDenied (S3 user guide, "Verifying bucket ownership with bucket owner
+    condition"); moto itself ignores the header. `owners` says who owns which bucket;
+    yields the (bucket, expected owner or None) of every request on one of them."""
+    from moto.s3.responses import S3Response
+
+    seen: list[tuple[str, str | None]] = []
+
+    def checked(original: Any) -> Any:
+        def answer(self: Any, request: Any, full_url: str, headers: Any) -> Any:
+            self.setup_class(request)  # what the original does first; it reads the host
+            bucket = self.parse_bucket_name_from_url(request, full_url)
+            expected = request.headers.get("x-amz-expected-bucket-owner")
+            if bucket in owners:
+                seen.append((bucket, expected))
+                if expected is not None and expected != owners[bucket]:
+                    return 403, {"Content-Type": "application/xml"}, ACCESS_DENIED
+            return original(self, request, full_url, headers)
+
+        return answer
+
+    with (
+        mock.patch.object(S3Response, "bucket_response", checked(S3Response.bucket_response)),
+        mock.patch.object(S3Response, "key_response", checked(S3Response.key_response)),
+    ):
+        yield seen
+
+
 def reconcile_flags(pair: BucketPair, *extra: str) -> list[str]:
     """`syncpurge reconcile` on the pair, in moto's region, with `extra` flags."""
     return [

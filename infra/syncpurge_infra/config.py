@@ -87,6 +87,10 @@ class DeploymentConfig(BaseModel):
     target_bucket: str = Field(alias="targetBucket")
     task_arn: str | None = Field(default=None, alias="taskArn")
     report_bucket: str | None = Field(default=None, alias="reportBucket")
+    # The accounts that must own the buckets (ExpectedBucketOwner on every request);
+    # None: the stack's own account.
+    source_account: str | None = Field(default=None, alias="sourceAccount")
+    target_account: str | None = Field(default=None, alias="targetAccount")
     schedule: str = DEFAULTS["schedule"]
     timezone: str = DEFAULTS["timezone"]
     mode: Literal["datasync", "replication"] = DEFAULTS["mode"]
@@ -151,6 +155,14 @@ class DeploymentConfig(BaseModel):
         if value is not None and not BUCKET_NAME.match(value):
             raise ValueError(f"{value!r} is not an S3 bucket name")
         return value
+
+    @field_validator("source_account", "target_account", mode="before")
+    @classmethod
+    def _account(cls, value: Any) -> Any:
+        text = None if value is None else str(value)
+        if text is not None and not re.fullmatch(r"\d{12}", text):
+            raise ValueError(f"{value!r} is not a 12-digit AWS account ID")
+        return text
 
     @field_validator("task_arn")
     @classmethod

@@ -39,6 +39,7 @@ USES_EXISTING = {
     "bypassGovernance": "true",
     "prefixes": "logs/,img/",
     "mode": "datasync",
+    "sourceAccount": "111111111111",
 }
 # Writing or deleting anything: never allowed on the source bucket.
 MUTATING = re.compile(r"^s3:(Delete|Put|Abort|Bypass|Replicate|Restore|Create|Update)|^s3:\*$|^\*$")
@@ -276,6 +277,7 @@ def test_cfn_lint_is_clean(variant: Synthesized) -> None:
         ({**CREATES_EVERYTHING, "diffMaxConcurrency": "0"}, "diffMaxConcurrency"),
         ({**CREATES_EVERYTHING, "purgeMaxConcurrency": "20000"}, "purgeMaxConcurrency"),
         ({**CREATES_EVERYTHING, "diffMemoryMb": "64"}, "diffMemoryMb"),
+        ({**CREATES_EVERYTHING, "targetAccount": "12345"}, "targetAccount"),
     ],
 )
 def test_a_bad_config_fails_synth_naming_the_key(context: dict[str, Any], named: str) -> None:
@@ -390,3 +392,16 @@ def test_the_deployment_mode_reaches_every_request_through_the_definition(
 
     assert mode(replication) == "replication"
     assert mode(existing) == "datasync"
+
+
+def test_bucket_owners_default_to_the_stack_s_account(
+    creating: Synthesized, existing: Synthesized
+) -> None:
+    # Issue 19 (first part): every request on a bucket names its expected owner
+    def owners(variant: Synthesized) -> tuple[Any, Any]:
+        (machine,) = variant.resources("AWS::StepFunctions::StateMachine").values()
+        given = machine["Properties"]["DefinitionSubstitutions"]
+        return given["SourceAccount"], given["TargetAccount"]
+
+    assert owners(creating) == ({"Ref": "AWS::AccountId"}, {"Ref": "AWS::AccountId"})
+    assert owners(existing) == ("111111111111", {"Ref": "AWS::AccountId"})

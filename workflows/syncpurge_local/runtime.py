@@ -74,6 +74,9 @@ class LocalDeployment:
     diff_max_concurrency: int = 800
     purge_max_concurrency: int = 10
     mode: str = "datasync"
+    # "" : no owner check (moto's buckets all belong to its one default account)
+    source_account: str = ""
+    target_account: str = ""
 
     def substitutions(self) -> dict[str, str]:
         values = {
@@ -82,6 +85,8 @@ class LocalDeployment:
             "ReportBucket": self.report_bucket,
             "DataSyncTaskArn": self.task_arn,
             "Mode": self.mode,
+            "SourceAccount": self.source_account,
+            "TargetAccount": self.target_account,
             "PollIntervalSeconds": str(self.poll_interval_seconds),
             "PollCeilingSeconds": str(self.poll_ceiling_seconds),
             "NotificationTopicArn": self.notification_topic_arn,

@@ -116,6 +116,8 @@ def substitutions(
         "ReportBucket": report_bucket.bucket_name,
         "DataSyncTaskArn": task_arn or "",
         "Mode": config.mode,
+        "SourceAccount": config.source_account or Stack.of(report_bucket).account,
+        "TargetAccount": config.target_account or Stack.of(report_bucket).account,
         "PollIntervalSeconds": str(config.poll_interval_seconds),
         "PollCeilingSeconds": str(config.poll_ceiling_seconds),
         "NotificationTopicArn": topic_arn,

@@ -51,6 +51,10 @@ class RunConfig(Wire):
     task_arn: str = ""  # "" when the deployment has no DataSync task (S3 Replication)
     # The deployment's mode: every request's default, and the only mode it can serve.
     mode: Mode = Mode.DATASYNC
+    # The accounts that must own the buckets: every request on them carries it as
+    # ExpectedBucketOwner ("": not checked).
+    source_account: str = ""
+    target_account: str = ""
     report_bucket: str
     poll_interval_seconds: int = Field(default=30, ge=0)
     poll_ceiling_seconds: int = Field(default=900, ge=0)
@@ -123,6 +127,17 @@ class Stores:
         self.s3 = s3
         self.datasync = datasync
         self.executions = executions
+
+
+def expect_owners(stores: Stores, config: RunConfig) -> None:
+    """Every request of this step on the source or the target names the account that must
+    own it (ExpectedBucketOwner): a bucket that changed hands answers 403."""
+    stores.s3.expect_owners(
+        {
+            config.source_bucket: config.source_account or None,
+            config.target_bucket: config.target_account or None,
+        }
+    )
 
 
 def chunk_writer(stores: Stores, workspace: Location, folder: str, stem: str) -> EntriesWriter:

@@ -18,6 +18,7 @@ from syncpurge.workflow.context import (
     RunContext,
     Stores,
     Wire,
+    expect_owners,
     get_json,
     put_json,
     stored_workspace,
@@ -36,6 +37,7 @@ def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
     if not isinstance(event.request, dict):
         raise InvalidInput(f"the input must be a JSON object, got {type(event.request).__name__}")
     config = event.config
+    expect_owners(stores, config)
     request = parse_request({"mode": config.mode.value, **event.request})
     if request.mode is not config.mode:
         raise InvalidInput(

@@ -37,6 +37,7 @@ from syncpurge.workflow.context import (
     Stores,
     Wire,
     all_json,
+    expect_owners,
     get_json,
     sum_json,
 )
@@ -63,6 +64,8 @@ class ReportEvent(Wire):
 def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
     """Write summary.json and the entries files; always runs, success or failure."""
     run = event.run
+    if run is not None:
+        expect_owners(stores, run.config)
     error = describe_failure(event.error, event.sync) if event.error else None
     if run is None:
         return _report_without_run(event, stores, error)
