@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from syncpurge.cli import EXIT_INVALID, EXIT_OK, main
-from tests.helpers import BucketPair
+from tests.helpers import BucketPair, reconcile_flags
 from tests.s3proxy import ProxyLog, s3_proxy
 
 pytestmark = [pytest.mark.conformance, pytest.mark.xdist_group("conformance")]
@@ -24,23 +24,8 @@ OURS, THEIRS, OTHER = "111111111111", "222222222222", "999999999999"
 
 
 def reconcile(url: str, pair: BucketPair, report: Path, *extra: str) -> list[str]:
-    return [
-        "reconcile",
-        "--source-bucket",
-        pair.source,
-        "--target-bucket",
-        pair.target,
-        "--endpoint-url",
-        url,
-        "--region",
-        "us-east-1",
-        "--report",
-        str(report),
-        "--max-purge-fraction",
-        "1",
-        "--json",
-        *extra,
-    ]
+    flags = ["--endpoint-url", url, "--report", str(report), "--max-purge-fraction", "1"]
+    return reconcile_flags(pair, *flags, "--json", *extra)
 
 
 def test_every_request_on_a_bucket_carries_its_expected_owner(
