@@ -57,7 +57,7 @@ class Recheck:
 
     def key(self, group: Iterable[PlannedEntry]) -> Iterator[PlannedEntry]:
         """One key's stored lines, re-checked, each entry once."""
-        entries = list({p.entry.version_id: p for p in reversed(list(group))}.values())[::-1]
+        entries = each_entry_once(group)
         if not entries:
             return
         key = entries[0].entry.key
@@ -85,6 +85,14 @@ class Recheck:
             else:
                 why = f"now {now.skip.value}" if now and now.skip else "no rule selects it now"
                 yield _stale(item, why)
+
+
+def each_entry_once(group: Iterable[PlannedEntry]) -> list[PlannedEntry]:
+    """One key's stored lines with each VersionId once (its first line), in plan order."""
+    first: dict[str, PlannedEntry] = {}
+    for planned in group:
+        first.setdefault(planned.entry.version_id, planned)
+    return list(first.values())
 
 
 def recheck(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from syncpurge.apply import Recheck, fresh_plan, in_run_scope
+from syncpurge.apply import Recheck, each_entry_once, fresh_plan, in_run_scope
 from syncpurge.rules import DiffPolicy
 from syncpurge.workflow.context import Stores, expect_owners
 from syncpurge.workflow.diff import DiffItemEvent, PlanChunks, PlanReader, diff_item
@@ -44,7 +44,7 @@ def apply_item(
     )
     checker = Recheck(fresh, in_run_scope(run.scope_model, run.request.scope_prefixes()))
     for key in stored.keys(should_stop):
-        for planned in {p.entry.version_id: p for p in key}.values():  # a line twice: once
+        for planned in each_entry_once(key):
             stored_counts["planned" if planned.to_purge else "skipped"] += 1
         for planned in checker.key(key):
             plan.write(planned)
