@@ -14,8 +14,9 @@ from unittest import mock
 
 import pytest
 
-from syncpurge import cli, purge
+from syncpurge import purge
 from syncpurge.cli import EXIT_INVALID, main
+from syncpurge.cli.terminal import RichProgress
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import Entry, PlannedEntry, Proof, Rule
 from syncpurge.purge import OutcomeRecord, PurgeSettings
@@ -181,7 +182,7 @@ def test_ctrl_c_stops_cleanly_with_the_partial_report_and_journal(
         if len(seen) == 1000:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli.RichProgress, "outcome", interrupt_after_the_first_batch)
+    monkeypatch.setattr(RichProgress, "outcome", interrupt_after_the_first_batch)
 
     code = main(base(pair, tmp_path))
 

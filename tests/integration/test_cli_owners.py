@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from syncpurge.cli import expected_owners
+from syncpurge.cli.reconcile import expected_owners
 
 pytestmark = pytest.mark.integration
 
