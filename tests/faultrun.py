@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from syncpurge.data.s3store import make_s3_client
+from syncpurge.data.clients import make_s3_client
 from tests.helpers import BucketPair, make_versioned_bucket, run_engine
 from tests.s3proxy import FaultPlan, ProxyLog, s3_proxy
 

@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from syncpurge.data.aws import DataSyncGateway, ExecutionsGateway, NotificationGateway, make_client
+from syncpurge.data.aws import DataSyncGateway, ExecutionsGateway, NotificationGateway
+from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
-from syncpurge.data.s3store import S3Store, make_s3_client
+from syncpurge.data.s3store import S3Store
 from syncpurge.diff import deadline_after
 from syncpurge.workflow import Stores
 

@@ -150,8 +150,9 @@ def bench(keys: int, log: Callable[[str], None], slices_only: bool) -> dict[str,
     from tests.s3servers import moto_server
     from tests.workflow.conftest import REPORTS, deploy
 
+    from syncpurge.data.clients import make_s3_client
     from syncpurge.data.s3shapes import RequestCounter
-    from syncpurge.data.s3store import S3Store, make_s3_client
+    from syncpurge.data.s3store import S3Store
     from syncpurge.engine import reconcile
     from syncpurge.models import ReconcileRequest
     from syncpurge.report import LocalReportDestination, read_entries_lines

@@ -74,7 +74,7 @@ def child_syncpurge(args: argparse.Namespace) -> dict[str, Any]:
 
 def child_baseline(args: argparse.Namespace) -> dict[str, Any]:
     """The seed's Lambda, once per permanently deleted key."""
-    from syncpurge.data.s3store import make_s3_client
+    from syncpurge.data.clients import make_s3_client
 
     client = make_s3_client(region=REGION, endpoint_url=args.endpoint)
     keys = Path(args.keys_file).read_text().splitlines()

@@ -52,7 +52,7 @@ def measured_cpu() -> tuple[float, float]:
     import botocore.session
     from bench_reconcile import diff_throughput
 
-    from syncpurge.data.s3store import parse_timestamp
+    from syncpurge.data.clients import parse_timestamp
 
     session = botocore.session.get_session()
     model = session.get_service_model("s3").operation_model("ListObjectVersions")

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from syncpurge.cli.lock import LOCK_KEY, TargetLock
-from syncpurge.data.s3store import S3Store, make_s3_client
+from syncpurge.data.clients import make_s3_client
+from syncpurge.data.s3store import S3Store
 from syncpurge.models import RunStatus
 from syncpurge.verify import VanishedKeyVerifier, VanishedRef
 from tests.conformance.test_s3_scenarios import live, run_on

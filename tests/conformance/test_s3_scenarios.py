@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from syncpurge.data.s3store import make_s3_client
+from syncpurge.data.clients import make_s3_client
 from syncpurge.engine import RunResult
 from syncpurge.models import RunStatus
 from tests.conformance.conftest import new_pair

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from syncpurge.data.s3store import parse_timestamp
+from syncpurge.data.clients import parse_timestamp
 
 pytestmark = pytest.mark.unit
 

@@ -30,9 +30,10 @@ from syncpurge.cli.terminal import (
     request_doc,
     say,
 )
-from syncpurge.data.aws import DataSyncGateway, caller_account, make_client
+from syncpurge.data.aws import DataSyncGateway, caller_account
+from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
-from syncpurge.data.s3store import S3Store, make_s3_client
+from syncpurge.data.s3store import S3Store
 from syncpurge.engine import new_run_id, reconcile
 from syncpurge.errors import AlreadyRunning, PreflightRefused
 from syncpurge.lineage import LineageIndex, read_task_reports, report_prefix

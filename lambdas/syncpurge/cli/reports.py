@@ -15,9 +15,10 @@ from rich.table import Table
 
 from syncpurge.cli.flags import add_aws_flags
 from syncpurge.cli.terminal import CliError, output_console, render_summary
-from syncpurge.data.aws import StackOutputs, make_client
+from syncpurge.data.aws import StackOutputs
+from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
-from syncpurge.data.s3store import S3Store, make_s3_client
+from syncpurge.data.s3store import S3Store
 from syncpurge.errors import PreflightRefused
 from syncpurge.models import Summary
 from syncpurge.report import split_s3_uri

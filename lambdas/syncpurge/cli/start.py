@@ -25,7 +25,8 @@ from syncpurge.cli.terminal import (
     request_doc,
     say,
 )
-from syncpurge.data.aws import ExecutionFollower, make_client
+from syncpurge.data.aws import ExecutionFollower
+from syncpurge.data.clients import make_client
 from syncpurge.engine import RunResult, new_run_id
 from syncpurge.models import Summary, parse_request
 

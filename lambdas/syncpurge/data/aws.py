@@ -8,21 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from syncpurge.data.s3store import RETRY_CONFIG, _session_lock, shared_session
+from syncpurge.data.clients import make_client
 from syncpurge.errors import PreflightRefused
 
 if TYPE_CHECKING:
     from mypy_boto3_datasync import DataSyncClient
     from mypy_boto3_stepfunctions import SFNClient
-
-
-def make_client(service: str, *, region: str | None = None, profile: str | None = None) -> Any:
-    """A client for `service` with the retry policy every syncpurge request relies on."""
-    session = shared_session(profile)
-    with _session_lock:
-        return session.client(  # type: ignore[call-overload]
-            service, region_name=region, config=RETRY_CONFIG
-        )
 
 
 def caller_account(*, region: str | None = None, profile: str | None = None) -> str:
