@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,6 +70,16 @@ class BucketPair:
         self.soft_delete("a.txt")
         self.sync()
         self.purge_source_key("a.txt")
+
+
+def next_second() -> None:
+    """Sleep into the next wall-clock second.
+
+    Task reports record a source object's LastModified to the second (DataSync user guide,
+    task reports), so two writes of the same bytes within one second are the same origin to
+    lineage. A test that needs them told apart writes the second one after this.
+    """
+    time.sleep(1.001 - time.time() % 1)
 
 
 def make_versioned_bucket(client: Any, name: str, *, object_lock: bool = False) -> None:
