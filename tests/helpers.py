@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,20 +153,62 @@ def bucket_owners_checked(owners: dict[str, str]) -> Iterator[list[tuple[str, st
     does, 403 AccessDenied (S3 user guide, "Verifying bucket ownership with bucket owner
     condition"); moto itself ignores the header. `owners` says who owns which bucket;
     yields the (bucket, expected owner or None) of every request on one of them."""
-    from moto.s3.responses import S3Response
-
     seen: list[tuple[str, str | None]] = []
+
+    def check(bucket: str, request: Any) -> Any:
+        expected = request.headers.get("x-amz-expected-bucket-owner")
+        if bucket in owners:
+            seen.append((bucket, expected))
+            if expected is not None and expected != owners[bucket]:
+                return 403, {"Content-Type": "application/xml"}, ACCESS_DENIED
+        return None
+
+    with moto_s3_answering(check):
+        yield seen
+
+
+PERMANENT_REDIRECT = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PermanentRedirect</Code>'
+    b"<Message>The bucket you are attempting to access must be addressed using the specified "
+    b"endpoint.</Message><RequestId>moto</RequestId></Error>"
+)
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([^/,]+)/s3/aws4_request")
+
+
+@contextmanager
+def bucket_regions_checked(
+    regions: dict[str, str],
+) -> Iterator[list[tuple[str, str, str | None]]]:
+    """moto answers a request on a bucket signed for another Region as S3 does, 301
+    PermanentRedirect with the bucket's Region in x-amz-bucket-region (S3 API reference,
+    "Error responses" and HeadBucket); moto itself answers in any Region. Yields the
+    (method, bucket, signed Region) of every request on one of `regions`' buckets that
+    was answered so."""
+    redirected: list[tuple[str, str, str | None]] = []
+
+    def check(bucket: str, request: Any) -> Any:
+        scope = _CREDENTIAL_SCOPE.search(request.headers.get("Authorization") or "")
+        signed = scope.group(1) if scope else None
+        if bucket in regions and signed is not None and signed != regions[bucket]:
+            redirected.append((request.method, bucket, signed))
+            headers = {"Content-Type": "application/xml", "x-amz-bucket-region": regions[bucket]}
+            return 301, headers, b"" if request.method == "HEAD" else PERMANENT_REDIRECT
+        return None
+
+    with moto_s3_answering(check):
+        yield redirected
+
+
+@contextmanager
+def moto_s3_answering(check: Callable[[str, Any], Any]) -> Iterator[None]:
+    """moto's S3 answers with `check(bucket, request)` where it says something (not None)."""
+    from moto.s3.responses import S3Response
 
     def checked(original: Any) -> Any:
         def answer(self: Any, request: Any, full_url: str, headers: Any) -> Any:
             self.setup_class(request)  # what the original does first; it reads the host
             bucket = self.parse_bucket_name_from_url(request, full_url)
-            expected = request.headers.get("x-amz-expected-bucket-owner")
-            if bucket in owners:
-                seen.append((bucket, expected))
-                if expected is not None and expected != owners[bucket]:
-                    return 403, {"Content-Type": "application/xml"}, ACCESS_DENIED
-            return original(self, request, full_url, headers)
+            return check(bucket, request) or original(self, request, full_url, headers)
 
         return answer
 
@@ -173,7 +216,7 @@ def bucket_owners_checked(owners: dict[str, str]) -> Iterator[list[tuple[str, st
         mock.patch.object(S3Response, "bucket_response", checked(S3Response.bucket_response)),
         mock.patch.object(S3Response, "key_response", checked(S3Response.key_response)),
     ):
-        yield seen
+        yield
 
 
 def reconcile_flags(pair: BucketPair, *extra: str) -> list[str]:

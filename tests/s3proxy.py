@@ -90,6 +90,15 @@ class ProxyLog:
     owners: dict[str, str] = field(default_factory=dict)
     # (method, bucket, the x-amz-expected-bucket-owner it carried or None) of every request
     expected_owner: list[tuple[str, str, str | None]] = field(default_factory=list)
+    # Bucket Regions as S3 knows them: a request on one of these buckets signed for another
+    # Region is answered 301 PermanentRedirect with x-amz-bucket-region, not forwarded
+    # (S3 API reference, HeadBucket and "Error responses": PermanentRedirect). Buckets not
+    # named here answer in any Region.
+    regions: dict[str, str] = field(default_factory=dict)
+    # (method, bucket, the Region its SigV4 credential scope names) of every request
+    signed: list[tuple[str, str, str | None]] = field(default_factory=list)
+    # (method, bucket, signed Region) of every request answered 301 for its Region
+    redirected: list[tuple[str, str, str | None]] = field(default_factory=list)
     # Called as (stage, arrival number, is a delete) when a request arrives ("arrived")
     # and after the server carried it out ("carried-out"): where a test kills its client.
     tripwire: Callable[[str, int, bool], None] | None = None
@@ -141,6 +150,14 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.log.owners.get(bucket)
         if expected is not None and owner is not None and expected != owner:
             self._error("wrong-owner")
+            return
+        signed = _signed_region(self.headers.get("Authorization"))
+        home = self.server.log.regions.get(bucket)
+        if bucket:
+            self.server.log.signed.append((self.command, bucket, signed))
+        if home is not None and signed is not None and signed != home:
+            self.server.log.redirected.append((self.command, bucket, signed))
+            self._error("wrong-region", {"x-amz-bucket-region": home})
             return
         fault = self.server.plan.pick(is_delete_objects)
         if fault in ("slowdown", "internal"):
@@ -211,7 +228,7 @@ class _Handler(BaseHTTPRequestHandler):
                 del headers[name]
         return new_body, failed
 
-    def _error(self, kind: str) -> None:
+    def _error(self, kind: str, headers: dict[str, str] | None = None) -> None:
         status, code, message = {
             "slowdown": (503, "SlowDown", "Please reduce your request rate."),
             "internal": (
@@ -220,12 +237,20 @@ class _Handler(BaseHTTPRequestHandler):
                 "We encountered an internal error. Please try again.",
             ),
             "wrong-owner": (403, "AccessDenied", "Access Denied"),
+            "wrong-region": (
+                301,
+                "PermanentRedirect",
+                "The bucket you are attempting to access must be addressed using the "
+                "specified endpoint. Please send all future requests to this endpoint.",
+            ),
         }[kind]
         body = (
             f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
             f"<Message>{message}</Message><RequestId>proxy</RequestId></Error>"
         ).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/xml")
         self.send_header("Content-Length", str(len(body) if self.command != "HEAD" else 0))
         self.end_headers()
@@ -241,6 +266,15 @@ class _Handler(BaseHTTPRequestHandler):
     def finish(self) -> None:
         with suppress(OSError):
             super().finish()
+
+
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([^/,]+)/s3/aws4_request")
+
+
+def _signed_region(authorization: str | None) -> str | None:
+    """The Region a SigV4 Authorization header's credential scope names."""
+    match = _CREDENTIAL_SCOPE.search(authorization or "")
+    return match.group(1) if match else None
 
 
 def _deleted(handler: _Handler, query: dict[str, list[str]], body: bytes) -> list[tuple[str, str]]:

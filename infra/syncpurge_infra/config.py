@@ -91,6 +91,10 @@ class DeploymentConfig(BaseModel):
     # None: the stack's own account.
     source_account: str | None = Field(default=None, alias="sourceAccount")
     target_account: str | None = Field(default=None, alias="targetAccount")
+    # The buckets' Regions (every request on a bucket is signed for its own); None: each
+    # run asks the bucket once (HeadBucket's x-amz-bucket-region).
+    source_region: str | None = Field(default=None, alias="sourceRegion")
+    target_region: str | None = Field(default=None, alias="targetRegion")
     schedule: str = DEFAULTS["schedule"]
     timezone: str = DEFAULTS["timezone"]
     mode: Literal["datasync", "replication"] = DEFAULTS["mode"]
@@ -163,6 +167,13 @@ class DeploymentConfig(BaseModel):
         if text is not None and not re.fullmatch(r"\d{12}", text):
             raise ValueError(f"{value!r} is not a 12-digit AWS account ID")
         return text
+
+    @field_validator("source_region", "target_region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[a-z]{2}(-[a-z0-9]+)+-\d+", value):
+            raise ValueError(f"{value!r} is not an AWS Region name (like eu-west-1)")
+        return value
 
     @field_validator("task_arn")
     @classmethod

@@ -150,6 +150,8 @@ class Reconcile:
             applied_plan=request.apply_plan,
             source_bucket=pair.source_bucket,
             target_bucket=pair.target_bucket,
+            source_region=pair.source.region(pair.source_bucket),
+            target_region=pair.target.region(pair.target_bucket),
             scope=scope.describe(),
             prefixes=request.scope_prefixes(),
             started_at=started,

@@ -19,3 +19,19 @@ class UnrelatedSource(PreflightRefused):
 
 class AlreadyRunning(PreflightRefused):
     """Another execution of the same state machine is running."""
+
+
+class BucketAccessDenied(PreflightRefused):
+    """A bucket answered 403 to a call preflight makes: `action` is the IAM action it needs."""
+
+    def __init__(self, bucket: str, action: str, owner: str | None) -> None:
+        self.bucket, self.action, self.owner = bucket, action, owner
+        maybe_owner = (
+            f", or it is not owned by the expected account {owner} (ExpectedBucketOwner)"
+            if owner
+            else ""
+        )
+        super().__init__(
+            f"bucket {bucket!r}: access denied to {action}: this identity may not call it on "
+            f"the bucket{maybe_owner}; nothing was deleted"
+        )

@@ -338,6 +338,9 @@ class Summary(BaseModel):
     applied_plan: str | None = Field(default=None, alias="appliedPlan")
     source_bucket: str = Field(alias="sourceBucket")
     target_bucket: str = Field(alias="targetBucket")
+    # The Region each bucket's requests were signed for (None: the run never reached it).
+    source_region: str | None = Field(default=None, alias="sourceRegion")
+    target_region: str | None = Field(default=None, alias="targetRegion")
     scope: dict[str, Any] = Field(default_factory=dict)
     prefixes: list[str]
     sync: SyncInfo | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from syncpurge.data.s3store import S3Store
-from syncpurge.errors import PreflightRefused, UnrelatedSource
+from syncpurge.errors import BucketAccessDenied, PreflightRefused, UnrelatedSource
 
 
 @dataclass(slots=True)
@@ -35,7 +35,7 @@ def run_preflight(
         (source, source_bucket, "source"),
         (target, target_bucket, "target"),
     ):
-        status, mfa_delete = store.versioning(bucket)
+        status, mfa_delete = check_readable(store, bucket, role)
         if status != "Enabled":
             raise PreflightRefused(
                 f"{role} bucket {bucket!r} has versioning {status}; syncpurge needs it Enabled"
@@ -61,6 +61,21 @@ def run_preflight(
                 "versions or delete markers"
             )
     return result
+
+
+def check_readable(store: S3Store, bucket: str, side: str) -> tuple[str, bool]:
+    """The bucket's (versioning status, MFA Delete) and one page of its versions; a 403
+    names the action denied and where the statements a bucket policy needs come from."""
+    try:
+        versioning = store.versioning(bucket)
+        store.check_list_versions(bucket)
+    except BucketAccessDenied as err:
+        raise PreflightRefused(
+            f"{side} {err}. If {bucket!r} is in another account, its bucket policy must "
+            f"allow {err.action} to this run's identity: `syncpurge bucket-policy --stack "
+            f"<stack> --side {side}` prints the statements a deployment needs."
+        ) from err
+    return versioning
 
 
 def check_related(

@@ -23,7 +23,11 @@ def stores(
 ) -> Stores:
     """The clients a step needs, built at call time (region, credentials: the environment)."""
     return Stores(
-        s3=S3Store(make_s3_client(), RequestCounter()),
+        s3=S3Store(
+            make_s3_client(),
+            RequestCounter(),
+            regional=lambda region: make_s3_client(region=region),
+        ),
         datasync=DataSyncGateway(make_client("datasync")) if datasync else None,
         executions=ExecutionsGateway(make_client("stepfunctions")) if executions else None,
         notifications=NotificationGateway(make_client("sns")) if notifications else None,

@@ -106,7 +106,9 @@ class Faulty:
 
     def list_object_versions(self, **params: Any) -> Any:
         limit = self.faults.get("source_lists_before_failing")
-        if params["Bucket"] == self.faults.get("source") and limit is not None:
+        # Preflight's one-key probe (MaxKeys=1) is not one of the listings a fault counts.
+        probe = params.get("MaxKeys") == 1
+        if params["Bucket"] == self.faults.get("source") and limit is not None and not probe:
             self.source_lists += 1
             if self.source_lists > limit:
                 raise client_error(403, "AccessDenied", "Access Denied", "ListObjectVersions")

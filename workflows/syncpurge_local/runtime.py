@@ -77,6 +77,9 @@ class LocalDeployment:
     # "" : no owner check (moto's buckets all belong to its one default account)
     source_account: str = ""
     target_account: str = ""
+    # "auto": each run asks the bucket for its Region (as the stack's default)
+    source_region: str = "auto"
+    target_region: str = "auto"
 
     def substitutions(self) -> dict[str, str]:
         values = {
@@ -87,6 +90,8 @@ class LocalDeployment:
             "Mode": self.mode,
             "SourceAccount": self.source_account,
             "TargetAccount": self.target_account,
+            "SourceRegion": self.source_region,
+            "TargetRegion": self.target_region,
             "PollIntervalSeconds": str(self.poll_interval_seconds),
             "PollCeilingSeconds": str(self.poll_ceiling_seconds),
             "NotificationTopicArn": self.notification_topic_arn,

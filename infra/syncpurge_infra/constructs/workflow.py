@@ -102,6 +102,11 @@ def with_timeout(definition: str, seconds: int) -> str:
     return json.dumps(document, indent=2)
 
 
+# A Region setting left unset: each run asks the bucket. Not "": cfn-lint reads an empty
+# DefinitionSubstitutions value as a missing one (E1029).
+ASK_THE_BUCKET = "auto"
+
+
 def substitutions(
     config: DeploymentConfig,
     functions: Functions,
@@ -118,6 +123,8 @@ def substitutions(
         "Mode": config.mode,
         "SourceAccount": config.source_account or Stack.of(report_bucket).account,
         "TargetAccount": config.target_account or Stack.of(report_bucket).account,
+        "SourceRegion": config.source_region or ASK_THE_BUCKET,
+        "TargetRegion": config.target_region or ASK_THE_BUCKET,
         "PollIntervalSeconds": str(config.poll_interval_seconds),
         "PollCeilingSeconds": str(config.poll_ceiling_seconds),
         "NotificationTopicArn": topic_arn,

@@ -112,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
             "with --task-arn: the caller's account; else not checked, for S3-compatible "
             "endpoints without the header)",
         )
+        rec.add_argument(
+            f"--{side}-region",
+            metavar="REGION",
+            help=f"the {side} bucket's Region: its requests are signed for it (default: asked "
+            "of the bucket once, by HeadBucket)",
+        )
     add_aws_flags(rec)
     rec.add_argument("--json", action="store_true", help="print exactly summary.json on stdout")
     rec.set_defaults(handler=run_reconcile)

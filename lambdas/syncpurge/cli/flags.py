@@ -60,9 +60,11 @@ def check_connection_flags(args: argparse.Namespace) -> None:
         account = getattr(args, f"{side}_account", None)
         if account is not None and not ACCOUNT.match(account):
             raise CliError(f"--{side}-account: {account!r} is not a 12-digit AWS account ID")
-    region = getattr(args, "region", None)
-    if region is not None and not REGION.match(region):
-        raise CliError(f"--region: {region!r} is not an AWS Region name (like us-east-1)")
+    for flag in ("region", "source_region", "target_region"):
+        region = getattr(args, flag, None)
+        if region is not None and not REGION.match(region):
+            name = flag.replace("_", "-")
+            raise CliError(f"--{name}: {region!r} is not an AWS Region name (like us-east-1)")
     endpoint = getattr(args, "endpoint_url", None)
     if endpoint is not None:
         _check_endpoint(endpoint)

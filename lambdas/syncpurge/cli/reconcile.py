@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 from rich.console import Console
@@ -38,6 +39,7 @@ from syncpurge.engine import new_run_id, reconcile
 from syncpurge.errors import AlreadyRunning, PreflightRefused
 from syncpurge.lineage import LineageIndex, read_task_reports, report_prefix
 from syncpurge.models import ReconcileRequest, parse_request
+from syncpurge.preflight import check_readable
 from syncpurge.report import (
     LocalReportDestination,
     ReportDestination,
@@ -46,6 +48,9 @@ from syncpurge.report import (
     write_started,
 )
 from syncpurge.scope import Scope, split_patterns
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 
 def request_from_args(args: argparse.Namespace) -> ReconcileRequest:
@@ -123,6 +128,36 @@ def expected_owners(args: argparse.Namespace) -> tuple[str | None, str | None]:
     return source, target
 
 
+def open_stores(
+    args: argparse.Namespace, where: ReconcileTarget, report_bucket: str | None
+) -> tuple[S3Store, S3Store, S3Store]:
+    """The source's, the target's and the reports' stores, one request counter for the
+    source and the target; each bucket carries its expected owner and is called in its own
+    Region (the flag, else asked of the bucket once)."""
+    connection = {"endpoint_url": args.endpoint_url, "profile": args.profile}
+
+    def regional(region: str) -> S3Client:
+        return make_s3_client(region=region, **connection)
+
+    counter = RequestCounter()
+    source = S3Store(make_s3_client(region=args.region, **connection), counter, regional=regional)
+    target = S3Store(make_s3_client(region=args.region, **connection), counter, regional=regional)
+    reports = S3Store(make_s3_client(region=args.region, **connection), regional=regional)
+    source_owner, target_owner = expected_owners(args)
+    owners = {where.source_bucket: source_owner, where.target_bucket: target_owner}
+    for store in (source, target, reports):
+        store.expect_owners(owners)
+    source_region = args.source_region or source.find_region(where.source_bucket)
+    target_region = args.target_region or target.find_region(where.target_bucket)
+    regions = {where.source_bucket: source_region, where.target_bucket: target_region}
+    source.place(regions)
+    target.place(regions)
+    for bucket in (report_bucket, where.lineage[0] if where.lineage else None):
+        if bucket is not None:
+            reports.place({bucket: regions.get(bucket) or reports.find_region(bucket)})
+    return source, target, reports
+
+
 def write_problem(err: OSError | ClientError) -> str:
     if isinstance(err, ClientError):
         error = err.response.get("Error", {})
@@ -134,17 +169,11 @@ def write_problem(err: OSError | ClientError) -> str:
 def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     request = request_from_args(args)
     where = resolve_target(args)
-    counter = RequestCounter()
-    connection = {"region": args.region, "endpoint_url": args.endpoint_url, "profile": args.profile}
-    source = S3Store(make_s3_client(**connection), counter)
-    target = S3Store(make_s3_client(**connection), counter)
-    source_owner, target_owner = expected_owners(args)
-    source.expect_owners({where.source_bucket: source_owner})
-    target.expect_owners({where.target_bucket: target_owner})
+    report_bucket = split_s3_uri(where.report)[0] if where.report.startswith("s3://") else None
+    source, target, reports = open_stores(args, where, report_bucket)
     started = datetime.now(UTC)
     run_id = new_run_id(started)
-    destination = report_destination(where.report, run_id, S3Store(target.client))
-    report_bucket = split_s3_uri(where.report)[0] if where.report.startswith("s3://") else None
+    destination = report_destination(where.report, run_id, reports)
     if report_bucket == where.source_bucket:
         raise CliError(
             f"--report: {where.report} is in the source bucket; syncpurge never writes to the "
@@ -152,12 +181,10 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
         )
     lineage = None
     if where.lineage is not None:
-        lineage = LineageIndex(read_task_reports(S3Store(target.client), *where.lineage))
+        lineage = LineageIndex(read_task_reports(reports, *where.lineage))
     stored_plan = None
     if args.apply_plan:
-        stored_plan = read_stored_plan(
-            where.report, args.apply_plan, S3Store(target.client), "--apply-plan"
-        )
+        stored_plan = read_stored_plan(where.report, args.apply_plan, reports, "--apply-plan")
     started_doc = {
         "runId": run_id,
         "startedAt": started.isoformat(),
@@ -173,8 +200,10 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
         ) from None
     lock = TargetLock(target, where.target_bucket, where.source_bucket)
     try:
-        # Both buckets answer as their expected owners before the lock writes anything.
-        source.versioning(where.source_bucket)
+        # Both buckets answer as their expected owners, and to the calls a run makes, before
+        # the lock writes anything.
+        check_readable(source, where.source_bucket, "source")
+        check_readable(target, where.target_bucket, "target")
         lock.acquire(run_id, break_existing=args.break_lock)
     except (AlreadyRunning, PreflightRefused) as err:
         raise CliError(str(err)) from None

@@ -6,11 +6,13 @@ calls actually sent (botocore's own retries of one call are not counted again).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from syncpurge.data.routing import BucketRouter
 from syncpurge.data.s3shapes import (
     CHECKSUM_FIELDS,
     DeleteError,
@@ -20,7 +22,7 @@ from syncpurge.data.s3shapes import (
     RequestCounter,
     page_entries,
 )
-from syncpurge.errors import PreflightRefused
+from syncpurge.errors import BucketAccessDenied, PreflightRefused
 from syncpurge.models import PageMarker
 
 if TYPE_CHECKING:
@@ -38,29 +40,36 @@ class S3Store:
         client: S3Client,
         counter: RequestCounter | None = None,
         page_size: int = MAX_KEYS_PER_PAGE,
+        *,
+        regional: Callable[[str], S3Client] | None = None,
     ) -> None:
         self.client = client
         self.counter = counter or RequestCounter()
         self.page_size = page_size
-        self.owners: dict[str, str] = {}
+        # Which client serves each bucket (its Region) and the owner its requests name.
+        self.router = BucketRouter(client, regional)
+
+    @property
+    def owners(self) -> dict[str, str]:
+        return self.router.owners
 
     def expect_owners(self, owners: Mapping[str, str | None]) -> None:
-        """Every request this store's client makes on one of these buckets carries its
-        account as ExpectedBucketOwner (S3 user guide, "Verifying bucket ownership with
-        bucket owner condition"): a bucket deleted and re-created under the same name by
-        another account answers 403 AccessDenied, so nothing is read or deleted in it.
-        The header is added as each request is built, paginators' pages included."""
-        fresh = not self.owners
-        self.owners.update({bucket: owner for bucket, owner in owners.items() if owner})
-        if fresh and self.owners:
-            expected = self.owners
+        """Every request on one of these buckets carries its account as ExpectedBucketOwner
+        (`BucketRouter.expect_owners`)."""
+        self.router.expect_owners(owners)
 
-            def add_owner(params: dict[str, Any], model: Any, **_: Any) -> None:
-                owner = expected.get(params.get("Bucket", ""))
-                if owner and "ExpectedBucketOwner" in model.input_shape.members:
-                    params.setdefault("ExpectedBucketOwner", owner)
+    def place(self, regions: Mapping[str, str | None]) -> None:
+        """Call each bucket in its own Region (`BucketRouter.place`)."""
+        self.router.place(regions)
 
-            self.client.meta.events.register("before-parameter-build.s3", add_owner)
+    def region(self, bucket: str) -> str:
+        return self.router.region(bucket)
+
+    def find_region(self, bucket: str) -> str | None:
+        return self.router.find_region(bucket)
+
+    def _client(self, bucket: str) -> S3Client:
+        return self.router.client(bucket)
 
     # ----------------------------------------------------------------- listing
 
@@ -88,7 +97,7 @@ class S3Store:
         elif after is not None:
             params["KeyMarker"] = after
         marker = start if start is not None else ((after, "") if after is not None else None)
-        paginator = self.client.get_paginator("list_object_versions")
+        paginator = self._client(bucket).get_paginator("list_object_versions")
         for page in paginator.paginate(**params, PaginationConfig={"PageSize": self.page_size}):
             self.counter.add("list")
             entries = page_entries(page)
@@ -131,7 +140,7 @@ class S3Store:
                 params["VersionIdMarker"] = version_marker
         if delimiter is not None:
             params["Delimiter"] = delimiter
-        page = self.client.list_object_versions(**params)
+        page = self._client(bucket).list_object_versions(**params)
         truncated = bool(page.get("IsTruncated"))
         next_key = page.get("NextKeyMarker")
         return ListingPage(
@@ -147,7 +156,7 @@ class S3Store:
     def holds_only(self, bucket: str, key: str, version_id: str) -> bool:
         """Whether `version_id` is the only entry of `key` left in the bucket."""
         self.counter.add("verify")
-        page = self.client.list_object_versions(Bucket=bucket, Prefix=key, MaxKeys=2)
+        page = self._client(bucket).list_object_versions(Bucket=bucket, Prefix=key, MaxKeys=2)
         of_key = [e.version_id for e in page_entries(page) if e.key == key]
         return of_key == [version_id]
 
@@ -166,7 +175,7 @@ class S3Store:
     def list_keys(self, bucket: str, prefix: str) -> list[str]:
         """Keys of current objects under `prefix`, in key order (workspace files)."""
         keys: list[str] = []
-        paginator = self.client.get_paginator("list_objects_v2")
+        paginator = self._client(bucket).get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             keys.extend(o["Key"] for o in page.get("Contents") or ())
         return keys
@@ -179,7 +188,7 @@ class S3Store:
         """
         self.counter.add("head")
         try:
-            head = self.client.head_object(
+            head = self._client(bucket).head_object(
                 Bucket=bucket, Key=key, VersionId=version_id, ChecksumMode="ENABLED"
             )
         except ClientError as err:
@@ -219,7 +228,7 @@ class S3Store:
         if bypass_governance:
             params["BypassGovernanceRetention"] = True
         self.counter.add("delete")
-        response = self.client.delete_objects(**params)
+        response = self._client(bucket).delete_objects(**params)
         result = DeleteResult()
         for item in response.get("Deleted") or ():
             result.deleted.add((item["Key"], item.get("VersionId", "")))
@@ -242,7 +251,7 @@ class S3Store:
         if bypass_governance:
             params["BypassGovernanceRetention"] = True
         self.counter.add("delete")
-        self.client.delete_object(**params)
+        self._client(bucket).delete_object(**params)
 
     def remove_version(self, bucket: str, key: str, version_id: str) -> None:
         """DeleteObject of one version of syncpurge's own object (the run lock), a version
@@ -250,7 +259,7 @@ class S3Store:
         success; some S3-compatible stores answer NoSuchVersion, or (LocalStack)
         InvalidArgument "Invalid version id specified"."""
         try:
-            self.client.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
+            self._client(bucket).delete_object(Bucket=bucket, Key=key, VersionId=version_id)
         except ClientError as err:
             code = _error_code(err)
             message = str(err.response.get("Error", {}).get("Message", "")).lower()
@@ -263,30 +272,35 @@ class S3Store:
     # ----------------------------------------------------------------- bucket facts
 
     def versioning(self, bucket: str) -> tuple[str, bool]:
-        """(versioning status, MFA Delete enabled); refuses a bucket that can't be read."""
+        """(versioning status, MFA Delete enabled); refuses a bucket that can't be read,
+        naming the action it was denied."""
+        with self._refusing(bucket, "s3:ListBucket"):
+            self._client(bucket).head_bucket(Bucket=bucket)
+        with self._refusing(bucket, "s3:GetBucketVersioning"):
+            answer = self._client(bucket).get_bucket_versioning(Bucket=bucket)
+        return answer.get("Status") or "Disabled", answer.get("MFADelete") == "Enabled"
+
+    def check_list_versions(self, bucket: str) -> None:
+        """One ListObjectVersions of one key: refuses, naming s3:ListBucketVersions, a
+        bucket whose versions this identity may not list (before anything is planned)."""
+        with self._refusing(bucket, "s3:ListBucketVersions"):
+            self._client(bucket).list_object_versions(Bucket=bucket, MaxKeys=1)
+
+    @contextmanager
+    def _refusing(self, bucket: str, action: str) -> Iterator[None]:
         try:
-            self.client.head_bucket(Bucket=bucket)
-            answer = self.client.get_bucket_versioning(Bucket=bucket)
-            status = answer.get("Status")
+            yield
         except ClientError as err:
-            code = err.response.get("Error", {}).get("Code", "")
+            code = _error_code(err)
             if code in ("404", "NoSuchBucket"):
                 raise PreflightRefused(f"bucket {bucket!r} does not exist") from err
             if code in ("403", "AccessDenied"):
-                owner = self.owners.get(bucket)
-                if owner is not None:
-                    raise PreflightRefused(
-                        f"bucket {bucket!r}: access denied ({code}); it is not owned by the "
-                        f"expected account {owner} (ExpectedBucketOwner), or this identity may "
-                        "not read it (s3:ListBucket, s3:GetBucketVersioning); nothing was deleted"
-                    ) from err
-                raise PreflightRefused(f"bucket {bucket!r}: access denied ({code})") from err
+                raise BucketAccessDenied(bucket, action, self.owners.get(bucket)) from err
             raise
-        return status or "Disabled", answer.get("MFADelete") == "Enabled"
 
     def object_lock_enabled(self, bucket: str) -> bool:
         try:
-            config = self.client.get_object_lock_configuration(Bucket=bucket)
+            config = self._client(bucket).get_object_lock_configuration(Bucket=bucket)
         except ClientError as err:
             if _error_code(err) == "ObjectLockConfigurationNotFoundError":
                 return False
@@ -296,7 +310,7 @@ class S3Store:
     def default_encryption(self, bucket: str) -> str:
         """The bucket's default SSE algorithm ('AES256', 'aws:kms', 'aws:kms:dsse')."""
         try:
-            config = self.client.get_bucket_encryption(Bucket=bucket)
+            config = self._client(bucket).get_bucket_encryption(Bucket=bucket)
         except ClientError as err:
             if _error_code(err) == "ServerSideEncryptionConfigurationNotFoundError":
                 return "AES256"  # S3 encrypts with SSE-S3 when nothing else is set
@@ -310,7 +324,7 @@ class S3Store:
 
     def lifecycle_rules(self, bucket: str) -> list[dict[str, Any]]:
         try:
-            config = self.client.get_bucket_lifecycle_configuration(Bucket=bucket)
+            config = self._client(bucket).get_bucket_lifecycle_configuration(Bucket=bucket)
         except ClientError as err:
             if _error_code(err) == "NoSuchLifecycleConfiguration":
                 return []
@@ -320,18 +334,18 @@ class S3Store:
     # ----------------------------------------------------------------- report objects
 
     def put_bytes(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
-        self.client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+        self._client(bucket).put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
 
     def put_version(self, bucket: str, key: str, body: bytes) -> str:
         """PutObject in a versioned bucket; the VersionId S3 gave the new version."""
-        return str(self.client.put_object(Bucket=bucket, Key=key, Body=body)["VersionId"])
+        return str(self._client(bucket).put_object(Bucket=bucket, Key=key, Body=body)["VersionId"])
 
     def versions_of_key(self, bucket: str, key: str, *, markers: bool = True) -> list[str]:
         """VersionIds of exactly `key`'s versions, newest first (S3 lists a key's versions
         in the order they were stored), then, with `markers`, its delete markers'."""
         versions: list[str] = []
         marker_ids: list[str] = []
-        paginator = self.client.get_paginator("list_object_versions")
+        paginator = self._client(bucket).get_paginator("list_object_versions")
         for page in paginator.paginate(Bucket=bucket, Prefix=key):
             versions.extend(v["VersionId"] for v in page.get("Versions") or () if v["Key"] == key)
             marker_ids.extend(
@@ -341,7 +355,7 @@ class S3Store:
 
     def get_version_bytes(self, bucket: str, key: str, version_id: str) -> bytes | None:
         try:
-            answer = self.client.get_object(Bucket=bucket, Key=key, VersionId=version_id)
+            answer = self._client(bucket).get_object(Bucket=bucket, Key=key, VersionId=version_id)
         except ClientError as err:
             if _error_code(err) in ("NoSuchKey", "NoSuchVersion", "404"):
                 return None
@@ -350,7 +364,7 @@ class S3Store:
         return body
 
     def get_bytes(self, bucket: str, key: str) -> bytes:
-        body: bytes = self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        body: bytes = self._client(bucket).get_object(Bucket=bucket, Key=key)["Body"].read()
         return body
 
     def get_bytes_or_none(self, bucket: str, key: str) -> bytes | None:

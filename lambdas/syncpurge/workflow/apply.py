@@ -9,7 +9,7 @@ from typing import Any
 
 from syncpurge.apply import Recheck, each_entry_once, fresh_plan, in_run_scope
 from syncpurge.rules import DiffPolicy
-from syncpurge.workflow.context import Stores, expect_owners
+from syncpurge.workflow.context import Stores, place_buckets
 from syncpurge.workflow.diff import DiffItemEvent, PlanChunks, PlanReader, diff_item
 
 
@@ -17,7 +17,7 @@ def diff_step(
     event: DiffItemEvent, stores: Stores, should_stop: Callable[[], bool] | None = None
 ) -> dict[str, Any]:
     """The Diff step: diff the item's listings, or re-check the stored plan it carries."""
-    expect_owners(stores, event.run.config)
+    place_buckets(stores, event.run)
     if event.item.apply_chunks:
         return apply_item(event, stores, should_stop)
     return diff_item(event, stores, should_stop)

@@ -55,6 +55,10 @@ class RunConfig(Wire):
     # ExpectedBucketOwner ("": not checked).
     source_account: str = ""
     target_account: str = ""
+    # Each bucket's Region: its requests are signed for it ("" or "auto": asked of the
+    # bucket in Prepare, once per run, and carried in RunContext.regions).
+    source_region: str = ""
+    target_region: str = ""
     report_bucket: str
     poll_interval_seconds: int = Field(default=30, ge=0)
     poll_ceiling_seconds: int = Field(default=900, ge=0)
@@ -91,6 +95,8 @@ class RunContext(Wire):
     scope: dict[str, Any]  # Scope.describe(): roots, Includes/Excludes, excluded prefixes
     # Where the DataSync task's detailed reports are (lineage), if it writes any.
     lineage: Location | None = None
+    # bucket -> Region of every bucket the run calls, found once in Prepare.
+    regions: dict[str, str] = Field(default_factory=dict)
     preserve_blocks_purge: bool
     target_object_lock: bool
     advisories: list[str]
@@ -138,6 +144,27 @@ def expect_owners(stores: Stores, config: RunConfig) -> None:
             config.target_bucket: config.target_account or None,
         }
     )
+
+
+def place_buckets(stores: Stores, run: RunContext) -> None:
+    """Owners as `expect_owners`, and each bucket called in the Region Prepare found."""
+    expect_owners(stores, run.config)
+    stores.s3.place(run.regions)
+
+
+def find_regions(stores: Stores, config: RunConfig, buckets: list[str]) -> dict[str, str]:
+    """Each bucket's Region: the setting for the source and the target, else asked of the
+    bucket (HeadBucket); a bucket that won't say stays on the Lambda's own Region."""
+    given = {
+        config.source_bucket: "" if config.source_region == "auto" else config.source_region,
+        config.target_bucket: "" if config.target_region == "auto" else config.target_region,
+    }
+    regions: dict[str, str] = {}
+    for bucket in dict.fromkeys(buckets):
+        region = given.get(bucket) or stores.s3.find_region(bucket)
+        if region:
+            regions[bucket] = region
+    return regions
 
 
 def chunk_writer(stores: Stores, workspace: Location, folder: str, stem: str) -> EntriesWriter:

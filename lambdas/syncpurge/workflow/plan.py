@@ -18,7 +18,7 @@ from syncpurge.workflow.context import (
     RunEvent,
     Stores,
     Wire,
-    expect_owners,
+    place_buckets,
     put_json,
     stored_workspace,
     sum_json,
@@ -61,7 +61,7 @@ class WorkItem(Wire):
 def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
     """Cut the scope into key-range Diff work items and write them for the ItemReader."""
     run = event.run
-    expect_owners(stores, run.config)
+    place_buckets(stores, run)
     cutoff = policy_for(run.request, datetime.now(UTC)).grace_cutoff
     assert cutoff is not None
     if run.request.apply_plan:

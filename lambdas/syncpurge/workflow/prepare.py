@@ -19,6 +19,7 @@ from syncpurge.workflow.context import (
     Stores,
     Wire,
     expect_owners,
+    find_regions,
     get_json,
     put_json,
     stored_workspace,
@@ -80,6 +81,9 @@ def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
             f"the run workspace is in the source bucket {config.source_bucket!r}: syncpurge "
             "never writes to the source"
         )
+    buckets = [config.source_bucket, config.target_bucket, report.bucket, workspace.bucket]
+    regions = find_regions(stores, config, buckets)
+    stores.s3.place(regions)
     preflight = run_preflight(
         stores.s3,
         stores.s3,
@@ -113,6 +117,7 @@ def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
         includes=datasync_includes(request.scope_prefixes(), facts),
         scope=scope.describe(),
         lineage=lineage,
+        regions=regions,
         preserve_blocks_purge=preserve_blocks,
         target_object_lock=preflight.target_object_lock,
         advisories=advisories,

@@ -15,7 +15,7 @@ from syncpurge.workflow.context import (
     Stores,
     Wire,
     chunk_writer,
-    expect_owners,
+    place_buckets,
     put_json,
 )
 from syncpurge.workflow.diff import PlanReader, Progress
@@ -45,7 +45,7 @@ def purge_item(
     between keys, so a key's entries and its current entry are always settled by one
     slice). Chunks are read one at a time."""
     run, progress = event.run, event.progress
-    expect_owners(stores, run.config)
+    place_buckets(stores, run)
     plan_keys = event.item.plan_keys
     reader = PlanReader(stores, run, plan_keys, progress)
 

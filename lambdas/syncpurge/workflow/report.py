@@ -37,8 +37,8 @@ from syncpurge.workflow.context import (
     Stores,
     Wire,
     all_json,
-    expect_owners,
     get_json,
+    place_buckets,
     sum_json,
 )
 from syncpurge.workflow.guard import Decision
@@ -65,7 +65,7 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
     """Write summary.json and the entries files; always runs, success or failure."""
     run = event.run
     if run is not None:
-        expect_owners(stores, run.config)
+        place_buckets(stores, run)
     error = describe_failure(event.error, event.sync) if event.error else None
     if run is None:
         return _report_without_run(event, stores, error)
@@ -79,6 +79,8 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
         applied_plan=run.request.apply_plan,
         source_bucket=run.config.source_bucket,
         target_bucket=run.config.target_bucket,
+        source_region=stores.s3.region(run.config.source_bucket),
+        target_region=stores.s3.region(run.config.target_bucket),
         scope=run.scope,
         prefixes=run.request.scope_prefixes(),
         sync=sync_info(event.sync),
