@@ -19,6 +19,7 @@ from syncpurge_infra.constructs import (
     Workflow,
     grant_step_permissions,
 )
+from syncpurge_infra.constructs.bucket_grants import bucket_policy, policy_json
 
 
 class SyncPurgeStack(Stack):
@@ -82,3 +83,13 @@ class SyncPurgeStack(Stack):
             description="Reports of every run: <this>/<task-id>/<run-id>/ (with an existing "
             "task: its TaskReportConfig destination, if it has one)",
         )
+        for side in ("source", "target"):
+            document = bucket_policy(self, side, config, dict(functions.roles))
+            CfnOutput(
+                self,
+                f"{side.capitalize()}BucketPolicy",
+                value=policy_json(self, document),
+                description=f"When the {side} bucket is in another account: the statements "
+                "its bucket policy adds, for this stack's roles (`syncpurge bucket-policy "
+                f"--stack <stack> --side {side}` prints them)",
+            )

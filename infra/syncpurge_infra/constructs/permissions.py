@@ -12,6 +12,7 @@ from syncpurge_infra.config import (
     WORKSPACE_PREFIX,
     DeploymentConfig,
 )
+from syncpurge_infra.constructs.bucket_grants import BUCKET_GRANTS
 from syncpurge_infra.constructs.common import STEPS, s3_arn
 from syncpurge_infra.constructs.functions import Functions
 
@@ -35,15 +36,17 @@ def grant_step_permissions(
             iam.PolicyStatement(actions=actions, resources=resources)
         )
 
-    # Prepare: preflight and the DataSync task's facts.
-    allow_step(
-        "prepare",
-        ["s3:ListBucket", "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration"],
-        [source, target],
-    )
-    allow_step(
-        "prepare", ["s3:GetBucketObjectLockConfiguration", "s3:GetLifecycleConfiguration"], [target]
-    )
+    # Each step's calls on the source and the target (BUCKET_GRANTS): never a write on the
+    # source. The same table gives the other account's bucket policy (bucket_policies).
+    for side, bucket in (("source", source), ("target", target)):
+        for step, grant in BUCKET_GRANTS[side].items():
+            if grant.bucket_actions:
+                allow_step(step, list(grant.bucket_actions), [bucket])
+            object_actions = grant.object_actions_for(config)
+            if object_actions:
+                allow_step(step, object_actions, [f"{bucket}/*"])
+    # Prepare asks the report bucket where it is (HeadBucket, else GetBucketLocation).
+    allow_step("prepare", ["s3:ListBucket", "s3:GetBucketLocation"], [report_bucket.bucket_arn])
     allow_step("prepare", ["states:ListExecutions"], [state_machine_arn])
     if task_arn:
         allow_step("prepare", ["datasync:DescribeTask"], [task_arn])
@@ -52,9 +55,8 @@ def grant_step_permissions(
             ["datasync:DescribeLocationS3"],
             [f"arn:{stack.partition}:datasync:{stack.region}:{stack.account}:location/*"],
         )
-    # Plan and Diff: list both buckets' versions (read-only); write the workspace.
+    # Plan and Diff write the workspace.
     for step in ("plan", "diff"):
-        allow_step(step, ["s3:ListBucketVersions"], [source, target])
         allow_step(step, ["s3:PutObject"], [workspace])
     # Plan reads the DataSync task's detailed reports (lineage) and files them per item.
     allow_step("plan", ["s3:ListBucket"], [report_bucket.bucket_arn])
@@ -63,9 +65,7 @@ def grant_step_permissions(
     # reads that plan's figures.
     allow_step("prepare", ["s3:GetObject", "s3:PutObject"], [workspace])
     allow_step("plan", ["s3:GetObject"], [workspace])
-    # Diff: HeadObject on versions the cheaper proofs can't settle (read-only on both),
-    # and the item's lineage records.
-    allow_step("diff", ["s3:GetObject", "s3:GetObjectVersion"], [f"{source}/*", f"{target}/*"])
+    # Diff: the item's lineage records.
     allow_step("diff", ["s3:GetObject"], [workspace])
     # Guard and Report: read the workspace.
     for step in ("guard", "report"):
@@ -77,12 +77,6 @@ def grant_step_permissions(
     allow_step("purge", ["s3:GetObject", "s3:PutObject"], [workspace])
     # The journal of each batch goes to the report folder before the batch is sent.
     allow_step("purge", ["s3:PutObject"], [report_bucket.arn_for_objects(f"*{REPORTS_PREFIX}*")])
-    allow_step("purge", ["s3:DeleteObjectVersion"], [f"{target}/*"])
-    if config.bypass_governance:
-        allow_step("purge", ["s3:BypassGovernanceRetention"], [f"{target}/*"])
-    allow_step("purge", ["s3:ListBucketVersions"], [source])
-    # A current entry planned apart from its key goes only if nothing else of it is left.
-    allow_step("purge", ["s3:ListBucketVersions"], [target])
     for step in STEPS:
         NagSuppressions.add_resource_suppressions(
             functions.roles[step],

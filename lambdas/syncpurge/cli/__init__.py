@@ -16,6 +16,7 @@ from botocore.exceptions import ProfileNotFound
 from rich.console import Console
 
 from syncpurge import __version__
+from syncpurge.cli.bucket_policy import add_bucket_policy_parser
 from syncpurge.cli.flags import add_aws_flags, check_connection_flags
 from syncpurge.cli.reconcile import run_reconcile
 from syncpurge.cli.reports import add_reports_parser
@@ -141,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     start.set_defaults(handler=run_start)
 
     add_reports_parser(commands)
+    add_bucket_policy_parser(commands)
 
     demo = commands.add_parser(
         "demo", help="the whole workflow on an embedded moto (no AWS account): the seed's Case 2"

@@ -1,0 +1,100 @@
+"""What each step calls on the source and the target bucket, as IAM actions: one table that
+gives both the steps' own role policies and the bucket policy another account adds when
+the source or the target is its bucket (issue 19). Never a write on the source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from syncpurge_infra.config import DeploymentConfig
+from syncpurge_infra.constructs.common import s3_arn
+
+
+@dataclass(frozen=True)
+class BucketGrant:
+    bucket_actions: tuple[str, ...] = ()  # on the bucket's ARN
+    object_actions: tuple[str, ...] = ()  # on its objects, <bucket ARN>/*
+    governance_bypass: bool = False  # s3:BypassGovernanceRetention when the deployment asks
+
+    def object_actions_for(self, config: DeploymentConfig) -> list[str]:
+        extra = ["s3:BypassGovernanceRetention"] if self.governance_bypass else []
+        return [*self.object_actions, *(extra if config.bypass_governance else [])]
+
+
+# HeadBucket is s3:ListBucket; ListObjectVersions s3:ListBucketVersions; HeadObject on a
+# version s3:GetObjectVersion (S3 API reference, each operation's Permissions).
+_PREFLIGHT = ("s3:ListBucket", "s3:GetBucketVersioning", "s3:ListBucketVersions")
+_LOCATION = ("s3:GetBucketLocation",)  # Prepare's fallback when HeadBucket names no Region
+_READ_VERSIONS = ("s3:GetObject", "s3:GetObjectVersion")  # Diff's HeadObject proofs
+
+BUCKET_GRANTS: dict[str, dict[str, BucketGrant]] = {
+    "source": {
+        "prepare": BucketGrant((*_PREFLIGHT, "s3:GetEncryptionConfiguration", *_LOCATION)),
+        "plan": BucketGrant(("s3:ListBucketVersions",)),
+        "diff": BucketGrant(("s3:ListBucketVersions",), _READ_VERSIONS),
+        # Verify before destroy: the source is listed again before each batch.
+        "purge": BucketGrant(("s3:ListBucketVersions",)),
+    },
+    "target": {
+        "prepare": BucketGrant(
+            (
+                *_PREFLIGHT,
+                "s3:GetEncryptionConfiguration",
+                "s3:GetBucketObjectLockConfiguration",
+                "s3:GetLifecycleConfiguration",
+                *_LOCATION,
+            )
+        ),
+        "plan": BucketGrant(("s3:ListBucketVersions",)),
+        "diff": BucketGrant(("s3:ListBucketVersions",), _READ_VERSIONS),
+        # A current entry planned apart from its key goes only if nothing else of it is left.
+        "purge": BucketGrant(
+            ("s3:ListBucketVersions",), ("s3:DeleteObjectVersion",), governance_bypass=True
+        ),
+    },
+}
+
+
+def bucket_policy(
+    scope: Construct,
+    side: str,
+    config: DeploymentConfig,
+    roles: dict[str, iam.IRole],
+) -> iam.PolicyDocument:
+    """The statements the `side` bucket's policy needs when that bucket is in another
+    account: each step's role, by ARN, allowed exactly its BUCKET_GRANTS on that bucket."""
+    bucket = config.source_bucket if side == "source" else config.target_bucket
+    arn = s3_arn(scope, bucket)
+    statements = []
+    for step, grant in BUCKET_GRANTS[side].items():
+        principal = iam.ArnPrincipal(roles[step].role_arn)
+        sid = f"SyncPurge{step.capitalize()}"
+        if grant.bucket_actions:
+            statements.append(
+                iam.PolicyStatement(
+                    sid=f"{sid}Bucket",
+                    principals=[principal],
+                    actions=list(grant.bucket_actions),
+                    resources=[arn],
+                )
+            )
+        object_actions = grant.object_actions_for(config)
+        if object_actions:
+            statements.append(
+                iam.PolicyStatement(
+                    sid=f"{sid}Objects",
+                    principals=[principal],
+                    actions=object_actions,
+                    resources=[f"{arn}/*"],
+                )
+            )
+    return iam.PolicyDocument(statements=statements)
+
+
+def policy_json(scope: Construct, document: iam.PolicyDocument) -> str:
+    """The document as one JSON string (role ARNs resolved by CloudFormation)."""
+    return Stack.of(scope).to_json_string(document.to_json())
