@@ -70,11 +70,11 @@ def test_each_role_is_granted_on_the_bucket_exactly_what_its_own_policy_allows_t
         granted.setdefault((step, resource), set()).update(as_list(statement["Action"]))
     own: dict[tuple[str, str], set[str]] = {}
     for logical_id, statement in statements(variant):
-        step = next((s for r, s in steps.items() if logical_id.startswith(r[: -8])), None)
+        step = next((s for r, s in steps.items() if logical_id.startswith(r[:-8])), None)
         for resource in as_list(statement.get("Resource")):
             text = json.dumps(resource)
-            on_objects = f":::{bucket}/*\"" in text
-            if step and (f":::{bucket}\"" in text or on_objects):
+            on_objects = f':::{bucket}/*"' in text
+            if step and (f':::{bucket}"' in text or on_objects):
                 key = (step, arn + ("/*" if on_objects else ""))
                 own.setdefault(key, set()).update(as_list(statement["Action"]))
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
+from syncpurge.cli import EXIT_INVALID, main
 from syncpurge.cli.reconcile import expected_owners
 
 pytestmark = pytest.mark.integration
@@ -33,3 +35,19 @@ def test_without_a_task_only_the_flags_name_owners() -> None:
     # (any S3-compatible endpoint: the header goes only where the user asks for it)
     assert expected_owners(args()) == (None, None)
     assert expected_owners(args(target_account="210987654321")) == (None, "210987654321")
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_task_of_another_account_is_refused_naming_both_accounts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # DataSync has no resource policies: a task is read only by its own account.
+    task = "arn:aws:datasync:eu-west-1:210987654321:task/task-0123456789abcdef0"
+
+    code = main(["reconcile", "--task-arn", task, "--report", str(tmp_path)])
+
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == EXIT_INVALID
+    assert "--task-arn" in err
+    assert "account 210987654321" in err
+    assert f"account {MOTO_ACCOUNT}" in err

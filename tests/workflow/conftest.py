@@ -82,8 +82,15 @@ def notification_queue() -> tuple[str, str]:
 
 
 def deploy(
-    runtime: LocalRuntime, *, preserve: str = "REMOVE", require_approval: bool = False, **task: Any
+    runtime: LocalRuntime,
+    *,
+    preserve: str = "REMOVE",
+    require_approval: bool = False,
+    accounts: tuple[str, str] = ("", ""),
+    **task: Any,
 ) -> Deployed:
+    """The pair, a DataSync task between them, and the state machine; `accounts`: the
+    (source, target) owner settings ("": not checked)."""
     s3 = boto3.client("s3", region_name="us-east-1")
     pair = BucketPair(s3, "wf-source", "wf-target")
     make_versioned_bucket(s3, pair.source)
@@ -100,6 +107,8 @@ def deploy(
             task,
             notification_topic_arn=topic,
             require_approval=require_approval,
+            source_account=accounts[0],
+            target_account=accounts[1],
         )
     )
     return Deployed(runtime, pair, task, arn, queue)

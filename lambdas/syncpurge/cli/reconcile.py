@@ -31,7 +31,7 @@ from syncpurge.cli.terminal import (
     request_doc,
     say,
 )
-from syncpurge.data.aws import DataSyncGateway, caller_account
+from syncpurge.data.aws import DataSyncGateway, arn_home, caller_account
 from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
@@ -78,7 +78,18 @@ class ReconcileTarget:
 def resolve_target(args: argparse.Namespace) -> ReconcileTarget:
     facts = None
     if args.task_arn:
-        gateway = DataSyncGateway(make_client("datasync", region=args.region, profile=args.profile))
+        # A task is read in its own Region, and only by its own account (DataSync has no
+        # resource policies): the caller must be that account.
+        task_region, task_account = arn_home(args.task_arn)
+        caller = caller_account(region=args.region, profile=args.profile)
+        if caller != task_account:
+            raise CliError(
+                f"--task-arn: the task is in account {task_account}, and these credentials are "
+                f"account {caller}: run with that account's credentials (--profile); the "
+                "buckets may be in other accounts (--source-account / --target-account)"
+            )
+        client = make_client("datasync", region=task_region or args.region, profile=args.profile)
+        gateway = DataSyncGateway(client)
         try:
             facts = gateway.task_facts(args.task_arn)
         except PreflightRefused as err:

@@ -42,6 +42,13 @@ class TaskFacts:
     excludes: tuple[dict[str, str], ...] = ()
 
 
+def arn_home(arn: str) -> tuple[str, str]:
+    """(Region, account) of an ARN: 'arn:aws:datasync:eu-west-1:111111111111:task/t' ->
+    ('eu-west-1', '111111111111'); ('', '') for a string that is no such ARN."""
+    parts = arn.split(":", 5)
+    return (parts[3], parts[4]) if len(parts) == 6 and parts[0] == "arn" else ("", "")
+
+
 def bucket_of(arn: str) -> str:
     """'arn:aws:s3:::my-bucket' -> 'my-bucket'."""
     return arn.rsplit(":", 1)[-1].split("/", 1)[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from syncpurge.apply import applying
-from syncpurge.data.aws import TaskFacts
+from syncpurge.data.aws import TaskFacts, arn_home
 from syncpurge.errors import AlreadyRunning, InvalidInput, PreflightRefused
 from syncpurge.lineage import report_prefix
 from syncpurge.models import ReconcileRequest, parse_request
@@ -159,6 +159,16 @@ def stored_request(
 
 
 def read_task(config: RunConfig, stores: Stores) -> TaskFacts:
+    # DataSync has no resource policies: a task is read and started only by its own account,
+    # and the state machine's DataSync calls go to its own Region.
+    task_home, machine_home = arn_home(config.task_arn), arn_home(config.state_machine_arn)
+    if task_home != machine_home:
+        raise PreflightRefused(
+            f"DataSync task {config.task_arn} is in {task_home[1]} / {task_home[0]}, but this "
+            f"state machine runs in {machine_home[1]} / {machine_home[0]}: deploy syncpurge in "
+            "the account and Region where the task lives (the buckets may be in other "
+            "accounts: see `syncpurge bucket-policy`)"
+        )
     if stores.datasync is None:
         raise PreflightRefused("a DataSync task is configured but no DataSync client was given")
     facts = stores.datasync.task_facts(config.task_arn)
