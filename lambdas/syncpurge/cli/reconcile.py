@@ -131,11 +131,12 @@ def resolve_target(args: argparse.Namespace) -> ReconcileTarget:
 
 def expected_owners(args: argparse.Namespace) -> tuple[str | None, str | None]:
     """The accounts that must own the source and the target: the flags, else, for a
-    DataSync task (so on AWS), the caller's own account; else none (not checked)."""
+    DataSync task (so on AWS), the caller's own account, which is the task's
+    (`resolve_target` refuses any other caller); else none (not checked)."""
     source, target = args.source_account, args.target_account
     if args.task_arn and (source is None or target is None):
-        caller = caller_account(region=args.region, profile=args.profile)
-        source, target = source or caller, target or caller
+        task_account = arn_home(args.task_arn)[1]
+        source, target = source or task_account, target or task_account
     return source, target
 
 
@@ -161,8 +162,8 @@ def open_stores(
     source_region = args.source_region or source.find_region(where.source_bucket)
     target_region = args.target_region or target.find_region(where.target_bucket)
     regions = {where.source_bucket: source_region, where.target_bucket: target_region}
-    source.place(regions)
-    target.place(regions)
+    source.place({where.source_bucket: source_region})
+    target.place({where.target_bucket: target_region})
     for bucket in (report_bucket, where.lineage[0] if where.lineage else None):
         if bucket is not None:
             reports.place({bucket: regions.get(bucket) or reports.find_region(bucket)})
