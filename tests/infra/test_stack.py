@@ -11,6 +11,7 @@ from aws_cdk import App
 from aws_cdk.assertions import Annotations, Match
 from cfnlint.api import ManualArgs, lint_file
 
+from syncpurge.workflow.context import RunConfig
 from syncpurge_infra.app import build
 from syncpurge_infra.config import ConfigError, DeploymentConfig
 from syncpurge_local.runtime import DEFINITION, placeholders
@@ -41,6 +42,20 @@ def test_definition_is_the_workflow_file_with_exactly_its_substitutions(
     assert properties["DefinitionSubstitutions"]["SourceBucket"] == "corp-src"
     assert properties["TracingConfiguration"] == {"Enabled": True}
     assert properties["LoggingConfiguration"]["Level"] == "ALL"
+
+
+def test_an_unset_region_setting_is_what_prepare_reads_as_ask_the_bucket(
+    existing: Synthesized,
+) -> None:
+    (machine,) = existing.resources("AWS::StepFunctions::StateMachine").values()
+    # The definition's value for an unset sourceRegion reaches Prepare as "ask the bucket"
+    given = machine["Properties"]["DefinitionSubstitutions"]["SourceRegion"]
+    fields = {"sourceBucket": "s", "targetBucket": "t", "reportBucket": "r"}
+    context = {"stateMachineArn": "m", "executionArn": "e", "executionName": "n"}
+    config = RunConfig.model_validate(
+        {**fields, **context, "startTime": "2026-12-02T00:00:00Z", "sourceRegion": given}
+    )
+    assert config.source_region == ""
 
 
 def test_the_schedule_starts_the_machine_with_the_scheduled_request(creating: Synthesized) -> None:

@@ -24,6 +24,7 @@ from unittest import mock
 
 import boto3
 
+from syncpurge.workflow.context import ASK_THE_BUCKET
 from syncpurge_local.datasync_copy import ACCOUNT
 from syncpurge_local.datasync_standin import DataSyncStandIn, InvalidRequest
 from syncpurge_local.moto_s3 import s3_paging
@@ -77,9 +78,9 @@ class LocalDeployment:
     # "" : no owner check (moto's buckets all belong to its one default account)
     source_account: str = ""
     target_account: str = ""
-    # "auto": each run asks the bucket for its Region (as the stack's default)
-    source_region: str = "auto"
-    target_region: str = "auto"
+    # each run asks the bucket for its Region (the stack's default)
+    source_region: str = ASK_THE_BUCKET
+    target_region: str = ASK_THE_BUCKET
 
     def substitutions(self) -> dict[str, str]:
         values = {

@@ -22,7 +22,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from syncpurge.data.aws import DataSyncGateway, ExecutionsGateway, NotificationGateway
@@ -32,6 +32,9 @@ from syncpurge.report import EntriesWriter, S3ReportDestination
 from syncpurge.scope import Scope
 
 PLAN_CHUNK_ENTRIES = 50_000
+# A Region setting left unset in the definition (cfn-lint reads an empty substitution as a
+# missing one): Prepare asks the bucket.
+ASK_THE_BUCKET = "auto"
 
 
 class Wire(BaseModel):
@@ -55,8 +58,8 @@ class RunConfig(Wire):
     # ExpectedBucketOwner ("": not checked).
     source_account: str = ""
     target_account: str = ""
-    # Each bucket's Region: its requests are signed for it ("" or "auto": asked of the
-    # bucket in Prepare, once per run, and carried in RunContext.regions).
+    # Each bucket's Region: its requests are signed for it ("": asked of the bucket in
+    # Prepare, once per run, and carried in RunContext.regions; the definition says "auto").
     source_region: str = ""
     target_region: str = ""
     report_bucket: str
@@ -71,6 +74,11 @@ class RunConfig(Wire):
     execution_arn: str
     execution_name: str
     start_time: datetime
+
+    @field_validator("source_region", "target_region")
+    @classmethod
+    def _ask_the_bucket(cls, value: str) -> str:
+        return "" if value == ASK_THE_BUCKET else value
 
 
 class Location(Wire):
@@ -155,10 +163,7 @@ def place_buckets(stores: Stores, run: RunContext) -> None:
 def find_regions(stores: Stores, config: RunConfig, buckets: list[str]) -> dict[str, str]:
     """Each bucket's Region: the setting for the source and the target, else asked of the
     bucket (HeadBucket); a bucket that won't say stays on the Lambda's own Region."""
-    given = {
-        config.source_bucket: "" if config.source_region == "auto" else config.source_region,
-        config.target_bucket: "" if config.target_region == "auto" else config.target_region,
-    }
+    given = {config.source_bucket: config.source_region, config.target_bucket: config.target_region}
     regions: dict[str, str] = {}
     for bucket in dict.fromkeys(buckets):
         region = given.get(bucket) or stores.s3.find_region(bucket)
