@@ -142,18 +142,14 @@ class Reconcile:
     ) -> None:
         self.request, self.pair, self.destination = request, pair, destination
         self.progress, self.scope, self.stored_plan = progress, scope, stored_plan
-        self.summary = Summary(
+        self.summary = Summary.begun(
+            request,
             run_id=run_id,
-            status=RunStatus.FAILED,
-            mode=request.mode,
-            dry_run=request.dry_run,
-            applied_plan=request.apply_plan,
             source_bucket=pair.source_bucket,
             target_bucket=pair.target_bucket,
             source_region=pair.source.region(pair.source_bucket),
             target_region=pair.target.region(pair.target_bucket),
             scope=scope.describe(),
-            prefixes=request.scope_prefixes(),
             started_at=started,
         )
         self.stats = DiffStats()

@@ -354,5 +354,35 @@ class Summary(BaseModel):
     finished_at: datetime | None = Field(default=None, alias="finishedAt")
     error: str | None = None
 
+    @classmethod
+    def begun(
+        cls,
+        request: ReconcileRequest,
+        *,
+        run_id: str,
+        source_bucket: str,
+        target_bucket: str,
+        source_region: str | None,
+        target_region: str | None,
+        scope: dict[str, Any],
+        started_at: datetime,
+    ) -> Summary:
+        """A run's summary as it starts (FAILED until the run says otherwise): what the
+        request asked for, the buckets, their Regions and the scope."""
+        return cls(
+            run_id=run_id,
+            status=RunStatus.FAILED,
+            mode=request.mode,
+            dry_run=request.dry_run,
+            applied_plan=request.apply_plan,
+            source_bucket=source_bucket,
+            target_bucket=target_bucket,
+            source_region=source_region,
+            target_region=target_region,
+            scope=scope,
+            prefixes=request.scope_prefixes(),
+            started_at=started_at,
+        )
+
     def to_document(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)

@@ -71,22 +71,18 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
         return _report_without_run(event, stores, error)
     figures = sum_json(stores, run.workspace, "diff-stats/")
     guard_doc = get_json(stores, run.workspace, "guard.json")
-    summary = Summary(
+    summary = Summary.begun(
+        run.request,
         run_id=run.run_id,
-        status=RunStatus.FAILED,
-        mode=run.request.mode,
-        dry_run=run.request.dry_run,
-        applied_plan=run.request.apply_plan,
         source_bucket=run.config.source_bucket,
         target_bucket=run.config.target_bucket,
         source_region=stores.s3.region(run.config.source_bucket),
         target_region=stores.s3.region(run.config.target_bucket),
         scope=run.scope,
-        prefixes=run.request.scope_prefixes(),
-        sync=sync_info(event.sync),
-        advisories=[*run.advisories, *diff_advisories(figures)],
         started_at=run.config.start_time,
     )
+    summary.sync = sync_info(event.sync)
+    summary.advisories = [*run.advisories, *diff_advisories(figures)]
     destination = S3ReportDestination(stores.s3, run.report.bucket, run.report.prefix)
     writer = EntriesWriter(destination, ENTRIES_PER_FILE)
     tally = OutcomeTally()
