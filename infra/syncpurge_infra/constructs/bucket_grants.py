@@ -59,6 +59,30 @@ BUCKET_GRANTS: dict[str, dict[str, BucketGrant]] = {
 }
 
 
+@dataclass(frozen=True)
+class StepGrant:
+    """One statement of BUCKET_GRANTS: a step's actions on a bucket or on its objects."""
+
+    step: str
+    on: str  # "Bucket" or "Objects"
+    actions: list[str]
+    resource: str
+
+
+def step_grants(scope: Construct, side: str, config: DeploymentConfig) -> list[StepGrant]:
+    """BUCKET_GRANTS on the `side` bucket, a statement per step and kind of resource."""
+    bucket = config.source_bucket if side == "source" else config.target_bucket
+    arn = s3_arn(scope, bucket)
+    grants = []
+    for step, grant in BUCKET_GRANTS[side].items():
+        if grant.bucket_actions:
+            grants.append(StepGrant(step, "Bucket", list(grant.bucket_actions), arn))
+        object_actions = grant.object_actions_for(config)
+        if object_actions:
+            grants.append(StepGrant(step, "Objects", object_actions, f"{arn}/*"))
+    return grants
+
+
 def bucket_policy(
     scope: Construct,
     side: str,
@@ -67,32 +91,17 @@ def bucket_policy(
 ) -> iam.PolicyDocument:
     """The statements the `side` bucket's policy needs when that bucket is in another
     account: each step's role, by ARN, allowed exactly its BUCKET_GRANTS on that bucket."""
-    bucket = config.source_bucket if side == "source" else config.target_bucket
-    arn = s3_arn(scope, bucket)
-    statements = []
-    for step, grant in BUCKET_GRANTS[side].items():
-        principal = iam.ArnPrincipal(roles[step].role_arn)
-        sid = f"SyncPurge{step.capitalize()}"
-        if grant.bucket_actions:
-            statements.append(
-                iam.PolicyStatement(
-                    sid=f"{sid}Bucket",
-                    principals=[principal],
-                    actions=list(grant.bucket_actions),
-                    resources=[arn],
-                )
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid=f"SyncPurge{grant.step.capitalize()}{grant.on}",
+                principals=[iam.ArnPrincipal(roles[grant.step].role_arn)],
+                actions=grant.actions,
+                resources=[grant.resource],
             )
-        object_actions = grant.object_actions_for(config)
-        if object_actions:
-            statements.append(
-                iam.PolicyStatement(
-                    sid=f"{sid}Objects",
-                    principals=[principal],
-                    actions=object_actions,
-                    resources=[f"{arn}/*"],
-                )
-            )
-    return iam.PolicyDocument(statements=statements)
+            for grant in step_grants(scope, side, config)
+        ]
+    )
 
 
 def policy_json(scope: Construct, document: iam.PolicyDocument) -> str:

@@ -12,8 +12,8 @@ from syncpurge_infra.config import (
     WORKSPACE_PREFIX,
     DeploymentConfig,
 )
-from syncpurge_infra.constructs.bucket_grants import BUCKET_GRANTS
-from syncpurge_infra.constructs.common import STEPS, s3_arn
+from syncpurge_infra.constructs.bucket_grants import step_grants
+from syncpurge_infra.constructs.common import STEPS
 from syncpurge_infra.constructs.functions import Functions
 
 
@@ -27,8 +27,6 @@ def grant_step_permissions(
 ) -> None:
     """Each step's S3, DataSync and Step Functions permissions, nothing more."""
     stack = Stack.of(functions)
-    source = s3_arn(functions, config.source_bucket)
-    target = s3_arn(functions, config.target_bucket)
     workspace = report_bucket.arn_for_objects(f"{WORKSPACE_PREFIX}*")
 
     def allow_step(step: str, actions: list[str], resources: list[str]) -> None:
@@ -37,14 +35,10 @@ def grant_step_permissions(
         )
 
     # Each step's calls on the source and the target (BUCKET_GRANTS): never a write on the
-    # source. The same table gives the other account's bucket policy (bucket_policies).
-    for side, bucket in (("source", source), ("target", target)):
-        for step, grant in BUCKET_GRANTS[side].items():
-            if grant.bucket_actions:
-                allow_step(step, list(grant.bucket_actions), [bucket])
-            object_actions = grant.object_actions_for(config)
-            if object_actions:
-                allow_step(step, object_actions, [f"{bucket}/*"])
+    # source. The same table gives the other account's bucket policy (bucket_policy).
+    for side in ("source", "target"):
+        for grant in step_grants(functions, side, config):
+            allow_step(grant.step, grant.actions, [grant.resource])
     # Prepare asks the report bucket where it is (HeadBucket, else GetBucketLocation).
     allow_step("prepare", ["s3:ListBucket", "s3:GetBucketLocation"], [report_bucket.bucket_arn])
     allow_step("prepare", ["states:ListExecutions"], [state_machine_arn])
