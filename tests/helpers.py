@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from syncpurge.lineage import LineageIndex
 from syncpurge.models import ReconcileRequest
 from syncpurge.report import LocalReportDestination, read_entries_lines
 from syncpurge_local.datasync_copy import copy_like_datasync
+from tests.s3proxy import error_body, signed_region
 
 
 @dataclass
@@ -141,10 +141,7 @@ def kms_etags() -> Iterator[None]:
         yield
 
 
-ACCESS_DENIED = (
-    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
-    b"<Message>Access Denied</Message><RequestId>moto</RequestId></Error>"
-)
+ACCESS_DENIED = error_body("wrong-owner")
 
 
 @contextmanager
@@ -167,14 +164,6 @@ def bucket_owners_checked(owners: dict[str, str]) -> Iterator[list[tuple[str, st
         yield seen
 
 
-PERMANENT_REDIRECT = (
-    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PermanentRedirect</Code>'
-    b"<Message>The bucket you are attempting to access must be addressed using the specified "
-    b"endpoint.</Message><RequestId>moto</RequestId></Error>"
-)
-_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([^/,]+)/s3/aws4_request")
-
-
 @contextmanager
 def bucket_regions_checked(
     regions: dict[str, str],
@@ -187,12 +176,11 @@ def bucket_regions_checked(
     redirected: list[tuple[str, str, str | None]] = []
 
     def check(bucket: str, request: Any) -> Any:
-        scope = _CREDENTIAL_SCOPE.search(request.headers.get("Authorization") or "")
-        signed = scope.group(1) if scope else None
+        signed = signed_region(request.headers.get("Authorization"))
         if bucket in regions and signed is not None and signed != regions[bucket]:
             redirected.append((request.method, bucket, signed))
             headers = {"Content-Type": "application/xml", "x-amz-bucket-region": regions[bucket]}
-            return 301, headers, b"" if request.method == "HEAD" else PERMANENT_REDIRECT
+            return 301, headers, b"" if request.method == "HEAD" else error_body("wrong-region")
         return None
 
     with moto_s3_answering(check):

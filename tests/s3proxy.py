@@ -40,6 +40,29 @@ _ENCODED_FIELDS = (b"Key", b"KeyMarker", b"NextKeyMarker", b"Prefix", b"Delimite
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 
 
+# The errors the proxy answers with, as S3 words them (S3 API reference, Error responses).
+S3_ERRORS = {
+    "slowdown": (503, "SlowDown", "Please reduce your request rate."),
+    "internal": (500, "InternalError", "We encountered an internal error. Please try again."),
+    "wrong-owner": (403, "AccessDenied", "Access Denied"),
+    "wrong-region": (
+        301,
+        "PermanentRedirect",
+        "The bucket you are attempting to access must be addressed using the "
+        "specified endpoint. Please send all future requests to this endpoint.",
+    ),
+}
+
+
+def error_body(kind: str) -> bytes:
+    """The XML body of one of S3_ERRORS."""
+    _, code, message = S3_ERRORS[kind]
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+        f"<Message>{message}</Message><RequestId>proxy</RequestId></Error>"
+    ).encode()
+
+
 @dataclass
 class FaultPlan:
     """Which requests fail, and how: the same seed gives the same faults in the same order."""
@@ -151,7 +174,7 @@ class _Handler(BaseHTTPRequestHandler):
         if expected is not None and owner is not None and expected != owner:
             self._error("wrong-owner")
             return
-        signed = _signed_region(self.headers.get("Authorization"))
+        signed = signed_region(self.headers.get("Authorization"))
         home = self.server.log.regions.get(bucket)
         if bucket:
             self.server.log.signed.append((self.command, bucket, signed))
@@ -229,25 +252,8 @@ class _Handler(BaseHTTPRequestHandler):
         return new_body, failed
 
     def _error(self, kind: str, headers: dict[str, str] | None = None) -> None:
-        status, code, message = {
-            "slowdown": (503, "SlowDown", "Please reduce your request rate."),
-            "internal": (
-                500,
-                "InternalError",
-                "We encountered an internal error. Please try again.",
-            ),
-            "wrong-owner": (403, "AccessDenied", "Access Denied"),
-            "wrong-region": (
-                301,
-                "PermanentRedirect",
-                "The bucket you are attempting to access must be addressed using the "
-                "specified endpoint. Please send all future requests to this endpoint.",
-            ),
-        }[kind]
-        body = (
-            f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
-            f"<Message>{message}</Message><RequestId>proxy</RequestId></Error>"
-        ).encode()
+        status = S3_ERRORS[kind][0]
+        body = error_body(kind)
         self.send_response(status)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -271,7 +277,7 @@ class _Handler(BaseHTTPRequestHandler):
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([^/,]+)/s3/aws4_request")
 
 
-def _signed_region(authorization: str | None) -> str | None:
+def signed_region(authorization: str | None) -> str | None:
     """The Region a SigV4 Authorization header's credential scope names."""
     match = _CREDENTIAL_SCOPE.search(authorization or "")
     return match.group(1) if match else None
