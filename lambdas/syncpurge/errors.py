@@ -25,7 +25,7 @@ class BucketAccessDenied(PreflightRefused):
     """A bucket answered 403 to a call preflight makes: `action` is the IAM action it needs."""
 
     def __init__(self, bucket: str, action: str, owner: str | None) -> None:
-        self.bucket, self.action, self.owner = bucket, action, owner
+        self.action = action
         maybe_owner = (
             f", or it is not owned by the expected account {owner} (ExpectedBucketOwner)"
             if owner

@@ -43,15 +43,10 @@ class S3Store:
         *,
         regional: Callable[[str], S3Client] | None = None,
     ) -> None:
-        self.client = client
         self.counter = counter or RequestCounter()
         self.page_size = page_size
         # Which client serves each bucket (its Region) and the owner its requests name.
         self.router = BucketRouter(client, regional)
-
-    @property
-    def owners(self) -> dict[str, str]:
-        return self.router.owners
 
     def expect_owners(self, owners: Mapping[str, str | None]) -> None:
         """Every request on one of these buckets carries its account as ExpectedBucketOwner
@@ -295,7 +290,7 @@ class S3Store:
             if code in ("404", "NoSuchBucket"):
                 raise PreflightRefused(f"bucket {bucket!r} does not exist") from err
             if code in ("403", "AccessDenied"):
-                raise BucketAccessDenied(bucket, action, self.owners.get(bucket)) from err
+                raise BucketAccessDenied(bucket, action, self.router.owners.get(bucket)) from err
             raise
 
     def object_lock_enabled(self, bucket: str) -> bool:
