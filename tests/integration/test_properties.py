@@ -227,9 +227,6 @@ def reference(
                 else:
                     skipped.add(ident)
                 continue
-            if any((s["Size"], s["ETag"]) == (t["Size"], t["ETag"]) for s in versions):
-                continue
-            same_size = [s for s in versions if s["Size"] == t["Size"]]
             if not same_size or all(md5_etag(world, e) for e in [t, *same_size]):
                 purge.add(ident)
             else:
