@@ -1,6 +1,6 @@
 """Key-range work items: a scope cut into ranges plans exactly what one listing plans.
 
-Random bucket histories (the invariants' own, tests/integration/test_properties.py) are
+Random bucket histories (the invariants' own, tests/integration/bucket_histories.py) are
 diffed once over the whole scope and once per range between random boundaries, real keys
 and keys that name nothing alike, with tiny pages so that ranges start and end mid-page.
 Every planned entry, every proof and skip, and every listing figure must match.
@@ -26,7 +26,7 @@ from syncpurge.models import PlannedEntry, ReconcileRequest
 from syncpurge_local.moto_s3 import s3_paging
 from tests.conftest import property_examples
 from tests.helpers import kms_etags, make_versioned_bucket
-from tests.integration.test_properties import KEYS, SCOPE, World, operation
+from tests.integration.bucket_histories import KEYS, SCOPE, World, operation
 
 pytestmark = pytest.mark.integration
 
