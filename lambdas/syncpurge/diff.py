@@ -14,14 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from syncpurge.models import KeyHistory, Mode, PageMarker, Rule
-from syncpurge.rules import (
-    Candidate,
-    DiffPolicy,
-    KeyWalk,
-    SourceFacts,
-    is_folder_object,
-    walk_segment,
-)
+from syncpurge.rules import Candidate, DiffPolicy, KeyWalk, is_folder_object, walk_segment
+from syncpurge.source_facts import SourceFacts
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from syncpurge.data.s3store import S3Store
-from syncpurge.rules import Origin
+from syncpurge.source_facts import Origin
 
 DETAILED_REPORTS = "Detailed-Reports/"
 _FRACTION = re.compile(r"\.(\d+)")

@@ -12,8 +12,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from syncpurge.lineage import LineageIndex
-from syncpurge.rules import Origin
 from syncpurge.scope import Scope
+from syncpurge.source_facts import Origin
 from syncpurge_local.datasync_copy import Transfer, copy_like_datasync
 
 # Keys chosen to collide on prefixes and to need exact, byte-for-byte handling; 'out/…' is

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from syncpurge.lineage import LineageIndex
-from syncpurge.rules import Origin
+from syncpurge.source_facts import Origin
 from tests.helpers import BucketPair, run_engine
 
 pytestmark = pytest.mark.integration

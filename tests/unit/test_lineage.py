@@ -22,7 +22,7 @@ from syncpurge.lineage import (
     parse_transferred,
 )
 from syncpurge.models import Entry
-from syncpurge.rules import Origin
+from syncpurge.source_facts import Origin
 
 pytestmark = pytest.mark.unit
 

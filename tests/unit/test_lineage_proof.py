@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from syncpurge.models import KeyHistory, Proof, SkipReason
-from syncpurge.rules import Origin
+from syncpurge.source_facts import Origin
 from tests.unit.diff_cases import Heads, facts, histories, run, version
 
 pytestmark = pytest.mark.unit
