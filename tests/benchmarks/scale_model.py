@@ -121,7 +121,8 @@ def makespan(durations: list[float], slots: int) -> float:
 
 def cut(space: KeySpace, max_items: int, steady: bool) -> tuple[list[int], int, int, int]:
     """(entries per item, both sides; Plan's LISTs; Plan's probe rounds; sample_every)."""
-    from syncpurge.keyspace import ProbeSplitter, ranges_between
+    from syncpurge.keyspace import ranges_between
+    from syncpurge.probes import ProbeSplitter
     from syncpurge.workflow import ranges
 
     rounds = 0
