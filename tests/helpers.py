@@ -83,11 +83,14 @@ def next_second() -> None:
     time.sleep(1.001 - time.time() % 1)
 
 
-def make_versioned_bucket(client: Any, name: str, *, object_lock: bool = False) -> None:
-    if object_lock:
-        client.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
-    else:
-        client.create_bucket(Bucket=name)
+def make_versioned_bucket(
+    client: Any, name: str, *, object_lock: bool = False, region: str | None = None
+) -> None:
+    """A bucket with versioning Enabled (in `region`, else the client's default)."""
+    extra: dict[str, Any] = {"ObjectLockEnabledForBucket": True} if object_lock else {}
+    if region is not None and region != "us-east-1":
+        extra["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    client.create_bucket(Bucket=name, **extra)
     client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
 
 

@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from syncpurge.cli import EXIT_OK, main
-from tests.helpers import BucketPair, reconcile_flags
+from tests.helpers import BucketPair, make_versioned_bucket, reconcile_flags
 from tests.s3proxy import ProxyLog, s3_proxy
 
 pytestmark = [pytest.mark.conformance, pytest.mark.xdist_group("conformance")]
@@ -29,12 +29,8 @@ def two_region_pair(endpoint: str) -> BucketPair:
     stem = f"sp-{uuid.uuid4().hex[:12]}"
     client = boto3.client("s3", endpoint_url=endpoint, region_name=TARGET_REGION)
     pair = BucketPair(client=client, source=f"{stem}-src", target=f"{stem}-dst")
-    client.create_bucket(
-        Bucket=pair.source, CreateBucketConfiguration={"LocationConstraint": SOURCE_REGION}
-    )
-    client.create_bucket(Bucket=pair.target)
-    for bucket in (pair.source, pair.target):
-        client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    make_versioned_bucket(client, pair.source, region=SOURCE_REGION)
+    make_versioned_bucket(client, pair.target)
     return pair
 
 

@@ -7,7 +7,7 @@ import boto3
 import pytest
 
 from syncpurge_local.runtime import LocalDeployment, LocalRuntime
-from tests.helpers import BucketPair, bucket_regions_checked
+from tests.helpers import BucketPair, bucket_regions_checked, make_versioned_bucket
 from tests.workflow.conftest import REPORTS, Deployed
 
 pytestmark = pytest.mark.workflow
@@ -18,12 +18,8 @@ SOURCE_REGION, HOME = "eu-west-1", "us-east-1"  # HOME: the Lambda functions' ow
 def two_regions(runtime: LocalRuntime, source_region: str) -> Deployed:
     s3 = boto3.client("s3", region_name=HOME)
     pair = BucketPair(s3, "xr-source", "xr-target")
-    s3.create_bucket(
-        Bucket=pair.source, CreateBucketConfiguration={"LocationConstraint": SOURCE_REGION}
-    )
-    s3.create_bucket(Bucket=pair.target)
-    for bucket in (pair.source, pair.target):
-        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    make_versioned_bucket(s3, pair.source, region=SOURCE_REGION)
+    make_versioned_bucket(s3, pair.target)
     s3.create_bucket(Bucket=REPORTS)
     pair.seed_case_2()
     deployment = LocalDeployment(pair.source, pair.target, REPORTS, source_region=source_region)
