@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from syncpurge.cli import main
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
 from syncpurge.engine import RunResult, reconcile
@@ -208,6 +209,15 @@ def moto_s3_answering(check: Callable[[str, Any], Any]) -> Iterator[None]:
         mock.patch.object(S3Response, "key_response", checked(S3Response.key_response)),
     ):
         yield
+
+
+def exit_code(argv: list[str]) -> int:
+    """`syncpurge` with these arguments: main's exit code, or argparse's when it refuses a
+    flag itself (it exits with the same code 2 as the CLI's own refusals)."""
+    try:
+        return main(argv)
+    except SystemExit as exited:
+        return int(exited.code or 0)
 
 
 def reconcile_flags(pair: BucketPair, *extra: str) -> list[str]:

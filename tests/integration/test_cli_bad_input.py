@@ -21,7 +21,7 @@ from syncpurge.data.s3store import S3Store
 from syncpurge.models import Entry, PlannedEntry, Proof, Rule
 from syncpurge.purge import OutcomeRecord, PurgeSettings
 from syncpurge.report import BatchJournal, LocalReportDestination, read_entries_lines
-from tests.helpers import BucketPair, reconcile_flags
+from tests.helpers import BucketPair, exit_code, reconcile_flags
 
 pytestmark = pytest.mark.integration
 
@@ -143,10 +143,7 @@ def test_odd_input_is_refused_naming_the_flag_and_nothing_is_deleted(
 
     # When the invocation is spoiled one way
     argv = edit(base(pair, tmp_path / "r"), tmp_path)
-    try:
-        code = main(argv)
-    except SystemExit as stop:  # argparse's own refusals
-        code = int(stop.code or 0)
+    code = exit_code(argv)
 
     # Then exit 2, a message naming what is wrong, and both buckets as they were
     err = capsys.readouterr().err

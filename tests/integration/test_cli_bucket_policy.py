@@ -8,6 +8,7 @@ import boto3
 import pytest
 
 from syncpurge.cli import EXIT_INVALID, EXIT_OK, main
+from tests.helpers import exit_code
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("aws")]
 
@@ -61,10 +62,7 @@ def test_bad_input_is_refused_naming_the_flag(
 ) -> None:
     deploy_stack({"SourceBucketPolicy": json.dumps(SOURCE_POLICY)})
 
-    try:
-        code = main(["bucket-policy", *flags])
-    except SystemExit as stop:  # argparse's own refusals
-        code = int(stop.code or 0)
+    code = exit_code(["bucket-policy", *flags])
 
     assert code == EXIT_INVALID
     assert named in capsys.readouterr().err

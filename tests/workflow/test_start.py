@@ -7,13 +7,14 @@ import json
 import pytest
 
 from syncpurge.cli import EXIT_FAILED, EXIT_GUARD, EXIT_INVALID, EXIT_OK, main
+from tests.helpers import exit_code
 from tests.workflow.conftest import Deployed
 
 pytestmark = pytest.mark.workflow
 
 
 def start(deployed: Deployed, *flags: str) -> int:
-    return main(
+    return exit_code(
         [
             "start",
             "--state-machine-arn",
@@ -147,10 +148,7 @@ def test_start_takes_a_whole_request_and_the_request_flags(
 def test_start_refuses_a_bad_request_before_starting(
     deployed: Deployed, capsys: pytest.CaptureFixture[str], flags: list[str], named: str
 ) -> None:
-    try:
-        code = start(deployed, *flags)
-    except SystemExit as exited:  # argparse refuses a choice itself, with the same code
-        code = int(exited.code or 0)
+    code = start(deployed, *flags)  # argparse refuses a choice itself, with the same code
 
     assert code == EXIT_INVALID
     assert named in capsys.readouterr().err
