@@ -33,6 +33,11 @@ class BucketPair:
         response = self.client.put_object(Bucket=bucket or self.source, Key=key, Body=data)
         return str(response["VersionId"])
 
+    def put_live(self) -> None:
+        """A key both sides hold, so the source is not refused as unrelated."""
+        self.put("live", "x")
+        self.put("live", "x", bucket=self.target)
+
     def soft_delete(self, key: str, bucket: str | None = None) -> None:
         self.client.delete_object(Bucket=bucket or self.source, Key=key)
 

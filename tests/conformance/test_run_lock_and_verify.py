@@ -14,7 +14,7 @@ from syncpurge.data.clients import make_s3_client
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import RunStatus
 from syncpurge.verify import VanishedKeyVerifier, VanishedRef
-from tests.conformance.test_s3_scenarios import live, run_on
+from tests.conformance.test_s3_scenarios import run_on
 from tests.helpers import BucketPair
 
 pytestmark = [pytest.mark.conformance, pytest.mark.xdist_group("conformance")]
@@ -49,7 +49,7 @@ def test_verify_reads_past_a_key_with_more_versions_than_a_page(
     pair.put("big.txt", "1", bucket=pair.target)
     for name in ("big.txu", "c"):
         pair.put(name, "gone", bucket=pair.target)
-    live(pair)
+    pair.put_live()
     store = S3Store(make_s3_client(region="us-east-1", endpoint_url=endpoint), page_size=1000)
 
     # When verify starts inside big.txt's versions (its predecessor is a key before it)

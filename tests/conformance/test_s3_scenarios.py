@@ -45,12 +45,6 @@ def current_entries(pair: BucketPair) -> dict[str, tuple[str, bool]]:
     return current
 
 
-def live(pair: BucketPair) -> None:
-    """A key both sides hold, so the source is not refused as unrelated."""
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
-
-
 def test_seed_case_2(endpoint: str, pair: BucketPair, tmp_path: Path) -> None:
     # Given the seed's Case 2 (a.txt's marker and version left in the target)
     pair.seed_case_2()
@@ -151,7 +145,7 @@ def test_object_lock_retains_the_version_and_keeps_its_marker(
     # Given a locked target: `gone` has a version under legal hold and one under
     # GOVERNANCE retention, then DataSync's REMOVE marker; `free` has no lock
     pair = new_pair(s3_client, target_lock=True)
-    live(pair)
+    pair.put_live()
     s3_client.put_object(Bucket=pair.target, Key="gone", Body=b"1", ObjectLockLegalHoldStatus="ON")
     s3_client.put_object(
         Bucket=pair.target,
@@ -183,7 +177,7 @@ def test_object_lock_retains_the_version_and_keeps_its_marker(
 def test_bypass_governance_on_a_target_without_object_lock_purges(
     endpoint: str, pair: BucketPair, tmp_path: Path
 ) -> None:
-    live(pair)
+    pair.put_live()
     pair.put("gone", "1", bucket=pair.target)
     pair.soft_delete("gone", bucket=pair.target)
 
@@ -217,7 +211,7 @@ def test_entries_already_absent_are_not_failures(
 ) -> None:
     # S3 answers a delete of a version that is gone as deleted; stores that answer
     # NoSuchVersion get `skipped` / `already-absent`. Neither is a failure.
-    live(pair)
+    pair.put_live()
     pair.put("gone", "1", bucket=pair.target)
     pair.soft_delete("gone", bucket=pair.target)
     client = DeletedByOthersFirst(make_s3_client(region="us-east-1", endpoint_url=endpoint))
@@ -239,7 +233,7 @@ def test_a_control_character_key_is_purged_and_fails_nothing_else(
 ) -> None:
     # Given a vanished key holding U+0001 (XML 1.0 can't carry it) among other vanished keys
     bad = "ctl\x01key"
-    live(pair)
+    pair.put_live()
     for key in ("a", bad, "b"):
         pair.put(key, "1", bucket=pair.target)
 

@@ -36,8 +36,7 @@ def columns(table: str) -> list[str]:
 
 
 def test_the_athena_columns_are_the_report_fields(pair: BucketPair, tmp_path: Path) -> None:
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
     pair.put("gone", "x", bucket=pair.target)
 
     result, lines = run_engine(pair, tmp_path, {"maxPurgeFraction": 1.0})

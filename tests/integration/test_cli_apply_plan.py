@@ -32,8 +32,7 @@ def test_a_stored_plan_applied_purges_exactly_it_and_skips_what_went_stale(
         pair.client.create_bucket(Bucket="run-reports")
         report = "s3://run-reports/runs/"
     # Given a dry run's plan of three vanished keys
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
     for key in ("gone-1", "gone-2", "gone-3"):
         pair.put(key, "x", bucket=pair.target)
     dry = run(pair, report, capsys, "--dry-run")
@@ -86,8 +85,7 @@ def test_a_plan_line_repeated_across_batches_never_makes_a_deleted_object_visibl
 ) -> None:
     # Issue 17, defect 3. Given 999 vanished keys before doc.pdf = [marker M, V2, V1], so
     # V1's two copies fall in different DeleteObjects batches once V2's line is replaced
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
     for i in range(999):
         pair.put(f"a/{i:04d}", "x", bucket=pair.target)
     v1 = pair.put("doc.pdf", "1", bucket=pair.target)
@@ -120,8 +118,7 @@ def test_a_plan_line_repeated_across_batches_never_makes_a_deleted_object_visibl
 def test_a_plan_out_of_key_order_is_refused_before_anything_is_deleted(
     pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
     for key in ("gone-1", "gone-2"):
         pair.put(key, "x", bucket=pair.target)
     run_id = dry_run_then_edit(pair, tmp_path, capsys, lambda lines: [*lines, lines[0]])

@@ -136,8 +136,7 @@ def test_odd_input_is_refused_naming_the_flag_and_nothing_is_deleted(
     named: str,
 ) -> None:
     # Given a target with an entry a good run would purge
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
     pair.put("gone", "x", bucket=pair.target)
     before = (pair.entries(pair.source), pair.entries(pair.target))
 
@@ -155,8 +154,7 @@ def test_odd_input_is_refused_naming_the_flag_and_nothing_is_deleted(
 
 def test_the_good_invocation_the_table_spoils_does_purge(pair: BucketPair, tmp_path: Path) -> None:
     # The control: without the spoiling edit, the same invocation deletes.
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
     pair.put("gone", "x", bucket=pair.target)
     assert main(base(pair, tmp_path / "r")) == 0
     assert "gone" not in pair.all_keys(pair.target)
@@ -168,8 +166,7 @@ def test_ctrl_c_stops_cleanly_with_the_partial_report_and_journal(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
     for i in range(1200):
         pair.put(f"gone/{i:05d}", "x", bucket=pair.target)
     seen: list[Any] = []
@@ -198,8 +195,7 @@ def test_a_report_destination_that_cant_be_written_is_refused_naming_report(
     pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
 ) -> None:
     # Issue 17, defect 8: each of these ended in a traceback (exit 1)
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
     pair.put("gone", "x", bucket=pair.target)
     (tmp_path / "a-file").write_text("x")
     report = {
@@ -223,8 +219,7 @@ def test_ctrl_c_while_a_batch_is_on_the_wire_still_reports_its_outcomes(
 ) -> None:
     # Issue 17, defect 9: SIGINT right after the first DeleteObjects went out lost the
     # outcomes of its entries, though S3 deleted them.
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
     for i in range(1200):
         pair.put(f"gone/{i:05d}", "x", bucket=pair.target)
     # Ctrl-C (SIGINT's KeyboardInterrupt) lands in the run's thread as it takes the first

@@ -16,8 +16,7 @@ pytestmark = pytest.mark.integration
 
 def two_runs(pair: BucketPair, report: str, capsys: pytest.CaptureFixture[str]) -> list[str]:
     """A dry run, then a run that purges; their run ids, oldest first."""
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
     pair.put("gone", "x", bucket=pair.target)
     ids = []
     for extra in (["--dry-run"], []):

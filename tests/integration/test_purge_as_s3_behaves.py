@@ -115,12 +115,6 @@ class Faulty:
         return self._client.list_object_versions(**params)
 
 
-def live(pair: BucketPair) -> None:
-    """A key both sides hold, so the source is not refused as unrelated."""
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
-
-
 def visible(pair: BucketPair) -> set[str]:
     """Keys a reader of the target sees (current entry is a version)."""
     listed = pair.client.list_object_versions(Bucket=pair.target)
@@ -132,7 +126,7 @@ def test_a_retained_version_keeps_its_delete_marker(s3: Any, tmp_path: Path) -> 
     pair = BucketPair(s3, "lock-src", "lock-dst")
     make_versioned_bucket(s3, pair.source)
     make_versioned_bucket(s3, pair.target, object_lock=True)
-    live(pair)
+    pair.put_live()
     s3.put_object(Bucket=pair.target, Key="gone", Body=b"1", ObjectLockLegalHoldStatus="ON")
     pair.soft_delete("gone", bucket=pair.target)  # DataSync's REMOVE
     assert visible(pair) == {"live"}
@@ -149,7 +143,7 @@ def test_a_failed_version_keeps_its_marker_and_the_marker_goes_last(
     pair: BucketPair, tmp_path: Path
 ) -> None:
     # Defect 2: the marker went in one batch and its version failed in another.
-    live(pair)
+    pair.put_live()
     for key in ("fails", "works"):
         pair.put(key, "1", bucket=pair.target)
         pair.soft_delete(key, bucket=pair.target)
@@ -211,7 +205,7 @@ def test_a_key_xml_cannot_carry_fails_nothing_else(pair: BucketPair) -> None:
 
 def test_bypass_is_sent_only_to_targets_with_object_lock(pair: BucketPair, tmp_path: Path) -> None:
     # Defect 4: S3 answered 400 InvalidArgument to every batch; the 400 was retried.
-    live(pair)
+    pair.put_live()
     pair.put("gone", "1", bucket=pair.target)
     faulty = Faulty(pair.client, no_object_lock=True)
 
@@ -223,7 +217,7 @@ def test_bypass_is_sent_only_to_targets_with_object_lock(pair: BucketPair, tmp_p
 
 
 def test_a_whole_request_4xx_is_not_retried(pair: BucketPair, tmp_path: Path) -> None:
-    live(pair)
+    pair.put_live()
     pair.put("gone", "1", bucket=pair.target)
 
     class Rejecting(Faulty):
@@ -242,7 +236,7 @@ def test_a_whole_request_4xx_is_not_retried(pair: BucketPair, tmp_path: Path) ->
 
 def test_an_entry_already_gone_is_skipped_already_absent(pair: BucketPair, tmp_path: Path) -> None:
     # Defect 5: NoSuchVersion from an S3-compatible store ended `failed`.
-    live(pair)
+    pair.put_live()
     pair.put("gone", "1", bucket=pair.target)
     pair.soft_delete("gone", bucket=pair.target)
     faulty = Faulty(pair.client, absent={"gone"})
@@ -260,7 +254,7 @@ def test_access_denied_on_a_locked_bucket_is_failed_unless_the_lock_denied_it(
     pair = BucketPair(s3, "deny-src", "deny-dst")
     make_versioned_bucket(s3, pair.source)
     make_versioned_bucket(s3, pair.target, object_lock=True)
-    live(pair)
+    pair.put_live()
     pair.put("gone", "1", bucket=pair.target)
     faulty = Faulty(s3, denied={"gone"})
 
@@ -274,7 +268,7 @@ def test_access_denied_on_a_locked_bucket_is_failed_unless_the_lock_denied_it(
 
 def test_mfa_delete_on_the_target_is_refused_in_preflight(pair: BucketPair, tmp_path: Path) -> None:
     # Defect 7: every run failed late, after listing both buckets.
-    live(pair)
+    pair.put_live()
     pair.put("gone", "1", bucket=pair.target)
     faulty = Faulty(pair.client, mfa_delete={pair.target})
 
@@ -291,7 +285,7 @@ def test_outcomes_of_batches_already_deleted_survive_a_later_failure(
 ) -> None:
     # Defect 8(a): the verify LIST ran out of retries; 1,000 entries were deleted and the
     # report said purged 0. Invariant 8: every delete sent is in the report and journal.
-    live(pair)
+    pair.put_live()
     for i in range(1500):
         pair.put(f"gone/{i:05d}", "1", bucket=pair.target)
     faulty = Faulty(pair.client, source=pair.source, source_lists_before_failing=1)
@@ -311,7 +305,7 @@ def test_an_unwritable_report_destination_is_found_before_any_delete(
     pair: BucketPair, tmp_path: Path
 ) -> None:
     # Defect 8(b): the destination was first written after deleting.
-    live(pair)
+    pair.put_live()
     pair.put("gone", "1", bucket=pair.target)
     blocked = tmp_path / "report"
     blocked.write_text("a file where the report folder should be")

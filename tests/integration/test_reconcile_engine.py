@@ -48,8 +48,7 @@ def test_3000_vanished_keys_go_in_full_batches_with_few_verify_lists(
 ) -> None:
     for i in range(3000):
         pair.put(f"gone/{i:05d}", "x", bucket=pair.target)
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
 
     result, _ = run_engine(pair, tmp_path, ALL)
 

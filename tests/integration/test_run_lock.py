@@ -33,8 +33,7 @@ def test_a_run_holding_the_target_refuses_another_whatever_its_report(
     pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str], report_of_b: str
 ) -> None:
     # Given run A holding the lock (its report: s3://ops-reports/syncpurge/)
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
     pair.put("gone", "x", bucket=pair.target)
     run_a = lock(pair)
     run_a.acquire("run-a")
@@ -109,8 +108,7 @@ def test_the_lock_key_is_outside_the_scope_of_a_whole_bucket_run(
     pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The run's own lock version (and a killed run's) is never planned as a vanished key
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
     lock(pair).acquire("killed")
     flags = reconcile_flags(pair, "--report", str(tmp_path), "--break-lock", "--dry-run")
 

@@ -20,8 +20,7 @@ def test_a_dry_runs_plan_applied_later_purges_exactly_it_and_skips_what_went_sta
 ) -> None:
     # Given three keys only the target holds, and one both hold
     pair = deployed.pair
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
     for key in ("gone-1", "gone-2", "gone-3"):
         pair.put(key, "x", bucket=pair.target)
     # ... and a dry run that planned them
@@ -75,8 +74,7 @@ def test_an_applied_plan_keeps_to_the_scope_of_the_run_that_applies_it(deployed:
     # Issue 17, defect 2. Given a dry run that planned legal/contract.pdf (erased at the
     # source) and its folder object legal/
     pair = deployed.pair
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
     pair.put("legal/", b"", bucket=pair.target)
     pair.put("legal/contract.pdf", "signed", bucket=pair.target)
     pair.put("other/gone", "x", bucket=pair.target)
@@ -104,8 +102,7 @@ def test_a_plan_line_repeated_counts_once_and_the_current_entry_stays(
     # Issue 17, defect 3. Given vanished doc.pdf = [marker M (current), V2, V1] and a dry
     # run's plan whose V2 line an editor replaced by a second copy of V1's
     pair = deployed.pair
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
     v1 = pair.put("doc.pdf", "1", bucket=pair.target)
     v2 = pair.put("doc.pdf", "2", bucket=pair.target)
     pair.soft_delete("doc.pdf", bucket=pair.target)
@@ -140,8 +137,7 @@ def test_reconcile_task_arn_apply_plan_keeps_to_the_task_s_scope_now(
 ) -> None:
     # Issue 17, defect 2, on the CLI: the dry run's plan holds legal/, then Excludes change
     pair = deployed.pair
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
     pair.put("legal/contract.pdf", "signed", bucket=pair.target)
     pair.put("other/gone", "x", bucket=pair.target)
     flags = ["reconcile", "--task-arn", deployed.task_arn, "--region", "us-east-1", "--json"]

@@ -77,8 +77,7 @@ def shared() -> Iterator[Deployed]:
         with LocalRuntime() as runtime:
             deployed = deploy(runtime)
             pair = deployed.pair
-            pair.put("live", "x")
-            pair.put("live", "x", bucket=pair.target)
+            pair.put_live()
             pair.put("gone", "x", bucket=pair.target)
             yield deployed
 

@@ -29,8 +29,7 @@ def test_a_run_publishes_its_metrics_and_notification(capsys: pytest.CaptureFixt
     with LocalRuntime(emit_metrics=True) as runtime:
         # Given a target with one vanished key
         deployed = deploy(runtime)
-        deployed.pair.put("live", "x")
-        deployed.pair.put("live", "x", bucket=deployed.pair.target)
+        deployed.pair.put_live()
         deployed.pair.put("gone", "x", bucket=deployed.pair.target)
 
         # When a run purges it
@@ -64,8 +63,7 @@ def test_a_deployment_requiring_approval_says_how_to_apply_its_plan(
 ) -> None:
     # Given a deployment with requireApproval, whose scheduled runs are dry runs
     deployed = deploy(runtime, require_approval=True)
-    deployed.pair.put("live", "x")
-    deployed.pair.put("live", "x", bucket=deployed.pair.target)
+    deployed.pair.put_live()
     deployed.pair.put("gone", "x", bucket=deployed.pair.target)
 
     # When the scheduled (dry) run plans

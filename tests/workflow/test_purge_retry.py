@@ -21,8 +21,7 @@ def test_a_retried_purge_slice_keeps_the_first_attempt_s_journal(
     deployed: Deployed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pair = deployed.pair
-    pair.put("live", "x")
-    pair.put("live", "x", bucket=pair.target)
+    pair.put_live()
     pair.put("gone", "x", bucket=pair.target)
     pair.put("gone-too", "x", bucket=pair.target)  # the retry's batch: not empty
     real_handler = purge_handler.handler

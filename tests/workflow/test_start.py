@@ -159,8 +159,7 @@ def test_start_applies_a_stored_plan(
     deployed: Deployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a dry run's plan
-    deployed.pair.put("live", "x")
-    deployed.pair.put("live", "x", bucket=deployed.pair.target)
+    deployed.pair.put_live()
     deployed.pair.put("gone", "x", bucket=deployed.pair.target)
     limits = ("--max-purge-fraction", "1", "--allow-unrelated-source", "--skip-sync", "--json")
     assert start(deployed, "--dry-run", *limits) == EXIT_OK
