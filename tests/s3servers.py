@@ -3,8 +3,10 @@ and LocalStack's S3 provider (its own Python 3.12+ venv, made by `./dev`)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -58,51 +60,67 @@ def localstack_python() -> Path | str:
 
 
 @contextmanager
-def localstack_server(python: Path, log: Path) -> Iterator[str]:
-    """LocalStack's S3 provider on the host, no Docker; yields its endpoint URL."""
-    port = free_port()
-    env = {
+def localstack_server(
+    python: Path,
+    log: Path,
+    *,
+    services: str = "s3",
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+) -> Iterator[str]:
+    """LocalStack on the host, no Docker: its S3 provider alone by default, or the
+    `services` named (the deploy tier's control plane); yields its endpoint URL."""
+    port = port or free_port()
+    home = log.parent
+    environment = {
         "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", str(log.parent)),
+        "HOME": str(home / "home"),
+        "TMPDIR": str(home / "tmp"),
+        "FILESYSTEM_ROOT": str(home / "filesystem"),
         "GATEWAY_LISTEN": f"127.0.0.1:{port}",
         "GATEWAY_SERVER": "hypercorn",
-        "SERVICES": "s3",
+        "SERVICES": services,
         "OVERRIDE_IN_DOCKER": "0",
         # No DNS server (it would bind port 53), no certificate download, no analytics:
         # these machines reach no network beyond the package registries.
         "DNS_ADDRESS": "0",
         "SKIP_SSL_CERT_DOWNLOAD": "1",
         "DISABLE_EVENTS": "1",
-        "LOCALSTACK_VOLUME_DIR": str(log.parent / "localstack-volume"),
+        "LOCALSTACK_VOLUME_DIR": str(home / "localstack-volume"),
+        **(env or {}),
     }
+    for folder in ("home", "tmp", "filesystem"):
+        (home / folder).mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
+        # Its own process group: under hypercorn LocalStack ignores SIGTERM, and the deploy
+        # tier's Lambda environments are its children.
         process = subprocess.Popen(
             [str(python), "-m", "localstack.runtime.main"],
-            env=env,
+            env=environment,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(endpoint, process, log)
+        _wait_healthy(endpoint, process, log, services.split(","))
         yield endpoint
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
-def _wait_healthy(endpoint: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_healthy(
+    endpoint: str, process: subprocess.Popen[bytes], log: Path, services: list[str]
+) -> None:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"LocalStack exited ({process.returncode}):\n{log.read_text()}")
         try:
             with urllib.request.urlopen(f"{endpoint}/_localstack/health", timeout=2) as answer:
-                if b'"s3": "' in answer.read():
+                health = json.loads(answer.read())["services"]
+                if all(health.get(service) in ("available", "running") for service in services):
                     return
         except OSError:
             pass

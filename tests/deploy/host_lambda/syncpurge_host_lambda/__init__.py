@@ -1,0 +1,1 @@
+"""LocalStack's Lambda execution environments as host processes (see plugin.py)."""

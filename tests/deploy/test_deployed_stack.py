@@ -1,0 +1,239 @@
+"""The stack as users get it: deployed to LocalStack by the README's commands, each Lambda
+importing only its deployed asset and its layers, the state machine run on LocalStack's
+Step Functions (issue 18). Replication mode: LocalStack has no DataSync."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from botocore.exceptions import ClientError
+from tests.deploy.cloud import REGION, Cloud
+from tests.deploy.conftest import DeployedStack, readme_command, stack_outputs
+from tests.helpers import BucketPair
+from tests.s3servers import REPO
+
+from syncpurge_infra.config import DEFAULTS, LAYER_PYTHON, POWERTOOLS_LAYER_ACCOUNT
+
+pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("deploy")]
+
+SHARED_KEY = "shared/doc.txt"
+
+
+def target_versions(pair: BucketPair, prefix: str) -> set[tuple[str, str, bool]]:
+    return pair.entries(pair.target, prefix=prefix)
+
+
+@pytest.fixture(scope="module")
+def shared_history(stack: DeployedStack) -> dict[str, str]:
+    """A key whose source lost a noncurrent version by a permanent delete, as S3
+    Replication leaves the copy: replication keeps VersionIds, so the copy's leftover is
+    proven by the key's shared VersionId. LocalStack mints its own ids on each side, except
+    one: an object written while versioning is suspended is version `null` on both."""
+    pair = stack.pair
+    s3 = pair.client
+    for bucket in (pair.source, pair.target):
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+        s3.put_object(Bucket=bucket, Key=SHARED_KEY, Body=b"one")  # VersionId null
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    erased = pair.put(SHARED_KEY, "two")
+    leftover = pair.put(SHARED_KEY, "two", bucket=pair.target)
+    pair.delete_version(SHARED_KEY, erased)  # the permanent delete the copy never hears of
+    for bucket in (pair.source, pair.target):
+        pair.put(SHARED_KEY, "three", bucket=bucket)
+    return {"leftover": leftover}
+
+
+def test_a_console_start_with_empty_input_runs_the_seed_case_2_in_the_deployment_s_mode(
+    stack: DeployedStack,
+) -> None:
+    # Given the seed's Case 2 as replication leaves it: a.txt written and soft-deleted on
+    # both sides, then its version and marker permanently deleted at the source
+    pair = stack.pair
+    for bucket in (pair.source, pair.target):
+        pair.put("a.txt", "hello", bucket=bucket)
+        pair.put("a.txt.bak", "backup", bucket=bucket)
+        pair.soft_delete("a.txt", bucket=bucket)
+    pair.purge_source_key("a.txt")
+    before = pair.entries()
+
+    # When the console starts it with {}
+    run = stack.start({})
+
+    # Then it runs in the deployment's mode with the mode's 15 minutes of grace: a.txt's
+    # leftovers, written seconds ago, are reported and kept for the next run
+    assert run.status == "SUCCEEDED", run.cause
+    assert run.output is not None
+    summary, lines = stack.report(run.output["summary"]["runId"])
+    assert summary["mode"] == "replication"
+    assert summary["status"] == "SUCCEEDED"
+    assert {(line["key"], line["isDeleteMarker"], line["outcome"], line["reason"]) for line in lines
+            if line["key"] == "a.txt"} == {
+        ("a.txt", False, "skipped", "grace"),
+        ("a.txt", True, "skipped", "grace"),
+    }  # fmt: skip
+    assert pair.entries() == before
+    # And the notification reached the queue subscribed to the exported topic
+    messages = stack.notifications()
+    assert any(summary["runId"] in m["Message"] for m in messages), messages
+
+
+def test_a_plan_over_the_guard_fails_the_execution_with_guard_tripped(
+    stack: DeployedStack, shared_history: dict[str, str]
+) -> None:
+    before = target_versions(stack.pair, "shared/")
+
+    run = stack.start({"prefixes": ["shared/"], "graceMinutes": 0})
+
+    # 1 of the prefix's 3 target entries is over the default 5 %
+    assert (run.status, run.error) == ("FAILED", "GuardTripped")
+    assert "exceeds maxPurgeFraction 0.05 of 3 target entries" in (run.cause or "")
+    assert target_versions(stack.pair, "shared/") == before
+
+
+def test_a_dry_run_then_apply_plan_purges_exactly_the_planned_leftover(
+    stack: DeployedStack, shared_history: dict[str, str]
+) -> None:
+    before = target_versions(stack.pair, "shared/")
+    request = {"prefixes": ["shared/"], "graceMinutes": 0, "maxPurgeFraction": 1}
+
+    dry = stack.start({**request, "dryRun": True})
+
+    assert dry.status == "SUCCEEDED", dry.cause
+    assert dry.output is not None
+    assert dry.output["summary"]["status"] == "DRY_RUN"
+    assert target_versions(stack.pair, "shared/") == before
+
+    # Each entry is re-checked by the applying run, with its own grace (replication's 15
+    # minutes unless it says otherwise)
+    run_id = dry.output["summary"]["runId"]
+    applied = stack.start({"applyPlan": run_id, "graceMinutes": 0, "maxPurgeFraction": 1})
+
+    assert applied.status == "SUCCEEDED", applied.cause
+    assert applied.output is not None
+    summary, lines = stack.report(applied.output["summary"]["runId"])
+    assert summary["appliedPlan"] == run_id
+    purged = {(line["key"], line["versionId"]) for line in lines if line["outcome"] == "purged"}
+    assert purged == {(SHARED_KEY, shared_history["leftover"])}
+    assert {line["proof"] for line in lines if line["outcome"] == "purged"} == {"shared-version-id"}
+    assert target_versions(stack.pair, "shared/") == {
+        entry for entry in before if entry[1] != shared_history["leftover"]
+    }
+
+
+def test_the_schedule_s_own_input_started_by_hand_runs_the_scheduled_request(
+    stack: DeployedStack,
+) -> None:
+    scheduler = stack.cloud.client("scheduler")
+    schedules = [
+        s for s in scheduler.list_schedules()["Schedules"] if s["Name"].startswith("syncpurge-")
+    ]
+    assert len(schedules) == 1
+    schedule = scheduler.get_schedule(Name=schedules[0]["Name"], GroupName="default")
+    assert schedule["ScheduleExpression"] == DEFAULTS["schedule"]
+    assert schedule["Target"]["Arn"] == stack.state_machine_arn
+    scheduled = json.loads(schedule["Target"]["Input"])
+    assert scheduled == {"maxPurge": 100000, "maxPurgeFraction": 0.05, "mode": "replication"}
+
+    run = stack.start(scheduled)
+
+    assert run.status == "SUCCEEDED", run.cause
+    assert run.output is not None
+    guard = run.output["summary"]["guard"]
+    assert (guard["maxPurge"], guard["maxPurgeFraction"]) == (100000, 0.05)
+
+
+def test_the_readme_s_cli_commands_start_it_and_list_its_reports(stack: DeployedStack) -> None:
+    started = stack.cloud.run(readme_command("syncpurge start"))
+
+    assert "DRY_RUN" in started
+    listed = stack.cloud.run(readme_command("syncpurge reports list"))
+    assert "GUARD_TRIPPED" in listed
+    assert listed.count("DRY_RUN") >= 2  # the dry run above, and this one
+
+
+def test_a_function_lacking_a_module_of_its_asset_fails_to_start(
+    stack: DeployedStack,
+) -> None:
+    # The executor puts only the function's code, its layers and the runtime's boto3 on
+    # its path: a module missing from the asset is not found anywhere else.
+    lambdas = REPO / "lambdas"
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as code:
+        for path in sorted(lambdas.rglob("*.py")):
+            if path.relative_to(lambdas).as_posix() != "syncpurge/models.py":
+                code.write(path, path.relative_to(lambdas).as_posix())
+    lambda_ = stack.cloud.client("lambda")
+    layer = (
+        f"arn:aws:lambda:{REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
+        f"AWSLambdaPowertoolsPythonV3-{LAYER_PYTHON}-arm64:{DEFAULTS['powertoolsLayerVersion']}"
+    )
+    role = stack.cloud.client("iam").create_role(
+        RoleName="asset-probe", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
+    lambda_.create_function(
+        FunctionName="asset-probe",
+        Runtime="python3.13",
+        Handler="syncpurge_handlers.report.handler",
+        Role=role,
+        Code={"ZipFile": archive.getvalue()},
+        Layers=[layer],
+    )
+    lambda_.get_waiter("function_active_v2").wait(FunctionName="asset-probe")
+
+    answer = lambda_.invoke(FunctionName="asset-probe", Payload=b"{}")
+
+    assert answer.get("FunctionError")
+    assert "No module named 'syncpurge.models'" in answer["Payload"].read().decode()
+
+
+def test_a_task_arn_deployment_refuses_in_prepare_and_its_report_says_why(
+    cloud: Cloud, stack: DeployedStack
+) -> None:
+    context = (
+        "-c sourceBucket=my-source -c targetBucket=my-target -c stackName=syncpurge-task "
+        "-c stateMachineName=syncpurge-task "
+        f"-c taskArn=arn:aws:datasync:{REGION}:000000000000:task/task-0f01451b140b2af49"
+    )
+    cloud.run(f"./dev run cdk deploy {context} --require-approval never")
+    task_stack = DeployedStack(
+        cloud, "syncpurge-task", stack_outputs(cloud, "syncpurge-task"), stack.pair, ""
+    )
+
+    run = task_stack.start({})
+
+    assert (run.status, run.error) == ("FAILED", "PreflightRefused")
+    assert "DataSync task" in (run.cause or "")
+    assert "can't be read" in (run.cause or "")
+    reports = cloud.client("s3").list_objects_v2(
+        Bucket=task_stack.outputs["ReportLocation"].split("/")[2]
+    )
+    run_ids = [o["Key"].split("/")[-2] for o in reports.get("Contents", [])]
+    assert len(run_ids) == 1
+    summary, lines = task_stack.report(run_ids[0])
+    assert summary["status"] == "FAILED"
+    assert "can't be read" in summary["error"]
+    assert lines == []
+    cloud.run(f"./dev run cdk destroy {context} --force")
+
+
+def test_cdk_diff_finds_nothing_to_change_and_destroy_leaves_no_stack(
+    cloud: Cloud, stack: DeployedStack
+) -> None:
+    diff = cloud.run(readme_command("cdk diff"))
+    assert "There were no differences" in diff
+
+    cloud.run(readme_command("cdk destroy"))
+
+    cloudformation = cloud.client("cloudformation")
+    with pytest.raises(ClientError, match="does not exist"):
+        cloudformation.describe_stacks(StackName="syncpurge")
+    # The stand-in task stack was destroyed by its own test: only the CDK's toolkit remains
+    live = [
+        s["StackName"]
+        for s in cloudformation.list_stacks()["StackSummaries"]
+        if s["StackStatus"] != "DELETE_COMPLETE"
+    ]
+    assert live == ["CDKToolkit"]
