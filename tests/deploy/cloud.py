@@ -56,6 +56,8 @@ class Cloud:
     endpoint: str
     env: dict[str, str]
     log: Path
+    # Where the host executor records each AWS call of each function, if asked to.
+    calls: Path | None = None
 
     def client(self, service: str, **kwargs: Any) -> Any:
         return boto3.client(
@@ -89,7 +91,9 @@ class Cloud:
 
 
 @contextmanager
-def localstack_cloud(workdir: Path, *, port: int | None = None) -> Iterator[Cloud]:
+def localstack_cloud(
+    workdir: Path, *, port: int | None = None, record_calls: bool = False
+) -> Iterator[Cloud]:
     """LocalStack with the host Lambda executor and the Powertools layer stand-in published
     at the version the stack names: ready for `cdk bootstrap` and `cdk deploy`."""
     python = localstack_python()
@@ -100,6 +104,10 @@ def localstack_cloud(workdir: Path, *, port: int | None = None) -> Iterator[Clou
         "LAMBDA_RUNTIME_EXECUTOR": "syncpurge-host",
         "SYNCPURGE_HOST_LAMBDA_RUNTIME": str(RUNTIME_PACKAGES),
     }
+    calls = workdir / "calls" if record_calls else None
+    if calls:
+        calls.mkdir()
+        executor["SYNCPURGE_HOST_LAMBDA_CALLS"] = str(calls)
     with localstack_server(python, log, services=SERVICES, env=executor, port=port) as endpoint:
         env = {
             key: value
@@ -113,7 +121,7 @@ def localstack_cloud(workdir: Path, *, port: int | None = None) -> Iterator[Clou
             AWS_SECRET_ACCESS_KEY="test",
             AWS_DEFAULT_REGION=REGION,
         )
-        cloud = Cloud(endpoint, env, log)
+        cloud = Cloud(endpoint, env, log, calls)
         publish_powertools_layer(cloud, DEFAULTS["powertoolsLayerVersion"])
         yield cloud
 

@@ -13,6 +13,14 @@ from typing import Any
 
 import pytest
 from tests.deploy.cloud import EXAMPLE_BUCKETS, Cloud, localstack_cloud, unavailable
+from tests.deploy.iam import (
+    Need,
+    call_needs,
+    recorded_calls,
+    role_statements,
+    state_machine_needs,
+    ungranted,
+)
 from tests.helpers import BucketPair, make_versioned_bucket
 from tests.s3servers import REPO
 
@@ -39,7 +47,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     reason = unavailable()
     if reason:
         pytest.skip(f"deploy tier skipped: {reason}")
-    with localstack_cloud(tmp_path_factory.mktemp("cloud")) as running:
+    with localstack_cloud(tmp_path_factory.mktemp("cloud"), record_calls=True) as running:
         s3 = running.client("s3")
         for bucket in EXAMPLE_BUCKETS:
             make_versioned_bucket(s3, bucket)
@@ -104,6 +112,55 @@ class DeployedStack:
             for line in s3.get_object(Bucket=bucket, Key=key)["Body"].read().splitlines()
         ]
         return summary, lines
+
+    def functions(self) -> list[str]:
+        resources = self.cloud.client("cloudformation").list_stack_resources(StackName=self.name)
+        return sorted(
+            r["PhysicalResourceId"]
+            for r in resources["StackResourceSummaries"]
+            if r["ResourceType"] == "AWS::Lambda::Function"
+        )
+
+    def ungranted_calls(self) -> tuple[dict[str, list[Need]], set[str]]:
+        """For each of the stack's functions, the needs of the calls it made that its role
+        doesn't grant; and the functions that made any call."""
+        assert self.cloud.calls is not None
+        calls: dict[str, list[dict[str, Any]]] = {}
+        for call in recorded_calls(self.cloud.calls):
+            calls.setdefault(call["function"], []).append(call)
+        lambda_, iam = self.cloud.client("lambda"), self.cloud.client("iam")
+        missing: dict[str, list[Need]] = {}
+        for function in self.functions():
+            role = lambda_.get_function_configuration(FunctionName=function)["Role"]
+            needs = [
+                need
+                for call in calls.get(function, [])
+                for need in call_needs(call["service"], call["operation"], call["params"])
+            ]
+            if lacking := ungranted(role_statements(iam, role), needs):
+                missing[function] = lacking
+        return missing, set(calls) & set(self.functions())
+
+    def ungranted_integrations(self) -> tuple[list[Need], set[tuple[str, str]]]:
+        """What the state machine's integrations need that its role doesn't grant; and the
+        (bucket, key) its Distributed Maps' ItemReaders read in the executions so far."""
+        sfn = self.cloud.client("stepfunctions")
+        described = sfn.describe_state_machine(stateMachineArn=self.state_machine_arn)
+        readers = set()
+        history = sfn.get_paginator("get_execution_history")
+        for execution in sfn.list_executions(stateMachineArn=self.state_machine_arn)["executions"]:
+            for page in history.paginate(executionArn=execution["executionArn"]):
+                for event in page["events"]:
+                    if event["type"] != "MapStateEntered":
+                        continue
+                    items = json.loads(event["stateEnteredEventDetails"]["input"]).get("items")
+                    if items:
+                        readers.add((items["bucket"], items["key"]))
+        needs = state_machine_needs(
+            json.loads(described["definition"]), self.state_machine_arn, readers
+        )
+        statements = role_statements(self.cloud.client("iam"), described["roleArn"])
+        return ungranted(statements, needs), readers
 
     def notifications(self, *, wait: float = 10) -> list[dict[str, Any]]:
         """The messages the stack's topic delivered to the subscribed queue so far."""

@@ -189,6 +189,24 @@ def test_a_function_lacking_a_module_of_its_asset_fails_to_start(
     assert "No module named 'syncpurge.models'" in answer["Payload"].read().decode()
 
 
+def test_each_function_s_role_grants_every_call_its_deployed_code_made(
+    stack: DeployedStack,
+) -> None:
+    # LocalStack doesn't enforce IAM: every call the functions made in the runs above was
+    # recorded, and each is checked against its function's role as CloudFormation made it
+    missing, called = stack.ungranted_calls()
+
+    assert missing == {}
+    assert called == set(stack.functions())  # all six steps ran and called AWS
+
+
+def test_the_state_machine_s_role_grants_its_integrations(stack: DeployedStack) -> None:
+    missing, item_readers = stack.ungranted_integrations()
+
+    assert missing == []
+    assert item_readers  # the Distributed Maps read their items in the runs above
+
+
 def test_a_task_arn_deployment_refuses_in_prepare_and_its_report_says_why(
     cloud: Cloud, stack: DeployedStack
 ) -> None:
@@ -216,6 +234,9 @@ def test_a_task_arn_deployment_refuses_in_prepare_and_its_report_says_why(
     assert summary["status"] == "FAILED"
     assert "can't be read" in summary["error"]
     assert lines == []
+    # Its Prepare called DataSync (DescribeTask), and its machine starts the task: granted
+    assert task_stack.ungranted_calls()[0] == {}
+    assert task_stack.ungranted_integrations()[0] == []
     cloud.run(f"./dev run cdk destroy {context} --force")
 
 

@@ -113,10 +113,34 @@ def serve(handler: Any, port: int) -> None:
     server.serve_forever()
 
 
+def record_calls(path: str) -> None:
+    """Append each AWS API call the function makes (service, operation, parameters but a
+    body) to `path`, then make it unchanged."""
+    import botocore.client  # the runtime's botocore, which the function's boto3 uses
+
+    make_api_call = botocore.client.BaseClient._make_api_call
+    function = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+
+    def recorded(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        call = {
+            "function": function,
+            "service": client.meta.service_model.service_name,
+            "operation": operation,
+            "params": {k: v for k, v in params.items() if k != "Body"},
+        }
+        with open(path, "a") as calls:
+            calls.write(json.dumps(call, default=str) + "\n")
+        return make_api_call(client, operation, params)
+
+    botocore.client.BaseClient._make_api_call = recorded  # type: ignore[method-assign]
+
+
 def main() -> None:
     # sys.path[0] is this file's folder; the function sees only the stdlib and its paths.
     sys.path[:] = os.environ.pop("HOST_LAMBDA_PATH").split(os.pathsep) + sys.path[1:]
     port = int(os.environ.pop("HOST_LAMBDA_PORT"))
+    if calls := os.environ.pop("HOST_LAMBDA_CALLS", None):
+        record_calls(calls)
     try:
         module, name = os.environ["_HANDLER"].rsplit(".", 1)
         handler = getattr(importlib.import_module(module), name)

@@ -29,6 +29,9 @@ BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 # What Lambda's Python runtime provides beside the standard library (boto3 and its
 # dependencies, /var/runtime on Lambda): a folder ./dev fills from a pinned requirement.
 RUNTIME_PACKAGES = "SYNCPURGE_HOST_LAMBDA_RUNTIME"
+# Where set, each environment appends every AWS API call its function makes to a file in
+# this folder (the deploy tier checks each against the function's role; IAM isn't enforced).
+CALLS_FOLDER = "SYNCPURGE_HOST_LAMBDA_CALLS"
 
 
 class HostExecutorPlugin(RuntimeExecutorPlugin):
@@ -75,6 +78,8 @@ class HostRuntimeExecutor(RuntimeExecutor):
             HOME=os.environ.get("HOME", "/tmp"),
             TMPDIR=os.environ.get("TMPDIR", "/tmp"),
         )
+        if os.environ.get(CALLS_FOLDER):
+            env["HOST_LAMBDA_CALLS"] = str(Path(os.environ[CALLS_FOLDER]) / f"{self.id}.jsonl")
         with self.log.open("ab") as out:
             # -I -S: no venv's site-packages, no user site, no PYTHON* variables: the
             # function sees the standard library, its code, its layers and the runtime's boto3.
