@@ -216,28 +216,30 @@ def test_a_task_arn_deployment_refuses_in_prepare_and_its_report_says_why(
         f"-c taskArn=arn:aws:datasync:{REGION}:000000000000:task/task-0f01451b140b2af49"
     )
     cloud.run(f"./dev run cdk deploy {context} --require-approval never")
-    task_stack = DeployedStack(
-        cloud, "syncpurge-task", stack_outputs(cloud, "syncpurge-task"), stack.pair, ""
-    )
+    try:
+        task_stack = DeployedStack(
+            cloud, "syncpurge-task", stack_outputs(cloud, "syncpurge-task"), stack.pair, ""
+        )
 
-    run = task_stack.start({})
+        run = task_stack.start({})
 
-    assert (run.status, run.error) == ("FAILED", "PreflightRefused")
-    assert "DataSync task" in (run.cause or "")
-    assert "can't be read" in (run.cause or "")
-    reports = cloud.client("s3").list_objects_v2(
-        Bucket=task_stack.outputs["ReportLocation"].split("/")[2]
-    )
-    run_ids = [o["Key"].split("/")[-2] for o in reports.get("Contents", [])]
-    assert len(run_ids) == 1
-    summary, lines = task_stack.report(run_ids[0])
-    assert summary["status"] == "FAILED"
-    assert "can't be read" in summary["error"]
-    assert lines == []
-    # Its Prepare called DataSync (DescribeTask), and its machine starts the task: granted
-    assert task_stack.ungranted_calls()[0] == {}
-    assert task_stack.ungranted_integrations()[0] == []
-    cloud.run(f"./dev run cdk destroy {context} --force")
+        assert (run.status, run.error) == ("FAILED", "PreflightRefused")
+        assert "DataSync task" in (run.cause or "")
+        assert "can't be read" in (run.cause or "")
+        reports = cloud.client("s3").list_objects_v2(
+            Bucket=task_stack.outputs["ReportLocation"].split("/")[2]
+        )
+        run_ids = [o["Key"].split("/")[-2] for o in reports.get("Contents", [])]
+        assert len(run_ids) == 1
+        summary, lines = task_stack.report(run_ids[0])
+        assert summary["status"] == "FAILED"
+        assert "can't be read" in summary["error"]
+        assert lines == []
+        # Its Prepare called DataSync (DescribeTask), and its machine starts the task: granted
+        assert task_stack.ungranted_calls()[0] == {}
+        assert task_stack.ungranted_integrations()[0] == []
+    finally:
+        cloud.run(f"./dev run cdk destroy {context} --force")
 
 
 def test_cdk_diff_finds_nothing_to_change_and_destroy_leaves_no_stack(

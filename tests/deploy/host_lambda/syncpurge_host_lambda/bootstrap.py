@@ -135,10 +135,19 @@ def record_calls(path: str) -> None:
     botocore.client.BaseClient._make_api_call = recorded  # type: ignore[method-assign]
 
 
+def exit_with_parent() -> None:
+    """End this environment when LocalStack does: a killed LocalStack can't stop it."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
 def main() -> None:
     # sys.path[0] is this file's folder; the function sees only the stdlib and its paths.
     sys.path[:] = os.environ.pop("HOST_LAMBDA_PATH").split(os.pathsep) + sys.path[1:]
     port = int(os.environ.pop("HOST_LAMBDA_PORT"))
+    threading.Thread(target=exit_with_parent, daemon=True).start()
     if calls := os.environ.pop("HOST_LAMBDA_CALLS", None):
         record_calls(calls)
     try:

@@ -81,6 +81,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
         if os.environ.get(CALLS_FOLDER):
             env["HOST_LAMBDA_CALLS"] = str(Path(os.environ[CALLS_FOLDER]) / f"{self.id}.jsonl")
         with self.log.open("ab") as out:
+            # In LocalStack's process group, so that stopping LocalStack's group stops it;
             # -I -S: no venv's site-packages, no user site, no PYTHON* variables: the
             # function sees the standard library, its code, its layers and the runtime's boto3.
             self.process = subprocess.Popen(
@@ -89,7 +90,6 @@ class HostRuntimeExecutor(RuntimeExecutor):
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=str(code),
-                start_new_session=True,
             )
         self.executor_endpoint.wait_for_startup()
 
