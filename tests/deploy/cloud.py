@@ -69,9 +69,10 @@ class Cloud:
             **kwargs,
         )
 
-    def run(self, command: str) -> str:
+    def run(self, command: str, *, stdout_only: bool = False) -> str:
         """A shell command as a user types it in the repo, with the endpoint variables
-        added; its output, or AssertionError naming how it failed."""
+        added; its output (both streams unless `stdout_only`), or AssertionError naming
+        how it failed."""
         result = subprocess.run(
             command,
             shell=True,
@@ -87,7 +88,7 @@ class Cloud:
                 f"`{command}` exited {result.returncode}:\n{result.stdout[-4000:]}\n"
                 f"{result.stderr[-4000:]}"
             )
-        return result.stdout + result.stderr
+        return result.stdout if stdout_only else result.stdout + result.stderr
 
 
 @contextmanager

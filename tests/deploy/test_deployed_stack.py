@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
-from tests.deploy.cloud import REGION, Cloud
+from tests.deploy.cloud import EXAMPLE_BUCKETS, REGION, Cloud
 from tests.deploy.conftest import DeployedStack, readme_command, stack_outputs
 from tests.helpers import BucketPair
 from tests.s3servers import REPO
@@ -152,6 +153,23 @@ def test_the_readme_s_cli_commands_start_it_and_list_its_reports(stack: Deployed
     listed = stack.cloud.run(readme_command("syncpurge reports list"))
     assert "GUARD_TRIPPED" in listed
     assert listed.count("DRY_RUN") >= 2  # the dry run above, and this one
+
+
+def test_the_readme_s_bucket_policy_commands_print_statements_naming_the_deployed_roles(
+    stack: DeployedStack,
+) -> None:
+    # "Across accounts and Regions": each command as written, against the deployed stack
+    text = (REPO / "README.md").read_text()
+    commands = re.findall(r"^\./dev run syncpurge bucket-policy .*$", text, re.MULTILINE)
+    assert len(commands) == 2
+    iam = stack.cloud.client("iam")
+    roles = {r["Arn"] for r in iam.list_roles()["Roles"]}
+    for command, bucket in zip(commands, EXAMPLE_BUCKETS, strict=True):
+        policy = json.loads(stack.cloud.run(command, stdout_only=True))
+
+        statements = policy["Statement"]
+        assert {s["Principal"]["AWS"] for s in statements} <= roles
+        assert all(s["Resource"].startswith(f"arn:aws:s3:::{bucket}") for s in statements)
 
 
 def test_a_function_lacking_a_module_of_its_asset_fails_to_start(
