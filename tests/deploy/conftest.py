@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 from tests.deploy.cloud import EXAMPLE_BUCKETS, Cloud, localstack_cloud, unavailable
-from tests.deploy.iam import (
+from tests.helpers import BucketPair, make_versioned_bucket
+from tests.iam import (
     Need,
     call_needs,
     recorded_calls,
@@ -21,7 +22,6 @@ from tests.deploy.iam import (
     state_machine_needs,
     ungranted,
 )
-from tests.helpers import BucketPair, make_versioned_bucket
 from tests.s3servers import REPO
 
 MARK = "<!-- tests/deploy runs each command of this block as written, in this order -->"

@@ -77,7 +77,7 @@ def call_needs(service: str, operation: str, params: dict[str, Any]) -> list[Nee
     if (service, operation) in OTHER_ACTIONS:
         action, resource = OTHER_ACTIONS[service, operation]
         return [Need(action, params[resource])]
-    raise KeyError(f"no IAM action known for {service}:{operation}: add it to tests/deploy/iam.py")
+    raise KeyError(f"no IAM action known for {service}:{operation}: add it to tests/iam.py")
 
 
 def _object_need(operation: str, bucket: str, params: dict[str, Any]) -> Need:
@@ -188,3 +188,49 @@ def _states(definition: dict[str, Any]) -> Iterator[dict[str, Any]]:
                 yield from _states(state[nested])
         for branch in state.get("Branches", []):
             yield from _states(branch)
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def template_statements(
+    template: dict[str, Any], role: str, refs: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The statements a synthesized template gives role `role` (a logical id), with each
+    Ref and Fn::GetAtt resolved from `refs` ('Logical' or 'Logical.Attribute': value)."""
+    resources = template["Resources"]
+    documents = [p["PolicyDocument"] for p in resources[role]["Properties"].get("Policies", [])] + [
+        r["Properties"]["PolicyDocument"]
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"]["Roles"]
+    ]
+    return [s for d in documents for s in _as_list(_resolve(d["Statement"], refs))]
+
+
+def function_roles(template: dict[str, Any]) -> dict[str, str]:
+    """The role (logical id) of each step's function, by step."""
+    roles = {}
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Lambda::Function":
+            handler = resource["Properties"].get("Handler", "")
+            if handler.startswith("syncpurge_handlers."):
+                roles[handler.split(".")[1]] = resource["Properties"]["Role"]["Fn::GetAtt"][0]
+    return roles
+
+
+def _resolve(value: Any, refs: dict[str, str]) -> Any:
+    if isinstance(value, list):
+        return [_resolve(v, refs) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((key, argument),) = value.items()
+        if key == "Ref":
+            return refs.get(argument, f"unresolved:{argument}")
+        if key == "Fn::GetAtt":
+            name = ".".join(argument)
+            return refs.get(name, f"unresolved:{name}")
+        if key == "Fn::Join":
+            separator, parts = argument
+            return separator.join(str(_resolve(p, refs)) for p in parts)
+    return {k: _resolve(v, refs) for k, v in value.items()}

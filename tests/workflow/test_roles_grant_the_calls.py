@@ -1,0 +1,120 @@
+"""IAM against the calls the code really makes, in datasync mode (DESIGN §12; issue 18).
+
+The deploy tier checks the deployed roles on LocalStack, but there only replication-mode
+runs succeed. Here the local runtime runs a DataSync run whose purge is proven by lineage
+(Plan reads the task's reports), every AWS call each handler makes is recorded, and each is
+checked against the role the CDK app synthesizes for that step, with the template's Refs
+resolved to the local deployment's names. Neither moto nor LocalStack enforces IAM: a
+missing grant fails this test instead of a user's first run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.client
+import pytest
+
+from syncpurge_local.datasync_copy import ACCOUNT
+from syncpurge_local.runtime import REGION, STEPS, LocalRuntime, function_arn
+from tests.iam import Need, call_needs, function_roles, template_statements, ungranted
+from tests.infra.conftest import Synthesized
+from tests.workflow.conftest import REPORTS
+from tests.workflow.test_scope_and_lineage import ALL, multipart_story
+
+pytestmark = pytest.mark.workflow
+
+
+def record_step_calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Need]]:
+    """What each step's calls need, recorded while its handler runs (on any thread it
+    starts). One state runs at a time, so whichever handler is active made the call; the
+    calls the state machine makes between states, and the test's own (on the main thread,
+    while the execution runs on moto's), are not a step's."""
+    active: dict[str, int] = dict.fromkeys(STEPS, 0)
+    needs: dict[str, list[Need]] = {step: [] for step in STEPS}
+    make_api_call = botocore.client.BaseClient._make_api_call
+
+    def recorded(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        running = [step for step, count in active.items() if count]
+        if running and threading.current_thread() is not threading.main_thread():
+            (step,) = running
+            service = client.meta.service_model.service_name
+            needs[step] += call_needs(service, operation, params)
+        return make_api_call(client, operation, params)
+
+    def tracked(step: str, handler: Callable[..., Any]) -> Callable[..., Any]:
+        def run(event: Any, context: Any) -> Any:
+            active[step] += 1
+            try:
+                return handler(event, context)
+            finally:
+                active[step] -= 1
+
+        return run
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recorded)
+    for step in STEPS:
+        module = importlib.import_module(f"syncpurge_handlers.{step}")
+        monkeypatch.setattr(module, "handler", tracked(step, module.handler))
+    return needs
+
+
+def synthesized_roles(
+    tmp_path: Path, source: str, target: str, task_arn: str, topic_arn: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Each step's statements as the CDK app gives them for this deployment."""
+    context = {
+        "sourceBucket": source,
+        "targetBucket": target,
+        "taskArn": task_arn,
+        "reportBucket": REPORTS,
+        "account": ACCOUNT,
+        "region": REGION,
+    }
+    template = Synthesized(context, tmp_path).json
+    refs = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
+    for logical, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::SNS::Topic":
+            refs[logical] = topic_arn
+        if resource["Type"] == "AWS::StepFunctions::StateMachine":
+            refs[logical] = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:syncpurge"
+        if resource["Type"] == "AWS::Lambda::Function":
+            step = resource["Properties"]["Handler"].split(".")[1]
+            refs[f"{logical}.Arn"] = function_arn(step)
+    return {
+        step: template_statements(template, role, refs)
+        for step, role in function_roles(template).items()
+    }
+
+
+def test_each_step_s_synthesized_role_grants_every_call_of_a_datasync_run(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Given a DataSync deployment whose target keeps copies of versions the source erased
+    deployed = multipart_story(runtime, monkeypatch)
+    needs = record_step_calls(monkeypatch)
+
+    # When a run syncs, proves the copies by the task's reports and purges them
+    result = deployed.run(ALL)
+    assert result.status == "SUCCEEDED", result.cause
+    summary, _ = deployed.report(result)
+    assert summary["byProof"] == {"lineage": 3}
+
+    # Then every call of every step is granted by that step's synthesized role
+    (topic,) = [
+        t["TopicArn"] for t in boto3.client("sns", region_name=REGION).list_topics()["Topics"]
+    ]
+    roles = synthesized_roles(
+        tmp_path / "cdk", deployed.pair.source, deployed.pair.target, deployed.task_arn, topic
+    )
+    missing = {step: ungranted(roles[step], needs[step]) for step in STEPS}
+    assert missing == {step: [] for step in STEPS}
+    # And the run went where the grants matter: task reports read, versions deleted
+    assert all(needs[step] for step in STEPS)
+    assert any("Detailed-Reports" in n.resource for n in needs["plan"])
+    assert any(n.action == "s3:DeleteObjectVersion" for n in needs["purge"])
