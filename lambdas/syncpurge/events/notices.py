@@ -56,4 +56,3 @@ def parse_notice(event: dict[str, Any]) -> DeletionNotice | None:
         )
     except (KeyError, TypeError, ValueError) as err:
         raise InvalidInput(f"not an S3 Object Deleted event ({type(err).__name__}: {err})") from err
-

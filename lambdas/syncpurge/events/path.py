@@ -90,6 +90,7 @@ class EventBatchResult:
     latencies: list[float] = field(default_factory=list)  # seconds, event to delete, per purge
     brake_tripped: bool = False
     latched: bool = False  # the brake was already latched: nothing decided
+    refused: str | None = None  # why nothing was decided (the batch run's own refusal)
 
     @property
     def purged(self) -> int:
@@ -108,8 +109,14 @@ def process_notices(
     purge: PurgeSettings,
     journal: Journal | None = None,
     clock: Callable[[], datetime] | None = None,
+    batch_refused: str | None = None,
 ) -> EventBatchResult:
-    """Decide and purge the keys of `notices` whose hold has passed; `brake` is updated."""
+    """Decide and purge the keys of `notices` whose hold has passed; `brake` is updated.
+
+    `batch_refused`: why the deployment's last batch run refused its source (DESIGN §5
+    "Unrelated source"), if it did: then the path decides nothing either. A source that
+    holds nothing in scope now is refused the same way (one LIST), so a source emptied
+    since that run can't empty the target key by key."""
     result = EventBatchResult()
     first_event: dict[str, datetime] = {}
     held_keys: set[str] = set()
@@ -135,6 +142,14 @@ def process_notices(
     result.keys = len(due)
     if brake.latched:
         result.latched = True
+        return result
+    if due and batch_refused is None and not _holds_anything(source, where):
+        batch_refused = (
+            f"the source s3://{where.source_bucket}/{where.scope.source_root} holds nothing in "
+            "scope: a wrong or emptied source never empties the target"
+        )
+    if due and batch_refused is not None:
+        result.refused = batch_refused
         return result
     plan_key = fresh_plan(
         source=source,
@@ -171,3 +186,10 @@ def process_notices(
                journal=journal)  # fmt: skip
     brake.count(now, result.purged)
     return result
+
+
+def _holds_anything(source: S3Store, where: EventScope) -> bool:
+    page = source.probe_page(where.source_bucket, where.scope.source_root, None)
+    return any(where.target_key(entry.key) is not None for entry in page.entries) or (
+        page.is_truncated
+    )
