@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -237,3 +238,23 @@ def reconcile_flags(pair: BucketPair, *extra: str) -> list[str]:
         "us-east-1",
         *extra,
     ]
+
+
+def read_run_report(
+    s3: Any, bucket: str, run_id: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """summary.json and every entries line of run `run_id`'s report in `bucket`."""
+    keys = [
+        o["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for o in page.get("Contents", [])
+        if "/Purge-Reports/" in f"/{o['Key']}" and f"/{run_id}/" in o["Key"]
+    ]
+    summary_key = next(k for k in keys if k.endswith("/summary.json"))
+    summary = json.loads(s3.get_object(Bucket=bucket, Key=summary_key)["Body"].read())
+    lines = [
+        json.loads(line)
+        for key in sorted(k for k in keys if "/entries-" in k)
+        for line in s3.get_object(Bucket=bucket, Key=key)["Body"].read().splitlines()
+    ]
+    return summary, lines

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from tests.deploy.cloud import EXAMPLE_BUCKETS, Cloud, localstack_cloud, unavailable
-from tests.helpers import BucketPair, make_versioned_bucket
+from tests.helpers import BucketPair, make_versioned_bucket, read_run_report
 from tests.iam import (
     Need,
     call_needs,
@@ -96,22 +96,8 @@ class DeployedStack:
 
     def report(self, run_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """summary.json and every entries line of run `run_id`, read from the report bucket."""
-        s3 = self.cloud.client("s3")
         bucket = self.outputs["ReportLocation"].split("/")[2]
-        keys = [
-            o["Key"]
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-            for o in page.get("Contents", [])
-            if f"/{run_id}/" in o["Key"] and "/Purge-Reports/" in f"/{o['Key']}"
-        ]
-        summary_key = next(k for k in keys if k.endswith("/summary.json"))
-        summary = json.loads(s3.get_object(Bucket=bucket, Key=summary_key)["Body"].read())
-        lines = [
-            json.loads(line)
-            for key in sorted(k for k in keys if "/entries-" in k)
-            for line in s3.get_object(Bucket=bucket, Key=key)["Body"].read().splitlines()
-        ]
-        return summary, lines
+        return read_run_report(self.cloud.client("s3"), bucket, run_id)
 
     def functions(self) -> list[str]:
         resources = self.cloud.client("cloudformation").list_stack_resources(StackName=self.name)

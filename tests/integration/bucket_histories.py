@@ -4,17 +4,27 @@ listings and the ground truth of every version's body, independent of the librar
 
 from __future__ import annotations
 
+import tempfile
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 
+import boto3
+import pytest
 from hypothesis import strategies as st
+from moto import mock_aws
+from moto.s3 import models as moto_s3
 
 from syncpurge.lineage import LineageIndex
 from syncpurge.scope import Scope
 from syncpurge.source_facts import Origin
 from syncpurge_local.datasync_copy import Transfer, copy_like_datasync
+from syncpurge_local.moto_s3 import s3_paging
+from tests.helpers import kms_etags, make_versioned_bucket
 
 # Keys chosen to collide on prefixes and to need exact, byte-for-byte handling; 'out/…' is
 # outside the scope (the task's Excludes), 'dir/x/y' makes DataSync write folder objects.
@@ -158,6 +168,20 @@ class World:
             for entry in listed:
                 if not entry["marker"]:
                     self.body.setdefault(entry["VersionId"], "")  # folder objects
+
+
+@contextmanager
+def empty_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[World, Path]]:
+    """A World on a fresh moto (S3's paging, KMS ETags, one-byte multipart parts) with both
+    buckets made, and a scratch folder: one example of a property."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setattr(moto_s3, "S3_UPLOAD_PART_MIN_SIZE", 1)
+    with mock_aws(), s3_paging(), kms_etags(), tempfile.TemporaryDirectory() as tmp:
+        world = World(boto3.client("s3", region_name="us-east-1"))
+        make_versioned_bucket(world.client, world.source)
+        make_versioned_bucket(world.client, world.target)
+        yield world, Path(tmp)
 
 
 def reference(

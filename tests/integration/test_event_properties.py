@@ -5,27 +5,20 @@ them ends where batch runs alone end."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
-from moto.s3 import models as moto_s3
 
 from syncpurge.data.s3store import S3Store
 from syncpurge.deletes import PurgeSettings
 from syncpurge.events.notices import DeletionNotice
 from syncpurge.events.path import BrakeState, EventScope, EventSettings, process_notices
 from syncpurge.models import ReconcileRequest
-from syncpurge_local.moto_s3 import s3_paging
 from tests.conftest import property_examples
-from tests.helpers import kms_etags, make_versioned_bucket
-from tests.integration.bucket_histories import KEYS, SCOPE, World, listing, operation
+from tests.integration.bucket_histories import KEYS, SCOPE, empty_world, listing, operation
 from tests.integration.test_properties import run
 
 pytestmark = pytest.mark.integration
@@ -60,13 +53,7 @@ histories = st.tuples(
 def test_events_purge_only_what_a_batch_run_would_and_a_batch_run_after_them_converges(
     monkeypatch: pytest.MonkeyPatch, ops: list[tuple[Any, ...]], data: st.DataObject
 ) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setattr(moto_s3, "S3_UPLOAD_PART_MIN_SIZE", 1)
-    with mock_aws(), s3_paging(), kms_etags(), tempfile.TemporaryDirectory() as tmp:
-        world = World(boto3.client("s3", region_name="us-east-1"))
-        make_versioned_bucket(world.client, world.source)
-        make_versioned_bucket(world.client, world.target)
+    with empty_world(monkeypatch) as (world, tmp):
         deletes: list[tuple[str, str]] = []  # every permanent delete at the source
         for op in ops:
             before = entries(listing(world.client, world.source))
@@ -75,7 +62,7 @@ def test_events_purge_only_what_a_batch_run_would_and_a_batch_run_after_them_con
         source_before = listing(world.client, world.source)
         target_before = entries(listing(world.client, world.target))
         # What a batch run at this moment would purge: its dry run's plan
-        dry, lines = run(world, Path(tmp) / "dry", 1000, dryRun=True)
+        dry, lines = run(world, tmp / "dry", 1000, dryRun=True)
         batch_plan = {
             (line["key"], line["versionId"]) for line in lines if line["outcome"] == "planned"
         }
@@ -111,7 +98,7 @@ def test_events_purge_only_what_a_batch_run_would_and_a_batch_run_after_them_con
         assert listing(world.client, world.source) == source_before
         event(f"event path purged {min(len(purged), 3)}{'+' if len(purged) > 3 else ''}")
         # And a batch run after it ends where the batch run alone would have
-        after, _ = run(world, Path(tmp) / "batch", 1000)
+        after, _ = run(world, tmp / "batch", 1000)
         if dry.refusal is None:
             assert entries(listing(world.client, world.target)) == target_before - batch_plan
         else:

@@ -14,16 +14,12 @@ The pure diff's properties are in tests/unit/test_diff_properties.py.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
-from moto.s3 import models as moto_s3
 
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
@@ -31,10 +27,15 @@ from syncpurge.engine import reconcile
 from syncpurge.lineage import LineageIndex
 from syncpurge.models import ReconcileRequest
 from syncpurge.report import LocalReportDestination, read_entries_lines
-from syncpurge_local.moto_s3 import s3_paging
 from tests.conftest import property_examples
-from tests.helpers import kms_etags, make_versioned_bucket
-from tests.integration.bucket_histories import SCOPE, World, listing, operation, reference
+from tests.integration.bucket_histories import (
+    SCOPE,
+    World,
+    empty_world,
+    listing,
+    operation,
+    reference,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -93,13 +94,7 @@ def run(world: World, tmp: Path, page_size: int, **extra: Any) -> tuple[Any, lis
 def test_runs_on_random_histories_keep_every_invariant(
     monkeypatch: pytest.MonkeyPatch, ops: list[tuple[Any, ...]], page_size: int, reports: bool
 ) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setattr(moto_s3, "S3_UPLOAD_PART_MIN_SIZE", 1)
-    with mock_aws(), s3_paging(), kms_etags(), tempfile.TemporaryDirectory() as tmp:
-        world = World(boto3.client("s3", region_name="us-east-1"))
-        make_versioned_bucket(world.client, world.source)
-        make_versioned_bucket(world.client, world.target)
+    with empty_world(monkeypatch) as (world, tmp):
         for op in ops:
             world.apply(op)
         if not reports:  # a task without STANDARD reports: no lineage at all
@@ -109,7 +104,7 @@ def test_runs_on_random_histories_keep_every_invariant(
         target_before = listing(world.client, world.target)
         expected_purge, expected_skip = reference(world, source_before, target_before)
 
-        result, lines = run(world, Path(tmp) / "1", page_size)
+        result, lines = run(world, tmp / "1", page_size)
 
         in_scope_target = [e for k, es in target_before.items() if SCOPE.admits(k) for e in es]
         in_scope_source = [e for k, es in source_before.items() if SCOPE.admits(k) for e in es]
@@ -158,6 +153,6 @@ def test_runs_on_random_histories_keep_every_invariant(
         before_ids = {(k, e["VersionId"]) for k, es in target_before.items() for e in es}
         assert after_ids == before_ids - expected_purge
         # 3. fixpoint: nothing left to purge (what was skipped stays skipped)
-        again, again_lines = run(world, Path(tmp) / "2", page_size, allowUnrelatedSource=True)
+        again, again_lines = run(world, tmp / "2", page_size, allowUnrelatedSource=True)
         assert again.summary.totals.planned == 0
         assert {line["outcome"] for line in again_lines} <= {"skipped"}

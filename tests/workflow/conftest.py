@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from syncpurge_local.runtime import ExecutionResult, LocalDeployment, LocalRuntime
-from tests.helpers import BucketPair, make_versioned_bucket
+from tests.helpers import BucketPair, make_versioned_bucket, read_run_report
 
 REPORTS = "syncpurge-reports"
 
@@ -43,23 +43,9 @@ class Deployed:
 
     def report(self, result: ExecutionResult) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """summary.json and every entries line of the run's report."""
-        s3 = self.pair.client
         name = result.arn.rsplit(":", 1)[-1]
         bucket = (result.output or {}).get("report", f"s3://{REPORTS}/").split("/")[2]
-        keys = [
-            o["Key"]
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-            for o in page.get("Contents", [])
-            if "/Purge-Reports/" in f"/{o['Key']}" and f"/{name}/" in o["Key"]
-        ]
-        summary_key = next(k for k in keys if k.endswith("summary.json"))
-        summary = json.loads(s3.get_object(Bucket=bucket, Key=summary_key)["Body"].read())
-        lines = [
-            json.loads(line)
-            for key in sorted(k for k in keys if "/entries-" in k)
-            for line in s3.get_object(Bucket=bucket, Key=key)["Body"].read().splitlines()
-        ]
-        return summary, lines
+        return read_run_report(self.pair.client, bucket, name)
 
 
 @pytest.fixture
