@@ -33,7 +33,7 @@ SERVICES = (
     "cloudformation,iam,sts,s3,sns,sqs,kms,lambda,stepfunctions,scheduler,events,cloudwatch,"
     "logs,ssm"
 )
-ACCOUNT = "000000000000"
+ACCOUNT = "000000000000"  # LocalStack's account for its test credentials
 REGION = "us-east-1"
 
 

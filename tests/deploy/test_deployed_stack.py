@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
-from tests.deploy.cloud import EXAMPLE_BUCKETS, REGION, Cloud
+from tests.deploy.cloud import ACCOUNT, EXAMPLE_BUCKETS, REGION, Cloud
 from tests.deploy.conftest import DeployedStack, readme_command, stack_outputs
 from tests.helpers import BucketPair
 from tests.s3servers import REPO
@@ -231,7 +231,7 @@ def test_a_task_arn_deployment_refuses_in_prepare_and_its_report_says_why(
     context = (
         "-c sourceBucket=my-source -c targetBucket=my-target -c stackName=syncpurge-task "
         "-c stateMachineName=syncpurge-task "
-        f"-c taskArn=arn:aws:datasync:{REGION}:000000000000:task/task-0f01451b140b2af49"
+        f"-c taskArn=arn:aws:datasync:{REGION}:{ACCOUNT}:task/task-0f01451b140b2af49"
     )
     cloud.run(f"./dev run cdk deploy {context} --require-approval never")
     try:
