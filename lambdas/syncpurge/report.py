@@ -277,8 +277,12 @@ def write_plan(
 
 
 def write_summary(destination: ReportDestination, summary: Summary) -> None:
+    write_summary_doc(destination, summary.to_document())
+
+
+def write_summary_doc(destination: ReportDestination, doc: dict[str, Any]) -> None:
     # One JSON object on one line: Athena's JSON SerDe and `jq -c` read it as one record.
-    body = json.dumps(summary.to_document(), ensure_ascii=False).encode()
+    body = json.dumps(doc, ensure_ascii=False).encode()
     destination.write("summary.json", body + b"\n", "application/json")
 
 

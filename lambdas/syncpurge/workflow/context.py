@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -143,7 +143,18 @@ class Stores:
         self.executions = executions
 
 
-def expect_owners(stores: Stores, config: RunConfig) -> None:
+class PairSettings(Protocol):
+    """A deployment's facts about its pair: a run's RunConfig, the event path's config."""
+
+    source_bucket: str
+    target_bucket: str
+    source_account: str
+    target_account: str
+    source_region: str
+    target_region: str
+
+
+def expect_owners(stores: Stores, config: PairSettings) -> None:
     """Every request of this step on the source or the target names the account that must
     own it (ExpectedBucketOwner): a bucket that changed hands answers 403."""
     stores.s3.expect_owners(
@@ -160,7 +171,7 @@ def place_buckets(stores: Stores, run: RunContext) -> None:
     stores.s3.place(run.regions)
 
 
-def find_regions(stores: Stores, config: RunConfig, buckets: list[str]) -> dict[str, str]:
+def find_regions(stores: Stores, config: PairSettings, buckets: list[str]) -> dict[str, str]:
     """Each bucket's Region: the setting for the source and the target, else asked of the
     bucket (HeadBucket); a bucket that won't say stays on the Lambda's own Region."""
     given = {config.source_bucket: config.source_region, config.target_bucket: config.target_region}

@@ -14,6 +14,7 @@ from syncpurge.scope import Scope, split_patterns
 from syncpurge.workflow.context import (
     WORKSPACE_PREFIX,
     Location,
+    PairSettings,
     RunConfig,
     RunContext,
     Stores,
@@ -60,15 +61,7 @@ def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
     facts = read_task(config, stores) if config.task_arn else None
     task_id = facts.task_id if facts else "no-task"
     run_id = config.execution_name
-    if facts is not None and facts.report_bucket:
-        report = Location(
-            bucket=facts.report_bucket,
-            prefix=f"{facts.report_subdirectory}{REPORTS_PREFIX}{task_id}/{run_id}/",
-        )
-    else:
-        report = Location(
-            bucket=config.report_bucket, prefix=f"{REPORTS_PREFIX}{task_id}/{run_id}/"
-        )
+    report = report_location(config.report_bucket, facts, run_id)
     workspace = Location(bucket=config.report_bucket, prefix=f"{WORKSPACE_PREFIX}{run_id}/")
     if request.apply_plan:
         request = stored_request(stores, workspace, request.apply_plan, request)
@@ -181,8 +174,20 @@ def read_task(config: RunConfig, stores: Stores) -> TaskFacts:
     return facts
 
 
+def report_location(report_bucket: str, facts: TaskFacts | None, run_id: str) -> Location:
+    """Where run `run_id` reports: beside the task's own reports when it writes any, else
+    in the deployment's report bucket."""
+    task_id = facts.task_id if facts else "no-task"
+    if facts is not None and facts.report_bucket:
+        return Location(
+            bucket=facts.report_bucket,
+            prefix=f"{facts.report_subdirectory}{REPORTS_PREFIX}{task_id}/{run_id}/",
+        )
+    return Location(bucket=report_bucket, prefix=f"{REPORTS_PREFIX}{task_id}/{run_id}/")
+
+
 def run_scope(
-    config: RunConfig, facts: TaskFacts | None, report: Location, workspace: Location
+    config: PairSettings, facts: TaskFacts | None, report: Location, workspace: Location
 ) -> Scope:
     """DESIGN §3.1: the task's locations and filters, minus what syncpurge writes itself."""
     excluded: list[str] = []
