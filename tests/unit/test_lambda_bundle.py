@@ -19,7 +19,7 @@ NOT_ON_LAMBDA = ("rich", "moto", "aws_cdk", "syncpurge_local", "syncpurge_infra"
 def test_handlers_import_nothing_the_lambda_bundle_lacks() -> None:
     probe = (
         "import sys\n"
-        "for step in ('prepare', 'plan', 'diff', 'guard', 'purge', 'report'):\n"
+        "for step in ('prepare', 'plan', 'diff', 'guard', 'purge', 'report', 'events'):\n"
         "    __import__(f'syncpurge_handlers.{step}')\n"
         f"print(sorted(m for m in {NOT_ON_LAMBDA!r} if m in sys.modules))\n"
     )

@@ -180,6 +180,18 @@ class NotificationGateway:
         self.client.publish(TopicArn=topic_arn, Subject=clean, Message=message)
 
 
+class QueueGateway:
+    """The event path's queue: a message waiting out its hold goes back, invisible."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def return_after(self, queue_url: str, receipt_handle: str, seconds: int) -> None:
+        self.client.change_message_visibility(
+            QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )
+
+
 class StackOutputs:
     """A deployed CloudFormation stack's outputs (where its reports are)."""
 

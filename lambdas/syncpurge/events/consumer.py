@@ -13,9 +13,11 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import Field
 
+from syncpurge.data.aws import QueueGateway
 from syncpurge.deletes import PurgeSettings
 from syncpurge.errors import InvalidInput
 from syncpurge.events.hourly import HourlyReport, add_batch, run_id_for
@@ -57,6 +59,7 @@ class EventPathConfig(Wire):
     target_account: str = ""
     source_region: str = ""
     target_region: str = ""
+    queue_url: str = ""  # where held messages go back to
     hold_minutes: int = Field(default=60, ge=0)
     max_purge_per_hour: int = Field(default=1000, ge=1)
     notification_topic_arn: str = ""
@@ -66,6 +69,7 @@ class EventPathConfig(Wire):
 class QueuedEvent:
     message_id: str
     body: str
+    receipt_handle: str = ""
 
 
 @dataclass
@@ -164,3 +168,22 @@ def _stored_hour(stores: Stores, report: Location) -> HourlyReport | None:
         return None
     events, batches = doc.pop("events", {}), doc.pop("batches", 0)
     return HourlyReport(summary=Summary.model_validate(doc), events=events, batches=batches)
+
+
+def receive(
+    messages: list[QueuedEvent],
+    *,
+    config: EventPathConfig,
+    stores: Stores,
+    queue: QueueGateway,
+    now: datetime,
+) -> tuple[dict[str, Any], Delivery]:
+    """One SQS delivery, answered as Lambda's partial batch response: the messages held
+    (returned to the queue, invisible until their hold ends) and the malformed ones are the
+    batch's failures; every other message is done with, whatever its key's decision."""
+    delivery = consume(messages, config=config, stores=stores, now=now)
+    receipts = {m.message_id: m.receipt_handle for m in messages}
+    for message_id, seconds in delivery.return_after.items():
+        queue.return_after(config.queue_url, receipts[message_id], seconds)
+    failures = [*delivery.return_after, *delivery.malformed]
+    return {"batchItemFailures": [{"itemIdentifier": m} for m in failures]}, delivery
