@@ -52,6 +52,11 @@ DEFAULTS: dict[str, Any] = {
     # 1,769 MB is one full vCPU: the diff parses ~2 listing pages per 10 ms of CPU.
     "diffMemoryMb": 1769,
     "purgeMemoryMb": 1024,
+    # The event path (DESIGN §13): off unless asked for; nothing of a key is purged until
+    # this long after its event, and past this many entries an hour it latches off.
+    "events": "off",
+    "eventHoldMinutes": 60,
+    "eventMaxPurgePerHour": 1000,
 }
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 PYTHON_RUNTIME = "python3.13"  # Lambda runs python3.12 or newer; the layer's build must match
@@ -67,6 +72,8 @@ FUNCTION_SIZING: dict[str, tuple[int, int]] = {
     "purge": (DEFAULTS["purgeMemoryMb"], 900),
     "report": (1024, 900),
 }
+# The event path's function (not a state machine step): one SQS delivery per invocation.
+EVENTS_SIZING = (1024, 300)
 WORKSPACE_PREFIX = "syncpurge-work/"
 REPORTS_PREFIX = "Purge-Reports/"
 DATASYNC_REPORT_SUBDIRECTORY = "datasync-reports/"
@@ -140,6 +147,13 @@ class DeploymentConfig(BaseModel):
     )
     purge_memory_mb: int = Field(
         default=DEFAULTS["purgeMemoryMb"], ge=128, le=10_240, alias="purgeMemoryMb"
+    )
+    events: Literal["on", "off"] = DEFAULTS["events"]
+    event_hold_minutes: int = Field(
+        default=DEFAULTS["eventHoldMinutes"], ge=0, le=7 * 24 * 60, alias="eventHoldMinutes"
+    )
+    event_max_purge_per_hour: int = Field(
+        default=DEFAULTS["eventMaxPurgePerHour"], ge=1, alias="eventMaxPurgePerHour"
     )
 
     def sizing(self, step: str) -> tuple[int, int]:

@@ -11,6 +11,7 @@ from syncpurge_infra.config import DATASYNC_REPORT_SUBDIRECTORY, REPORTS_PREFIX,
 from syncpurge_infra.constructs import (
     Dashboard,
     DataSyncTask,
+    EventPath,
     FailureAlarm,
     Functions,
     Notifications,
@@ -45,6 +46,16 @@ class SyncPurgeStack(Stack):
         functions = Functions(self, "Functions", config=config)
         notifications = Notifications(self, "Notifications", config=config)
         notifications.grant_publish(functions.roles["report"])
+        if config.events == "on":
+            EventPath(
+                self,
+                "EventPath",
+                config=config,
+                functions=functions,
+                report_bucket=reports.bucket,
+                task_arn=task_arn,
+                topic=notifications.topic,
+            )
         grant_step_permissions(
             functions,
             config=config,

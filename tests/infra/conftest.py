@@ -36,6 +36,15 @@ USES_EXISTING = {
     "mode": "datasync",
     "sourceAccount": "111111111111",
 }
+# A deployment (creating its task) with the event path (DESIGN §13), a day's hold.
+WITH_EVENTS = {
+    "sourceBucket": "corp-src",
+    "targetBucket": "corp-dst",
+    "prefixes": "logs/,img/",
+    "events": "on",
+    "eventHoldMinutes": "1440",
+    "eventMaxPurgePerHour": "500",
+}
 # Writing or deleting anything: never allowed on the source bucket.
 MUTATING = re.compile(r"^s3:(Delete|Put|Abort|Bypass|Replicate|Restore|Create|Update)|^s3:\*$|^\*$")
 
@@ -64,7 +73,12 @@ def existing(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return Synthesized(USES_EXISTING, tmp_path_factory.mktemp("existing"))
 
 
-@pytest.fixture(params=["creating", "existing"])
+@pytest.fixture(scope="module")
+def eventful(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return Synthesized(WITH_EVENTS, tmp_path_factory.mktemp("eventful"))
+
+
+@pytest.fixture(params=["creating", "existing", "eventful"])
 def variant(request: pytest.FixtureRequest) -> Synthesized:
     return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
 

@@ -81,7 +81,8 @@ def test_every_lambda_is_python_3_12_or_newer_on_arm64_with_powertools(
     variant: Synthesized,
 ) -> None:
     functions = variant.resources("AWS::Lambda::Function")
-    assert len(functions) == 6
+    events = bool(variant.resources("AWS::SQS::Queue"))  # the event path's consumer too
+    assert len(functions) == 6 + events
     for function in functions.values():
         properties = function["Properties"]
         assert re.fullmatch(r"python3\.(1[2-9]|[2-9]\d)", properties["Runtime"])
@@ -89,15 +90,14 @@ def test_every_lambda_is_python_3_12_or_newer_on_arm64_with_powertools(
         assert properties["TracingConfig"] == {"Mode": "Active"}
         assert "AWSLambdaPowertoolsPythonV3-python313-arm64" in json.dumps(properties["Layers"])
     handlers = {f["Properties"]["Handler"] for f in functions.values()}
-    assert handlers == {
-        f"syncpurge_handlers.{s}.handler"
-        for s in ("prepare", "plan", "diff", "guard", "purge", "report")
-    }
+    steps = ("prepare", "plan", "diff", "guard", "purge", "report") + ("events",) * events
+    assert handlers == {f"syncpurge_handlers.{s}.handler" for s in steps}
 
 
 def test_log_groups_have_a_retention(variant: Synthesized) -> None:
     groups = variant.resources("AWS::Logs::LogGroup")
-    assert len(groups) == 7  # six functions and the state machine
+    events = bool(variant.resources("AWS::SQS::Queue"))
+    assert len(groups) == 7 + events  # six functions (seven with events=on), the machine
     assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {90}
 
 
@@ -115,19 +115,25 @@ def test_no_statement_allows_writing_or_deleting_the_source_bucket(variant: Synt
     assert checked >= 3  # Prepare, Plan/Diff and Purge all read the source
 
 
-def test_only_the_purge_role_deletes_and_only_target_versions(variant: Synthesized) -> None:
+def test_only_the_purge_roles_delete_and_only_target_versions(variant: Synthesized) -> None:
+    # Purge, and the event path's consumer when the deployment has it (events=on)
     deleting = [
         (lid, s)
         for lid, s in statements(variant)
         if any(str(a).startswith("s3:Delete") for a in as_list(s["Action"]))
     ]
-    purge = [(lid, s) for lid, s in deleting if lid.startswith("FunctionsPurgeRole")]
+    purging = [
+        (lid, s)
+        for lid, s in deleting
+        if lid.startswith(("FunctionsPurgeRole", "FunctionsEventsRole"))
+    ]
     datasync = [(lid, s) for lid, s in deleting if lid.startswith("DataSyncTargetAccess")]
-    assert len(purge) == 1
-    actions = set(as_list(purge[0][1]["Action"]))
-    assert actions - {"s3:BypassGovernanceRetention"} == {"s3:DeleteObjectVersion"}
-    assert "corp-dst/*" in json.dumps(purge[0][1]["Resource"])
-    assert len(deleting) == len(purge) + len(datasync)  # DataSync's REMOVE writes the target
+    assert len(purging) == (2 if variant.resources("AWS::SQS::Queue") else 1)
+    for _, statement in purging:
+        deletes = {a for a in as_list(statement["Action"]) if a.startswith("s3:Delete")}
+        assert deletes == {"s3:DeleteObjectVersion"}
+        assert "corp-dst/*" in json.dumps(statement["Resource"])
+    assert len(deleting) == len(purging) + len(datasync)  # DataSync's REMOVE writes the target
 
 
 def test_governance_bypass_is_granted_only_when_configured(
@@ -171,7 +177,11 @@ def test_created_report_bucket_is_encrypted_private_tls_only_and_expires_workspa
 def test_alarm_on_failed_or_timed_out_executions_goes_to_the_notification_topic(
     variant: Synthesized,
 ) -> None:
-    (alarm,) = variant.resources("AWS::CloudWatch::Alarm").values()
+    (alarm,) = [
+        a
+        for a in variant.resources("AWS::CloudWatch::Alarm").values()
+        if "Metrics" in a["Properties"]
+    ]
     metrics = json.dumps(alarm["Properties"]["Metrics"])
     assert "ExecutionsFailed" in metrics
     assert "ExecutionsTimedOut" in metrics

@@ -1,9 +1,10 @@
 """Constructs with one job each: report bucket, DataSync task, functions, their permissions,
-state machine, schedule, notifications, alarm, dashboard."""
+state machine, schedule, notifications, alarm, dashboard, the event path."""
 
 from syncpurge_infra.constructs.alarm import FailureAlarm
 from syncpurge_infra.constructs.dashboard import Dashboard
 from syncpurge_infra.constructs.datasync_task import DataSyncTask
+from syncpurge_infra.constructs.event_path import EventPath
 from syncpurge_infra.constructs.functions import Functions
 from syncpurge_infra.constructs.notifications import Notifications
 from syncpurge_infra.constructs.permissions import grant_step_permissions
@@ -14,6 +15,7 @@ from syncpurge_infra.constructs.workflow import Workflow, substitutions
 __all__ = [
     "Dashboard",
     "DataSyncTask",
+    "EventPath",
     "FailureAlarm",
     "Functions",
     "Notifications",

@@ -38,6 +38,8 @@ BUCKET_GRANTS: dict[str, dict[str, BucketGrant]] = {
         "diff": BucketGrant(("s3:ListBucketVersions",), _READ_VERSIONS),
         # Verify before destroy: the source is listed again before each batch.
         "purge": BucketGrant(("s3:ListBucketVersions",)),
+        # The event path (events=on): a key's listing and proofs, its Region (HeadBucket).
+        "events": BucketGrant(("s3:ListBucket", "s3:ListBucketVersions"), _READ_VERSIONS),
     },
     "target": {
         "prepare": BucketGrant(
@@ -55,6 +57,11 @@ BUCKET_GRANTS: dict[str, dict[str, BucketGrant]] = {
         "purge": BucketGrant(
             ("s3:ListBucketVersions",), ("s3:DeleteObjectVersion",), governance_bypass=True
         ),
+        "events": BucketGrant(
+            ("s3:ListBucket", "s3:ListBucketVersions"),
+            (*_READ_VERSIONS, "s3:DeleteObjectVersion"),
+            governance_bypass=True,
+        ),
     },
 }
 
@@ -70,11 +77,14 @@ class StepGrant:
 
 
 def step_grants(scope: Construct, side: str, config: DeploymentConfig) -> list[StepGrant]:
-    """BUCKET_GRANTS on the `side` bucket, a statement per step and kind of resource."""
+    """BUCKET_GRANTS on the `side` bucket, a statement per step and kind of resource (the
+    event path's only when the deployment has it)."""
     bucket = config.source_bucket if side == "source" else config.target_bucket
     arn = s3_arn(scope, bucket)
     grants = []
     for step, grant in BUCKET_GRANTS[side].items():
+        if step == "events" and config.events != "on":
+            continue
         if grant.bucket_actions:
             grants.append(StepGrant(step, "Bucket", list(grant.bucket_actions), arn))
         object_actions = grant.object_actions_for(config)

@@ -25,68 +25,74 @@ class Functions(Construct):
     def __init__(self, scope: Construct, id: str, *, config: DeploymentConfig) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
-        layer = lambda_.LayerVersion.from_layer_version_arn(
+        self._layer = lambda_.LayerVersion.from_layer_version_arn(
             self,
             "Powertools",
             f"arn:{stack.partition}:lambda:{stack.region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
             f"AWSLambdaPowertoolsPythonV3-{LAYER_PYTHON}-arm64:{config.powertools_layer_version}",
         )
-        code = lambda_.Code.from_asset(
+        self._code = lambda_.Code.from_asset(
             str(LAMBDA_CODE), exclude=["**/__pycache__", "*.egg-info", "**/*.pyc"]
         )
+        self._config = config
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
         for step in FUNCTION_SIZING:
-            memory, timeout = config.sizing(step)
-            log_group = logs.LogGroup(
-                self,
-                f"{step.capitalize()}Logs",
-                retention=log_retention(config.log_retention_days),
-                removal_policy=RemovalPolicy.DESTROY,
-            )
-            role = iam.Role(
-                self,
-                f"{step.capitalize()}Role",
-                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            )
-            allow(
-                role,
-                ["logs:CreateLogStream", "logs:PutLogEvents"],
-                [log_group.log_group_arn, f"{log_group.log_group_arn}:*"],
-            )
-            function = lambda_.Function(
-                self,
-                step.capitalize(),
-                runtime=lambda_.Runtime.PYTHON_3_13,
-                architecture=lambda_.Architecture.ARM_64,
-                handler=f"syncpurge_handlers.{step}.handler",
-                code=code,
-                layers=[layer],
-                memory_size=memory,
-                timeout=Duration.seconds(timeout),
-                role=role,
-                log_group=log_group,
-                tracing=lambda_.Tracing.ACTIVE,
-                environment={
-                    "POWERTOOLS_SERVICE_NAME": "syncpurge",
-                    "POWERTOOLS_METRICS_NAMESPACE": "syncpurge",
-                    "POWERTOOLS_LOG_LEVEL": "INFO",
-                },
-                description=f"syncpurge {step} step",
-            )
-            NagSuppressions.add_resource_suppressions(
-                function,
-                [
-                    {
-                        "id": "AwsSolutions-L1",
-                        "reason": f"Pinned to {PYTHON_RUNTIME}: the Powertools public layer "
-                        f"is built per Python version ({LAYER_PYTHON}); runtime and layer "
-                        "move together.",
-                    }
-                ],
-            )
-            self.functions[step] = function
-            self.roles[step] = role
+            self.add(step, *config.sizing(step))
+
+    def add(self, step: str, memory: int, timeout: int) -> lambda_.Function:
+        """The function of handler `syncpurge_handlers.<step>`, with its own role and log
+        group; the state machine's steps and the event path's consumer alike."""
+        log_group = logs.LogGroup(
+            self,
+            f"{step.capitalize()}Logs",
+            retention=log_retention(self._config.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        role = iam.Role(
+            self,
+            f"{step.capitalize()}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        )
+        allow(
+            role,
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [log_group.log_group_arn, f"{log_group.log_group_arn}:*"],
+        )
+        function = lambda_.Function(
+            self,
+            step.capitalize(),
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=f"syncpurge_handlers.{step}.handler",
+            code=self._code,
+            layers=[self._layer],
+            memory_size=memory,
+            timeout=Duration.seconds(timeout),
+            role=role,
+            log_group=log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": "syncpurge",
+                "POWERTOOLS_METRICS_NAMESPACE": "syncpurge",
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            },
+            description=f"syncpurge {step} step",
+        )
+        NagSuppressions.add_resource_suppressions(
+            function,
+            [
+                {
+                    "id": "AwsSolutions-L1",
+                    "reason": f"Pinned to {PYTHON_RUNTIME}: the Powertools public layer "
+                    f"is built per Python version ({LAYER_PYTHON}); runtime and layer "
+                    "move together.",
+                }
+            ],
+        )
+        self.functions[step] = function
+        self.roles[step] = role
+        return function
 
 
 RETENTION_DAYS = {
