@@ -21,27 +21,33 @@ import botocore.client
 import pytest
 
 from syncpurge_local.datasync_copy import ACCOUNT
+from syncpurge_local.event_path import source_events
 from syncpurge_local.runtime import REGION, STEPS, LocalRuntime, function_arn
 from tests.iam import Need, call_needs, function_roles, template_statements, ungranted
 from tests.infra.conftest import Synthesized
 from tests.workflow.conftest import REPORTS
+from tests.workflow.test_event_path import event_pair, run_path, synced_twice
 from tests.workflow.test_scope_and_lineage import ALL, multipart_story
 
 pytestmark = pytest.mark.workflow
 
 
-def record_step_calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Need]]:
+def record_step_calls(
+    monkeypatch: pytest.MonkeyPatch, steps: tuple[str, ...] = STEPS, *, main_thread: bool = False
+) -> dict[str, list[Need]]:
     """What each step's calls need, recorded while its handler runs (on any thread it
     starts). One state runs at a time, so whichever handler is active made the call; the
-    calls the state machine makes between states, and the test's own (on the main thread,
-    while the execution runs on moto's), are not a step's."""
-    active: dict[str, int] = dict.fromkeys(STEPS, 0)
-    needs: dict[str, list[Need]] = {step: [] for step in STEPS}
+    calls the state machine makes between states are not a step's, nor the test's own on
+    the main thread while an execution runs on moto's (unless `main_thread`: the handler
+    itself runs there)."""
+    active: dict[str, int] = dict.fromkeys(steps, 0)
+    needs: dict[str, list[Need]] = {step: [] for step in steps}
     make_api_call = botocore.client.BaseClient._make_api_call
 
     def recorded(client: Any, operation: str, params: dict[str, Any]) -> Any:
         running = [step for step, count in active.items() if count]
-        if running and threading.current_thread() is not threading.main_thread():
+        on_main = threading.current_thread() is threading.main_thread()
+        if running and (main_thread or not on_main):
             (step,) = running
             service = client.meta.service_model.service_name
             needs[step] += call_needs(service, operation, params)
@@ -58,20 +64,20 @@ def record_step_calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Need]]:
         return run
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recorded)
-    for step in STEPS:
+    for step in steps:
         module = importlib.import_module(f"syncpurge_handlers.{step}")
         monkeypatch.setattr(module, "handler", tracked(step, module.handler))
     return needs
 
 
 def synthesized_roles(
-    tmp_path: Path, source: str, target: str, task_arn: str, topic_arn: str
+    tmp_path: Path, source: str, target: str, topic_arn: str, **settings: str
 ) -> dict[str, list[dict[str, Any]]]:
     """Each step's statements as the CDK app gives them for this deployment."""
     context = {
         "sourceBucket": source,
         "targetBucket": target,
-        "taskArn": task_arn,
+        **settings,
         "reportBucket": REPORTS,
         "account": ACCOUNT,
         "region": REGION,
@@ -110,11 +116,33 @@ def test_each_step_s_synthesized_role_grants_every_call_of_a_datasync_run(
         t["TopicArn"] for t in boto3.client("sns", region_name=REGION).list_topics()["Topics"]
     ]
     roles = synthesized_roles(
-        tmp_path / "cdk", deployed.pair.source, deployed.pair.target, deployed.task_arn, topic
-    )
+        tmp_path / "cdk", deployed.pair.source, deployed.pair.target, topic,
+        taskArn=deployed.task_arn,
+    )  # fmt: skip
     missing = {step: ungranted(roles[step], needs[step]) for step in STEPS}
     assert missing == {step: [] for step in STEPS}
     # And the run went where the grants matter: task reports read, versions deleted
     assert all(needs[step] for step in STEPS)
     assert any("Detailed-Reports" in n.resource for n in needs["plan"])
     assert any(n.action == "s3:DeleteObjectVersion" for n in needs["purge"])
+
+
+def test_the_event_path_s_synthesized_role_grants_every_call_of_a_delivery(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Given a version erased at the source, its event on the queue
+    pair, queue = event_pair()
+    first, orphan = synced_twice(pair, "a.txt")
+    with source_events(pair.source, queue):
+        pair.delete_version("a.txt", first)
+    needs = record_step_calls(monkeypatch, ("events",), main_thread=True)
+
+    # When the consumer takes the delivery (the local runtime calls it on this thread)
+    run_path(pair, queue, holdMinutes=0)
+
+    # Then its role in a deployment with events=on grants every call it made
+    assert orphan not in {v for _, v, _ in pair.entries()}
+    roles = synthesized_roles(tmp_path / "cdk", pair.source, pair.target, "", events="on")
+    assert ungranted(roles["events"], needs["events"]) == []
+    assert any(n.action == "s3:DeleteObjectVersion" for n in needs["events"])
+    assert any(n.resource.endswith("/summary.json") for n in needs["events"])
