@@ -47,7 +47,7 @@ class SyncPurgeStack(Stack):
         notifications = Notifications(self, "Notifications", config=config)
         notifications.grant_publish(functions.roles["report"])
         if config.events == "on":
-            EventPath(
+            event_path = EventPath(
                 self,
                 "EventPath",
                 config=config,
@@ -94,6 +94,10 @@ class SyncPurgeStack(Stack):
             description="Reports of every run: <this>/<task-id>/<run-id>/ (with an existing "
             "task: its TaskReportConfig destination, if it has one)",
         )
+        if config.events == "on":
+            # What `syncpurge events status|resume --stack` reads.
+            CfnOutput(self, "EventSourceBucket", value=config.source_bucket)
+            CfnOutput(self, "EventBrake", value=event_path.brake_uri)
         for side in ("source", "target"):
             document = bucket_policy(self, side, config, dict(functions.roles))
             CfnOutput(

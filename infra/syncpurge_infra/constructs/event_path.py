@@ -111,6 +111,8 @@ class EventPath(Construct):
         function.add_event_source(
             sources.SqsEventSource(self.queue, batch_size=10, report_batch_item_failures=True)
         )
+        # Where the consumer keeps the brake's state (events.consumer.EVENTS_FOLDER).
+        self.brake_uri = f"s3://{report_bucket.bucket_name}/{WORKSPACE_PREFIX}events/brake.json"
         role = functions.roles["events"]
         # The source and target grants are BUCKET_GRANTS["…"]["events"] (permissions.py).
         allow(role, ["s3:ListBucket"], [report_bucket.bucket_arn])

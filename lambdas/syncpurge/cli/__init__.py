@@ -17,6 +17,7 @@ from rich.console import Console
 
 from syncpurge import __version__
 from syncpurge.cli.bucket_policy import add_bucket_policy_parser
+from syncpurge.cli.events import add_events_parser
 from syncpurge.cli.flags import add_aws_flags, check_connection_flags
 from syncpurge.cli.reconcile import run_reconcile
 from syncpurge.cli.reports import add_reports_parser
@@ -143,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_reports_parser(commands)
     add_bucket_policy_parser(commands)
+    add_events_parser(commands)
 
     demo = commands.add_parser(
         "demo", help="the whole workflow on an embedded moto (no AWS account): the seed's Case 2"

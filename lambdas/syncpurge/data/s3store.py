@@ -293,6 +293,11 @@ class S3Store:
                 raise BucketAccessDenied(bucket, action, self.router.owners.get(bucket)) from err
             raise
 
+    def sends_eventbridge_events(self, bucket: str) -> bool:
+        """Whether the bucket's notification configuration sends its events to EventBridge."""
+        answer = self._client(bucket).get_bucket_notification_configuration(Bucket=bucket)
+        return "EventBridgeConfiguration" in answer
+
     def object_lock_enabled(self, bucket: str) -> bool:
         try:
             config = self._client(bucket).get_object_lock_configuration(Bucket=bucket)
