@@ -37,3 +37,18 @@ def test_demo_tells_case_2_and_saves_reports(
         ("a.txt", "vanished-key"),
         ("c.txt", "orphan-version"),
     }
+
+
+def test_demo_events_tells_a_version_erased_at_the_source_leaving_the_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["demo", "--events", "--report-dir", str(tmp_path)])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Object Deleted (Permanently Deleted)" in out
+    assert "purged (orphan-version, proof: md5)" in out
+    (summary,) = tmp_path.glob("datasync-reports/Purge-Reports/task-*/events-*/summary.json")
+    figures = json.loads(summary.read_text())
+    assert figures["events"]["purged"] == 1
+    assert figures["byProof"] == {"md5": 1}

@@ -155,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("syncpurge-demo-reports"),
         help="where each run's report files go (default ./syncpurge-demo-reports)",
     )
+    demo.add_argument(
+        "--events",
+        action="store_true",
+        help="the event path instead: a version erased at the source leaves the target in "
+        "seconds, with its proof",
+    )
     demo.set_defaults(handler=run_demo_command)
     return parser
 
@@ -197,10 +203,13 @@ def add_request_flags(parser: argparse.ArgumentParser) -> None:
 def run_demo_command(args: argparse.Namespace, err_console: Console) -> int:
     try:
         from syncpurge_local.demo import run_demo
+        from syncpurge_local.event_demo import run_event_demo
     except ImportError as err:  # moto is an extra: syncpurge[local]
         raise CliError(
             f"the demo needs the local runtime: pip install 'syncpurge[local]' ({err})"
         ) from err
+    if args.events:
+        return run_event_demo(args.report_dir, Console())
     return run_demo(args.report_dir, Console())
 
 
