@@ -122,10 +122,14 @@ def main() -> None:
         print(f"    {name:8} {value:6.3f}")
     total = sum(figures["perEventKey"].values())
     print(f"    {'all':8} {total:6.3f}   (seed's per-key Lambda: 2.000, and no proof)")
-    print(f"  seconds from event to delete: p50 {figures['latencyP50']:.3f}, "
-          f"p99 {figures['latencyP99']:.3f}")  # fmt: skip
-    print(f"  (building the buckets took {figures['buildSeconds']} s; the event path "
-          f"{figures['eventPathSeconds']} s)")  # fmt: skip
+    print(
+        f"  seconds from event to delete: p50 {figures['latencyP50']:.3f}, "
+        f"p99 {figures['latencyP99']:.3f}"
+    )
+    print(
+        f"  (building the buckets took {figures['buildSeconds']} s; the event path "
+        f"{figures['eventPathSeconds']} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 import zipfile
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -34,17 +36,25 @@ def shared_history(stack: DeployedStack) -> dict[str, str]:
     proven by the key's shared VersionId. LocalStack mints its own ids on each side, except
     one: an object written while versioning is suspended is version `null` on both."""
     pair = stack.pair
-    s3 = pair.client
-    for bucket in (pair.source, pair.target):
-        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
-        s3.put_object(Bucket=bucket, Key=SHARED_KEY, Body=b"one")  # VersionId null
-        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    shared_null(pair, SHARED_KEY)
     erased = pair.put(SHARED_KEY, "two")
     leftover = pair.put(SHARED_KEY, "two", bucket=pair.target)
     pair.delete_version(SHARED_KEY, erased)  # the permanent delete the copy never hears of
     for bucket in (pair.source, pair.target):
         pair.put(SHARED_KEY, "three", bucket=bucket)
     return {"leftover": leftover}
+
+
+def shared_null(pair: BucketPair, key: str) -> None:
+    """`key` written while versioning is suspended, on both sides: version `null`."""
+    for bucket in (pair.source, pair.target):
+        pair.client.put_bucket_versioning(
+            Bucket=bucket, VersioningConfiguration={"Status": "Suspended"}
+        )
+        pair.client.put_object(Bucket=bucket, Key=key, Body=b"one")
+        pair.client.put_bucket_versioning(
+            Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+        )
 
 
 def test_a_console_start_with_empty_input_runs_the_seed_case_2_in_the_deployment_s_mode(
@@ -70,11 +80,14 @@ def test_a_console_start_with_empty_input_runs_the_seed_case_2_in_the_deployment
     summary, lines = stack.report(run.output["summary"]["runId"])
     assert summary["mode"] == "replication"
     assert summary["status"] == "SUCCEEDED"
-    assert {(line["key"], line["isDeleteMarker"], line["outcome"], line["reason"]) for line in lines
-            if line["key"] == "a.txt"} == {
+    assert {
+        (line["key"], line["isDeleteMarker"], line["outcome"], line["reason"])
+        for line in lines
+        if line["key"] == "a.txt"
+    } == {
         ("a.txt", False, "skipped", "grace"),
         ("a.txt", True, "skipped", "grace"),
-    }  # fmt: skip
+    }
     assert pair.entries() == before
     # And the notification reached the queue subscribed to the exported topic
     messages = stack.notifications()
@@ -258,6 +271,73 @@ def test_a_task_arn_deployment_refuses_in_prepare_and_its_report_says_why(
         assert task_stack.ungranted_integrations()[0] == []
     finally:
         cloud.run(f"./dev run cdk destroy {context} --force")
+
+
+def test_the_event_path_deployed_takes_a_permanent_delete_through_rule_queue_and_consumer(
+    cloud: Cloud, stack: DeployedStack
+) -> None:
+    # Given a stack with events=on (hold 0) and the source sending its events to EventBridge
+    context = (
+        "-c sourceBucket=my-source -c targetBucket=my-target -c mode=replication "
+        "-c stackName=syncpurge-events -c stateMachineName=syncpurge-events -c schedule=off "
+        "-c events=on -c eventHoldMinutes=0"
+    )
+    cloud.run(f"./dev run cdk deploy {context} --require-approval never")
+    try:
+        events = DeployedStack(
+            cloud, "syncpurge-events", stack_outputs(cloud, "syncpurge-events"), stack.pair, ""
+        )
+        pair = stack.pair
+        pair.client.put_bucket_notification_configuration(
+            Bucket=pair.source, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        status = json.loads(
+            cloud.run(
+                "./dev run syncpurge events status --stack syncpurge-events --json",
+                stdout_only=True,
+            )
+        )
+        assert status["eventBridgeNotifications"] == "on"
+        # A leftover the source's permanent delete orphaned, its key sharing version null
+        shared_null(pair, "ev/doc.txt")
+        erased = pair.put("ev/doc.txt", "two")
+        leftover = pair.put("ev/doc.txt", "two", bucket=pair.target)
+        for bucket in (pair.source, pair.target):
+            pair.put("ev/doc.txt", "three", bucket=bucket)
+        before = target_versions(pair, "ev/")
+
+        # When the source erases the version: S3 -> EventBridge -> the queue -> the consumer
+        pair.delete_version("ev/doc.txt", erased)
+        summary = wait_for_event_hour(events, received=1)
+
+        # Then the deployed consumer decided the key: its two target entries the source
+        # lacks (the leftover and the current copy) are seconds old, inside replication's
+        # 15 minutes of grace, so they are left to the batch run, not purged
+        assert summary["events"]["distinctKeys"] == 1
+        assert summary["events"]["leftToBatch"] == 2
+        assert leftover in {v for _, v, _ in before}
+        assert target_versions(pair, "ev/") == before
+        # And every call the consumer made is granted by its deployed role
+        assert events.ungranted_calls()[0] == {}
+    finally:
+        cloud.run(f"./dev run cdk destroy {context} --force")
+
+
+def wait_for_event_hour(events: DeployedStack, *, received: int) -> dict[str, Any]:
+    """The event hour's summary.json once it counts `received` events (60 s at most)."""
+    s3 = events.cloud.client("s3")
+    bucket = events.outputs["ReportLocation"].split("/")[2]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+            if "/events-" in item["Key"] and item["Key"].endswith("/summary.json"):
+                doc: dict[str, Any] = json.loads(
+                    s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+                )
+                if doc["events"]["received"] >= received:
+                    return doc
+        time.sleep(1)
+    raise AssertionError(f"no event hour in s3://{bucket} counted {received} events in 60 s")
 
 
 def test_cdk_diff_finds_nothing_to_change_and_destroy_leaves_no_stack(

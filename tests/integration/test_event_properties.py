@@ -91,8 +91,11 @@ def test_events_purge_only_what_a_batch_run_would_and_a_batch_run_after_them_con
 
         # Then it purged nothing the batch run would not (invariants 1, 6, 7, 8 are the
         # batch plan's, checked by test_properties), and never touched the source (2)
-        purged = {(r.planned.entry.key, r.planned.entry.version_id) for r in result.records
-                  if r.outcome.value == "purged"}  # fmt: skip
+        purged = {
+            (r.planned.entry.key, r.planned.entry.version_id)
+            for r in result.records
+            if r.outcome.value == "purged"
+        }
         assert purged <= batch_plan
         assert target_before - entries(listing(world.client, world.target)) == purged
         assert listing(world.client, world.source) == source_before

@@ -116,9 +116,12 @@ def test_each_step_s_synthesized_role_grants_every_call_of_a_datasync_run(
         t["TopicArn"] for t in boto3.client("sns", region_name=REGION).list_topics()["Topics"]
     ]
     roles = synthesized_roles(
-        tmp_path / "cdk", deployed.pair.source, deployed.pair.target, topic,
+        tmp_path / "cdk",
+        deployed.pair.source,
+        deployed.pair.target,
+        topic,
         taskArn=deployed.task_arn,
-    )  # fmt: skip
+    )
     missing = {step: ungranted(roles[step], needs[step]) for step in STEPS}
     assert missing == {step: [] for step in STEPS}
     # And the run went where the grants matter: task reports read, versions deleted

@@ -58,8 +58,13 @@ def run_event_demo(report_dir: Path, console: Console) -> int:
         step(
             console, "3. the event path takes the delivery (hold 0 here; a deployment holds 60 min)"
         )
-        config = {"sourceBucket": SOURCE, "targetBucket": TARGET, "reportBucket": REPORTS,
-                  "taskArn": task, "holdMinutes": 0}  # fmt: skip
+        config = {
+            "sourceBucket": SOURCE,
+            "targetBucket": TARGET,
+            "reportBucket": REPORTS,
+            "taskArn": task,
+            "holdMinutes": 0,
+        }
         deliver(queue["QueueUrl"], config, events.handler, LocalLambdaContext("events", 900))
         after = versions(s3, TARGET)
         console.print(version_table(f"target s3://{TARGET} after", after))
@@ -76,8 +81,9 @@ def run_event_demo(report_dir: Path, console: Console) -> int:
                 f"({line['rule']}, proof: {line['proof']})"
             )
         console.rule()
-        console.print(f"report files under [cyan]{report_dir}[/]; done in "
-                      f"{time.monotonic() - started:.1f}s")  # fmt: skip
+        console.print(
+            f"report files under [cyan]{report_dir}[/]; done in {time.monotonic() - started:.1f}s"
+        )
         kept = [e for e in after if e["Key"] == "contract.pdf"]
         purged = [line for line in lines if line["outcome"] == "purged"]
         return 0 if len(kept) == 1 and len(purged) == 1 else 1

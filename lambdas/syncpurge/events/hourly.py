@@ -88,8 +88,9 @@ def add_batch(
     run_id = report.summary.run_id
     stamp = f"{report.batches:05d}"
     writer = EntriesWriter(destination, name=lambda n: f"entries/entries-{stamp}-{n:05d}.jsonl")
-    tally = OutcomeTally(report.summary.totals, dict(report.summary.by_rule),
-                         dict(report.summary.by_proof))  # fmt: skip
+    tally = OutcomeTally(
+        report.summary.totals, dict(report.summary.by_rule), dict(report.summary.by_proof)
+    )
     for record in result.records:
         line = record_to_line(record, run_id)
         writer.write(line)

@@ -182,8 +182,9 @@ def process_notices(
             waited = stamp() - first_event[record.planned.entry.key] - settings.hold
             result.latencies.append(max(0.0, waited.total_seconds()))
 
-    purge_plan(plan, source=source, target=target, settings=purge, on_outcome=on_outcome,
-               journal=journal)  # fmt: skip
+    purge_plan(
+        plan, source=source, target=target, settings=purge, on_outcome=on_outcome, journal=journal
+    )
     brake.count(now, result.purged)
     return result
 
