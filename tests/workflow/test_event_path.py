@@ -3,6 +3,7 @@ source, its S3 event on the queue, the real handler, the target and the hour's r
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from syncpurge_handlers import events
 from syncpurge_local.event_path import deliver, source_events
 from syncpurge_local.runtime import LocalLambdaContext, LocalRuntime
-from tests.helpers import BucketPair, make_versioned_bucket, read_run_report
+from tests.helpers import BucketPair, age_entries, make_versioned_bucket, read_run_report
 from tests.workflow.conftest import REPORTS
 
 pytestmark = pytest.mark.workflow
@@ -84,3 +85,81 @@ def test_an_event_in_its_hold_stays_in_the_queue_unseen_and_nothing_is_purged(
         QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
+
+
+def test_a_marker_erased_at_the_source_leaves_the_target(runtime: LocalRuntime) -> None:
+    pair, queue = event_pair()
+    pair.put("m.txt", "one")
+    pair.sync()
+    pair.soft_delete("m.txt")
+    pair.sync()
+    pair.put("m.txt", "two")
+    pair.sync()
+    marker = pair.client.list_object_versions(Bucket=pair.source, Prefix="m.txt")
+    copy = pair.client.list_object_versions(Bucket=pair.target, Prefix="m.txt")
+    with source_events(pair.source, queue):
+        pair.delete_version("m.txt", marker["DeleteMarkers"][0]["VersionId"])
+
+    run_path(pair, queue, holdMinutes=0)
+
+    assert copy["DeleteMarkers"][0]["VersionId"] not in {v for _, v, _ in pair.entries()}
+    assert all(not is_marker for _, _, is_marker in pair.entries())
+
+
+@pytest.mark.parametrize("erased", ["version", "marker"])
+def test_replication_an_entry_erased_at_the_source_leaves_the_target(
+    runtime: LocalRuntime, erased: str
+) -> None:
+    # Given S3 Replication's copy: version null shared by both sides, then (the erased
+    # entry) a version or a delete marker each side holds under its own id
+    pair, queue = event_pair()
+    for bucket in (pair.source, pair.target):
+        pair.client.put_bucket_versioning(
+            Bucket=bucket, VersioningConfiguration={"Status": "Suspended"}
+        )
+        pair.client.put_object(Bucket=bucket, Key="r.txt", Body=b"one")
+        pair.client.put_bucket_versioning(
+            Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+        )
+        if erased == "version":
+            pair.put("r.txt", "two", bucket=bucket)
+        else:
+            pair.soft_delete("r.txt", bucket=bucket)
+        pair.put("r.txt", "three", bucket=bucket)
+    age_entries(pair.source, pair.target, minutes=20)  # past replication's 15 min of grace
+    kind = "Versions" if erased == "version" else "DeleteMarkers"
+    listed = {
+        bucket: [
+            e["VersionId"]
+            for e in pair.client.list_object_versions(Bucket=bucket, Prefix="r.txt").get(kind, [])
+            if e["VersionId"] != "null" and not e.get("IsLatest")
+        ]
+        for bucket in (pair.source, pair.target)
+    }
+    with source_events(pair.source, queue):
+        pair.delete_version("r.txt", listed[pair.source][0])
+
+    run_path(pair, queue, holdMinutes=0, mode="replication")
+
+    assert listed[pair.target][0] not in {v for _, v, _ in pair.entries()}
+    assert len(pair.entries(pair.target)) == 2  # null and the current copy stay
+
+
+def test_duplicated_deliveries_in_any_order_purge_once(runtime: LocalRuntime) -> None:
+    pair, queue = event_pair()
+    erased = {key: synced_twice(pair, key) for key in ("a.txt", "b.txt")}
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    with source_events(pair.source, queue) as sent:
+        for key, (first, _) in erased.items():
+            pair.delete_version(key, first)
+    for event in reversed(sent):  # S3 delivers at least once, in any order
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(event))
+
+    run_path(pair, queue, holdMinutes=0)
+
+    orphans = {orphan for _, orphan in erased.values()}
+    assert orphans.isdisjoint({v for _, v, _ in pair.entries()})
+    _, lines = read_run_report(pair.client, REPORTS, f"events-{datetime.now(UTC):%Y-%m-%dT%H}")
+    assert sorted(line["versionId"] for line in lines if line["outcome"] == "purged") == sorted(
+        orphans
+    )
