@@ -68,6 +68,31 @@ class BucketPair:
             if k == key:
                 self.delete_version(key, version_id)
 
+    def share_null_version(self, key: str) -> None:
+        """`key` written on both sides while versioning is suspended: version `null` is the
+        one VersionId both share, as S3 Replication's copies share theirs."""
+        for bucket in (self.source, self.target):
+            self.client.put_bucket_versioning(
+                Bucket=bucket, VersioningConfiguration={"Status": "Suspended"}
+            )
+            self.client.put_object(Bucket=bucket, Key=key, Body=b"one")
+            self.client.put_bucket_versioning(
+                Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+            )
+
+    def synced_marker(self, key: str) -> tuple[str, str]:
+        """`key` written, soft-deleted and written again, each state synced: (the source's
+        delete marker, its copy at the target), by VersionId."""
+        self.put(key, "one")
+        self.sync()
+        self.soft_delete(key)
+        self.sync()
+        self.put(key, "two")
+        self.sync()
+        source = self.client.list_object_versions(Bucket=self.source, Prefix=key)
+        target = self.client.list_object_versions(Bucket=self.target, Prefix=key)
+        return source["DeleteMarkers"][0]["VersionId"], target["DeleteMarkers"][0]["VersionId"]
+
     def seed_case_2(self) -> None:
         """The seed's Case 2: a.txt synced, soft-deleted and synced, then its version and
         marker permanently deleted in the source; a.txt.bak stays live. The target keeps

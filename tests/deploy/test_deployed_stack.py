@@ -36,25 +36,13 @@ def shared_history(stack: DeployedStack) -> dict[str, str]:
     proven by the key's shared VersionId. LocalStack mints its own ids on each side, except
     one: an object written while versioning is suspended is version `null` on both."""
     pair = stack.pair
-    shared_null(pair, SHARED_KEY)
+    pair.share_null_version(SHARED_KEY)
     erased = pair.put(SHARED_KEY, "two")
     leftover = pair.put(SHARED_KEY, "two", bucket=pair.target)
     pair.delete_version(SHARED_KEY, erased)  # the permanent delete the copy never hears of
     for bucket in (pair.source, pair.target):
         pair.put(SHARED_KEY, "three", bucket=bucket)
     return {"leftover": leftover}
-
-
-def shared_null(pair: BucketPair, key: str) -> None:
-    """`key` written while versioning is suspended, on both sides: version `null`."""
-    for bucket in (pair.source, pair.target):
-        pair.client.put_bucket_versioning(
-            Bucket=bucket, VersioningConfiguration={"Status": "Suspended"}
-        )
-        pair.client.put_object(Bucket=bucket, Key=key, Body=b"one")
-        pair.client.put_bucket_versioning(
-            Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
-        )
 
 
 def test_a_console_start_with_empty_input_runs_the_seed_case_2_in_the_deployment_s_mode(
@@ -299,7 +287,7 @@ def test_the_event_path_deployed_takes_a_permanent_delete_through_rule_queue_and
         )
         assert status["eventBridgeNotifications"] == "on"
         # A leftover the source's permanent delete orphaned, its key sharing version null
-        shared_null(pair, "ev/doc.txt")
+        pair.share_null_version("ev/doc.txt")
         erased = pair.put("ev/doc.txt", "two")
         leftover = pair.put("ev/doc.txt", "two", bucket=pair.target)
         for bucket in (pair.source, pair.target):

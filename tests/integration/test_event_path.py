@@ -106,16 +106,7 @@ def test_a_version_erased_at_the_source_leaves_the_target(pair: BucketPair) -> N
 
 
 def test_a_marker_erased_at_the_source_leaves_the_target(pair: BucketPair) -> None:
-    pair.put("a.txt", "one")
-    pair.sync()
-    pair.soft_delete("a.txt")
-    pair.sync()
-    pair.put("a.txt", "two")
-    pair.sync()
-    marker = pair.client.list_object_versions(Bucket=pair.source, Prefix="a.txt")
-    marker_id = marker["DeleteMarkers"][0]["VersionId"]
-    target_marker = pair.client.list_object_versions(Bucket=pair.target, Prefix="a.txt")
-    copy_id = target_marker["DeleteMarkers"][0]["VersionId"]
+    marker_id, copy_id = pair.synced_marker("a.txt")
     pair.delete_version("a.txt", marker_id)
 
     result = run_events(pair, [notice(pair, "a.txt", marker_id)])
@@ -234,21 +225,8 @@ def test_the_brake_latches_at_n_plus_one_and_resume_lets_the_path_purge_again(
 REPLICATION = {"mode": "replication", "graceMinutes": 0}
 
 
-def shared_null(pair: BucketPair, key: str) -> None:
-    """`key` written while versioning was suspended, on both sides: version `null` is the
-    one VersionId both share, as S3 Replication's copies share theirs."""
-    for bucket in (pair.source, pair.target):
-        pair.client.put_bucket_versioning(
-            Bucket=bucket, VersioningConfiguration={"Status": "Suspended"}
-        )
-        pair.client.put_object(Bucket=bucket, Key=key, Body=b"one")
-        pair.client.put_bucket_versioning(
-            Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
-        )
-
-
 def test_replication_a_version_erased_at_the_source_leaves_the_target(pair: BucketPair) -> None:
-    shared_null(pair, "r.txt")
+    pair.share_null_version("r.txt")
     erased = pair.put("r.txt", "two")
     orphan = pair.put("r.txt", "two", bucket=pair.target)
     pair.delete_version("r.txt", erased)
@@ -261,7 +239,7 @@ def test_replication_a_version_erased_at_the_source_leaves_the_target(pair: Buck
 
 
 def test_replication_a_marker_erased_at_the_source_leaves_the_target(pair: BucketPair) -> None:
-    shared_null(pair, "r.txt")
+    pair.share_null_version("r.txt")
     for bucket in (pair.source, pair.target):
         pair.soft_delete("r.txt", bucket=bucket)
         pair.put("r.txt", "two", bucket=bucket)

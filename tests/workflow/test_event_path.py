@@ -89,20 +89,13 @@ def test_an_event_in_its_hold_stays_in_the_queue_unseen_and_nothing_is_purged(
 
 def test_a_marker_erased_at_the_source_leaves_the_target(runtime: LocalRuntime) -> None:
     pair, queue = event_pair()
-    pair.put("m.txt", "one")
-    pair.sync()
-    pair.soft_delete("m.txt")
-    pair.sync()
-    pair.put("m.txt", "two")
-    pair.sync()
-    marker = pair.client.list_object_versions(Bucket=pair.source, Prefix="m.txt")
-    copy = pair.client.list_object_versions(Bucket=pair.target, Prefix="m.txt")
+    marker, copy = pair.synced_marker("m.txt")
     with source_events(pair.source, queue):
-        pair.delete_version("m.txt", marker["DeleteMarkers"][0]["VersionId"])
+        pair.delete_version("m.txt", marker)
 
     run_path(pair, queue, holdMinutes=0)
 
-    assert copy["DeleteMarkers"][0]["VersionId"] not in {v for _, v, _ in pair.entries()}
+    assert copy not in {v for _, v, _ in pair.entries()}
     assert all(not is_marker for _, _, is_marker in pair.entries())
 
 
@@ -113,14 +106,8 @@ def test_replication_an_entry_erased_at_the_source_leaves_the_target(
     # Given S3 Replication's copy: version null shared by both sides, then (the erased
     # entry) a version or a delete marker each side holds under its own id
     pair, queue = event_pair()
+    pair.share_null_version("r.txt")
     for bucket in (pair.source, pair.target):
-        pair.client.put_bucket_versioning(
-            Bucket=bucket, VersioningConfiguration={"Status": "Suspended"}
-        )
-        pair.client.put_object(Bucket=bucket, Key="r.txt", Body=b"one")
-        pair.client.put_bucket_versioning(
-            Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
-        )
         if erased == "version":
             pair.put("r.txt", "two", bucket=bucket)
         else:

@@ -20,15 +20,20 @@ SOURCE, TARGET, REPORTS = "demo-source", "demo-target", "demo-reports"
 REQUEST = {"maxPurgeFraction": 0.5}
 
 
+def demo_pair(runtime: LocalRuntime) -> tuple[Any, str]:
+    """The demo's versioned pair, its report bucket and a DataSync task: (S3 client, task)."""
+    s3 = boto3.client("s3", region_name=REGION)
+    for bucket in (SOURCE, TARGET):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.create_bucket(Bucket=REPORTS)
+    return s3, runtime.create_task(SOURCE, TARGET, report_bucket=REPORTS)
+
+
 def run_demo(report_dir: Path, console: Console) -> int:
     started = time.monotonic()
     with LocalRuntime() as runtime:
-        s3 = boto3.client("s3", region_name=REGION)
-        for bucket in (SOURCE, TARGET):
-            s3.create_bucket(Bucket=bucket)
-            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-        s3.create_bucket(Bucket=REPORTS)
-        task = runtime.create_task(SOURCE, TARGET, report_bucket=REPORTS)
+        s3, task = demo_pair(runtime)
         machine = runtime.deploy(LocalDeployment(SOURCE, TARGET, REPORTS, task, 1))
         console.rule("[bold]syncpurge demo[/bold]: the seed's Case 2, on an embedded moto")
         console.print(

@@ -13,6 +13,7 @@ from syncpurge_local.demo import (
     REPORTS,
     SOURCE,
     TARGET,
+    demo_pair,
     save_reports,
     step,
     sync,
@@ -29,13 +30,8 @@ def run_event_demo(report_dir: Path, console: Console) -> int:
         # Imported inside the runtime: its Logger reads the runtime's log level.
         from syncpurge_handlers import events
 
-        s3 = boto3.client("s3", region_name=REGION)
-        for bucket in (SOURCE, TARGET):
-            s3.create_bucket(Bucket=bucket)
-            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-        s3.create_bucket(Bucket=REPORTS)
+        s3, task = demo_pair(runtime)
         queue = boto3.client("sqs", region_name=REGION).create_queue(QueueName="events")
-        task = runtime.create_task(SOURCE, TARGET, report_bucket=REPORTS)
         console.rule("[bold]syncpurge demo --events[/bold]: the event path, on an embedded moto")
 
         step(console, "1. contract.pdf is written twice, each version synced by DataSync")
