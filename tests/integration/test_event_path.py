@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -22,7 +23,7 @@ from syncpurge.events.path import (
 )
 from syncpurge.models import Outcome, ReconcileRequest
 from syncpurge.scope import Scope
-from tests.helpers import BucketPair
+from tests.helpers import BucketPair, run_engine
 
 pytestmark = pytest.mark.integration
 
@@ -116,7 +117,7 @@ def test_a_marker_erased_at_the_source_leaves_the_target(pair: BucketPair) -> No
 
 
 def test_a_key_whose_new_copy_does_not_exist_yet_keeps_its_copy_until_the_batch_run(
-    pair: BucketPair,
+    pair: BucketPair, tmp_path: Path
 ) -> None:
     # Given the target's only copy of a.txt is of the version the source then erased,
     # the source's new version not synced yet
@@ -131,6 +132,13 @@ def test_a_key_whose_new_copy_does_not_exist_yet_keeps_its_copy_until_the_batch_
     # Then the copy stays (the target's current entry is what the last sync wrote)
     assert purged(result) == set()
     assert pair.entries() == before
+    # And once DataSync has copied the new version, the next batch run purges it
+    (stale,) = {v for k, v, _ in before if k == "a.txt"}
+    pair.sync()
+    run, lines = run_engine(pair, tmp_path, {"maxPurgeFraction": 1.0})
+    assert run.summary.status.value == "SUCCEEDED"
+    assert {(line["versionId"], line["outcome"]) for line in lines} == {(stale, "purged")}
+    assert stale not in {v for _, v, _ in pair.entries()}
 
 
 def test_events_out_of_scope_are_ignored_and_counted(pair: BucketPair) -> None:
