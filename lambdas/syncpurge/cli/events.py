@@ -19,9 +19,12 @@ from syncpurge.data.s3store import S3Store
 from syncpurge.errors import PreflightRefused
 from syncpurge.events.path import BrakeState
 
+# A bucket without notifications prints nothing: `jq -s add` merges whatever is printed
+# with {} and the EventBridge element; put-bucket-notification-configuration replaces the
+# whole configuration, so the bucket's other notifications must be in what is put back.
 TURN_ON = (
-    "aws s3api get-bucket-notification-configuration --bucket {bucket} | jq '. + "
-    "{{EventBridgeConfiguration: {{}}}}' > notification.json && aws s3api "
+    "{{ aws s3api get-bucket-notification-configuration --bucket {bucket}; echo '{{}}'; }} | "
+    "jq -s 'add + {{EventBridgeConfiguration: {{}}}}' > notification.json && aws s3api "
     "put-bucket-notification-configuration --bucket {bucket} --notification-configuration "
     "file://notification.json"
 )
