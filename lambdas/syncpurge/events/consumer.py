@@ -19,7 +19,7 @@ from pydantic import Field
 
 from syncpurge.data.aws import QueueGateway
 from syncpurge.deletes import PurgeSettings
-from syncpurge.errors import InvalidInput
+from syncpurge.errors import InvalidInput, PreflightRefused
 from syncpurge.events.hourly import HourlyReport, add_batch, run_id_for
 from syncpurge.events.notices import DeletionNotice, parse_notice
 from syncpurge.events.path import (
@@ -102,9 +102,11 @@ def consume(
         if notice is not None:
             notices[message.message_id] = notice
     expect_owners(stores, config)
-    facts = (
-        stores.datasync.task_facts(config.task_arn) if config.task_arn and stores.datasync else None
-    )
+    facts = None
+    if config.task_arn:  # the scope is the task's locations and filters, as a batch run's
+        if stores.datasync is None:
+            raise PreflightRefused("a DataSync task is configured but no DataSync client was given")
+        facts = stores.datasync.task_facts(config.task_arn)
     run_id = run_id_for(now)
     report = report_location(config.report_bucket, facts, run_id)
     work = Location(bucket=config.report_bucket, prefix=EVENTS_FOLDER)
