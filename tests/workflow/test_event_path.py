@@ -14,7 +14,7 @@ from syncpurge_handlers import events
 from syncpurge_local.event_path import deliver, source_events
 from syncpurge_local.runtime import LocalLambdaContext, LocalRuntime
 from tests.helpers import BucketPair, age_entries, make_versioned_bucket, read_run_report
-from tests.workflow.conftest import REPORTS
+from tests.workflow.conftest import REPORTS, deploy
 
 pytestmark = pytest.mark.workflow
 
@@ -150,3 +150,33 @@ def test_duplicated_deliveries_in_any_order_purge_once(runtime: LocalRuntime) ->
     assert sorted(line["versionId"] for line in lines if line["outcome"] == "purged") == sorted(
         orphans
     )
+
+
+def test_while_the_batch_run_refuses_the_source_the_event_path_decides_nothing(
+    runtime: LocalRuntime,
+) -> None:
+    # Given a source that shares no key with its copy any more: k.txt's versions were all
+    # erased there, and it holds only a key never synced
+    deployed = deploy(runtime)
+    pair = deployed.pair
+    queue = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="ev")["QueueUrl"]
+    pair.put("k.txt", "one")
+    pair.sync()
+    pair.put("other.txt", "x")
+    with source_events(pair.source, queue):
+        pair.purge_source_key("k.txt")
+    # And the batch run refuses it as unrelated (DESIGN §5)
+    refused = deployed.run({"skipSync": True, "maxPurgeFraction": 1})
+    assert refused.error == "UnrelatedSource"
+    before = pair.entries()
+
+    run_path(pair, queue, holdMinutes=0, taskArn=deployed.task_arn)
+
+    # Then the event path purges nothing of k.txt, whose copies the batch run would keep
+    assert pair.entries() == before
+    summary, lines = read_run_report(
+        pair.client, REPORTS, f"events-{datetime.now(UTC):%Y-%m-%dT%H}"
+    )
+    assert lines == []
+    assert summary["status"] == "FAILED"
+    assert "share no key in scope" in summary["events"]["refused"]

@@ -116,6 +116,12 @@ class EventPath(Construct):
         role = functions.roles["events"]
         # The source and target grants are BUCKET_GRANTS["…"]["events"] (permissions.py).
         allow(role, ["s3:ListBucket"], [report_bucket.bucket_arn])
+        # The last batch run's verdict on the source (workflow.verdict).
+        allow(
+            role,
+            ["s3:GetObject"],
+            [report_bucket.arn_for_objects(f"{WORKSPACE_PREFIX}source-verdict.json")],
+        )
         allow(
             role,
             ["s3:GetObject", "s3:PutObject"],

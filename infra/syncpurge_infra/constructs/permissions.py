@@ -67,11 +67,15 @@ def grant_step_permissions(
         allow_step(step, ["s3:GetObject"], [workspace])
     allow_step("guard", ["s3:PutObject"], [workspace])
     allow_step("report", ["s3:PutObject"], [report_bucket.arn_for_objects(f"*{REPORTS_PREFIX}*")])
-    # Report points the next run of the scope at this run's recorded key boundaries.
+    # Report points the next run of the scope at this run's recorded key boundaries, and
+    # keeps its verdict on the source for the event path.
     allow_step(
         "report",
         ["s3:PutObject"],
-        [report_bucket.arn_for_objects(f"{WORKSPACE_PREFIX}boundaries/*")],
+        [
+            report_bucket.arn_for_objects(f"{WORKSPACE_PREFIX}boundaries/*"),
+            report_bucket.arn_for_objects(f"{WORKSPACE_PREFIX}source-verdict.json"),
+        ],
     )
     # Purge: delete target versions only; re-list the source (verify before destroy).
     allow_step("purge", ["s3:GetObject", "s3:PutObject"], [workspace])

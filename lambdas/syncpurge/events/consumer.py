@@ -42,6 +42,7 @@ from syncpurge.workflow.context import (
     put_json,
 )
 from syncpurge.workflow.prepare import report_location, run_scope
+from syncpurge.workflow.verdict import last_refusal
 
 MAX_VISIBILITY_SECONDS = 12 * 3600  # SQS ChangeMessageVisibility's ceiling
 
@@ -138,6 +139,7 @@ def consume(
         target=stores.s3,
         purge=PurgeSettings(target_bucket=config.target_bucket, source_bucket=config.source_bucket),
         journal=BatchJournal(destination, run_id, stem=f"batch-{hourly.batches + 1:05d}-"),
+        batch_refused=last_refusal(stores, config.report_bucket),
     )
     put_json(stores, work, BRAKE_FILE, brake.model_dump(mode="json", by_alias=True))
     add_batch(hourly, result, destination, now=now, mode=config.mode)

@@ -44,6 +44,7 @@ from syncpurge.workflow.context import (
 from syncpurge.workflow.guard import Decision
 from syncpurge.workflow.notify import notify
 from syncpurge.workflow.ranges import point_at_this_run
+from syncpurge.workflow.verdict import record_verdict
 
 
 class FailureInfo(BaseModel):
@@ -121,6 +122,7 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
     summary.status, summary.error = final_status(error, decision, tally)
     summary.finished_at = datetime.now(UTC)
     write_summary(destination, summary)
+    record_verdict(stores, run, error, guard_reached=guard_doc is not None)
     if guard_doc is not None and not run.request.apply_plan:
         point_at_this_run(stores, run)  # every Diff item listed its range to the end
     location = f"s3://{run.report.bucket}/{run.report.prefix}"
