@@ -26,7 +26,6 @@ import boto3
 from syncpurge_local.datasync_copy import ACCOUNT
 
 REGION = "us-east-1"
-CONFIG_VARIABLE = "SYNCPURGE_EVENT_PATH"
 
 
 def deletion_event(bucket: str, key: str, version_id: str, at: datetime) -> dict[str, Any]:
@@ -86,6 +85,9 @@ def deliver(
 ) -> list[dict[str, Any]]:
     """Poll the queue until it shows nothing, handing each batch to `handler` with the
     event path's configuration in its environment; returns the handler's answers."""
+    # Imported here, not at the top: the handler's Logger reads the runtime's log level.
+    from syncpurge_handlers.events import CONFIG_VARIABLE
+
     sqs = boto3.client("sqs", region_name=REGION)
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"

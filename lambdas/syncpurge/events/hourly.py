@@ -12,7 +12,7 @@ from statistics import quantiles
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from syncpurge.events.path import EventBatchResult
+from syncpurge.events.path import EventBatchResult, hour_of
 from syncpurge.models import Mode, RunStatus, Summary
 from syncpurge.report import EntriesWriter, OutcomeTally, ReportDestination, record_to_line
 
@@ -71,7 +71,7 @@ class HourlyReport(BaseModel):
 
 
 def run_id_for(now: datetime) -> str:
-    return f"events-{now.strftime('%Y-%m-%dT%H')}"
+    return f"events-{hour_of(now)}"
 
 
 def add_batch(

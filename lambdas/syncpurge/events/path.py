@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,8 +48,11 @@ class EventScope:
         if not source_key.startswith(self.scope.source_root):
             return None
         target_key = self.scope.target_key(source_key[len(self.scope.source_root) :])
-        in_scope = in_run_scope(self.scope, self.request.prefixes)
-        return target_key if in_scope(target_key) else None
+        return target_key if self._in_scope(target_key) else None
+
+    @cached_property
+    def _in_scope(self) -> Callable[[str], bool]:
+        return in_run_scope(self.scope, self.request.prefixes)
 
 
 class BrakeState(BaseModel):
@@ -62,9 +66,13 @@ class BrakeState(BaseModel):
     latched_at: str | None = Field(default=None, alias="latchedAt")
     reason: str | None = None
 
+    def purged_in(self, now: datetime) -> int:
+        """The entries purged in `now`'s hour so far."""
+        return self.purged if self.hour == hour_of(now) else 0
+
     def room(self, now: datetime, limit: int) -> int:
         """How many more entries may go in `now`'s hour."""
-        return max(0, limit - (self.purged if self.hour == hour_of(now) else 0))
+        return max(0, limit - self.purged_in(now))
 
     def count(self, now: datetime, purged: int) -> None:
         if self.hour != hour_of(now):
@@ -169,7 +177,7 @@ def process_notices(
         brake.latch(
             now,
             f"{len(plan)} entries to purge would pass eventMaxPurgePerHour "
-            f"{settings.max_purge_per_hour} ({brake.purged if brake.hour == hour_of(now) else 0}"
+            f"{settings.max_purge_per_hour} ({brake.purged_in(now)}"
             f" already purged in {hour_of(now)}); left to the batch run",
         )
         result.left_to_batch += len(plan)
