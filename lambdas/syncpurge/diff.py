@@ -74,6 +74,8 @@ class DiffStats:
     lineage_doubted_keys: int = 0
     # Set when the diff stopped early, to resume from.
     cursor: DiffCursor | None = None
+    # The stop was a hand-back (`should_hand_back`): always between keys.
+    handed_back: bool = False
 
     def add(self, other: DiffStats) -> None:
         self.source_entries += other.source_entries
@@ -93,6 +95,7 @@ def diff_histories(
     source_key: Callable[[str], str] | None = None,
     inside: InsideKey | None = None,
     up_to: str | None = None,
+    should_hand_back: Callable[[], bool] | None = None,
 ) -> Iterator[Candidate]:
     """Merge both key-ordered streams; yield the candidates of the plan, key by key.
 
@@ -102,7 +105,16 @@ def diff_histories(
     `inside` its `inside`). `source_key` maps a relative key to its source bucket key.
     With `up_to` (a key-range item), the source stream may hold one key past it, looked at
     only to see what follows the range (a folder object's content), never counted.
+    `should_hand_back` is asked only after a key, so its cursor is never inside one: the
+    range past the cursor's key is untouched and can be handed to other items.
     """
+
+    def stop_between_keys() -> bool:
+        if should_hand_back is not None and should_hand_back():
+            stats.handed_back = True
+            return True
+        return should_stop is not None and should_stop()
+
     to_source = source_key or (lambda rel: rel)
     datasync = policy.mode is Mode.DATASYNC
     vanished_rule = Rule.VANISHED_KEY in policy.rules
@@ -193,7 +205,7 @@ def diff_histories(
                 doubted += walk.lineage_doubted
                 done_key = key
                 at_key_end = True
-            if at_key_end and should_stop is not None and should_stop():
+            if at_key_end and stop_between_keys():
                 if tgt is not None or src is not None:
                     stats.cursor = DiffCursor(done_key, _side(src), _side(tgt))
                 return
@@ -202,7 +214,7 @@ def diff_histories(
             source_entries += len(src.entries)
             at_key_end, done_key = src.last, src.key
             src = next(source, None)
-            if at_key_end and src is not None and should_stop is not None and should_stop():
+            if at_key_end and src is not None and stop_between_keys():
                 stats.cursor = DiffCursor(done_key, _side(src), SideCursor(exhausted=True))
                 return
     finally:

@@ -70,11 +70,12 @@ def diff_scope(
     resume: DiffCursor | None = None,
     key_range: KeyRange | None = None,
     should_stop: Callable[[], bool] | None = None,
+    should_hand_back: Callable[[], bool] | None = None,
     sampler: Callable[[str, Iterator[KeyHistory]], Iterator[KeyHistory]] | None = None,
 ) -> DiffStats:
     """Diff one relative prefix of the scope, or one key range of it, listing both sides
     concurrently. `sampler(side, histories)` may wrap a side's histories (to note
-    boundary keys).
+    boundary keys); `should_hand_back` stops it between keys (`diff_histories`).
 
     The diff's candidates go through the HeadObject tiers (`syncpurge.proof`) before they
     reach `on_plan`, so what is planned carries its proof.
@@ -134,6 +135,7 @@ def diff_scope(
             source_key=scope.source_key,
             inside=inside,
             up_to=up_to,
+            should_hand_back=should_hand_back,
         )
         # A key the previous slice stopped inside goes on counting from where it was.
         tally = KeyTally(
@@ -152,4 +154,5 @@ def diff_scope(
     if stats.cursor is not None and stopped is not None:
         purged = tally.purged if tally.key == scope.target_key(stopped.key) else 0
         stats.cursor = replace(stats.cursor, inside=replace(stopped, purged=purged))
+    stats.handed_back = stats.handed_back and stats.cursor is not None
     return stats

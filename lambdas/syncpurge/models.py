@@ -317,6 +317,15 @@ class RequestCounts(BaseModel):
     head: int = 0
 
 
+class DiffWaves(BaseModel):
+    """How the Diff ran: its Map's waves, how many items handed the rest of their range
+    back, and into how many pieces those remainders were cut (DESIGN §10)."""
+
+    waves: int = 1
+    items: int = 0
+    pieces: int = 0
+
+
 class SyncInfo(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="allow")
 
@@ -349,6 +358,8 @@ class Summary(BaseModel):
     by_proof: dict[str, int] = Field(default_factory=dict, alias="byProof")
     guard: GuardDecision | None = None
     requests: RequestCounts = Field(default_factory=RequestCounts)
+    # The state machine's Diff: its waves and re-cut items (None: the CLI's run).
+    recut: DiffWaves | None = None
     advisories: list[str] = Field(default_factory=list)
     started_at: datetime = Field(alias="startedAt")
     finished_at: datetime | None = Field(default=None, alias="finishedAt")

@@ -48,19 +48,34 @@ class _Span:
 class ProbeSplitter:
     """Cuts a prefix's key space by probes; feed it pages, ask where to probe next."""
 
-    def __init__(self, prefix: str, folders: Sequence[str] = (), only: bool = False) -> None:
+    def __init__(
+        self,
+        prefix: str,
+        folders: Sequence[str] = (),
+        only: bool = False,
+        *,
+        after: str | None = None,
+        up_to: str | None = None,
+    ) -> None:
         """`folders`: folders known to exist under the prefix (their characters shape
         positions); `only`: a delimiter listing showed nothing else, so no key lies
-        between them, before the first or after the last."""
+        between them, before the first or after the last. `after` / `up_to` (keys under
+        the prefix): only the keys k with after < k <= up_to count (a re-cut remainder)."""
         self.prefix = prefix
         self.folders = list(folders) if only else []
+        self.after, self.up_to = after, up_to
         self.probes: list[Probe] = []
         self._seen: list[set[str]] = [set() for _ in range(DEPTH)]
         note_places(self._seen, folders, len(prefix))
+        note_places(self._seen, (k for k in (after, up_to) if k is not None), len(prefix))
         self._where: KeyPositions | None = None
         self._spans: list[_Span] | None = None
 
     def add(self, probe: Probe) -> None:
+        if self.after is not None or self.up_to is not None:
+            # Keys past the bounds are not this splitter's; one past `up_to` ends the range.
+            past = self.up_to is not None and bool(probe.keys) and probe.keys[-1][0] > self.up_to
+            probe = Probe(probe.after, self._keys_in_bounds(probe), probe.truncated and not past)
         self.probes.append(probe)
         note_places(
             self._seen,
@@ -101,6 +116,7 @@ class ProbeSplitter:
             if not probe.truncated and last + 1 < where.span:
                 known.append(_Span(last + 1, where.span, True, after=last_key))
         known.extend(self._between_folders(where))
+        known.extend(self._outside_bounds(where))
         known.sort(key=lambda s: (s.start, -s.end))
         merged: list[_Span] = []
         for span in known:
@@ -139,6 +155,23 @@ class ProbeSplitter:
         if self.folders and start < where.span:
             empty.append(_Span(start, where.span, True, after=after))
         return empty
+
+    def _outside_bounds(self, where: KeyPositions) -> list[_Span]:
+        """Known-empty stretches: up to `after` (inclusive) and past `up_to`."""
+        empty: list[_Span] = []
+        if self.after is not None:
+            empty.append(_Span(0, where.position(self.after) + 1, True))
+        if self.up_to is not None and where.position(self.up_to) + 1 < where.span:
+            empty.append(_Span(where.position(self.up_to) + 1, where.span, True))
+        return empty
+
+    def _keys_in_bounds(self, probe: Probe) -> tuple[tuple[str, int], ...]:
+        low, high = self.after, self.up_to
+        return tuple(
+            (key, n)
+            for key, n in probe.keys
+            if (low is None or key > low) and (high is None or key <= high)
+        )
 
     @staticmethod
     def _density(span: _Span | None, where: KeyPositions) -> float | None:
@@ -198,6 +231,10 @@ class ProbeSplitter:
                 points.append(point)
                 done.add(point)
         return points
+
+    def settled(self, item_entries: float) -> bool:
+        """Whether no gap is left in doubt at this item size (probes would stop here)."""
+        return not self.next_probes(item_entries, 1)
 
     def boundaries(self, items: int) -> list[str]:
         """Up to items - 1 keys cutting the estimated mass into equal parts."""

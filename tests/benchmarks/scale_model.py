@@ -27,8 +27,6 @@ nothing.
 from __future__ import annotations
 
 import argparse
-import heapq
-import itertools
 import json
 import math
 import sys
@@ -40,6 +38,7 @@ from typing import Any
 
 from scale_constants import CONSTANTS, c
 from scale_keyspaces import EqualPrefixes, KeySpace, OnePrefix, ZipfPrefixes
+from scale_waves import first_wave, run_waves, summary
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -96,7 +95,7 @@ class Args:
     page_latency: float
 
 
-def item_seconds(entries: int, parse_cpu: float, entry_cpu: float, latency: float) -> float:
+def item_seconds(entries: float, parse_cpu: float, entry_cpu: float, latency: float) -> float:
     """One Diff item: both sides listed concurrently (a page in flight on each), the pages
     parsed and diffed on one vCPU; a new slice (invocation) every 840 s of work."""
     pages = math.ceil(entries / 2 / 1000)
@@ -106,21 +105,9 @@ def item_seconds(entries: int, parse_cpu: float, entry_cpu: float, latency: floa
     return work + slices * c("lambdaStart")
 
 
-def makespan(durations: list[float], slots: int) -> float:
-    """Items started in order on `slots` concurrent children, each as one frees up."""
-    free = [0.0] * min(slots, len(durations))
-    heapq.heapify(free)
-    end = 0.0
-    for duration in durations:
-        start = heapq.heappop(free)
-        finish = start + duration
-        end = max(end, finish)
-        heapq.heappush(free, finish)
-    return end
-
-
-def cut(space: KeySpace, max_items: int, steady: bool) -> tuple[list[int], int, int, int]:
-    """(entries per item, both sides; Plan's LISTs; Plan's probe rounds; sample_every)."""
+def cut(space: KeySpace, max_items: int, steady: bool) -> tuple[list[str], float, bool, int, int]:
+    """(Plan's cuts; its entries per item, both sides; whether they are trusted; Plan's
+    LISTs; its probe rounds)."""
     from syncpurge.keyspace import ranges_between
     from syncpurge.probes import ProbeSplitter
     from syncpurge.workflow import ranges
@@ -136,7 +123,7 @@ def cut(space: KeySpace, max_items: int, steady: bool) -> tuple[list[int], int, 
     ProbeSplitter.next_probes = counted  # type: ignore[method-assign]
     try:
         space.requests = 0
-        cuts, per_item = ranges.probe_boundaries(space, "target", "", "", max_items)  # type: ignore[arg-type]
+        cuts, per_item, settled = ranges.probe_boundaries(space, "target", "", "", max_items)  # type: ignore[arg-type]
     finally:
         ProbeSplitter.next_probes = original  # type: ignore[method-assign]
     lists = space.requests
@@ -151,11 +138,9 @@ def cut(space: KeySpace, max_items: int, steady: bool) -> tuple[list[int], int, 
                 samples.append((space.key(i), 2 * every))
             if (hi - lo) % every:
                 samples.append((space.key(hi - 1), 2 * ((hi - lo) % every)))
-        cuts, _ = ranges.recorded_boundaries(samples, max_items)
-        lists, rounds = 0, 0
-    edges = [0] + [space.count_upto(k) for k in cuts] + [space.n]
-    sizes = [2 * (b - a) for a, b in itertools.pairwise(edges)]
-    return sizes, lists, rounds, every
+        cuts, per_item = ranges.recorded_boundaries(samples, max_items)
+        lists, rounds, settled = 0, 0, True
+    return cuts, per_item, settled, lists, rounds
 
 
 def predict(space: KeySpace, args: Args, cpu: tuple[float, float], steady: bool) -> dict[str, Any]:
@@ -165,16 +150,23 @@ def predict(space: KeySpace, args: Args, cpu: tuple[float, float], steady: bool)
     latency = args.page_latency
     slots = int(min(args.concurrency, c("accountConcurrency"), c("mapConcurrency")))
     max_items = MAX_ITEMS_PER_SLOT * args.concurrency
-    sizes, plan_lists, rounds, _ = cut(space, max_items, steady)
+    cuts, per_item, trusted, plan_lists, rounds = cut(space, max_items, steady)
     n = space.n
     # --- Plan
     plan_seconds = (rounds + 3) * latency + c("lambdaStart")
-    # --- Diff
-    durations = [item_seconds(e, parse_cpu, entry_cpu, latency) for e in sizes]
-    ramp = 10 * slots / c("lambdaScaling")
-    diff_lists = sum(2 * math.ceil(e / 2 / 1000) for e in sizes)
+    # --- Diff, in waves (an item that overruns hands the rest of its range back)
+    waves = run_waves(
+        space,
+        first_wave(cuts, per_item, trusted=trusted),
+        slots=slots,
+        max_items=max_items,
+        item_seconds=lambda e: item_seconds(e, parse_cpu, entry_cpu, latency),
+        latency=latency,
+    )
+    sizes, durations = waves.sizes, waves.durations
+    diff_lists = waves.lists + waves.probes
     list_floor_seconds = (diff_lists + plan_lists) / (c("listRate") * c("partitions"))
-    diff_seconds = max(makespan(durations, slots) + ramp, list_floor_seconds)
+    diff_seconds = max(waves.seconds, list_floor_seconds)
     # --- Purge
     deletes = int(n * args.purge_fraction)
     vanished_keys = deletes // 2  # a vanished key's version and marker
@@ -188,7 +180,7 @@ def predict(space: KeySpace, args: Args, cpu: tuple[float, float], steady: bool)
     ) + (c("lambdaStart") if deletes else 0)
     wall = plan_seconds + diff_seconds + purge_seconds + 2 * c("lambdaStart")
     # --- requests and cost
-    slices = sum(max(1, math.ceil(d / c("sliceBudget"))) for d in durations)
+    slices = waves.slices
     workspace_puts = 3 * slices + math.ceil(deletes / 50_000) * 2
     s3_cost = (diff_lists + plan_lists + verify + delete_calls + workspace_puts) * c(
         "listPrice"
@@ -203,9 +195,11 @@ def predict(space: KeySpace, args: Args, cpu: tuple[float, float], steady: bool)
         + (slices + 10) * c("lambdaRequest")
     )
     mean = sum(sizes) / len(sizes)
-    spread = makespan(durations, slots) + ramp
-    # one item about as long as the whole Map: its size binds, not the concurrency
-    diff_bound = "items over concurrency" if max(durations) < 0.9 * spread else "largest item"
+    spread = waves.seconds
+    # one item about as long as the whole Diff: its size binds, not the concurrency
+    diff_bound = "items over concurrency" if max(durations) < 0.5 * spread else "largest item"
+    if waves.waves > 1:
+        diff_bound = f"{waves.waves} waves of items over concurrency"
     bounds = {
         f"diff: {diff_bound}": spread,
         "diff: S3 LIST rate": list_floor_seconds,
@@ -213,6 +207,7 @@ def predict(space: KeySpace, args: Args, cpu: tuple[float, float], steady: bool)
     }
     return {
         "items": len(sizes),
+        "diffWaves": summary(waves),
         "maxOverMean": round(max(sizes) / mean, 3),
         "planLists": plan_lists,
         "seconds": {
@@ -296,7 +291,9 @@ def main() -> None:
         for label, r in (("first run", runs["firstRun"]), ("steady state", runs["steadyState"])):
             s = r["seconds"]
             print(
-                f"{name:>22} | {label:<12} | {r['items']:>5} items, max/mean "
+                f"{name:>22} | {label:<12} | {r['items']:>5} items "
+                f"({r['diffWaves']['waves']} waves, {r['diffWaves']['handedBack']} handed back "
+                f"in {r['diffWaves']['pieces']} pieces), max/mean "
                 f"{r['maxOverMean']:<5} | wall {s['wall'] / 60:5.1f} min (plan {s['plan']} s, "
                 f"diff {s['diff']} s, purge {s['purge']} s; bound by {r['binding']}) | "
                 f"LIST {r['requests']['list']:,} (floor {r['listFloor']:,}), verify "

@@ -3,26 +3,33 @@
 Random bucket histories (the invariants' own, tests/integration/bucket_histories.py) are
 diffed once over the whole scope and once per range between random boundaries, real keys
 and keys that name nothing alike, with tiny pages so that ranges start and end mid-page.
-Every planned entry, every proof and skip, and every listing figure must match.
+Every planned entry, every proof and skip, and every listing figure must match. The same
+holds when items stop at random moments (a slice's time limit: resumed from the cursor,
+inside a key or not) and hand the rest of their range back at random moments, re-cut at
+random boundaries into the next wave's pieces (`workflow.recut`), for a bounded number
+of waves.
 """
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, example, given, settings, target
 from hypothesis import strategies as st
 from moto import mock_aws
 from moto.s3 import models as moto_s3
 
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
+from syncpurge.diff import DiffCursor
 from syncpurge.diffing import NullProgress, diff_scope, policy_for
-from syncpurge.keyspace import ranges_between
+from syncpurge.keyspace import KeyRange, ranges_between
 from syncpurge.models import PlannedEntry, ReconcileRequest
+from syncpurge.workflow.recut import MAX_WAVES
 from syncpurge_local.moto_s3 import s3_paging
 from tests.conftest import property_examples
 from tests.helpers import kms_etags, make_versioned_bucket
@@ -119,6 +126,117 @@ def test_ranges_plan_exactly_what_one_listing_plans(
     assert [row[0] for row in cut] == [row[0] for row in whole]
     assert sorted(cut, key=str) == sorted(whole, key=str)
     assert cut_figures == whole_figures
+
+
+def after_calls(calls: int | None) -> Any:
+    """A should_stop / should_hand_back that says yes from its `calls`-th question on."""
+    if calls is None:
+        return None
+    asked = [0]
+
+    def ask() -> bool:
+        asked[0] += 1
+        return asked[0] > calls
+
+    return ask
+
+
+def recut_plan(
+    world: World, page_size: int, boundaries: list[str], data: st.DataObject
+) -> tuple[list[Any], list[int], int]:
+    """The plan of items cut at `boundaries`, each stopping and handing back at random
+    moments, its remainder re-cut at random keys, wave after wave (the pieces queue up
+    behind the wave, as the state machine runs them); and how many items handed back."""
+    store = S3Store(world.client, RequestCounter(), page_size=page_size)
+    policy = policy_for(
+        ReconcileRequest.model_validate({}), datetime.now(UTC), lineage=world.lineage.lookup
+    )
+    planned: list[PlannedEntry] = []
+    figures = [0, 0, 0]
+    queue = [(part, 0) for part in ranges_between(boundaries)]
+    handed_back = 0
+    while queue:
+        part, wave = queue.pop(0)
+        cursor: DiffCursor | None = None
+        while True:
+            stop = data.draw(st.one_of(st.none(), st.integers(0, 4)), label="stop after")
+            hand = data.draw(st.one_of(st.none(), st.integers(0, 4)), label="hand back after")
+            stats = diff_scope(
+                source=store,
+                target=store,
+                source_bucket=world.source,
+                target_bucket=world.target,
+                prefix="",
+                policy=policy,
+                on_plan=planned.append,
+                progress=NullProgress(),
+                scope=SCOPE,
+                key_range=part,
+                resume=cursor,
+                should_stop=after_calls(stop),
+                should_hand_back=after_calls(hand) if wave < MAX_WAVES - 1 else None,
+            )
+            figures = [
+                figures[0] + stats.source_entries,
+                figures[1] + stats.target_entries,
+                figures[2] + stats.keys_in_both,
+            ]
+            cursor = stats.cursor
+            if cursor is None:
+                break
+            if stats.handed_back:
+                # Then the cursor is between keys: the rest of the range is untouched
+                assert cursor.inside is None
+                handed_back += 1
+                rest = KeyRange(cursor.after_key, part.up_to)
+                inside = [c for c in CUTS if rest.holds(c) and c != rest.up_to]
+                cuts = data.draw(st.lists(st.sampled_from(inside), max_size=3, unique=True))
+                edges = [rest.after, *sorted(cuts), rest.up_to]
+                queue += [(KeyRange(a, b), wave + 1) for a, b in itertools.pairwise(edges)]
+                break
+    rows = [(p.entry.key, p.entry.version_id, p.rule, p.proof, p.skip) for p in planned]
+    return rows, figures, handed_back
+
+
+@settings(
+    max_examples=property_examples(8),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    ops=st.lists(operation, min_size=1, max_size=25),
+    page_size=st.integers(1, 4),
+    boundaries=st.lists(st.sampled_from(CUTS), max_size=4, unique=True).map(sorted),
+    data=st.data(),
+)
+def test_random_recuts_at_random_moments_plan_exactly_what_one_listing_plans(
+    monkeypatch: pytest.MonkeyPatch,
+    ops: list[tuple[Any, ...]],
+    page_size: int,
+    boundaries: list[str],
+    data: st.DataObject,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setattr(moto_s3, "S3_UPLOAD_PART_MIN_SIZE", 1)
+    with mock_aws(), s3_paging(), kms_etags():
+        world = World(boto3.client("s3", region_name="us-east-1"))
+        make_versioned_bucket(world.client, world.source)
+        make_versioned_bucket(world.client, world.target)
+        for op in ops:
+            world.apply(op)
+
+        whole, whole_figures = plan_of(world, page_size, [])
+        recut, recut_figures, handed_back = recut_plan(world, page_size, boundaries, data)
+
+    # Then every entry is planned once, as one listing plans it, and counted once
+    assert sorted(recut, key=str) == sorted(whole, key=str)
+    assert recut_figures == whole_figures
+    # And each key's entries were planned together, by one item
+    keys = [row[0] for row in recut]
+    for key in set(keys):
+        at = [i for i, k in enumerate(keys) if k == key]
+        assert at == list(range(at[0], at[-1] + 1)), key
+    target(float(handed_back), label="items handed back")
 
 
 def test_a_range_lists_from_its_start_and_stops_after_its_end(aws: None) -> None:

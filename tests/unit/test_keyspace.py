@@ -145,7 +145,7 @@ def test_probes_cut_one_prefix_into_balanced_items_for_little(
     monkeypatch.setattr(ranges, "FIRST_RUN_TARGET_ENTRIES", 12_500)
     bucket = ListedKeys(LAYOUTS[layout])
 
-    cuts, _ = ranges.probe_boundaries(bucket, "b", "", "", 1_000)  # type: ignore[arg-type]
+    cuts, _, _ = ranges.probe_boundaries(bucket, "b", "", "", 1_000)  # type: ignore[arg-type]
 
     sizes = item_sizes(bucket.keys, cuts)
     # Then at least 8 items, none empty, the largest at most twice the mean, for a few
@@ -188,7 +188,7 @@ def test_a_cut_or_probe_marker_never_exceeds_s3_s_1024_byte_key_limit(
 
     bucket.probe_page = probe_page  # type: ignore[method-assign]
 
-    cuts, _ = ranges.probe_boundaries(bucket, "b", "", "", 1_000)  # type: ignore[arg-type]
+    cuts, _, _ = ranges.probe_boundaries(bucket, "b", "", "", 1_000)  # type: ignore[arg-type]
 
     assert markers, "the probes never started at a marker"
     assert all(len(m.encode()) <= 1024 for m in markers)

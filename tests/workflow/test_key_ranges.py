@@ -14,7 +14,7 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 
-from syncpurge.workflow import ranges
+from syncpurge.workflow import ranges, recut
 from syncpurge_local.runtime import LocalRuntime
 from tests.workflow.conftest import Deployed, deploy
 
@@ -111,3 +111,46 @@ def test_one_prefix_fans_out_and_plans_what_one_item_plans(
         assert purged["totals"]["purged"] == len(single)
         _, again = plan_lines(deployed, {})
         assert again["totals"]["planned"] == 0
+
+
+def test_items_that_overrun_hand_back_and_the_pieces_plan_what_one_item_plans(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with LocalRuntime() as runtime:
+        deployed = deploy(runtime)
+        populate(deployed)
+        monkeypatch.setattr(ranges, "MIN_SAMPLE_EVERY", 10)
+        monkeypatch.setattr(ranges, "RECORDED_ENTRIES", 10**9)
+        single, whole = plan_lines(deployed, {"dryRun": True})
+
+        # Given first-run items of 170 target entries that hand the rest of their range
+        # back after half of it, re-cut into pieces of 60 entries
+        monkeypatch.setattr(ranges, "FIRST_RUN_TARGET_ENTRIES", 170)
+        monkeypatch.setattr(recut, "OVERRUN", 0.5)
+        monkeypatch.setattr(recut, "FIRST_WAVE_PLANNED", 60)
+        deployed.pair.client.delete_object(
+            Bucket="syncpurge-reports", Key=boundary_pointer(deployed)
+        )
+
+        # When a first run cuts by probes
+        first, summary = plan_lines(deployed, {"dryRun": True})
+
+        # Then items handed back, in pieces, over more than one wave and at most MAX_WAVES
+        waves = summary["recut"]
+        assert waves["items"] >= 3
+        assert waves["pieces"] > waves["items"]
+        assert 2 <= waves["waves"] <= recut.MAX_WAVES
+        # And the plan is exactly one item's, every entry listed once
+        assert first == single
+        for figure in ("sourceEntries", "targetEntries"):
+            assert summary["totals"][figure] == whole["totals"][figure]
+        assert whole["recut"] == {"waves": 1, "items": 0, "pieces": 0}
+
+
+def boundary_pointer(deployed: Deployed) -> str:
+    """The deployment's recorded-boundaries pointer (so the next run cuts by probes)."""
+    listed = deployed.pair.client.list_objects_v2(
+        Bucket="syncpurge-reports", Prefix="syncpurge-work/boundaries/"
+    )
+    (only,) = listed["Contents"]
+    return str(only["Key"])

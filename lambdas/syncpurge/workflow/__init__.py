@@ -8,7 +8,7 @@ from syncpurge.workflow.apply import diff_step
 from syncpurge.workflow.context import Location, RunConfig, RunContext, RunEvent, Stores
 from syncpurge.workflow.diff import DiffItemEvent, Progress, diff_item
 from syncpurge.workflow.guard import Decision, guard
-from syncpurge.workflow.plan import WorkItem, plan_items
+from syncpurge.workflow.plan import PlanEvent, WorkItem, plan_items, plan_step
 from syncpurge.workflow.prepare import PrepareEvent, datasync_includes, prepare
 from syncpurge.workflow.purge import PurgeItem, PurgeItemEvent, PurgeSlice, purge_item
 from syncpurge.workflow.report import FailureInfo, ReportEvent, describe_failure, report
@@ -18,6 +18,7 @@ __all__ = [
     "DiffItemEvent",
     "FailureInfo",
     "Location",
+    "PlanEvent",
     "PrepareEvent",
     "Progress",
     "PurgeItem",
@@ -35,6 +36,7 @@ __all__ = [
     "diff_step",
     "guard",
     "plan_items",
+    "plan_step",
     "prepare",
     "purge_item",
     "report",

@@ -11,7 +11,7 @@ from pydantic import Field
 from syncpurge.diff import DiffCursor, InsideKey, SideCursor
 from syncpurge.diffing import NullProgress, diff_scope
 from syncpurge.lineage import LineageIndex
-from syncpurge.models import PlannedEntry
+from syncpurge.models import KeyHistory, PlannedEntry
 from syncpurge.plan import (
     PlanCounts,
     decode_lines,
@@ -27,8 +27,14 @@ from syncpurge.workflow.context import (
     chunk_writer,
     put_json,
 )
-from syncpurge.workflow.plan import WorkItem, lineage_name
+from syncpurge.workflow.plan import (
+    MAX_ITEMS_PER_SLOT,
+    WorkItem,
+    lineage_name,
+    relative_key_limit,
+)
 from syncpurge.workflow.ranges import Sampler
+from syncpurge.workflow.recut import Remainder, cut_remainder, write_remainder
 
 # A cursor rides in the state machine's payload (256 KiB in all).
 MAX_CARRIED_COPIES = 1_000
@@ -127,6 +133,8 @@ class Progress(Wire):
     done: bool = False
     slice: int = 0
     cursor: CursorModel | None = None
+    listed: int = 0  # Diff: entries (both sides) the item's slices have diffed so far
+    hand_back_at: int = 0  # ... and at how many it next tries to hand back (0: its plan's)
     chunk: int = 0  # Purge: which of the item's plan chunks, and the line in it
     offset: int = 0
 
@@ -184,6 +192,8 @@ def diff_item(
     stem = f"{item.index:05d}-{progress.slice:05d}"
     plan = PlanChunks(stores, run, stem)
     sampler = Sampler(item.sample_every, item.up_to)
+    listed = ListedEntries(progress.listed, item.up_to)
+    limit = progress.hand_back_at or item.hand_back_after
     stats = diff_scope(
         source=stores.s3,
         target=stores.s3,
@@ -202,7 +212,8 @@ def diff_item(
         scope=run.scope_model,
         resume=progress.cursor.to_cursor() if progress.cursor else None,
         should_stop=should_stop,
-        sampler=sampler.wrap,
+        should_hand_back=listed.reached(limit),
+        sampler=lambda side, histories: listed.wrap(sampler.wrap(side, histories)),
     )
     # Where this slice's listing got to: the next run's Plan cuts on these samples.
     end = stats.cursor.after_key if stats.cursor else item.up_to
@@ -214,8 +225,72 @@ def diff_item(
         keysInBoth=stats.keys_in_both,
         lineageDoubtedKeys=stats.lineage_doubted_keys,
     )
+    handed_back = stats.handed_back and stats.cursor is not None
+    if handed_back and stats.cursor and hand_back(stores, run, item, stats.cursor, listed.entries):
+        return Progress(done=True, slice=progress.slice + 1, listed=listed.entries).to_state()
     cursor = CursorModel.of(stats.cursor) if stats.cursor else None
-    return Progress(done=cursor is None, slice=progress.slice + 1, cursor=cursor).to_state()
+    return Progress(
+        done=cursor is None,
+        slice=progress.slice + 1,
+        cursor=cursor,
+        listed=listed.entries,
+        # The rest was estimated at one piece: go on, and look again after as many more.
+        hand_back_at=listed.entries + (item.hand_back_after or 0) if handed_back else limit or 0,
+    ).to_state()
+
+
+class ListedEntries:
+    """Counts the entries (both sides) an item has diffed, across its slices."""
+
+    def __init__(self, entries: int, up_to: str | None) -> None:
+        self.entries, self.up_to = entries, up_to
+
+    def wrap(self, histories: Iterator[KeyHistory]) -> Iterator[KeyHistory]:
+        for history in histories:
+            if self.up_to is None or history.key <= self.up_to:
+                self.entries += len(history.entries)
+            yield history
+
+    def reached(self, limit: int | None) -> Callable[[], bool] | None:
+        return None if limit is None else lambda: self.entries >= limit
+
+
+def hand_back(
+    stores: Stores, run: RunContext, item: WorkItem, cursor: DiffCursor, listed: int
+) -> bool:
+    """The item listed far more than planned: cut the rest of its range, (cursor's key,
+    upTo], into pieces for the next wave (`workflow.recut`). False when the rest is
+    estimated at one piece: then the item goes on with it."""
+    after_key = cursor.after_key
+    max_items = MAX_ITEMS_PER_SLOT * run.config.diff_max_concurrency
+    scope = run.scope_model
+    cuts, per_piece, settled = cut_remainder(
+        stores.s3,
+        run.config.target_bucket,
+        within=scope.target_key(item.prefix),
+        root=scope.target_root,
+        after=after_key,
+        up_to=item.up_to,
+        planned=item.planned,
+        wave=item.wave,
+        max_pieces=max_items,
+        key_limit=relative_key_limit(scope),
+    )
+    remainder = Remainder(
+        item=item.to_state(),
+        index=item.index,
+        wave=item.wave,
+        after=after_key,
+        up_to=item.up_to,
+        cuts=cuts,
+        per_piece=per_piece,
+        settled=settled,
+        listed=listed,
+    )
+    if not cuts:
+        return False
+    write_remainder(stores, run, remainder)
+    return True
 
 
 class PlanChunks:
@@ -264,9 +339,8 @@ def item_lineage(run: RunContext, item: WorkItem, stores: Stores) -> Callable[[s
     """The lineage records Plan filed for this item, if the task writes reports."""
     if run.lineage is None:
         return None
-    body = stores.s3.get_bytes_or_none(
-        run.workspace.bucket, run.workspace.key(lineage_name(item.index))
-    )
+    filed = item.index if item.lineage_of is None else item.lineage_of
+    body = stores.s3.get_bytes_or_none(run.workspace.bucket, run.workspace.key(lineage_name(filed)))
     if body is None:
         return None
     return LineageIndex.from_lines(body.splitlines()).lookup

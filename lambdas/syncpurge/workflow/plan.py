@@ -33,9 +33,29 @@ from syncpurge.workflow.ranges import (
     recorded_samples,
     sample_every,
 )
+from syncpurge.workflow.recut import (
+    Remainder,
+    allot,
+    hand_back_after,
+    record_wave,
+    wave_remainders,
+)
 
 # Items per concurrent Diff: a few waves, so that uneven items even out at the tail.
 MAX_ITEMS_PER_SLOT = 4
+
+
+class WaveState(Wire):
+    """Which Diff wave just ran, and the first index free for the next one's items."""
+
+    wave: int
+    next_index: int
+
+
+class PlanEvent(RunEvent):
+    """Plan's event: the run (cut the scope), or also the wave that just ran (Recut)."""
+
+    after_wave: WaveState | None = None
 
 
 class WorkItem(Wire):
@@ -52,10 +72,26 @@ class WorkItem(Wire):
     sample_every: int = MIN_SAMPLE_EVERY
     # applyPlan: the stored plan chunks this item re-checks, instead of a listing to diff.
     apply_chunks: list[str] = Field(default_factory=list)
+    # Re-cutting (`workflow.recut`): the Diff Map's wave this item runs in, the entries
+    # (both sides) it was planned at, how many it lists before handing the rest of its
+    # range back (None: never), and the item whose lineage file it reads.
+    wave: int = 0
+    planned: int = 0
+    hand_back_after: int | None = None
+    lineage_of: int | None = None
 
     @property
     def key_range(self) -> KeyRange:
         return KeyRange(self.after, self.up_to)
+
+
+def plan_step(event: PlanEvent, stores: Stores) -> dict[str, Any]:
+    """The Plan step: cut the scope into the first wave's items, or (after a wave) the
+    remainders its items handed back into the next wave's."""
+    if event.after_wave is not None:
+        place_buckets(stores, event.run)
+        return next_wave(event, stores)
+    return plan_items(event, stores)
 
 
 def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
@@ -74,24 +110,29 @@ def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
     for prefix in run.request.scope_prefixes():
         if prefix in recorded:
             cuts, per_item = recorded_boundaries(recorded[prefix], max_items)
+            budget = hand_back_after(per_item, 0, trusted=True)
         else:
             cuts_from = "probes"
-            cuts, per_item = probe_boundaries(
+            cuts, per_item, settled = probe_boundaries(
                 stores.s3,
                 run.config.target_bucket,
                 scope.target_key(prefix),
                 scope.target_root,
                 max_items,
             )
+            budget = hand_back_after(per_item, 0, trusted=settled)
         cuts = cuts_within(cuts, relative_key_limit(scope))
+        first = len(items)  # (extend grows the list as the generator runs)
         items.extend(
             WorkItem(
-                index=len(items) + i,
+                index=first + i,
                 prefix=prefix,
                 after=part.after,
                 up_to=part.up_to,
                 grace_cutoff=cutoff,
                 sample_every=sample_every(per_item),
+                planned=int(per_item),
+                hand_back_after=budget,
             )
             for i, part in enumerate(ranges_between(cuts))
         )
@@ -100,6 +141,48 @@ def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
     stats = {**stores.s3.counter.snapshot().model_dump(), "items": len(items), "cutFrom": cuts_from}
     put_json(stores, run.workspace, "plan-stats.json", stats)
     return write_items(stores, run, items)
+
+
+def next_wave(event: PlanEvent, stores: Stores) -> dict[str, Any]:
+    """Recut: the pieces of the ranges the last wave's items handed back, as the next
+    wave's work items (none: the Diff is done)."""
+    run, after = event.run, event.after_wave
+    assert after is not None
+    remainders = wave_remainders(stores, run, after.wave)
+    max_items = MAX_ITEMS_PER_SLOT * run.config.diff_max_concurrency
+    wave = after.wave + 1
+    items: list[WorkItem] = []
+    for remainder, cuts in zip(remainders, allot(remainders, max_items), strict=True):
+        parent = WorkItem.model_validate(remainder.item)
+        lineage_of = parent.index if parent.lineage_of is None else parent.lineage_of
+        per_piece = remainder.per_piece * (len(remainder.cuts) + 1) / (len(cuts) + 1)
+        items.extend(
+            parent.model_copy(
+                update={
+                    "after": part.after,
+                    "up_to": part.up_to,
+                    "wave": wave,
+                    "planned": int(per_piece),
+                    "sample_every": sample_every(per_piece),
+                    "hand_back_after": hand_back_after(per_piece, wave, trusted=remainder.settled),
+                    "lineage_of": lineage_of,
+                }
+            )
+            for part in pieces_of(remainder, cuts)
+        )
+    # Largest first, so that the wave's tail is its small pieces; then numbered.
+    items.sort(key=lambda item: -item.planned)
+    items = [
+        item.model_copy(update={"index": after.next_index + i}) for i, item in enumerate(items)
+    ]
+    record_wave(stores, run, after.wave, len(remainders), len(items))
+    return write_items(stores, run, items, wave=wave, next_index=after.next_index + len(items))
+
+
+def pieces_of(remainder: Remainder, cuts: list[str]) -> list[KeyRange]:
+    """The remainder (after, upTo] cut at `cuts`: consecutive ranges covering it exactly."""
+    edges: list[str | None] = [remainder.after, *cuts, remainder.up_to]
+    return [KeyRange(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
 
 
 def apply_items(event: RunEvent, stores: Stores, cutoff: datetime) -> dict[str, Any]:
@@ -126,13 +209,27 @@ def relative_key_limit(scope: Scope) -> int:
     return MAX_KEY_BYTES - roots
 
 
-def write_items(stores: Stores, run: RunContext, items: list[WorkItem]) -> dict[str, Any]:
-    """The Diff work items, where the Distributed Map's ItemReader reads them."""
-    put_json(stores, run.workspace, "items.json", [item.to_state() for item in items])
+def items_name(wave: int) -> str:
+    return "items.json" if wave == 0 else f"items-{wave:02d}.json"
+
+
+def write_items(
+    stores: Stores,
+    run: RunContext,
+    items: list[WorkItem],
+    *,
+    wave: int = 0,
+    next_index: int | None = None,
+) -> dict[str, Any]:
+    """A wave's Diff work items, where the Distributed Map's ItemReader reads them."""
+    name = items_name(wave)
+    put_json(stores, run.workspace, name, [item.to_state() for item in items])
     return {
         "bucket": run.workspace.bucket,
-        "key": run.workspace.key("items.json"),
+        "key": run.workspace.key(name),
         "count": len(items),
+        "wave": wave,
+        "nextIndex": len(items) if next_index is None else next_index,
     }
 
 

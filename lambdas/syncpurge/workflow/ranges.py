@@ -46,7 +46,7 @@ MAX_SAMPLE_EVERY = 10_000
 # Probes: a few beyond one per item, several at a time once items are many.
 PROBE_SLACK = 4
 MAX_PROBES = 8_192
-PROBE_THREADS = 16
+PROBE_THREADS = 32
 # A level of at least this many folders and nothing else is cut by whole folders, sized
 # from this many of them.
 MIN_FOLDERS = 16
@@ -55,7 +55,7 @@ FOLDER_SAMPLES = 8
 KEY_SPACE_END = "\U0010ffff"
 
 
-def items_for(entries: float, per_item: int, max_items: int) -> int:
+def items_for(entries: float, per_item: float, max_items: int) -> int:
     return max(1, min(max_items, math.ceil(entries / per_item)))
 
 
@@ -76,50 +76,70 @@ def landmarks(store: S3Store, bucket: str, prefix: str) -> tuple[str, list[str],
     return prefix, folders, only
 
 
-def probe_boundaries(
-    store: S3Store, bucket: str, prefix: str, root: str, max_items: int
-) -> tuple[list[str], float]:
-    """Cut `prefix` (a bucket prefix under the scope's `root`) by probing: boundaries as
-    relative keys, and the estimated entries per item."""
-    shared, folders, only = landmarks(store, bucket, prefix)
-
-    def probe(after: str | None, within: str = shared) -> Probe:
+def prober(store: S3Store, bucket: str) -> Callable[[str | None, str], Probe]:
+    def probe(after: str | None, within: str) -> Probe:
         page = store.probe_page(bucket, within, after)
         counts = Counter(entry.key for entry in page.entries)  # in key order, as listed
         return Probe(after, tuple(counts.items()), page.is_truncated)
 
+    return probe
+
+
+def probe_boundaries(
+    store: S3Store, bucket: str, prefix: str, root: str, max_items: int
+) -> tuple[list[str], float, bool]:
+    """Cut `prefix` (a bucket prefix under the scope's `root`) by probing: boundaries as
+    relative keys, the estimated entries per item, and whether the estimate settled (the
+    probes ran out of doubt, not out of budget)."""
+    shared, folders, only = landmarks(store, bucket, prefix)
+    probe = prober(store, bucket)
     if only and len(folders) >= MIN_FOLDERS:
         return folder_boundaries(folders, probe, root, max_items)
     splitter = ProbeSplitter(shared, folders, only)
+    splitter.add(probe(None, shared))
+    items = probe_until_even(splitter, probe, shared, FIRST_RUN_TARGET_ENTRIES, max_items)
+    cuts = [key[len(root) :] for key in splitter.boundaries(items)]
+    settled = splitter.settled(splitter.total() / items)
+    # Twice the target's estimate: Diff lists both sides.
+    return cuts, 2 * splitter.total() / items, settled
 
-    splitter.add(probe(None))
-    probes = most_items = 1
-    with ThreadPoolExecutor(PROBE_THREADS, thread_name_prefix="syncpurge-probe") as pool:
+
+def probe_until_even(
+    splitter: ProbeSplitter,
+    probe: Callable[[str | None, str], Probe],
+    within: str,
+    per_item: float,
+    max_items: int,
+    *,
+    max_probes: int = MAX_PROBES,
+    threads: int = PROBE_THREADS,
+) -> int:
+    """Probe where the estimate is most in doubt until it can cut items of about
+    `per_item` entries (at most `max_items`) or the budget (one probe per item and a few,
+    at most `max_probes`) is spent; returns how many items to cut."""
+    probes = most_items = len(splitter.probes)
+    with ThreadPoolExecutor(threads, thread_name_prefix="syncpurge-probe") as pool:
         while True:
             total = splitter.total()
-            items = items_for(total, FIRST_RUN_TARGET_ENTRIES, max_items)
+            items = items_for(total, per_item, max_items)
             # The estimate shrinks as the key space's end is found: the budget does not.
             most_items = max(most_items, items)
-            budget = min(MAX_PROBES, most_items + PROBE_SLACK) - probes
+            budget = min(max_probes, most_items + PROBE_SLACK) - probes
             if budget <= 0:
                 break
-            width = max(1, min(PROBE_THREADS, items // 16, budget))
+            width = max(1, min(threads, items // 16, budget))
             points = splitter.next_probes(total / items, width)
             if not points:
                 break
-            for found in pool.map(probe, points):
+            for found in pool.map(lambda point: probe(point, within), points):
                 splitter.add(found)
             probes += len(points)
-    total = splitter.total()
-    items = items_for(total, FIRST_RUN_TARGET_ENTRIES, max_items)
-    cuts = [key[len(root) :] for key in splitter.boundaries(items)]
-    # Twice the target's estimate: Diff lists both sides.
-    return cuts, 2 * total / items
+    return items_for(splitter.total(), per_item, max_items)
 
 
 def folder_boundaries(
     folders: list[str], probe: Callable[[str | None, str], Probe], root: str, max_items: int
-) -> tuple[list[str], float]:
+) -> tuple[list[str], float, bool]:
     """Many folders and nothing else at one level (dates, tenants): whole folders per item,
     as many folders in each, sized from the first pages of a few of them (a page that did
     not hold its folder whole counts double)."""
@@ -136,7 +156,8 @@ def folder_boundaries(
         folders[(i * len(folders)) // items - 1][len(root) :] + KEY_SPACE_END
         for i in range(1, items)
     ]
-    return cuts, 2 * total / items
+    # sized from a few folders: never settled
+    return cuts, 2 * total / items, False
 
 
 # ------------------------------------------------------------------ recorded samples

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from syncpurge.errors import InvalidInput
 from syncpurge.lineage import doubted_advisory
 from syncpurge.models import (
+    DiffWaves,
     GuardDecision,
     Mode,
     Outcome,
@@ -44,6 +45,7 @@ from syncpurge.workflow.context import (
 from syncpurge.workflow.guard import Decision
 from syncpurge.workflow.notify import notify
 from syncpurge.workflow.ranges import point_at_this_run
+from syncpurge.workflow.recut import recut_summary
 from syncpurge.workflow.verdict import record_verdict
 
 
@@ -119,6 +121,8 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
     if guard_doc is not None:
         summary.guard = GuardDecision.model_validate(guard_doc["guard"])
     summary.requests = _requests(figures, stores, run)
+    if guard_doc is not None:
+        summary.recut = DiffWaves.model_validate(recut_summary(stores, run))
     summary.status, summary.error = final_status(error, decision, tally)
     summary.finished_at = datetime.now(UTC)
     write_summary(destination, summary)
