@@ -1,13 +1,15 @@
-"""Benchmark: one prefix of N keys through the local runtime, fanned out by key range.
+"""Benchmark: N keys through the local runtime, fanned out by key range.
 
     python tests/benchmarks/bench_ranges.py --keys 100000 --keys 1000000 [--slices-only]
-        [--json]
+        [--layout one-prefix] [--layout zipf] [--json]
 
-For each N, moto's backend gets a source and a target whose keys all sit under `data/`
-(flat, sequential names): every key live in both, 1 % vanished from the source (a target
-version and DataSync's delete marker left), 1 % with a noncurrent target version of
-another size (an orphan), 5 % with a noncurrent version both sides kept. Then, in one
-process, on the same state:
+For each N and layout, moto's backend gets a source and a target whose keys all sit under
+`data/` (flat, sequential names; `--layout zipf`: 1,000 prefixes of Zipf-skewed sizes,
+each numbering its keys from 0 in ten zero-padded digits, which a first run's probes
+mis-estimate, so its items hand back and re-cut): every key live in both, 1 % vanished
+from the source (a target version and DataSync's delete marker left), 1 % with a
+noncurrent target version of another size (an orphan), 5 % with a noncurrent version both
+sides kept. Then, in one process, on the same state:
 
   A. the engine over the whole scope as one item, dry run (what the CLI does): the plan;
   B. the state machine's first run, dry: Plan cuts by probes; per-item entries;
@@ -29,10 +31,12 @@ nothing about a slice. `--slices-only` stops after B. Asserts nothing.
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import logging
 import math
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -50,9 +54,36 @@ REPO = Path(__file__).resolve().parents[2]
 LAMBDA_BUDGET_SECONDS = 86_400
 
 
-def populate(backend: Any, source: str, target: str, keys: int) -> None:
+ZIPF_PREFIXES = 1_000
+
+
+def key_names(keys: int, layout: str) -> Callable[[int], str]:
+    """The i-th key of the layout: `one-prefix` (data/000000123.bin ...), or `zipf`: 1,000
+    prefixes whose sizes fall as 1/rank^1.1 (names shuffled, so the largest are anywhere),
+    each numbering its keys from 0 with ten zero-padded digits, as the scale model's."""
+    if layout == "one-prefix":
+        return lambda i: f"data/{i:09d}.bin"
+    weights = [1 / (rank + 1) ** 1.1 for rank in range(ZIPF_PREFIXES)]
+    sizes = [max(1, int(w * keys / sum(weights))) for w in weights]
+    sizes[0] += keys - sum(sizes)
+    names = list(range(ZIPF_PREFIXES))
+    random.Random(7).shuffle(names)
+    by_name = sorted(zip(names, sizes, strict=True))
+    starts = [0]
+    for _, size in by_name:
+        starts.append(starts[-1] + size)
+
+    def name(i: int) -> str:
+        at = bisect.bisect_right(starts, i) - 1
+        return f"t{by_name[at][0]:04d}/{i - starts[at]:010d}"
+
+    return name
+
+
+def populate(backend: Any, source: str, target: str, keys: int, layout: str) -> None:
+    name = key_names(keys, layout)
     for i in range(keys):
-        key = f"data/{i:09d}.bin"
+        key = name(i)
         body = f"body-{i}".encode()
         if i % 100 == 50:  # vanished
             backend.put_object(target, key, body)
@@ -143,7 +174,9 @@ def whole_prefix(event: dict[str, Any]) -> dict[str, Any]:
     return copied
 
 
-def bench(keys: int, log: Callable[[str], None], slices_only: bool) -> dict[str, Any]:
+def bench(
+    keys: int, log: Callable[[str], None], slices_only: bool, layout: str = "one-prefix"
+) -> dict[str, Any]:
     import boto3
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.s3.models import s3_backends
@@ -158,7 +191,7 @@ def bench(keys: int, log: Callable[[str], None], slices_only: bool) -> dict[str,
     from syncpurge.report import LocalReportDestination, read_entries_lines
     from syncpurge_local.runtime import LocalRuntime
 
-    figures: dict[str, Any] = {"keys": keys}
+    figures: dict[str, Any] = {"keys": keys, "layout": layout}
     request = {"skipSync": True, "maxPurgeFraction": 1.0, "force": True}
     with (
         LocalRuntime(lambda_budget_seconds=LAMBDA_BUDGET_SECONDS) as runtime,
@@ -170,7 +203,7 @@ def bench(keys: int, log: Callable[[str], None], slices_only: bool) -> dict[str,
         source, target = deployed.pair.source, deployed.pair.target
         log(f"{keys:,} keys: building the buckets...")
         started = time.perf_counter()
-        populate(s3_backends[DEFAULT_ACCOUNT_ID]["aws"], source, target, keys)
+        populate(s3_backends[DEFAULT_ACCOUNT_ID]["aws"], source, target, keys, layout)
         figures["buildSeconds"] = round(time.perf_counter() - started)
 
         client = boto3.client("s3", region_name="us-east-1")
@@ -192,6 +225,7 @@ def bench(keys: int, log: Callable[[str], None], slices_only: bool) -> dict[str,
                 "maxOverMean": round(sizes[largest] / mean, 3),
                 "requests": summary["requests"],
                 "totals": summary["totals"],
+                "recut": summary.get("recut"),
                 "samePlanAsA": plan_rows(lines) == plan_a if plan_a is not None else None,
             }
             if dry:
@@ -247,6 +281,12 @@ def bench(keys: int, log: Callable[[str], None], slices_only: bool) -> dict[str,
     return figures
 
 
+def where(figures: dict[str, Any]) -> str:
+    if figures["layout"] == "zipf":
+        return f"in {ZIPF_PREFIXES:,} Zipf-skewed prefixes"
+    return "under data/"
+
+
 def report_slices(figures: dict[str, Any], runs: list[str]) -> None:
     pieces = [(f"largest Diff item of {name}", figures[name]["largestSlice"]) for name in runs]
     pieces.append(("the whole prefix as one item", figures["B"]["wholePrefixSlice"]))
@@ -260,19 +300,26 @@ def report_slices(figures: dict[str, Any], runs: list[str]) -> None:
 
 def report(figures: dict[str, Any]) -> None:
     if "C" not in figures:
-        print(f"{figures['keys']:,} target keys under data/: Diff slices in their own process")
+        print(
+            f"{figures['keys']:,} target keys, {where(figures)}: Diff slices in their own process"
+        )
         report_slices(figures, ["B"])
         return
     bound = figures["lowerBound"]
     b, c, d = figures["B"], figures["C"], figures["D"]
     first = b["requests"]["list"] + d["requests"]["delete"]
     second = d["requests"]["list"] + d["requests"]["delete"]
-    print(f"{figures['keys']:,} target keys under data/ (built in {figures['buildSeconds']} s)")
+    print(
+        f"{figures['keys']:,} target keys, {where(figures)} (built in {figures['buildSeconds']} s)"
+    )
     print(f"  one item (A): planned {figures['A']['planned']:,} in {figures['A']['seconds']} s")
     for name, run in (("first run (B, probes)", b), ("second run (C, recorded)", c)):
+        waves = run["recut"] or {}
         print(
             f"  {name}: {run['items']} items, largest {run['maxOverMean']}x the mean, "
-            f"same plan as one item: {run['samePlanAsA']}, {run['seconds']} s"
+            f"same plan as one item: {run['samePlanAsA']}, {run['seconds']} s; "
+            f"{waves.get('waves')} waves, {waves.get('items')} items handed back in "
+            f"{waves.get('pieces')} pieces"
         )
     report_slices(figures, ["B", "C"])
     print(f"  real run (D): purged {d['totals']['purged']:,}, same plan: {d['samePlanAsA']}")
@@ -297,6 +344,12 @@ def main() -> None:
         action="store_true",
         help="only the first run and its Diff slices' memory (no A, C, D)",
     )
+    parser.add_argument(
+        "--layout",
+        choices=("one-prefix", "zipf"),
+        action="append",
+        help="key layout (repeatable; default one-prefix)",
+    )
     parser.add_argument("--child-diff", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_diff:
@@ -309,7 +362,11 @@ def main() -> None:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     logging.getLogger("botocore").setLevel(logging.ERROR)
     log = (lambda _m: None) if args.json else (lambda m: print(m, file=sys.stderr, flush=True))
-    results = [bench(n, log, args.slices_only) for n in sizes]
+    results = [
+        bench(n, log, args.slices_only, layout)
+        for layout in args.layout or ["one-prefix"]
+        for n in sizes
+    ]
     if args.json:
         print(json.dumps(results, indent=2))
         return

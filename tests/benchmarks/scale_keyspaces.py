@@ -4,6 +4,7 @@ the two listing calls Plan makes (tests/benchmarks/scale_model.py)."""
 from __future__ import annotations
 
 import bisect
+import itertools
 import random
 from datetime import UTC, datetime
 from typing import Any
@@ -108,3 +109,77 @@ class ZipfPrefixes(KeySpace):
         if prefix:
             return [], False
         return [f"t{name:05d}/" for name in self.names[:1000]], False
+
+
+class CsvLayout(KeySpace):
+    """A layout read from a CSV of `prefix,entries[,pattern]` (`scale_model.py --layout`):
+    each prefix holds that many keys, named by `pattern` formatted with the key's number
+    in its prefix (default `{:010d}`: zero-padded, numbered from 0), or `hex32` for 32
+    hexadecimal digits spread evenly (hashes, UUID-like names). Scaled to N keys in all."""
+
+    def __init__(self, n: int, path: str) -> None:
+        import csv
+
+        rows: list[tuple[str, float, str]] = []
+        with open(path, newline="", encoding="utf-8") as handle:
+            for line, row in enumerate(csv.reader(handle), 1):
+                if not row or row[0].startswith("#") or (line == 1 and row[0] == "prefix"):
+                    continue
+                if len(row) not in (2, 3):
+                    raise ValueError(f"{path}:{line}: want prefix,entries[,pattern]: {row}")
+                try:
+                    entries = float(row[1])
+                except ValueError:
+                    raise ValueError(
+                        f"{path}:{line}: entries is not a number: {row[1]!r}"
+                    ) from None
+                if entries <= 0:
+                    raise ValueError(f"{path}:{line}: entries must be > 0: {row[1]!r}")
+                rows.append((row[0], entries, row[2] if len(row) == 3 else "{:010d}"))
+        if not rows:
+            raise ValueError(f"{path}: no prefix,entries rows")
+        rows.sort()
+        for (low, _, _), (high, _, _) in itertools.pairwise(rows):
+            if high.startswith(low):
+                raise ValueError(f"{path}: {low!r} is listed twice or holds {high!r}")
+        scale = n / sum(entries for _, entries, _ in rows)
+        sizes = [max(1, int(entries * scale)) for _, entries, _ in rows]
+        super().__init__(sum(sizes))
+        self.name = f"layout {path.rsplit('/', 1)[-1]}"
+        self.prefixes = [prefix for prefix, _, _ in rows]
+        self.patterns = [pattern for _, _, pattern in rows]
+        self.sizes = sizes
+        self.starts = [0]
+        for size in sizes:
+            self.starts.append(self.starts[-1] + size)
+        for at, size in enumerate(sizes):
+            probe = sorted({j for j in (0, 1, 9, 10, 99, 100, 999, 1000, size - 1) if j < size})
+            names = [self.key(self.starts[at] + j) for j in probe]
+            if names != sorted(set(names)):
+                raise ValueError(
+                    f"{path}: {self.prefixes[at]!r}: pattern {self.patterns[at]!r} does not "
+                    "sort in number order (zero-pad it, e.g. {:010d})"
+                )
+
+    def key(self, i: int) -> str:
+        at = bisect.bisect_right(self.starts, i) - 1
+        j, pattern = i - self.starts[at], self.patterns[at]
+        if pattern == "hex32":
+            return self.prefixes[at] + f"{(j * 16**32) // self.sizes[at]:032x}"
+        return self.prefixes[at] + pattern.format(j)
+
+    def folders(self, prefix: str) -> tuple[list[str], bool]:
+        """The first level of folders below `prefix`, one page of 1,000 (as S3 returns)."""
+        below: list[str] = []
+        only = True
+        for name in self.prefixes:
+            if not name.startswith(prefix):
+                continue
+            rest = name[len(prefix) :]
+            if "/" in rest:
+                folder = prefix + rest[: rest.index("/") + 1]
+                if not below or below[-1] != folder:
+                    below.append(folder)
+            else:
+                only = False
+        return below[:1000], only and len(below) <= 1000 and bool(below)

@@ -1,7 +1,7 @@
 """Scale model: a billion entries per side, on paper, with the real Plan splitting.
 
     python tests/benchmarks/scale_model.py [--entries 1000000000] [--concurrency 800]
-        [--purge-concurrency 10]
+        [--purge-concurrency 10] [--layout FILE.csv ...]
         [--purge-fraction 0.001] [--vanished-cluster 1000] [--page-latency 0.3] [--json]
 
 What can't run here (10^9 entries per side on AWS) is predicted from what can:
@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from scale_constants import CONSTANTS, c
-from scale_keyspaces import EqualPrefixes, KeySpace, OnePrefix, ZipfPrefixes
+from scale_keyspaces import CsvLayout, EqualPrefixes, KeySpace, OnePrefix, ZipfPrefixes
 from scale_waves import first_wave, run_waves, summary
 
 REPO = Path(__file__).resolve().parents[2]
@@ -239,6 +239,14 @@ def main() -> None:
     parser.add_argument("--purge-fraction", type=float, default=0.001)
     parser.add_argument("--vanished-cluster", type=int, default=1000)
     parser.add_argument("--page-latency", type=float, default=c("pageLatency"))
+    parser.add_argument(
+        "--layout",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a CSV of prefix,entries[,pattern] modelled beside the built-in layouts "
+        "(repeatable; entries are scaled to --entries)",
+    )
     parser.add_argument("--json", action="store_true")
     raw = parser.parse_args()
     if raw.entries < 1e6 or not 0 <= raw.purge_fraction < 1 or raw.vanished_cluster < 1:
@@ -268,6 +276,12 @@ def main() -> None:
         "layouts": {},
     }
     spaces: list[Callable[[int], KeySpace]] = [OnePrefix, EqualPrefixes, ZipfPrefixes]
+    for path in raw.layout:
+        try:
+            CsvLayout(1000, path)
+        except (OSError, ValueError) as err:
+            parser.error(f"--layout {path}: {err}")
+        spaces.append(lambda n, path=path: CsvLayout(n, path))
     for make in spaces:
         space = make(args.entries)
         results["layouts"][space.name] = {

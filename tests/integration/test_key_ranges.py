@@ -190,7 +190,11 @@ def recut_plan(
                 handed_back += 1
                 rest = KeyRange(cursor.after_key, part.up_to)
                 inside = [c for c in CUTS if rest.holds(c) and c != rest.up_to]
-                cuts = data.draw(st.lists(st.sampled_from(inside), max_size=3, unique=True))
+                cuts = (
+                    data.draw(st.lists(st.sampled_from(inside), max_size=3, unique=True))
+                    if inside
+                    else []
+                )
                 edges = [rest.after, *sorted(cuts), rest.up_to]
                 queue += [(KeyRange(a, b), wave + 1) for a, b in itertools.pairwise(edges)]
                 break

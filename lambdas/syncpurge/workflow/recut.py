@@ -96,14 +96,16 @@ def cut_remainder(
     """Probe the target over (after, up_to] alone (relative keys; `within`: the item's
     prefix in the bucket, under the scope's `root`) and cut it into pieces of about the
     size the next wave plans: relative cuts strictly inside the range, and the estimated
-    entries (both sides) per piece, and whether that estimate settled. Cuts fit
-    `key_limit` bytes (`plan.relative_key_limit`)."""
+    entries (both sides) per piece, and whether that estimate is trusted (never: the
+    next wave caps its pieces). Cuts fit `key_limit` bytes (`plan.relative_key_limit`)."""
     lower = root + after if after is not None else None
     upper = root + up_to if up_to is not None else None
     splitter = ProbeSplitter(within, after=lower, up_to=upper)
     probe = prober(store, bucket)
     splitter.add(probe(lower, within))
     per_side = min(max(planned, 1.0), planned_cap(wave + 1)) / 2
+    # At least two: an item that overran was mis-estimated once already, so the estimate
+    # of its rest is not trusted to keep it whole (each hand-back at least halves it).
     pieces = probe_until_even(
         splitter,
         probe,
@@ -113,14 +115,13 @@ def cut_remainder(
         max_probes=RECUT_MAX_PROBES,
         threads=RECUT_THREADS,
     )
-    cuts = [key[len(root) :] for key in splitter.boundaries(pieces)]
+    cuts = [key[len(root) :] for key in splitter.boundaries(max(2, pieces))]
     inside = [
         cut
         for cut in cuts_within(cuts, key_limit)
         if (after is None or cut > after) and (up_to is None or cut < up_to)
     ]
-    per_piece = 2 * splitter.total() / (len(inside) + 1)
-    return inside, per_piece, splitter.settled(per_piece / 2)
+    return inside, 2 * splitter.total() / (len(inside) + 1), False
 
 
 def write_remainder(stores: Stores, run: RunContext, remainder: Remainder) -> None:

@@ -1,0 +1,65 @@
+"""Re-cutting's bounds (DESIGN §10): waves, the budget an item lists before handing back,
+and how many pieces a wave may hold."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncpurge.workflow import recut
+from syncpurge.workflow.recut import Remainder, allot, hand_back_after, planned_cap
+
+pytestmark = pytest.mark.unit
+
+
+def test_no_item_of_the_last_wave_hands_back() -> None:
+    # Given any plan, in the last wave the budget is None: the waves end
+    assert hand_back_after(10**9, recut.MAX_WAVES - 1) is None
+    assert all(hand_back_after(1_000, w) is not None for w in range(recut.MAX_WAVES - 1))
+
+
+def test_an_estimate_is_capped_per_wave_unless_trusted() -> None:
+    # Given a first run's estimate of 10^10 entries an item (its probes ran out of budget)
+    # Then it hands back after OVERRUN x the first wave's cap, and later waves allow more
+    assert hand_back_after(1e10, 0) == int(recut.OVERRUN * planned_cap(0))
+    assert planned_cap(1) == recut.WAVE_GROWTH * planned_cap(0)
+    # And a trusted plan (recorded counts, settled probes) hands back only past OVERRUN x
+    assert hand_back_after(625_000, 0, trusted=True) == int(recut.OVERRUN * 625_000)
+    assert hand_back_after(625_000, 0) == int(recut.OVERRUN * planned_cap(0))
+
+
+def remainder(index: int, cuts: list[str], per_piece: float) -> Remainder:
+    return Remainder(
+        item={},
+        index=index,
+        wave=0,
+        after=f"{index}",
+        up_to=f"{index}~",
+        cuts=cuts,
+        per_piece=per_piece,
+        listed=0,
+    )
+
+
+def test_a_wave_holds_at_most_max_items_each_remainder_at_least_one_piece() -> None:
+    # Given three remainders wanting 100, 10 and 1 pieces, and room for 20 items
+    rests = [
+        remainder(1, [f"1{i:03d}" for i in range(99)], 1_000.0),
+        remainder(2, [f"2{i:03d}" for i in range(9)], 1_000.0),
+        remainder(3, [], 1_000.0),
+    ]
+    shares = allot(rests, 20)
+
+    # Then the pieces fit, each keeps one at least, in proportion to its estimate
+    pieces = [len(cuts) + 1 for cuts in shares]
+    assert sum(pieces) <= 20
+    assert pieces[2] == 1
+    assert pieces[0] > pieces[1] >= 1
+    # And the kept cuts are the remainder's own, in order: the pieces still cover it
+    for rest, cuts in zip(rests, shares, strict=True):
+        assert cuts == sorted(cuts)
+        assert set(cuts) <= set(rest.cuts)
+
+
+def test_a_wave_that_fits_keeps_every_cut() -> None:
+    rests = [remainder(1, ["1a", "1b"], 10.0), remainder(2, ["2a"], 10.0)]
+    assert allot(rests, 5) == [["1a", "1b"], ["2a"]]
