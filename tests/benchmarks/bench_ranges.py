@@ -175,7 +175,13 @@ def whole_prefix(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def bench(
-    keys: int, log: Callable[[str], None], slices_only: bool, layout: str = "one-prefix"
+    keys: int,
+    log: Callable[[str], None],
+    slices_only: bool,
+    *,
+    layout: str = "one-prefix",
+    runs: str = "ABCD",
+    replay: bool = True,
 ) -> dict[str, Any]:
     import boto3
     from moto.core import DEFAULT_ACCOUNT_ID
@@ -228,7 +234,7 @@ def bench(
                 "recut": summary.get("recut"),
                 "samePlanAsA": plan_rows(lines) == plan_a if plan_a is not None else None,
             }
-            if dry:
+            if dry and replay:
                 event = next(
                     event
                     for step, event in runtime.invocations[invoked:]
@@ -249,7 +255,7 @@ def bench(
                 }
             return doc
 
-        if not slices_only:
+        if not slices_only and "A" in runs:
             log("A: the engine, one item, dry run...")
             started = time.perf_counter()
             store = S3Store(make_s3_client(), RequestCounter())
@@ -267,10 +273,13 @@ def bench(
                 "requests": single.summary.requests.model_dump(),
                 "planned": single.summary.totals.planned,
             }
-        figures["B"] = run("B", dry=True, replay_whole_prefix=True)
+        figures["B"] = run("B", dry=True, replay_whole_prefix=replay)
         if slices_only:
             return figures
-        figures["C"] = run("C", dry=True)
+        if "C" in runs:
+            figures["C"] = run("C", dry=True)
+        if "D" not in runs:
+            return figures
         figures["D"] = run("D", dry=False)
     totals = figures["D"]["totals"]
     figures["lowerBound"] = (
@@ -279,6 +288,35 @@ def bench(
         + math.ceil(totals["purged"] / 1000)
     )
     return figures
+
+
+def report_some(figures: dict[str, Any]) -> None:
+    """`--runs` without all of A to D: each run that ran, and the later run's bound."""
+    keys = f"{figures['keys']:,} target keys, {where(figures)}"
+    print(f"{keys} (built in {figures.get('buildSeconds')} s)")
+    if "A" in figures:
+        print(
+            f"  one item (A): planned {figures['A']['planned']:,}, "
+            f"LIST {figures['A']['requests']['list']:,}"
+        )
+    for name in "BCD":
+        if name not in figures:
+            continue
+        run, waves = figures[name], figures[name]["recut"] or {}
+        print(
+            f"  {name}: {run['items']} items, largest {run['maxOverMean']}x the mean, same plan "
+            f"as A: {run['samePlanAsA']}, {run['seconds']} s; {waves.get('waves')} waves, "
+            f"{waves.get('items')} items handed back in {waves.get('pieces')} pieces; LIST "
+            f"{run['requests']['list']:,}, DeleteObjects {run['requests']['delete']:,}"
+        )
+    if "D" in figures:
+        d, bound = figures["D"], figures["lowerBound"]
+        spent = d["requests"]["list"] + d["requests"]["delete"]
+        print(
+            f"  later run (D): list + delete {spent:,} = {spent / bound:.3f}x the bound {bound:,}"
+        )
+    if "largestSlice" in figures["B"]:
+        report_slices(figures, [n for n in "BC" if n in figures])
 
 
 def where(figures: dict[str, Any]) -> str:
@@ -299,6 +337,9 @@ def report_slices(figures: dict[str, Any], runs: list[str]) -> None:
 
 
 def report(figures: dict[str, Any]) -> None:
+    if "D" not in figures or "A" not in figures or "C" not in figures:
+        report_some(figures)
+        return
     if "C" not in figures:
         print(
             f"{figures['keys']:,} target keys, {where(figures)}: Diff slices in their own process"
@@ -350,6 +391,14 @@ def main() -> None:
         action="append",
         help="key layout (repeatable; default one-prefix)",
     )
+    parser.add_argument(
+        "--runs",
+        default="ABCD",
+        help="which of A, B, C, D to run (B always runs: it records the boundaries)",
+    )
+    parser.add_argument(
+        "--no-replay", action="store_true", help="skip replaying slices in their own process"
+    )
     parser.add_argument("--child-diff", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_diff:
@@ -358,12 +407,21 @@ def main() -> None:
     sizes = args.keys or [100_000]
     if any(n < 1_000 for n in sizes):
         parser.error("--keys must be at least 1,000")
+    if not set(args.runs.upper()) <= set("ABCD"):
+        parser.error(f"--runs takes letters of ABCD, not {args.runs!r}")
     sys.path[:0] = [str(REPO / "lambdas"), str(REPO / "workflows"), str(REPO)]
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     logging.getLogger("botocore").setLevel(logging.ERROR)
     log = (lambda _m: None) if args.json else (lambda m: print(m, file=sys.stderr, flush=True))
     results = [
-        bench(n, log, args.slices_only, layout)
+        bench(
+            n,
+            log,
+            args.slices_only,
+            layout=layout,
+            runs=args.runs.upper(),
+            replay=not args.no_replay,
+        )
         for layout in args.layout or ["one-prefix"]
         for n in sizes
     ]
