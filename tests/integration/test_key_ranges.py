@@ -13,6 +13,8 @@ of waves.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +41,21 @@ pytestmark = pytest.mark.integration
 
 # Boundaries: the keys themselves, and strings between and around them.
 CUTS = sorted({*KEYS, "a", "a.txt0", "a.txt.bak0", "b", "dir/", "dir/x/", "dir/x/y0", "zz"})
+
+
+@contextmanager
+def history(monkeypatch: pytest.MonkeyPatch, ops: list[tuple[Any, ...]]) -> Iterator[World]:
+    """Both buckets on moto (paging as S3 does, KMS ETags), after the random history."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setattr(moto_s3, "S3_UPLOAD_PART_MIN_SIZE", 1)
+    with mock_aws(), s3_paging(), kms_etags():
+        world = World(boto3.client("s3", region_name="us-east-1"))
+        make_versioned_bucket(world.client, world.source)
+        make_versioned_bucket(world.client, world.target)
+        for op in ops:
+            world.apply(op)
+        yield world
 
 
 def plan_of(world: World, page_size: int, boundaries: list[str]) -> tuple[list[Any], list[int]]:
@@ -104,16 +121,7 @@ def test_ranges_plan_exactly_what_one_listing_plans(
     page_size: int,
     boundaries: list[str],
 ) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setattr(moto_s3, "S3_UPLOAD_PART_MIN_SIZE", 1)
-    with mock_aws(), s3_paging(), kms_etags():
-        world = World(boto3.client("s3", region_name="us-east-1"))
-        make_versioned_bucket(world.client, world.source)
-        make_versioned_bucket(world.client, world.target)
-        for op in ops:
-            world.apply(op)
-
+    with history(monkeypatch, ops) as world:
         whole, whole_figures = plan_of(world, page_size, [])
         cut, cut_figures = plan_of(world, page_size, boundaries)
 
@@ -219,16 +227,7 @@ def test_random_recuts_at_random_moments_plan_exactly_what_one_listing_plans(
     boundaries: list[str],
     data: st.DataObject,
 ) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setattr(moto_s3, "S3_UPLOAD_PART_MIN_SIZE", 1)
-    with mock_aws(), s3_paging(), kms_etags():
-        world = World(boto3.client("s3", region_name="us-east-1"))
-        make_versioned_bucket(world.client, world.source)
-        make_versioned_bucket(world.client, world.target)
-        for op in ops:
-            world.apply(op)
-
+    with history(monkeypatch, ops) as world:
         whole, whole_figures = plan_of(world, page_size, [])
         recut, recut_figures, handed_back = recut_plan(world, page_size, boundaries, data)
 
