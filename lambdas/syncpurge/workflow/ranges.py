@@ -34,9 +34,13 @@ from syncpurge.workflow.context import (
 
 # Entries per item. A first run's items are cut from estimates, on the target only, and
 # kept large so that probes and the partial last page of each item cost under 2 % of the
-# listing; a later run's are cut on both sides' recorded counts, so they can be small.
+# listing; a later run's are cut on both sides' recorded counts. Each item's listing ends
+# on a partly used page per side (~1.1 LIST an item), so items of 64,000 entries (32
+# pages a side) keep that under 2 % of a million keys' listing. (Cutting on the target's
+# page ends would not save it: an item must read past its last key to know that key's
+# versions ended, as S3 may split them across pages.)
 FIRST_RUN_TARGET_ENTRIES = 64_000
-RECORDED_ENTRIES = 32_000
+RECORDED_ENTRIES = 64_000
 # Samples per item: enough for the next run to cut an item into ~100 exact parts.
 SAMPLES_PER_ITEM = 200
 MIN_SAMPLE_EVERY = 500
