@@ -38,7 +38,7 @@ OVERRUN = 2.0
 # The most entries (both sides) an item of wave w is planned at, whatever its estimate:
 # FIRST_WAVE_PLANNED x WAVE_GROWTH^w. A first run's estimate may be wrong by orders of
 # magnitude; the cap makes an item hand back early, and each wave allows larger items.
-FIRST_WAVE_PLANNED = FIRST_RUN_TARGET_ENTRIES
+FIRST_WAVE_PLANNED = 2 * FIRST_RUN_TARGET_ENTRIES
 WAVE_GROWTH = 2
 # Probes a re-cut may spend on its remainder: one per piece and a few, at most this, this
 # many at a time (the listing has stopped: the S3 client's pool of 32 is free).
