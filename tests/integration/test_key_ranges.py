@@ -12,8 +12,9 @@ of waves.
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +28,7 @@ from moto.s3 import models as moto_s3
 
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
-from syncpurge.diff import DiffCursor
+from syncpurge.diff import DiffCursor, DiffStats
 from syncpurge.diffing import NullProgress, diff_scope, policy_for
 from syncpurge.keyspace import KeyRange, ranges_between
 from syncpurge.models import PlannedEntry, ReconcileRequest
@@ -58,28 +59,32 @@ def history(monkeypatch: pytest.MonkeyPatch, ops: list[tuple[Any, ...]]) -> Iter
         yield world
 
 
-def plan_of(world: World, page_size: int, boundaries: list[str]) -> tuple[list[Any], list[int]]:
+def differ(world: World, page_size: int, planned: list[PlannedEntry]) -> Callable[..., DiffStats]:
+    """diff_scope over the world's buckets and scope, its plan into `planned`."""
     store = S3Store(world.client, RequestCounter(), page_size=page_size)
     policy = policy_for(
-        ReconcileRequest.model_validate({}),
-        datetime.now(UTC),
-        lineage=world.lineage.lookup,
+        ReconcileRequest.model_validate({}), datetime.now(UTC), lineage=world.lineage.lookup
     )
+    return functools.partial(
+        diff_scope,
+        source=store,
+        target=store,
+        source_bucket=world.source,
+        target_bucket=world.target,
+        prefix="",
+        policy=policy,
+        on_plan=planned.append,
+        progress=NullProgress(),
+        scope=SCOPE,
+    )
+
+
+def plan_of(world: World, page_size: int, boundaries: list[str]) -> tuple[list[Any], list[int]]:
     planned: list[PlannedEntry] = []
+    diff = differ(world, page_size, planned)
     figures = [0, 0, 0]
     for part in ranges_between(boundaries):
-        stats = diff_scope(
-            source=store,
-            target=store,
-            source_bucket=world.source,
-            target_bucket=world.target,
-            prefix="",
-            policy=policy,
-            on_plan=planned.append,
-            progress=NullProgress(),
-            scope=SCOPE,
-            key_range=part,
-        )
+        stats = diff(key_range=part)
         figures = [
             figures[0] + stats.source_entries,
             figures[1] + stats.target_entries,
@@ -155,11 +160,8 @@ def recut_plan(
     """The plan of items cut at `boundaries`, each stopping and handing back at random
     moments, its remainder re-cut at random keys, wave after wave (the pieces queue up
     behind the wave, as the state machine runs them); and how many items handed back."""
-    store = S3Store(world.client, RequestCounter(), page_size=page_size)
-    policy = policy_for(
-        ReconcileRequest.model_validate({}), datetime.now(UTC), lineage=world.lineage.lookup
-    )
     planned: list[PlannedEntry] = []
+    diff = differ(world, page_size, planned)
     figures = [0, 0, 0]
     queue = [(part, 0) for part in ranges_between(boundaries)]
     handed_back = 0
@@ -169,16 +171,7 @@ def recut_plan(
         while True:
             stop = data.draw(st.one_of(st.none(), st.integers(0, 4)), label="stop after")
             hand = data.draw(st.one_of(st.none(), st.integers(0, 4)), label="hand back after")
-            stats = diff_scope(
-                source=store,
-                target=store,
-                source_bucket=world.source,
-                target_bucket=world.target,
-                prefix="",
-                policy=policy,
-                on_plan=planned.append,
-                progress=NullProgress(),
-                scope=SCOPE,
+            stats = diff(
                 key_range=part,
                 resume=cursor,
                 should_stop=after_calls(stop),
