@@ -51,9 +51,11 @@ class KeyRange:
         )
 
 
-def ranges_between(boundaries: Sequence[str]) -> list[KeyRange]:
-    """The ranges that strictly increasing `boundaries` cut the whole key space into."""
-    edges: list[str | None] = [None, *boundaries, None]
+def ranges_between(boundaries: Sequence[str], within: KeyRange | None = None) -> list[KeyRange]:
+    """The consecutive ranges that strictly increasing `boundaries` cut `within` (default:
+    the whole key space) into; together they cover it exactly."""
+    outer = within or KeyRange()
+    edges: list[str | None] = [outer.after, *boundaries, outer.up_to]
     return [KeyRange(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
 
 

@@ -69,7 +69,7 @@ def run_waves(
         Remainder,
         allot,
         cut_remainder,
-        hand_back_after,
+        pieces_of,
     )
 
     out = Waves()
@@ -77,7 +77,7 @@ def run_waves(
     while wave:
         out.waves += 1
         durations: list[float] = []
-        remainders: list[tuple[Remainder, Item]] = []
+        remainders: list[Remainder] = []
         for item in wave:
             lo = space.count_upto(item.after) if item.after is not None else 0
             hi = space.count_upto(item.up_to)
@@ -104,19 +104,16 @@ def run_waves(
                 seconds += math.ceil(space.requests / RECUT_THREADS) * latency
                 if cuts:
                     remainders.append(
-                        (
-                            Remainder(
-                                item={},
-                                index=len(remainders),
-                                wave=item.wave,
-                                after=after,
-                                up_to=item.up_to,
-                                cuts=cuts,
-                                per_piece=per_piece,
-                                settled=settled,
-                                listed=listed,
-                            ),
-                            item,
+                        Remainder(
+                            item={},
+                            index=len(remainders),
+                            wave=item.wave,
+                            after=after,
+                            up_to=item.up_to,
+                            cuts=cuts,
+                            per_piece=per_piece,
+                            settled=settled,
+                            listed=listed,
                         )
                     )
                     break
@@ -133,23 +130,12 @@ def run_waves(
         spent = makespan(durations, slots) + 10 * min(slots, len(wave)) / c("lambdaScaling")
         out.seconds += spent
         out.per_wave.append((len(wave), round(spent), max(out.sizes[-len(wave) :])))
-        nxt: list[Item] = []
-        shares = allot([r for r, _ in remainders], max_items)
-        for (remainder, parent), cuts in zip(remainders, shares, strict=True):
-            per_piece = remainder.per_piece * (len(remainder.cuts) + 1) / (len(cuts) + 1)
-            edges = [remainder.after, *cuts, remainder.up_to]
-            w = parent.wave + 1
-            nxt.extend(
-                Item(
-                    edges[i],
-                    edges[i + 1],
-                    per_piece,
-                    hand_back_after(per_piece, w, trusted=remainder.settled),
-                    w,
-                )
-                for i in range(len(edges) - 1)
-            )
-        nxt.sort(key=lambda item: -item.planned)  # as Recut orders a wave
+        nxt = [
+            Item(p.key_range.after, p.key_range.up_to, p.planned, p.hand_back_after, r.wave + 1)
+            for r, cuts in zip(remainders, allot(remainders, max_items), strict=True)
+            for p in pieces_of(r, cuts)
+        ]
+        nxt.sort(key=lambda item: -int(item.planned))  # as Recut orders a wave
         out.handed_back += len(remainders)
         out.pieces += len(nxt)
         # Recut: one Lambda lists and reads the remainders' documents

@@ -13,7 +13,6 @@ of waves.
 from __future__ import annotations
 
 import functools
-import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -196,8 +195,7 @@ def recut_plan(
                     if inside
                     else []
                 )
-                edges = [rest.after, *sorted(cuts), rest.up_to]
-                queue += [(KeyRange(a, b), wave + 1) for a, b in itertools.pairwise(edges)]
+                queue += [(piece, wave + 1) for piece in ranges_between(sorted(cuts), rest)]
                 break
     rows = [(p.entry.key, p.entry.version_id, p.rule, p.proof, p.skip) for p in planned]
     return rows, figures, handed_back

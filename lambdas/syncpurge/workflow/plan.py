@@ -34,9 +34,10 @@ from syncpurge.workflow.ranges import (
     sample_every,
 )
 from syncpurge.workflow.recut import (
-    Remainder,
+    Piece,
     allot,
     hand_back_after,
+    pieces_of,
     record_wave,
     wave_remainders,
 )
@@ -151,38 +152,29 @@ def next_wave(event: PlanEvent, stores: Stores) -> dict[str, Any]:
     remainders = wave_remainders(stores, run, after.wave)
     max_items = MAX_ITEMS_PER_SLOT * run.config.diff_max_concurrency
     wave = after.wave + 1
-    items: list[WorkItem] = []
+    placed: list[tuple[Piece, WorkItem]] = []
     for remainder, cuts in zip(remainders, allot(remainders, max_items), strict=True):
         parent = WorkItem.model_validate(remainder.item)
-        lineage_of = parent.index if parent.lineage_of is None else parent.lineage_of
-        per_piece = remainder.per_piece * (len(remainder.cuts) + 1) / (len(cuts) + 1)
-        items.extend(
-            parent.model_copy(
-                update={
-                    "after": part.after,
-                    "up_to": part.up_to,
-                    "wave": wave,
-                    "planned": int(per_piece),
-                    "sample_every": sample_every(per_piece),
-                    "hand_back_after": hand_back_after(per_piece, wave, trusted=remainder.settled),
-                    "lineage_of": lineage_of,
-                }
-            )
-            for part in pieces_of(remainder, cuts)
-        )
+        placed += [(piece, parent) for piece in pieces_of(remainder, cuts)]
     # Largest first, so that the wave's tail is its small pieces; then numbered.
-    items.sort(key=lambda item: -item.planned)
+    placed.sort(key=lambda pair: -int(pair[0].planned))
     items = [
-        item.model_copy(update={"index": after.next_index + i}) for i, item in enumerate(items)
+        parent.model_copy(
+            update={
+                "index": after.next_index + i,
+                "after": piece.key_range.after,
+                "up_to": piece.key_range.up_to,
+                "wave": wave,
+                "planned": int(piece.planned),
+                "sample_every": sample_every(piece.planned),
+                "hand_back_after": piece.hand_back_after,
+                "lineage_of": parent.index if parent.lineage_of is None else parent.lineage_of,
+            }
+        )
+        for i, (piece, parent) in enumerate(placed)
     ]
     record_wave(stores, run, after.wave, len(remainders), len(items))
     return write_items(stores, run, items, wave=wave, next_index=after.next_index + len(items))
-
-
-def pieces_of(remainder: Remainder, cuts: list[str]) -> list[KeyRange]:
-    """The remainder (after, upTo] cut at `cuts`: consecutive ranges covering it exactly."""
-    edges: list[str | None] = [remainder.after, *cuts, remainder.up_to]
-    return [KeyRange(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
 
 
 def apply_items(event: RunEvent, stores: Stores, cutoff: datetime) -> dict[str, Any]:

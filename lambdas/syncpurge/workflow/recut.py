@@ -21,10 +21,11 @@ No estimate is trusted, so every item may overrun. The bounds:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from syncpurge.data.s3store import S3Store
-from syncpurge.keyspace import MAX_KEY_BYTES, cuts_within
+from syncpurge.keyspace import MAX_KEY_BYTES, KeyRange, cuts_within, ranges_between
 from syncpurge.probes import ProbeSplitter
 from syncpurge.workflow.context import RunContext, Stores, Wire, all_json, put_json
 from syncpurge.workflow.ranges import (
@@ -149,6 +150,25 @@ def allot(remainders: list[Remainder], max_items: int) -> list[list[str]]:
         # every k-th cut: `share` pieces of about equal estimate
         out.append([r.cuts[(i * n) // share - 1] for i in range(1, share)])
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """One range of the next wave, with the entries it is planned at and its budget."""
+
+    key_range: KeyRange
+    planned: float
+    hand_back_after: int | None
+
+
+def pieces_of(remainder: Remainder, cuts: list[str]) -> list[Piece]:
+    """The remainder cut at `cuts` (its own, maybe thinned by `allot`): consecutive ranges
+    covering (after, upTo] exactly, each planned at its share of the estimate."""
+    planned = remainder.per_piece * (len(remainder.cuts) + 1) / (len(cuts) + 1)
+    wave = remainder.wave + 1
+    budget = hand_back_after(planned, wave, trusted=remainder.settled)
+    rest = KeyRange(remainder.after, remainder.up_to)
+    return [Piece(part, planned, budget) for part in ranges_between(cuts, rest)]
 
 
 def record_wave(stores: Stores, run: RunContext, wave: int, handed_back: int, pieces: int) -> None:
