@@ -225,17 +225,19 @@ def diff_item(
         keysInBoth=stats.keys_in_both,
         lineageDoubtedKeys=stats.lineage_doubted_keys,
     )
-    handed_back = stats.handed_back and stats.cursor is not None
-    if handed_back and stats.cursor and hand_back(stores, run, item, stats.cursor, listed.entries):
-        return Progress(done=True, slice=progress.slice + 1, listed=listed.entries).to_state()
+    # (diff_scope sets handed_back only with a cursor between keys)
+    if stats.handed_back and stats.cursor is not None:
+        if hand_back(stores, run, item, stats.cursor, listed.entries):
+            return Progress(done=True, slice=progress.slice + 1, listed=listed.entries).to_state()
+        # The rest was estimated at one piece: go on, and look again after as many more.
+        limit = listed.entries + (item.hand_back_after or 0)
     cursor = CursorModel.of(stats.cursor) if stats.cursor else None
     return Progress(
         done=cursor is None,
         slice=progress.slice + 1,
         cursor=cursor,
         listed=listed.entries,
-        # The rest was estimated at one piece: go on, and look again after as many more.
-        hand_back_at=listed.entries + (item.hand_back_after or 0) if handed_back else limit or 0,
+        hand_back_at=limit or 0,
     ).to_state()
 
 
@@ -276,6 +278,8 @@ def hand_back(
         max_pieces=max_items,
         key_limit=relative_key_limit(scope),
     )
+    if not cuts:
+        return False
     remainder = Remainder(
         item=item.to_state(),
         index=item.index,
@@ -287,8 +291,6 @@ def hand_back(
         settled=settled,
         listed=listed,
     )
-    if not cuts:
-        return False
     write_remainder(stores, run, remainder)
     return True
 
