@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_process import peak_rss_mb
+from bench_ranges_report import report
 
 REPO = Path(__file__).resolve().parents[2]
 # Every local Lambda's time budget, the replayed slices' too: no slice is cut short by
@@ -96,6 +97,12 @@ def populate(backend: Any, source: str, target: str, keys: int, layout: str) -> 
             backend.put_object(target, key, body + b"-old")
         backend.put_object(source, key, body)
         backend.put_object(target, key, body)
+
+
+def where(layout: str) -> str:
+    if layout == "zipf":
+        return f"in {ZIPF_PREFIXES:,} Zipf-skewed prefixes"
+    return "under data/"
 
 
 def plan_rows(lines: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
@@ -197,7 +204,7 @@ def bench(
     from syncpurge.report import LocalReportDestination, read_entries_lines
     from syncpurge_local.runtime import LocalRuntime
 
-    figures: dict[str, Any] = {"keys": keys, "layout": layout}
+    figures: dict[str, Any] = {"keys": keys, "layout": layout, "where": where(layout)}
     request = {"skipSync": True, "maxPurgeFraction": 1.0, "force": True}
     with (
         LocalRuntime(lambda_budget_seconds=LAMBDA_BUDGET_SECONDS) as runtime,
@@ -288,92 +295,6 @@ def bench(
         + math.ceil(totals["purged"] / 1000)
     )
     return figures
-
-
-def report_some(figures: dict[str, Any]) -> None:
-    """`--runs` without all of A to D: each run that ran, and the later run's bound."""
-    keys = f"{figures['keys']:,} target keys, {where(figures)}"
-    print(f"{keys} (built in {figures.get('buildSeconds')} s)")
-    if "A" in figures:
-        print(
-            f"  one item (A): planned {figures['A']['planned']:,}, "
-            f"LIST {figures['A']['requests']['list']:,}"
-        )
-    for name in "BCD":
-        if name not in figures:
-            continue
-        run, waves = figures[name], figures[name]["recut"] or {}
-        print(
-            f"  {name}: {run['items']} items, largest {run['maxOverMean']}x the mean, same plan "
-            f"as A: {run['samePlanAsA']}, {run['seconds']} s; {waves.get('waves')} waves, "
-            f"{waves.get('items')} items handed back in {waves.get('pieces')} pieces; LIST "
-            f"{run['requests']['list']:,}, DeleteObjects {run['requests']['delete']:,}"
-        )
-    if "D" in figures:
-        d, bound = figures["D"], figures["lowerBound"]
-        spent = d["requests"]["list"] + d["requests"]["delete"]
-        print(
-            f"  later run (D): list + delete {spent:,} = {spent / bound:.3f}x the bound {bound:,}"
-        )
-    if "largestSlice" in figures["B"]:
-        report_slices(figures, [n for n in "BC" if n in figures])
-
-
-def where(figures: dict[str, Any]) -> str:
-    if figures["layout"] == "zipf":
-        return f"in {ZIPF_PREFIXES:,} Zipf-skewed prefixes"
-    return "under data/"
-
-
-def report_slices(figures: dict[str, Any], runs: list[str]) -> None:
-    pieces = [(f"largest Diff item of {name}", figures[name]["largestSlice"]) for name in runs]
-    pieces.append(("the whole prefix as one item", figures["B"]["wholePrefixSlice"]))
-    for name, piece in pieces:
-        print(
-            f"  {name}: {piece['entries']:,} entries in one slice, peak RSS "
-            f"{piece['peakRssMb']} MB ({piece['importedRssMb']} MB after imports), "
-            f"{piece['seconds']} s, done: {piece['done']}"
-        )
-
-
-def report(figures: dict[str, Any]) -> None:
-    if "D" not in figures or "A" not in figures or "C" not in figures:
-        report_some(figures)
-        return
-    if "C" not in figures:
-        print(
-            f"{figures['keys']:,} target keys, {where(figures)}: Diff slices in their own process"
-        )
-        report_slices(figures, ["B"])
-        return
-    bound = figures["lowerBound"]
-    b, c, d = figures["B"], figures["C"], figures["D"]
-    first = b["requests"]["list"] + d["requests"]["delete"]
-    second = d["requests"]["list"] + d["requests"]["delete"]
-    print(
-        f"{figures['keys']:,} target keys, {where(figures)} (built in {figures['buildSeconds']} s)"
-    )
-    print(f"  one item (A): planned {figures['A']['planned']:,} in {figures['A']['seconds']} s")
-    for name, run in (("first run (B, probes)", b), ("second run (C, recorded)", c)):
-        waves = run["recut"] or {}
-        print(
-            f"  {name}: {run['items']} items, largest {run['maxOverMean']}x the mean, "
-            f"same plan as one item: {run['samePlanAsA']}, {run['seconds']} s; "
-            f"{waves.get('waves')} waves, {waves.get('items')} items handed back in "
-            f"{waves.get('pieces')} pieces"
-        )
-    report_slices(figures, ["B", "C"])
-    print(f"  real run (D): purged {d['totals']['purged']:,}, same plan: {d['samePlanAsA']}")
-    print(
-        f"  list+delete: first run {first:,} ({first / bound:.3f}x), second run {second:,} "
-        f"({second / bound:.3f}x) against the lower bound {bound:,}"
-    )
-    print(
-        f"    LIST: A {figures['A']['requests']['list']:,}, B {b['requests']['list']:,}, "
-        f"C {c['requests']['list']:,}, D {d['requests']['list']:,}; "
-        f"D's DeleteObjects {d['requests']['delete']:,}"
-    )
-    print(f"  verify LISTs: {d['requests']['verify']:,}")
 
 
 def main() -> None:
