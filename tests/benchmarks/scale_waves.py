@@ -112,6 +112,7 @@ def run_waves(
                             up_to=item.up_to,
                             cuts=cuts,
                             per_piece=per_piece,
+                            item_planned=item.planned,
                             settled=settled,
                             listed=listed,
                         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from syncpurge.workflow import recut
-from syncpurge.workflow.recut import Remainder, allot, hand_back_after, planned_cap
+from syncpurge.workflow.recut import Remainder, allot, hand_back_after, pieces_of, planned_cap
 
 pytestmark = pytest.mark.unit
 
@@ -63,3 +63,25 @@ def test_a_wave_holds_at_most_max_items_each_remainder_at_least_one_piece() -> N
 def test_a_wave_that_fits_keeps_every_cut() -> None:
     rests = [remainder(1, ["1a", "1b"], 10.0), remainder(2, ["2a"], 10.0)]
     assert allot(rests, 5) == [["1a", "1b"], ["2a"]]
+
+
+def test_a_piece_hands_back_no_sooner_than_the_item_it_came_from() -> None:
+    # Given an item planned at 100,000 entries whose remainder the probes put at two
+    # pieces of 10,000 (an estimate no surer than the one the item disproved)
+    rest = remainder(1, ["1m"], 10_000.0).model_copy(update={"item_planned": 100_000.0})
+
+    pieces = pieces_of(rest, rest.cuts)
+
+    # Then each piece keeps its own estimate for ordering, but lists as long as the item
+    # did before handing back, so a small estimate does not breed ever smaller pieces
+    assert [piece.planned for piece in pieces] == [10_000.0, 10_000.0]
+    assert {piece.hand_back_after for piece in pieces} == {hand_back_after(100_000, 1)}
+    # And the next wave's cap still bounds an item whose plan was far larger
+    huge = rest.model_copy(update={"item_planned": 1e10})
+    assert {p.hand_back_after for p in pieces_of(huge, huge.cuts)} == {hand_back_after(1e10, 1)}
+    assert hand_back_after(1e10, 1) == int(recut.OVERRUN * planned_cap(1))
+    # And the pieces still cover the remainder exactly
+    assert [(p.key_range.after, p.key_range.up_to) for p in pieces] == [
+        ("1", "1m"),
+        ("1m", "1~"),
+    ]

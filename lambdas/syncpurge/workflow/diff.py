@@ -288,6 +288,7 @@ def hand_back(
         up_to=item.up_to,
         cuts=cuts,
         per_piece=per_piece,
+        item_planned=item.planned,
         settled=settled,
         listed=listed,
     )

@@ -73,6 +73,7 @@ class Remainder(Wire):
     up_to: str | None = None
     cuts: list[str]
     per_piece: float
+    item_planned: float = 0.0  # what the item was planned at when it handed back
     settled: bool = False
     listed: int
 
@@ -163,10 +164,17 @@ class Piece:
 
 def pieces_of(remainder: Remainder, cuts: list[str]) -> list[Piece]:
     """The remainder cut at `cuts` (its own, maybe thinned by `allot`): consecutive ranges
-    covering (after, upTo] exactly, each planned at its share of the estimate."""
+    covering (after, upTo] exactly, each planned at its share of the estimate.
+
+    A piece's budget is reckoned on no less than its item's plan: the remainder's estimate
+    is no surer than the one the item disproved, and a piece that hands back sooner than
+    its item would only breed smaller pieces, each a Lambda start and a partial page
+    more, while its wave waits on items of the item's size anyway. The wave's cap still
+    bounds it."""
     planned = remainder.per_piece * (len(remainder.cuts) + 1) / (len(cuts) + 1)
     wave = remainder.wave + 1
-    budget = hand_back_after(planned, wave, trusted=remainder.settled)
+    reckoned = max(planned, remainder.item_planned)
+    budget = hand_back_after(reckoned, wave, trusted=remainder.settled)
     rest = KeyRange(remainder.after, remainder.up_to)
     return [Piece(part, planned, budget) for part in ranges_between(cuts, rest)]
 
