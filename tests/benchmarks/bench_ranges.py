@@ -236,6 +236,7 @@ def bench(
                 "seconds": round(time.perf_counter() - started),
                 "items": len(sizes),
                 "maxOverMean": round(sizes[largest] / mean, 3),
+                "itemEntries": [sizes[index] for index in sorted(sizes)],
                 "requests": summary["requests"],
                 "totals": summary["totals"],
                 "recut": summary.get("recut"),
