@@ -315,6 +315,15 @@ def main() -> None:
                 f"S3 ${r['s3Cost']} = {r['s3CostOverFloor']}x floor ${r['listFloorCost']}; "
                 f"Lambda+SFN ${r['otherCost']}"
             )
+            if r["diffWaves"]["waves"] > 1:
+                print(
+                    f"{'':>22} | {'':<12} | waves: "
+                    + ", ".join(
+                        f"{w['items']:,} items in {w['seconds']} s (largest "
+                        f"{w['largestEntries']:,} entries)"
+                        for w in r["diffWaves"]["perWave"]
+                    )
+                )
 
 
 if __name__ == "__main__":

@@ -159,4 +159,8 @@ def summary(waves: Waves) -> dict[str, Any]:
         "handedBack": waves.handed_back,
         "pieces": waves.pieces,
         "recutProbes": waves.probes,
+        "perWave": [
+            {"items": items, "seconds": seconds, "largestEntries": largest}
+            for items, seconds, largest in waves.per_wave
+        ],
     }
