@@ -24,7 +24,7 @@ from unittest import mock
 
 import boto3
 
-from syncpurge.workflow.context import ASK_THE_BUCKET
+from syncpurge.workflow.context import ALL_PREFIXES, ASK_THE_BUCKET, NO_TASK
 from syncpurge_local.datasync_copy import ACCOUNT
 from syncpurge_local.datasync_standin import DataSyncStandIn, InvalidRequest
 from syncpurge_local.moto_s3 import s3_paging
@@ -81,13 +81,17 @@ class LocalDeployment:
     # each run asks the bucket for its Region (the stack's default)
     source_region: str = ASK_THE_BUCKET
     target_region: str = ASK_THE_BUCKET
+    report_account: str = ""
+    prefixes: tuple[str, ...] = ()
 
     def substitutions(self) -> dict[str, str]:
         values = {
             "SourceBucket": self.source_bucket,
             "TargetBucket": self.target_bucket,
             "ReportBucket": self.report_bucket,
-            "DataSyncTaskArn": self.task_arn,
+            "ReportAccount": self.report_account,
+            "Prefixes": ",".join(self.prefixes) or ALL_PREFIXES,
+            "DataSyncTaskArn": self.task_arn or NO_TASK,
             "Mode": self.mode,
             "SourceAccount": self.source_account,
             "TargetAccount": self.target_account,

@@ -102,9 +102,12 @@ def with_timeout(definition: str, seconds: int) -> str:
     return json.dumps(document, indent=2)
 
 
-# A Region setting left unset: each run asks the bucket. Not "": cfn-lint reads an empty
-# DefinitionSubstitutions value as a missing one (E1029).
+# Settings left unset. Not "": cfn-lint reads an empty DefinitionSubstitutions value as a
+# missing one (E1029). A Region: each run asks the bucket. The words are
+# syncpurge.workflow.context's (RunConfig reads them back).
 ASK_THE_BUCKET = "auto"
+NO_TASK = "none"
+ALL_PREFIXES = "*"
 
 
 def substitutions(
@@ -119,7 +122,9 @@ def substitutions(
         "SourceBucket": config.source_bucket,
         "TargetBucket": config.target_bucket,
         "ReportBucket": report_bucket.bucket_name,
-        "DataSyncTaskArn": task_arn or "",
+        "ReportAccount": Stack.of(report_bucket).account,
+        "Prefixes": ",".join(config.prefixes) or ALL_PREFIXES,
+        "DataSyncTaskArn": task_arn or NO_TASK,
         "Mode": config.mode,
         "SourceAccount": config.source_account or Stack.of(report_bucket).account,
         "TargetAccount": config.target_account or Stack.of(report_bucket).account,

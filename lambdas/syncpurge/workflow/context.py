@@ -32,9 +32,11 @@ from syncpurge.report import EntriesWriter, S3ReportDestination
 from syncpurge.scope import Scope
 
 PLAN_CHUNK_ENTRIES = 50_000
-# A Region setting left unset in the definition (cfn-lint reads an empty substitution as a
-# missing one): Prepare asks the bucket.
+# Settings left unset in the definition: cfn-lint reads an empty substitution as a missing
+# one (E1029), so each has a word of its own. A Region: Prepare asks the bucket.
 ASK_THE_BUCKET = "auto"
+NO_TASK = "none"  # a deployment without a DataSync task (S3 Replication)
+ALL_PREFIXES = "*"  # a deployment whose scope no `prefixes` setting narrows ('*' is no prefix)
 
 
 class Wire(BaseModel):
@@ -51,7 +53,7 @@ class RunConfig(Wire):
 
     source_bucket: str
     target_bucket: str
-    task_arn: str = ""  # "" when the deployment has no DataSync task (S3 Replication)
+    task_arn: str = ""  # "" (the definition says "none") when the deployment has no task
     # The deployment's mode: every request's default, and the only mode it can serve.
     mode: Mode = Mode.DATASYNC
     # The accounts that must own the buckets: every request on them carries it as
@@ -63,6 +65,10 @@ class RunConfig(Wire):
     source_region: str = ""
     target_region: str = ""
     report_bucket: str
+    report_account: str = ""  # the account that must own the report bucket ("": not checked)
+    # The deployment's `prefixes` setting: every request's scope lies under one of them
+    # (the definition carries them comma-joined, or "*" for none).
+    prefixes: list[str] = Field(default_factory=list)
     poll_interval_seconds: int = Field(default=30, ge=0)
     poll_ceiling_seconds: int = Field(default=900, ge=0)
     notification_topic_arn: str = ""  # "" : no notification
@@ -79,6 +85,18 @@ class RunConfig(Wire):
     @classmethod
     def _ask_the_bucket(cls, value: str) -> str:
         return "" if value == ASK_THE_BUCKET else value
+
+    @field_validator("task_arn")
+    @classmethod
+    def _no_task(cls, value: str) -> str:
+        return "" if value == NO_TASK else value
+
+    @field_validator("prefixes", mode="before")
+    @classmethod
+    def _prefix_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [] if value == ALL_PREFIXES else [p for p in value.split(",") if p]
+        return value
 
 
 class Location(Wire):
