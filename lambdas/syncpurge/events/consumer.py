@@ -58,6 +58,9 @@ class EventPathConfig(Wire):
     prefixes: list[str] = Field(default_factory=list)
     source_account: str = ""
     target_account: str = ""
+    report_account: str = ""
+    # The deployment's requireApproval: a person approves every purge, so none goes here.
+    require_approval: bool = False
     source_region: str = ""
     target_region: str = ""
     queue_url: str = ""  # where held messages go back to
