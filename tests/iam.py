@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -20,10 +20,12 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Need:
-    """One IAM action on one resource ARN that a call needs."""
+    """One IAM action on one resource ARN that a call needs, with the condition keys the
+    request carries (a listing's s3:prefix)."""
 
     action: str
     resource: str
+    context: tuple[tuple[str, str], ...] = ()
 
 
 # Bucket-level operations: the action, on the bucket's ARN.
@@ -65,7 +67,9 @@ def call_needs(service: str, operation: str, params: dict[str, Any]) -> list[Nee
     if service == "s3":
         bucket = f"arn:aws:s3:::{params['Bucket']}"
         if operation in S3_BUCKET_ACTIONS:
-            return [Need(S3_BUCKET_ACTIONS[operation], bucket)]
+            # A listing's Prefix is its s3:prefix condition key (absent when none is sent).
+            listed = (("s3:prefix", params["Prefix"]),) if "Prefix" in params else ()
+            return [Need(S3_BUCKET_ACTIONS[operation], bucket, listed)]
         if operation == "DeleteObjects":
             objects = params["Delete"]["Objects"]
             needs = [_object_need("DeleteObject", bucket, o) for o in objects]
@@ -115,12 +119,31 @@ def role_statements(iam: Any, role_arn: str) -> list[dict[str, Any]]:
 
 
 def allowed(statements: list[dict[str, Any]], need: Need) -> bool:
-    """An identity policy's verdict: no matching Deny, and an unconditional matching Allow
-    (a conditional one counts as not granting: this check can't evaluate the condition)."""
+    """An identity policy's verdict: no matching Deny (whatever its condition), and a
+    matching Allow whose condition holds. Only StringEquals / StringLike on the keys the
+    request carries are evaluated; any other condition counts as not granting."""
     matching = [s for s in statements if _matches(s, need)]
     if any(s["Effect"] == "Deny" for s in matching):
         return False
-    return any(s["Effect"] == "Allow" and not s.get("Condition") for s in matching)
+    return any(s["Effect"] == "Allow" and _holds(s.get("Condition", {}), need) for s in matching)
+
+
+def _holds(condition: dict[str, Any], need: Need) -> bool:
+    """Every operator's every key matches one of its values (the request's own value)."""
+    context = dict(need.context)
+    for operator, keys in condition.items():
+        if operator not in ("StringEquals", "StringLike"):
+            return False
+        for key, values in keys.items():
+            if key not in context:
+                return False
+            value = context[key]
+            if operator == "StringEquals" and value not in _as_list(values):
+                return False
+            like = any(fnmatchcase(value, v) for v in _as_list(values))
+            if operator == "StringLike" and not like:
+                return False
+    return True
 
 
 def ungranted(statements: list[dict[str, Any]], needs: Iterable[Need]) -> list[Need]:
@@ -218,6 +241,12 @@ def function_roles(template: dict[str, Any]) -> dict[str, str]:
     return roles
 
 
+def resolved(value: Any, refs: dict[str, str]) -> Any:
+    """A template value with its Refs, GetAtts, Joins, Selects and Splits resolved from
+    `refs` ('Logical' or 'Logical.Attribute': value; anything else 'unresolved:…')."""
+    return _resolve(value, refs)
+
+
 def _resolve(value: Any, refs: dict[str, str]) -> Any:
     if isinstance(value, list):
         return [_resolve(v, refs) for v in value]
@@ -225,12 +254,35 @@ def _resolve(value: Any, refs: dict[str, str]) -> Any:
         return value
     if len(value) == 1:
         ((key, argument),) = value.items()
-        if key == "Ref":
-            return refs.get(argument, f"unresolved:{argument}")
-        if key == "Fn::GetAtt":
-            name = ".".join(argument)
-            return refs.get(name, f"unresolved:{name}")
-        if key == "Fn::Join":
-            separator, parts = argument
-            return separator.join(str(_resolve(p, refs)) for p in parts)
+        if key in _INTRINSICS:
+            return _INTRINSICS[key](argument, refs)
     return {k: _resolve(v, refs) for k, v in value.items()}
+
+
+def _ref(name: str, refs: dict[str, str]) -> Any:
+    return refs.get(name, f"unresolved:{name}")
+
+
+def _join(argument: Any, refs: dict[str, str]) -> str:
+    separator, parts = argument
+    return str(separator).join(str(_resolve(p, refs)) for p in parts)
+
+
+def _select(argument: Any, refs: dict[str, str]) -> Any:
+    index, items = argument
+    chosen = _resolve(items, refs)
+    return chosen[int(index)] if int(index) < len(chosen) else f"unresolved:{chosen}"
+
+
+def _split(argument: Any, refs: dict[str, str]) -> list[str]:
+    separator, text = argument
+    return str(_resolve(text, refs)).split(separator)
+
+
+_INTRINSICS: dict[str, Callable[[Any, dict[str, str]], Any]] = {
+    "Ref": _ref,
+    "Fn::GetAtt": lambda argument, refs: _ref(".".join(argument), refs),
+    "Fn::Join": _join,
+    "Fn::Select": _select,
+    "Fn::Split": _split,
+}
