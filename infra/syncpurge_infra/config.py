@@ -74,9 +74,24 @@ FUNCTION_SIZING: dict[str, tuple[int, int]] = {
 }
 # The event path's function (not a state machine step): one SQS delivery per invocation.
 EVENTS_SIZING = (1024, 300)
+# The report bucket's layout (syncpurge.workflow.context, syncpurge.policy, events.consumer).
+# Run workspaces: expire after workspaceRetentionDays (the created bucket's lifecycle rule).
 WORKSPACE_PREFIX = "syncpurge-work/"
+# What outlives every run and never expires (no lifecycle rule covers it); each file is
+# written only by the role that owns it.
+STATE_PREFIX = "syncpurge-state/"
+BRAKE_KEY = f"{STATE_PREFIX}events/brake.json"  # the event path's brake: its role only
+HOLDS_PREFIX = f"{STATE_PREFIX}events/holds/"  # the event path's per-key holds: its role only
+VERDICT_KEY = f"{STATE_PREFIX}source-verdict.json"  # the last batch run's verdict: Report only
+# Reports of every run: <DataSync report subdirectory>Purge-Reports/<task-id>/<run-id>/.
 REPORTS_PREFIX = "Purge-Reports/"
-DATASYNC_REPORT_SUBDIRECTORY = "datasync-reports/"
+# DataSync's own task reports beside them (lineage: Detailed-Reports/<task-id>/...).
+DETAILED_REPORTS_PREFIX = "Detailed-Reports/"
+DATASYNC_REPORT_FOLDERS = (DETAILED_REPORTS_PREFIX, "Summary-Reports/")
+DATASYNC_REPORT_SUBDIRECTORY = "datasync-reports/"  # the created task's report Subdirectory
+# The deployment's prefixes travel comma-joined in the definition and become DataSync
+# Includes ('|'-joined, '*' a wildcard, relative to the location: no leading '/').
+PREFIX_FORBIDDEN = (",", "*", "|")
 
 
 # Context keys the app reads besides its settings (the stack's environment).
@@ -167,6 +182,18 @@ class DeploymentConfig(BaseModel):
     def _prefix_list(cls, value: Any) -> Any:
         return [p for p in value.split(",") if p] if isinstance(value, str) else value
 
+    @field_validator("prefixes")
+    @classmethod
+    def _prefix_text(cls, value: list[str]) -> list[str]:
+        for prefix in value:
+            bad = [c for c in PREFIX_FORBIDDEN if c in prefix]
+            if bad or prefix.startswith("/"):
+                raise ValueError(
+                    f"{prefix!r} can't be a prefix: no {' '.join(PREFIX_FORBIDDEN)} in it and no "
+                    "leading '/' (keys are relative to the bucket or the task's location)"
+                )
+        return value
+
     @field_validator("source_bucket", "target_bucket", "report_bucket")
     @classmethod
     def _bucket_name(cls, value: str | None) -> str | None:
@@ -220,10 +247,31 @@ class DeploymentConfig(BaseModel):
             raise ValueError("reportBucket must be neither the source nor the target bucket")
         return self
 
+    @model_validator(mode="after")
+    def _approval_holds_the_event_path(self) -> DeploymentConfig:
+        if self.events == "on" and self.require_approval:
+            raise ValueError(
+                "events=on and requireApproval=true can't go together: the event path deletes "
+                "unattended, and requireApproval means a person approves every purge"
+            )
+        return self
+
     @property
     def creates_task(self) -> bool:
         """A DataSync task is created unless one is given or S3 Replication keeps the copy."""
         return self.task_arn is None and self.mode == "datasync"
+
+    @property
+    def task_id(self) -> str | None:
+        """The given task's id (task-…), from its ARN; None without one."""
+        return self.task_arn.rsplit("/", 1)[-1] if self.task_arn else None
+
+    @property
+    def target_root(self) -> str | None:
+        """Where target keys start: "" for S3 Replication and for the created task (its
+        locations have no Subdirectory, constructs/datasync_task.py); None for a given task,
+        whose Subdirectory is only known when a run reads the task."""
+        return None if self.task_arn else ""
 
     @property
     def scheduled_request(self) -> dict[str, Any]:

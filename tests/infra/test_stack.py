@@ -239,11 +239,23 @@ def test_cfn_lint_is_clean(variant: Synthesized) -> None:
         ({**CREATES_EVERYTHING, "purgeMaxConcurrency": "20000"}, "purgeMaxConcurrency"),
         ({**CREATES_EVERYTHING, "diffMemoryMb": "64"}, "diffMemoryMb"),
         ({**CREATES_EVERYTHING, "targetAccount": "12345"}, "targetAccount"),
+        # Issue 28, defect 8: the definition carries the prefixes comma-joined, DataSync
+        # Includes '|'-joined with '*' a wildcard, relative to the location
+        ({**CREATES_EVERYTHING, "prefixes": '["logs,img/"]'}, "prefixes"),
+        ({**CREATES_EVERYTHING, "prefixes": "logs/*"}, "prefixes"),
+        ({**CREATES_EVERYTHING, "prefixes": "a|b/"}, "prefixes"),
+        ({**CREATES_EVERYTHING, "prefixes": "logs/,/img/"}, "prefixes"),
+        # Issue 28, defect 9: the event path deletes unattended; approval means a person
+        (
+            {**CREATES_EVERYTHING, "events": "on", "requireApproval": "true"},
+            "events=on and requireApproval=true",
+        ),
     ],
 )
 def test_a_bad_config_fails_synth_naming_the_key(context: dict[str, Any], named: str) -> None:
-    with pytest.raises(ConfigError, match=re.escape(named)):
+    with pytest.raises(ConfigError, match=re.escape(named)) as raised:
         build(App(context=context))
+    assert "\n" not in str(raised.value)  # one line
 
 
 def test_context_strings_are_coerced() -> None:
