@@ -21,6 +21,7 @@ from syncpurge_infra.constructs import (
     grant_step_permissions,
 )
 from syncpurge_infra.constructs.bucket_grants import bucket_policy, policy_json
+from syncpurge_infra.constructs.report_layout import ReportLayout
 
 
 class SyncPurgeStack(Stack):
@@ -30,11 +31,13 @@ class SyncPurgeStack(Stack):
         super().__init__(scope, id, **kwargs)
         self.config = config
         reports = ReportBucket(self, "Reports", config=config)
-        task_arn = config.task_arn
+        created_task_arn = None
         if config.creates_task:
-            task_arn = DataSyncTask(
+            created_task_arn = DataSyncTask(
                 self, "DataSync", config=config, report_bucket=reports.bucket
             ).task_arn
+        task_arn = config.task_arn or created_task_arn
+        layout = ReportLayout.of(config, reports.bucket, created_task_arn)
         # Named, not referenced: the Prepare role lists this machine's executions, and the
         # machine invokes Prepare; an ARN string breaks that cycle.
         machine_arn = self.format_arn(
@@ -52,14 +55,14 @@ class SyncPurgeStack(Stack):
                 "EventPath",
                 config=config,
                 functions=functions,
-                report_bucket=reports.bucket,
+                layout=layout,
                 task_arn=task_arn,
-                topic=notifications.topic,
+                notifications=notifications,
             )
         grant_step_permissions(
             functions,
             config=config,
-            report_bucket=reports.bucket,
+            layout=layout,
             task_arn=task_arn,
             state_machine_arn=machine_arn,
         )

@@ -12,6 +12,7 @@ from aws_cdk import App
 from aws_cdk.assertions import Template
 
 from syncpurge_infra.app import build
+from tests.iam import function_roles, template_statements
 
 CREATES_EVERYTHING = {
     "sourceBucket": "corp-src",
@@ -44,6 +45,17 @@ WITH_EVENTS = {
     "events": "on",
     "eventHoldMinutes": "1440",
     "eventMaxPurgePerHour": "500",
+}
+# S3 Replication into a backup account (README "Across accounts and Regions"): the source
+# and the target each owned by another account, the event path on, one prefix.
+REPLICATING = {
+    "sourceBucket": "corp-src",
+    "targetBucket": "corp-dst",
+    "mode": "replication",
+    "sourceAccount": "111111111111",
+    "targetAccount": "222222222222",
+    "prefixes": "data/",
+    "events": "on",
 }
 # Writing or deleting anything: never allowed on the source bucket.
 MUTATING = re.compile(r"^s3:(Delete|Put|Abort|Bypass|Replicate|Restore|Create|Update)|^s3:\*$|^\*$")
@@ -78,9 +90,39 @@ def eventful(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return Synthesized(WITH_EVENTS, tmp_path_factory.mktemp("eventful"))
 
 
-@pytest.fixture(params=["creating", "existing", "eventful"])
+@pytest.fixture(scope="module")
+def replicating(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return Synthesized(REPLICATING, tmp_path_factory.mktemp("replicating"))
+
+
+# Every variant the README documents: a created task, a given taskArn, replication, the
+# event path, prefixes, buckets in other accounts.
+@pytest.fixture(params=["creating", "existing", "eventful", "replicating"])
 def variant(request: pytest.FixtureRequest) -> Synthesized:
     return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
+
+
+# The names a synthesized template's Refs and GetAtts take in role_grants.
+ACCOUNT = "123456789012"
+CREATED_TASK_ARN = "arn:aws:datasync:us-east-1:123456789012:task/task-0000000000000000a"
+CREATED_REPORTS = "created-reports"
+
+
+def role_grants(synthesized: Synthesized) -> dict[str, list[dict[str, Any]]]:
+    """Each function's role's statements (by step), the template's Refs resolved: the
+    stack's account, the created report bucket and task by the names above."""
+    template = synthesized.json
+    refs = {"AWS::Partition": "aws", "AWS::AccountId": ACCOUNT, "AWS::Region": "us-east-1"}
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::S3::Bucket":
+            refs[logical_id] = CREATED_REPORTS
+            refs[f"{logical_id}.Arn"] = f"arn:aws:s3:::{CREATED_REPORTS}"
+        if resource["Type"] == "AWS::DataSync::Task":
+            refs[f"{logical_id}.TaskArn"] = CREATED_TASK_ARN
+    return {
+        step: template_statements(template, role, refs)
+        for step, role in function_roles(template).items()
+    }
 
 
 def statements(synthesized: Synthesized) -> list[tuple[str, dict[str, Any]]]:

@@ -64,21 +64,23 @@ def test_each_role_is_granted_on_the_bucket_exactly_what_its_own_policy_allows_t
     steps = role_ids(variant)
     bucket = "corp-src" if side == "source" else "corp-dst"
     arn = f"arn:aws:s3:::{bucket}"
-    granted: dict[tuple[str, str], set[str]] = {}
+    granted: dict[tuple[str, str, str], set[str]] = {}
     for statement in document["Statement"]:
         (principal,) = as_list(statement["Principal"]["AWS"])
         step = steps[principal.rsplit("/", 1)[-1]]
-        (resource,) = as_list(statement["Resource"])
-        assert resource in (arn, f"{arn}/*")
-        granted.setdefault((step, resource), set()).update(as_list(statement["Action"]))
-    own: dict[tuple[str, str], set[str]] = {}
+        condition = json.dumps(statement.get("Condition"), sort_keys=True)
+        for resource in as_list(statement["Resource"]):
+            assert resource == arn or resource.startswith(f"{arn}/")
+            granted.setdefault((step, resource, condition), set()).update(
+                as_list(statement["Action"])
+            )
+    own: dict[tuple[str, str, str], set[str]] = {}
     for logical_id, statement in statements(variant):
         step = next((s for r, s in steps.items() if logical_id.startswith(r[:-8])), None)
+        condition = json.dumps(statement.get("Condition"), sort_keys=True)
         for resource in as_list(statement.get("Resource")):
-            text = json.dumps(resource)
-            on_objects = f':::{bucket}/*"' in text
-            if step and (f':::{bucket}"' in text or on_objects):
-                key = (step, arn + ("/*" if on_objects else ""))
+            if step and f":::{bucket}" in json.dumps(resource):
+                key = (step, resolve(resource, {}), condition)
                 own.setdefault(key, set()).update(as_list(statement["Action"]))
 
     # Then the bucket policy grants each role exactly what the role itself may do there

@@ -11,7 +11,15 @@ import pytest
 
 from syncpurge_infra.app import build
 from syncpurge_infra.config import ConfigError
-from tests.infra.conftest import CREATES_EVERYTHING, WITH_EVENTS, Synthesized, as_list, statements
+from tests.iam import resolved
+from tests.infra.conftest import (
+    ACCOUNT,
+    CREATES_EVERYTHING,
+    WITH_EVENTS,
+    Synthesized,
+    as_list,
+    statements,
+)
 
 pytestmark = pytest.mark.infra
 
@@ -99,3 +107,101 @@ def test_a_bad_event_setting_fails_synth_naming_it(key: str, value: str) -> None
 
     with pytest.raises(ConfigError, match=key):
         build(App(context={**CREATES_EVERYTHING, **WITH_EVENTS, key: value}))
+
+
+# ------------------------------------------------------------------ issue 28, defect 4
+
+OTHER_RULE = "arn:aws:events:us-east-1:123456789012:rule/someone-else"
+
+
+def send_statements(synthesized: Synthesized, queue_id: str) -> list[dict[str, Any]]:
+    """The statements of the queue's resource policies that name sqs:SendMessage."""
+    return [
+        statement
+        for policy in synthesized.resources("AWS::SQS::QueuePolicy").values()
+        if {"Ref": queue_id} in policy["Properties"]["Queues"]
+        for statement in as_list(policy["Properties"]["PolicyDocument"]["Statement"])
+        if "sqs:SendMessage" in as_list(statement["Action"])
+    ]
+
+
+def condition_holds(condition: dict[str, Any], source_arn: Any) -> bool:
+    """aws:SourceArn conditions for a sender (None: a principal's own call, which carries
+    no aws:SourceArn; a negated operator then holds, a plain one doesn't)."""
+    for operator, keys in condition.items():
+        if operator == "Bool":  # aws:SecureTransport: the sender uses TLS
+            return keys["aws:SecureTransport"] == "true"
+        wanted = keys["aws:SourceArn"]
+        if operator == "ArnEquals" and source_arn != wanted:
+            return False
+        if operator == "ArnNotEquals" and source_arn == wanted:
+            return False
+    return True
+
+
+def denied(synthesized: Synthesized, queue_id: str, source_arn: Any) -> bool:
+    return any(
+        s["Effect"] == "Deny" and condition_holds(s.get("Condition", {}), source_arn)
+        for s in send_statements(synthesized, queue_id)
+    )
+
+
+def events_allowed(synthesized: Synthesized, queue_id: str, source_arn: Any) -> bool:
+    return any(
+        s["Effect"] == "Allow"
+        and s["Principal"] == {"Service": "events.amazonaws.com"}
+        and condition_holds(s.get("Condition", {}), source_arn)
+        for s in send_statements(synthesized, queue_id)
+    ) and not denied(synthesized, queue_id, source_arn)
+
+
+@pytest.mark.parametrize("which", ["Queue", "DeadLetters"])
+def test_only_the_rule_may_send_to_the_queue_and_its_dead_letter_queue(
+    eventful: Synthesized, which: str
+) -> None:
+    # Given the event path's queues and its rule
+    (queue_id,) = [q for q in eventful.resources("AWS::SQS::Queue") if f"EventPath{which}" in q]
+    (rule_id,) = eventful.resources("AWS::Events::Rule")
+    rule = {"Fn::GetAtt": [rule_id, "Arn"]}
+
+    # Then the rule delivers (the queue as its target, the DLQ as its dead-letter config)
+    assert events_allowed(eventful, queue_id, rule)
+    # and no one else sends: not a principal of the account, nor another rule
+    assert denied(eventful, queue_id, None)
+    assert denied(eventful, queue_id, OTHER_RULE)
+    assert not events_allowed(eventful, queue_id, OTHER_RULE)
+
+
+def test_the_rule_takes_events_of_the_source_s_owner_only(
+    eventful: Synthesized, replicating: Synthesized
+) -> None:
+    def accounts(synthesized: Synthesized) -> Any:
+        return only(synthesized.resources("AWS::Events::Rule"))["Properties"]["EventPattern"][
+            "account"
+        ]
+
+    assert accounts(eventful) == [{"Ref": "AWS::AccountId"}]  # the stack's own
+    assert accounts(replicating) == ["111111111111"]  # sourceAccount
+
+
+# ------------------------------------------------------- issue 28, defects 9 and 12 (b)
+
+
+def event_path_config(synthesized: Synthesized) -> dict[str, Any]:
+    consumer = next(
+        f
+        for f in synthesized.resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "syncpurge_handlers.events.handler"
+    )
+    value = consumer["Properties"]["Environment"]["Variables"]["SYNCPURGE_EVENT_PATH"]
+    config: dict[str, Any] = json.loads(resolved(value, {"AWS::AccountId": ACCOUNT}))
+    return config
+
+
+def test_the_consumer_is_told_the_report_bucket_s_owner_and_the_approval_setting(
+    eventful: Synthesized,
+) -> None:
+    config = event_path_config(eventful)
+
+    assert config["reportAccount"] == ACCOUNT  # the stack's own account
+    assert config["requireApproval"] is False

@@ -5,6 +5,7 @@ the source or the target is its bucket (issue 19). Never a write on the source."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
@@ -19,6 +20,11 @@ class BucketGrant:
     bucket_actions: tuple[str, ...] = ()  # on the bucket's ARN
     object_actions: tuple[str, ...] = ()  # on its objects, <bucket ARN>/*
     governance_bypass: bool = False  # s3:BypassGovernanceRetention when the deployment asks
+    # A deleting step's grants are bound to the deployment's `prefixes` (DESIGN §14): its
+    # object actions only on the keys under them, and these listings of one key at a time
+    # only with an s3:prefix under them. Without `prefixes`, the whole bucket.
+    key_listings: tuple[str, ...] = ()
+    in_prefixes: bool = False
 
     def object_actions_for(self, config: DeploymentConfig) -> list[str]:
         extra = ["s3:BypassGovernanceRetention"] if self.governance_bypass else []
@@ -54,13 +60,20 @@ BUCKET_GRANTS: dict[str, dict[str, BucketGrant]] = {
         "plan": BucketGrant(("s3:ListBucketVersions",)),
         "diff": BucketGrant(("s3:ListBucketVersions",), _READ_VERSIONS),
         # A current entry planned apart from its key goes only if nothing else of it is left.
+        # It lists the target by the key's name (Prefix=<key>).
         "purge": BucketGrant(
-            ("s3:ListBucketVersions",), ("s3:DeleteObjectVersion",), governance_bypass=True
+            object_actions=("s3:DeleteObjectVersion",),
+            governance_bypass=True,
+            key_listings=("s3:ListBucketVersions",),
+            in_prefixes=True,
         ),
+        # The event path lists a key at a time (Prefix=<key>); HeadBucket names no key.
         "events": BucketGrant(
-            ("s3:ListBucket", "s3:ListBucketVersions"),
+            ("s3:ListBucket",),
             (*_READ_VERSIONS, "s3:DeleteObjectVersion"),
             governance_bypass=True,
+            key_listings=("s3:ListBucketVersions",),
+            in_prefixes=True,
         ),
     },
 }
@@ -71,9 +84,10 @@ class StepGrant:
     """One statement of BUCKET_GRANTS: a step's actions on a bucket or on its objects."""
 
     step: str
-    on: str  # "Bucket" or "Objects"
+    on: str  # "Bucket", "Keys" (listings of one key) or "Objects"
     actions: list[str]
-    resource: str
+    resources: list[str]
+    conditions: dict[str, Any] | None = None
 
 
 def step_grants(scope: Construct, side: str, config: DeploymentConfig) -> list[StepGrant]:
@@ -85,12 +99,29 @@ def step_grants(scope: Construct, side: str, config: DeploymentConfig) -> list[S
     for step, grant in BUCKET_GRANTS[side].items():
         if step == "events" and config.events != "on":
             continue
-        if grant.bucket_actions:
-            grants.append(StepGrant(step, "Bucket", list(grant.bucket_actions), arn))
+        keys = key_patterns(config) if grant.in_prefixes else None
+        listings = list(grant.key_listings)
+        bucket_actions = [*grant.bucket_actions, *(listings if keys is None else [])]
+        if bucket_actions:
+            grants.append(StepGrant(step, "Bucket", bucket_actions, [arn]))
+        if listings and keys is not None:
+            prefix = {"StringLike": {"s3:prefix": keys}}
+            grants.append(StepGrant(step, "Keys", listings, [arn], prefix))
         object_actions = grant.object_actions_for(config)
         if object_actions:
-            grants.append(StepGrant(step, "Objects", object_actions, f"{arn}/*"))
+            objects = [f"{arn}/{k}" for k in keys or ["*"]]
+            grants.append(StepGrant(step, "Objects", object_actions, objects))
     return grants
+
+
+def key_patterns(config: DeploymentConfig) -> list[str] | None:
+    """The target keys under the deployment's prefixes, as IAM patterns (None: every key).
+    A key is <the task's target Subdirectory><prefix>…; a given task's Subdirectory is
+    unknown at synth, so there any key holding the prefix after some Subdirectory."""
+    if not config.prefixes:
+        return None
+    root = config.target_root
+    return [f"{root}{p}*" if root is not None else f"*{p}*" for p in config.prefixes]
 
 
 def bucket_policy(
@@ -107,7 +138,8 @@ def bucket_policy(
                 sid=f"SyncPurge{grant.step.capitalize()}{grant.on}",
                 principals=[iam.ArnPrincipal(roles[grant.step].role_arn)],
                 actions=grant.actions,
-                resources=[grant.resource],
+                resources=grant.resources,
+                conditions=grant.conditions,
             )
             for grant in step_grants(scope, side, config)
         ]

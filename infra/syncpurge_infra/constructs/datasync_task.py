@@ -6,7 +6,6 @@ from aws_cdk import Stack
 from aws_cdk import aws_datasync as datasync
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from cdk_nag import NagSuppressions
 from constructs import Construct
 
 from syncpurge_infra.config import (
@@ -14,6 +13,8 @@ from syncpurge_infra.config import (
     DeploymentConfig,
 )
 from syncpurge_infra.constructs.common import allow, s3_arn
+
+WHY_OBJECTS = "DataSync transfers any key of its location: object actions cover its objects (/*)."
 
 
 class DataSyncTask(Construct):
@@ -45,6 +46,7 @@ class DataSyncTask(Construct):
                 "s3:GetObjectVersionTagging",
             ],
             [f"{source}/*"],
+            why=WHY_OBJECTS,
         )
         target_role = iam.Role(self, "TargetAccess", assumed_by=principal)
         allow(
@@ -64,28 +66,15 @@ class DataSyncTask(Construct):
                 "s3:PutObjectTagging",
             ],
             [f"{target}/*"],
+            why=WHY_OBJECTS,
         )
         report_role = iam.Role(self, "ReportAccess", assumed_by=principal)
         allow(
             report_role,
             ["s3:PutObject"],
             [report_bucket.arn_for_objects(f"{DATASYNC_REPORT_SUBDIRECTORY}*")],
+            why="DataSync names its task reports per execution, in its report folder.",
         )
-        for role, what in (
-            (source_role, "source objects"),
-            (target_role, "target objects"),
-            (report_role, "its report folder"),
-        ):
-            NagSuppressions.add_resource_suppressions(
-                role,
-                [
-                    {
-                        "id": "AwsSolutions-IAM5",
-                        "reason": f"DataSync transfers any key: object actions cover {what} (/*).",
-                    }
-                ],
-                apply_to_children=True,
-            )
 
         source_location = datasync.CfnLocationS3(
             self,

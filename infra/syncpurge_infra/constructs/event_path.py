@@ -10,17 +10,19 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
-from syncpurge_infra.config import EVENTS_SIZING, REPORTS_PREFIX, WORKSPACE_PREFIX, DeploymentConfig
-from syncpurge_infra.constructs.common import allow
+from syncpurge_infra.config import BRAKE_KEY, EVENTS_SIZING, DeploymentConfig
 from syncpurge_infra.constructs.functions import Functions
+from syncpurge_infra.constructs.notifications import Notifications
+from syncpurge_infra.constructs.permissions import grant_event_permissions
+from syncpurge_infra.constructs.report_layout import ReportLayout
 
 # SQS's longest visibility timeout: a hold longer than this takes a round trip each.
 MAX_VISIBILITY_SECONDS = 12 * 3600
@@ -40,12 +42,13 @@ class EventPath(Construct):
         *,
         config: DeploymentConfig,
         functions: Functions,
-        report_bucket: s3.IBucket,
+        layout: ReportLayout,
         task_arn: str | None,
-        topic: sns.ITopic,
+        notifications: Notifications,
     ) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
+        topic = notifications.topic
         dead_letters = sqs.Queue(
             self,
             "DeadLetters",
@@ -78,10 +81,17 @@ class EventPath(Construct):
             "SourceDeletes",
             description=f"syncpurge event path: permanent deletes in s3://{config.source_bucket}",
             event_pattern=events.EventPattern(
-                source=["aws.s3"], detail_type=["Object Deleted"], detail=detail
+                source=["aws.s3"],
+                # S3 names the bucket owner's account: another account's bucket of that name
+                # is not the source.
+                account=[config.source_account or stack.account],
+                detail_type=["Object Deleted"],
+                detail=detail,
             ),
         )
         self.rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=dead_letters))
+        for queue in (self.queue, dead_letters):
+            only_the_rule_sends(queue, self.rule)
         function = functions.add("events", *EVENTS_SIZING)
         # One delivery at a time: the brake's count and the hour's report have one writer.
         cfn_function = function.node.default_child
@@ -93,7 +103,11 @@ class EventPath(Construct):
                 {
                     "sourceBucket": config.source_bucket,
                     "targetBucket": config.target_bucket,
-                    "reportBucket": report_bucket.bucket_name,
+                    "reportBucket": layout.bucket.bucket_name,
+                    # The report bucket is this stack's own (ExpectedBucketOwner).
+                    "reportAccount": stack.account,
+                    # Refused at synth with events=on; kept so the consumer refuses it too.
+                    "requireApproval": config.require_approval,
                     "taskArn": task_arn or "",
                     "mode": config.mode,
                     "prefixes": config.prefixes,
@@ -111,33 +125,11 @@ class EventPath(Construct):
         function.add_event_source(
             sources.SqsEventSource(self.queue, batch_size=10, report_batch_item_failures=True)
         )
-        # Where the consumer keeps the brake's state (events.consumer.EVENTS_FOLDER).
-        self.brake_uri = f"s3://{report_bucket.bucket_name}/{WORKSPACE_PREFIX}events/brake.json"
+        # Where the consumer keeps the brake (syncpurge.events.consumer).
+        self.brake_uri = f"s3://{layout.bucket.bucket_name}/{BRAKE_KEY}"
         role = functions.roles["events"]
-        # The source and target grants are BUCKET_GRANTS["…"]["events"] (permissions.py).
-        allow(role, ["s3:ListBucket"], [report_bucket.bucket_arn])
-        # The last batch run's verdict on the source (workflow.verdict).
-        allow(
-            role,
-            ["s3:GetObject"],
-            [report_bucket.arn_for_objects(f"{WORKSPACE_PREFIX}source-verdict.json")],
-        )
-        allow(
-            role,
-            ["s3:GetObject", "s3:PutObject"],
-            [
-                report_bucket.arn_for_objects(f"{WORKSPACE_PREFIX}events/*"),
-                report_bucket.arn_for_objects(f"*{REPORTS_PREFIX}*"),
-            ],
-        )
-        if task_arn:
-            allow(role, ["datasync:DescribeTask"], [task_arn])
-            allow(
-                role,
-                ["datasync:DescribeLocationS3"],
-                [f"arn:{stack.partition}:datasync:{stack.region}:{stack.account}:location/*"],
-            )
-        topic.grant_publish(role)
+        grant_event_permissions(role, config=config, layout=layout, task_arn=task_arn)
+        notifications.grant_publish(role)
         self.alarms = [
             self._alarm(
                 "DeadLetterAlarm",
@@ -172,19 +164,6 @@ class EventPath(Construct):
                 }
             ],
         )
-        NagSuppressions.add_resource_suppressions(
-            role,
-            [
-                {
-                    "id": "AwsSolutions-IAM5",
-                    "reason": "Object keys are known only from events: object actions are "
-                    "scoped to the source's and target's objects, the event workspace and "
-                    "the report folder; DataSync locations are read by id; log streams are "
-                    "in the function's own log group; X-Ray takes no resource.",
-                }
-            ],
-            apply_to_children=True,
-        )
 
     def _alarm(
         self, id: str, metric: cloudwatch.IMetric, description: str, topic: sns.ITopic
@@ -201,3 +180,20 @@ class EventPath(Construct):
         )
         alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
         return alarm
+
+
+def only_the_rule_sends(queue: sqs.Queue, rule: events.Rule) -> None:
+    """No one but the rule may send to `queue` (the rule's target, or its dead-letter queue,
+    which EventBridge also sends to as the rule): the hold counts from when the queue took
+    a message, and a forged event must not reach the consumer. The queue's own redrive to
+    its dead-letter queue is SQS moving a message, not a SendMessage, and stays allowed."""
+    queue.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="OnlyTheRuleSends",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["sqs:SendMessage"],
+            resources=[queue.queue_arn],
+            conditions={"ArnNotEquals": {"aws:SourceArn": rule.rule_arn}},
+        )
+    )

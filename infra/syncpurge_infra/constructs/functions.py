@@ -17,6 +17,10 @@ from syncpurge_infra.config import (
     DeploymentConfig,
 )
 from syncpurge_infra.constructs.common import LAMBDA_CODE, allow
+from syncpurge_infra.constructs.nag import excuse_wildcards
+
+# What Lambda's active tracing adds to every function's role.
+WHY_XRAY = "X-Ray's PutTraceSegments and PutTelemetryRecords take no resource ('*')."
 
 
 class Functions(Construct):
@@ -58,6 +62,7 @@ class Functions(Construct):
             role,
             ["logs:CreateLogStream", "logs:PutLogEvents"],
             [log_group.log_group_arn, f"{log_group.log_group_arn}:*"],
+            why="Log streams are named by Lambda at run time, in the function's own log group.",
         )
         function = lambda_.Function(
             self,
@@ -79,6 +84,7 @@ class Functions(Construct):
             },
             description=f"syncpurge {step} step",
         )
+        excuse_wildcards(role, WHY_XRAY, resources=["*"])
         NagSuppressions.add_resource_suppressions(
             function,
             [

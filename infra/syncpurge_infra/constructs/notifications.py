@@ -10,6 +10,11 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from syncpurge_infra.config import DeploymentConfig
+from syncpurge_infra.constructs.nag import excuse_wildcards
+
+# What publishing to a KMS-encrypted topic needs of its key.
+PUBLISH_KEY_ACTIONS = ("kms:GenerateDataKey*", "kms:Decrypt")
+WHY_KEY = "Publishing to the encrypted topic needs kms:GenerateDataKey* on its one key."
 
 
 class Notifications(Construct):
@@ -20,8 +25,7 @@ class Notifications(Construct):
         self.key = kms.Key(
             self, "TopicKey", enable_key_rotation=True, description="syncpurge notifications"
         )
-        # CloudWatch alarms publish to the encrypted topic through this key.
-        self.key.grant_encrypt_decrypt(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
+        self._let_alarms_publish()
         self.topic = sns.Topic(
             self, "Topic", master_key=self.key, enforce_ssl=True, display_name="syncpurge"
         )
@@ -35,6 +39,27 @@ class Notifications(Construct):
             export_name=f"{Stack.of(self).stack_name}-NotificationTopicArn",
         )
 
+    def _let_alarms_publish(self) -> None:
+        """CloudWatch alarms publish to the encrypted topic through this key: only what SNS
+        needs of it for them (sns-key-management, "compatibility with AWS services"), and
+        only for this account's alarms (no confused deputy)."""
+        stack = Stack.of(self)
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=list(PUBLISH_KEY_ACTIONS),
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:"
+                        f"{stack.account}:alarm:*"
+                    },
+                },
+            )
+        )
+
     def grant_publish(self, role: iam.IRole) -> None:
         self.topic.grant_publish(role)
-        self.key.grant(role, "kms:GenerateDataKey*", "kms:Decrypt")
+        self.key.grant(role, *PUBLISH_KEY_ACTIONS)
+        excuse_wildcards(role, WHY_KEY, actions=PUBLISH_KEY_ACTIONS)

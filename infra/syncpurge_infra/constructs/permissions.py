@@ -1,98 +1,117 @@
-"""Each step's IAM statements, as narrow as its job (never a write on the source)."""
+"""Each step's IAM statements, and the event path's, as narrow as its job (never a write on
+the source; the state under syncpurge-state/ written only by the role that owns it)."""
 
 from __future__ import annotations
 
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_s3 as s3
-from cdk_nag import NagSuppressions
 
-from syncpurge_infra.config import (
-    REPORTS_PREFIX,
-    WORKSPACE_PREFIX,
-    DeploymentConfig,
-)
+from syncpurge_infra.config import DeploymentConfig
 from syncpurge_infra.constructs.bucket_grants import step_grants
-from syncpurge_infra.constructs.common import STEPS
+from syncpurge_infra.constructs.common import allow, deny
 from syncpurge_infra.constructs.functions import Functions
+from syncpurge_infra.constructs.report_layout import ReportLayout
+
+WHY_BUCKET = (
+    "Object keys are only known at run time: the step's object actions cover the bucket's "
+    "objects, or with `prefixes` the keys under them."
+)
+WHY_WORKSPACE = "The run workspace's object names are made per run: syncpurge-work/<run-id>/..."
+WHY_REPORTS = (
+    "Report files are named per task and run under the report prefix; with an existing "
+    "task its report Subdirectory is only known at run time (a leading wildcard)."
+)
+WHY_LINEAGE = "DataSync names its task reports per execution under the task's report folder."
+WHY_HOLDS = "The event path keeps one hold record per key, named by the key's digest."
+WHY_LOCATIONS = "DataSync locations are read by id; the task names them only at run time."
 
 
 def grant_step_permissions(
     functions: Functions,
     *,
     config: DeploymentConfig,
-    report_bucket: s3.IBucket,
+    layout: ReportLayout,
     task_arn: str | None,
     state_machine_arn: str,
 ) -> None:
     """Each step's S3, DataSync and Step Functions permissions, nothing more."""
-    stack = Stack.of(functions)
-    workspace = report_bucket.arn_for_objects(f"{WORKSPACE_PREFIX}*")
-
-    def allow_step(step: str, actions: list[str], resources: list[str]) -> None:
-        functions.roles[step].add_to_policy(
-            iam.PolicyStatement(actions=actions, resources=resources)
-        )
-
-    # Each step's calls on the source and the target (BUCKET_GRANTS): never a write on the
-    # source. The same table gives the other account's bucket policy (bucket_policy).
-    for side in ("source", "target"):
-        for grant in step_grants(functions, side, config):
-            allow_step(grant.step, grant.actions, [grant.resource])
-    # Prepare asks the report bucket where it is (HeadBucket, else GetBucketLocation).
-    allow_step("prepare", ["s3:ListBucket", "s3:GetBucketLocation"], [report_bucket.bucket_arn])
-    allow_step("prepare", ["states:ListExecutions"], [state_machine_arn])
+    roles = functions.roles
+    grant_bucket_calls(roles, config)
+    bucket = layout.bucket.bucket_arn
+    # Prepare asks the report bucket where it is (HeadBucket, else GetBucketLocation),
+    # keeps the run's context in its workspace and reads an applied plan's.
+    allow(roles["prepare"], ["s3:ListBucket", "s3:GetBucketLocation"], [bucket])
+    allow(roles["prepare"], ["states:ListExecutions"], [state_machine_arn])
     if task_arn:
-        allow_step("prepare", ["datasync:DescribeTask"], [task_arn])
-        allow_step(
-            "prepare",
-            ["datasync:DescribeLocationS3"],
-            [f"arn:{stack.partition}:datasync:{stack.region}:{stack.account}:location/*"],
-        )
-    # Plan and Diff write the workspace.
+        grant_task_reads(roles["prepare"], task_arn)
+    allow(roles["prepare"], ["s3:GetObject", "s3:PutObject"], [layout.workspace], why=WHY_WORKSPACE)
+    # Plan reads the task's detailed reports (lineage) and files them per item; it and
+    # Diff write the workspace, and read it (an applied plan's figures, lineage records).
+    allow(roles["plan"], ["s3:ListBucket"], [bucket])
+    if layout.lineage:
+        allow(roles["plan"], ["s3:GetObject"], [layout.lineage], why=WHY_LINEAGE)
     for step in ("plan", "diff"):
-        allow_step(step, ["s3:PutObject"], [workspace])
-    # Plan reads the DataSync task's detailed reports (lineage) and files them per item.
-    allow_step("plan", ["s3:ListBucket"], [report_bucket.bucket_arn])
-    allow_step("plan", ["s3:GetObject"], [report_bucket.arn_for_objects("*Detailed-Reports/*")])
-    # Prepare keeps the run's context in its workspace and reads an applied plan's; Plan
-    # reads that plan's figures.
-    allow_step("prepare", ["s3:GetObject", "s3:PutObject"], [workspace])
-    allow_step("plan", ["s3:GetObject"], [workspace])
-    # Diff: the item's lineage records.
-    allow_step("diff", ["s3:GetObject"], [workspace])
-    # Guard and Report: read the workspace.
+        allow(roles[step], ["s3:GetObject", "s3:PutObject"], [layout.workspace], why=WHY_WORKSPACE)
+    # Guard and Report read the workspace; Guard writes its decision there.
     for step in ("guard", "report"):
-        allow_step(step, ["s3:ListBucket"], [report_bucket.bucket_arn])
-        allow_step(step, ["s3:GetObject"], [workspace])
-    allow_step("guard", ["s3:PutObject"], [workspace])
-    allow_step("report", ["s3:PutObject"], [report_bucket.arn_for_objects(f"*{REPORTS_PREFIX}*")])
-    # Report points the next run of the scope at this run's recorded key boundaries, and
-    # keeps its verdict on the source for the event path.
-    allow_step(
-        "report",
-        ["s3:PutObject"],
-        [
-            report_bucket.arn_for_objects(f"{WORKSPACE_PREFIX}boundaries/*"),
-            report_bucket.arn_for_objects(f"{WORKSPACE_PREFIX}source-verdict.json"),
-        ],
+        allow(roles[step], ["s3:ListBucket"], [bucket])
+        allow(roles[step], ["s3:GetObject"], [layout.workspace], why=WHY_WORKSPACE)
+    allow(roles["guard"], ["s3:PutObject"], [layout.workspace], why=WHY_WORKSPACE)
+    # Report writes the report, points the next run of the scope at this run's recorded
+    # key boundaries, and keeps its verdict on the source for the event path (its owner).
+    grant_report_writes(roles["report"], layout)
+    allow(roles["report"], ["s3:PutObject"], [layout.boundaries], why=WHY_WORKSPACE)
+    allow(roles["report"], ["s3:PutObject"], [layout.verdict])
+    # Purge: its item's plan in the workspace; each batch's journal in the report folder
+    # before the batch is sent.
+    allow(roles["purge"], ["s3:GetObject", "s3:PutObject"], [layout.workspace], why=WHY_WORKSPACE)
+    grant_report_writes(roles["purge"], layout)
+
+
+def grant_event_permissions(
+    role: iam.IRole, *, config: DeploymentConfig, layout: ReportLayout, task_arn: str | None
+) -> None:
+    """The event path's consumer: its source and target calls (BUCKET_GRANTS["…"]
+    ["events"]), its state (the owner of the brake and the holds; it only reads the
+    verdict), the hour's report, and the task's scope."""
+    allow(role, ["s3:ListBucket"], [layout.bucket.bucket_arn])
+    allow(role, ["s3:GetObject", "s3:PutObject"], [layout.brake])
+    allow(role, ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [layout.holds], why=WHY_HOLDS)
+    allow(role, ["s3:GetObject"], [layout.verdict])
+    allow(role, ["s3:GetObject"], [layout.reports], why=WHY_REPORTS)
+    grant_report_writes(role, layout)
+    if task_arn:
+        grant_task_reads(role, task_arn)
+
+
+def grant_bucket_calls(roles: dict[str, iam.Role], config: DeploymentConfig) -> None:
+    """Each step's calls on the source and the target (BUCKET_GRANTS): never a write on
+    the source. The same table gives the other account's bucket policy (bucket_policy)."""
+    for side in ("source", "target"):
+        for grant in step_grants(roles["prepare"], side, config):
+            allow(
+                roles[grant.step],
+                grant.actions,
+                grant.resources,
+                why=WHY_BUCKET,
+                conditions=grant.conditions,
+            )
+
+
+def grant_report_writes(role: iam.IRole, layout: ReportLayout) -> None:
+    """PutObject in the report folder, and (its Subdirectory unknown) never in DataSync's."""
+    allow(role, ["s3:PutObject"], [layout.reports], why=WHY_REPORTS)
+    if layout.datasync_folders:
+        deny(role, ["s3:PutObject"], list(layout.datasync_folders))
+
+
+def grant_task_reads(role: iam.IRole, task_arn: str) -> None:
+    """DescribeTask on the task, DescribeLocationS3 on this account's locations."""
+    stack = Stack.of(role)
+    allow(role, ["datasync:DescribeTask"], [task_arn])
+    allow(
+        role,
+        ["datasync:DescribeLocationS3"],
+        [f"arn:{stack.partition}:datasync:{stack.region}:{stack.account}:location/*"],
+        why=WHY_LOCATIONS,
     )
-    # Purge: delete target versions only; re-list the source (verify before destroy).
-    allow_step("purge", ["s3:GetObject", "s3:PutObject"], [workspace])
-    # The journal of each batch goes to the report folder before the batch is sent.
-    allow_step("purge", ["s3:PutObject"], [report_bucket.arn_for_objects(f"*{REPORTS_PREFIX}*")])
-    for step in STEPS:
-        NagSuppressions.add_resource_suppressions(
-            functions.roles[step],
-            [
-                {
-                    "id": "AwsSolutions-IAM5",
-                    "reason": "Object keys are only known at run time: object actions are "
-                    "scoped to the run workspace, the report folder, or (purge) the "
-                    "target's versions; "
-                    "the task's DataSync locations are read by id; log streams are created "
-                    "in the function's own log group; X-Ray takes no resource.",
-                }
-            ],
-            apply_to_children=True,
-        )

@@ -28,11 +28,16 @@ class ReportBucket(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             removal_policy=RemovalPolicy.RETAIN,
+            # The audit trail: a report or journal overwritten keeps its earlier version.
+            versioned=True,
+            # Only run workspaces expire, with their old versions; reports and the state
+            # (syncpurge-state/: the event path's brake and holds, the source verdict) never.
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-run-workspaces",
                     prefix=WORKSPACE_PREFIX,
                     expiration=Duration.days(config.workspace_retention_days),
+                    noncurrent_version_expiration=Duration.days(config.workspace_retention_days),
                 )
             ],
         )

@@ -9,7 +9,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
-from cdk_nag import NagSuppressions
 from constructs import Construct
 
 from syncpurge_infra.config import (
@@ -18,6 +17,7 @@ from syncpurge_infra.config import (
 )
 from syncpurge_infra.constructs.common import DEFINITION, STEPS, allow
 from syncpurge_infra.constructs.functions import Functions, log_retention
+from syncpurge_infra.constructs.nag import excuse_wildcards
 
 
 class Workflow(Construct):
@@ -36,7 +36,6 @@ class Workflow(Construct):
         topic_arn: str = "",
     ) -> None:
         super().__init__(scope, id)
-        stack = Stack.of(self)
         self.substitutions = substitutions(config, functions, report_bucket, task_arn, topic_arn)
         log_group = logs.LogGroup(
             self,
@@ -59,16 +58,45 @@ class Workflow(Construct):
                 destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True
             ),
         )
-        for function in functions.functions.values():
-            allow(
-                role,
-                ["lambda:InvokeFunction"],
-                [function.function_arn, f"{function.function_arn}:*"],
-            )
+        self._grant(
+            role,
+            config=config,
+            functions=functions,
+            report_bucket=report_bucket,
+            task_arn=task_arn,
+            state_machine_arn=state_machine_arn,
+        )
+
+    @staticmethod
+    def _grant(
+        role: iam.Role,
+        *,
+        config: DeploymentConfig,
+        functions: Functions,
+        report_bucket: s3.IBucket,
+        task_arn: str | None,
+        state_machine_arn: str,
+    ) -> None:
+        """The machine's own calls: its six steps (not the event path's consumer), the
+        task, the ItemReaders' workspace files, its Distributed Map children."""
+        stack = Stack.of(role)
+        for step in STEPS:
+            arn = functions.functions[step].function_arn
+            allow(role, ["lambda:InvokeFunction"], [arn, f"{arn}:*"], why=WHY_VERSIONS)
         if task_arn:
             allow(role, ["datasync:StartTaskExecution"], [task_arn])
-            allow(role, ["datasync:DescribeTaskExecution"], [f"{task_arn}/execution/*"])
-        allow(role, ["s3:GetObject"], [report_bucket.arn_for_objects(f"{WORKSPACE_PREFIX}*")])
+            allow(
+                role,
+                ["datasync:DescribeTaskExecution"],
+                [f"{task_arn}/execution/*"],
+                why="The task's executions are named when they start.",
+            )
+        allow(
+            role,
+            ["s3:GetObject"],
+            [report_bucket.arn_for_objects(f"{WORKSPACE_PREFIX}*")],
+            why="The Distributed Maps' ItemReaders read item files of the run's workspace.",
+        )
         # Distributed Map runs its items as child executions of this state machine.
         allow(role, ["states:StartExecution"], [state_machine_arn])
         allow(
@@ -78,20 +106,17 @@ class Workflow(Construct):
                 f"arn:{stack.partition}:states:{stack.region}:{stack.account}:execution:"
                 f"{config.state_machine_name}/*"
             ],
+            why="This machine's Distributed Map child executions are named at run time.",
         )
-        NagSuppressions.add_resource_suppressions(
-            role,
-            [
-                {
-                    "id": "AwsSolutions-IAM5",
-                    "reason": "Lambda versions (:*), DataSync executions of the one task, the run "
-                    "workspace's objects, this machine's own Distributed Map child "
-                    "executions, and CloudWatch Logs delivery / X-Ray (no resource-level "
-                    "permissions) are only nameable with a wildcard.",
-                }
-            ],
-            apply_to_children=True,
-        )
+        excuse_wildcards(role, WHY_DELIVERY, resources=["*"])
+
+
+# What Step Functions adds to the machine's role for its logging and tracing.
+WHY_DELIVERY = (
+    "CloudWatch Logs delivery (logs:*LogDelivery*, DescribeLogGroups, resource policies) "
+    "and X-Ray take no resource-level permissions ('*')."
+)
+WHY_VERSIONS = "Step Functions may invoke a step's function by version or alias (:*)."
 
 
 def with_timeout(definition: str, seconds: int) -> str:
