@@ -74,9 +74,15 @@ def record_step_calls(
 
 
 def synthesized_roles(
-    tmp_path: Path, source: str, target: str, topic_arn: str, **settings: str
+    tmp_path: Path,
+    source: str,
+    target: str,
+    topic_arn: str,
+    created_task: str = "",
+    **settings: str,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Each step's statements as the CDK app gives them for this deployment."""
+    """Each step's statements as the CDK app gives them for this deployment; a task the app
+    creates is `created_task` (the local runtime creates tasks as the app does)."""
     context = {
         "sourceBucket": source,
         "targetBucket": target,
@@ -90,6 +96,8 @@ def synthesized_roles(
     for logical, resource in template["Resources"].items():
         if resource["Type"] == "AWS::SNS::Topic":
             refs[logical] = topic_arn
+        if resource["Type"] == "AWS::DataSync::Task":
+            refs[f"{logical}.TaskArn"] = created_task
         if resource["Type"] == "AWS::StepFunctions::StateMachine":
             refs[logical] = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:syncpurge"
         if resource["Type"] == "AWS::Lambda::Function":
@@ -101,17 +109,19 @@ def synthesized_roles(
     }
 
 
+@pytest.mark.parametrize("prefixes", [[], ["big/"]])
 def test_each_step_s_synthesized_role_grants_every_call_of_a_datasync_run(
-    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, prefixes: list[str]
 ) -> None:
     # Given a DataSync deployment whose target keeps copies of versions the source erased
+    # (with `prefixes`, its deleting roles bound to them: issue 28, defect 8)
     deployed = multipart_story(runtime, monkeypatch)
     needs = record_step_calls(monkeypatch)
     # And Diff items that hand the rest of their range back after their first key
     monkeypatch.setattr(recut, "OVERRUN", 0.001)
 
     # When a run syncs, re-cuts, proves the copies by the task's reports and purges them
-    result = deployed.run(ALL)
+    result = deployed.run({**ALL, "prefixes": prefixes} if prefixes else ALL)
     assert result.status == "SUCCEEDED", result.cause
     summary, _ = deployed.report(result)
     assert summary["byProof"] == {"lineage": 3}  # the pieces read their item's lineage
@@ -127,6 +137,7 @@ def test_each_step_s_synthesized_role_grants_every_call_of_a_datasync_run(
         deployed.pair.target,
         topic,
         taskArn=deployed.task_arn,
+        **({"prefixes": ",".join(prefixes)} if prefixes else {}),
     )
     missing = {step: ungranted(roles[step], needs[step]) for step in STEPS}
     assert missing == {step: [] for step in STEPS}
@@ -141,19 +152,23 @@ def test_each_step_s_synthesized_role_grants_every_call_of_a_datasync_run(
 def test_the_event_path_s_synthesized_role_grants_every_call_of_a_delivery(
     runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    # Given a version erased at the source, its event on the queue
+    # Given a version erased at the source, its event on the queue, and the task a
+    # deployment with events=on creates (reports in its report Subdirectory)
     pair, queue = event_pair()
+    task = runtime.create_task(pair.source, pair.target, report_bucket=REPORTS)
     first, orphan = synced_twice(pair, "a.txt")
     with source_events(pair.source, queue):
         pair.delete_version("a.txt", first)
     needs = record_step_calls(monkeypatch, ("events",), main_thread=True)
 
     # When the consumer takes the delivery (the local runtime calls it on this thread)
-    run_path(pair, queue, holdMinutes=0)
+    run_path(pair, queue, holdMinutes=0, taskArn=task)
 
     # Then its role in a deployment with events=on grants every call it made
     assert orphan not in {v for _, v, _ in pair.entries()}
-    roles = synthesized_roles(tmp_path / "cdk", pair.source, pair.target, "", events="on")
+    roles = synthesized_roles(
+        tmp_path / "cdk", pair.source, pair.target, "", created_task=task, events="on"
+    )
     assert ungranted(roles["events"], needs["events"]) == []
     assert any(n.action == "s3:DeleteObjectVersion" for n in needs["events"])
     assert any(n.resource.endswith("/summary.json") for n in needs["events"])
