@@ -28,6 +28,7 @@ from pydantic.alias_generators import to_camel
 from syncpurge.data.aws import DataSyncGateway, ExecutionsGateway, NotificationGateway
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import Mode, ReconcileRequest
+from syncpurge.policy import PolicySettings
 from syncpurge.report import EntriesWriter, S3ReportDestination
 from syncpurge.scope import Scope
 
@@ -85,6 +86,20 @@ class RunConfig(Wire):
     @classmethod
     def _ask_the_bucket(cls, value: str) -> str:
         return "" if value == ASK_THE_BUCKET else value
+
+    def policy_settings(self) -> PolicySettings:
+        """The deployment's settings as every door's policy takes them (syncpurge.policy)."""
+        return PolicySettings(
+            source_bucket=self.source_bucket,
+            target_bucket=self.target_bucket,
+            mode=self.mode,
+            prefixes=tuple(self.prefixes),
+            require_approval=self.require_approval,
+            source_account=self.source_account,
+            target_account=self.target_account,
+            report_account=self.report_account,
+            report_bucket=self.report_bucket,
+        )
 
     @field_validator("task_arn")
     @classmethod
@@ -166,21 +181,17 @@ class PairSettings(Protocol):
 
     source_bucket: str
     target_bucket: str
-    source_account: str
-    target_account: str
     source_region: str
     target_region: str
 
+    def policy_settings(self) -> PolicySettings: ...
+
 
 def expect_owners(stores: Stores, config: PairSettings) -> None:
-    """Every request of this step on the source or the target names the account that must
-    own it (ExpectedBucketOwner): a bucket that changed hands answers 403."""
-    stores.s3.expect_owners(
-        {
-            config.source_bucket: config.source_account or None,
-            config.target_bucket: config.target_account or None,
-        }
-    )
+    """Every request of this step on the source, the target or the deployment's report
+    bucket names the account that must own it (ExpectedBucketOwner): a bucket that changed
+    hands answers 403."""
+    stores.s3.expect_owners(config.policy_settings().owners())
 
 
 def place_buckets(stores: Stores, run: RunContext) -> None:
@@ -215,6 +226,10 @@ def workspace_destination(stores: Stores, workspace: Location) -> S3ReportDestin
 
 
 WORKSPACE_PREFIX = "syncpurge-work/"
+# What must outlive any run and never expire (the event path's brake and holds, the last
+# batch run's verdict on its source): no lifecycle rule covers it, and only the roles that
+# own each file may write it.
+STATE_PREFIX = "syncpurge-state/"
 
 
 def stored_workspace(workspace: Location, run_id: str) -> Location:
