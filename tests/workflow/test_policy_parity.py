@@ -240,3 +240,22 @@ def test_the_table_has_a_cell_or_a_reason_for_every_door() -> None:
         for door in row.not_a_setting_of:
             assert door in DOORS, f"{setting}: {door} is no door"
         assert set(DOORS) - set(row.not_a_setting_of), f"{setting}: no door has it"
+
+
+def test_a_request_outside_the_deployment_s_prefixes_is_refused_before_anything_runs() -> None:
+    with LocalRuntime() as runtime:
+        world = make_world(runtime, prefixes=("data/",))
+        settings = {k: v for k, v in world.settings.items() if k != "cli"}
+        arn = runtime.deploy(
+            LocalDeployment(
+                world.pair.source, world.pair.target, REPORTS, world.task_arn, **settings
+            )
+        )
+
+        def act() -> bool:
+            result = runtime.run(arn, {"prefixes": ["logs/"], "maxPurgeFraction": 1.0})
+            assert result.error == "InvalidInput", result.cause
+            assert "outside this deployment's prefixes (data/" in str(result.cause)
+            return True
+
+        assert observed(world, act) == Verdict(frozenset(), refused=True)
