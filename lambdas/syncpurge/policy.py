@@ -36,6 +36,7 @@ class Place:
 
     bucket: str | None
     prefix: str  # "" or ends with "/" in a bucket; a path on the local disk
+    setting: str = ""  # the setting or flag that named it, for refusals (e.g. "--report")
 
     @property
     def uri(self) -> str:
@@ -141,8 +142,10 @@ def build_policy(
     report = report_place(settings, facts, task_id, run_id)
     for place, what in ((report, "report destination"), (workspace, "run workspace")):
         if place is not None and place.bucket == settings.source_bucket:
+            named = f"{place.setting}: " if place.setting else ""
             raise PreflightRefused(
-                f"the {what} {place.uri} is in the source bucket {settings.source_bucket!r}: "
+                f"{named}the {what} {place.uri} is in the source bucket "
+                f"{settings.source_bucket!r}: "
                 "syncpurge never writes to the source; choose another bucket or a local folder"
             )
     scope = run_scope(settings, facts, report, workspace)
@@ -197,7 +200,8 @@ def report_place(
     """The run's report folder: the explicit place, else beside the task's own reports when
     it writes any, else in the deployment's report bucket."""
     if settings.report is not None:
-        return Place(settings.report.bucket, f"{settings.report.prefix}{run_id}/")
+        given = settings.report
+        return Place(given.bucket, f"{given.prefix}{run_id}/", given.setting)
     if facts is not None and facts.report_bucket:
         subdirectory = facts.report_subdirectory
         return Place(facts.report_bucket, f"{subdirectory}{REPORTS_PREFIX}{task_id}/{run_id}/")

@@ -108,16 +108,12 @@ def resolve_target(args: argparse.Namespace, request: ReconcileRequest) -> Recon
     target = args.target_bucket or (facts.target.bucket if facts else None)
     if not source or not target:
         raise CliError("--source-bucket and --target-bucket are required without --task-arn")
-    if facts is not None and (source, target) != (facts.source.bucket, facts.target.bucket):
-        raise CliError(
-            f"--task-arn copies s3://{facts.source.bucket} to s3://{facts.target.bucket}, not "
-            f"s3://{source} to s3://{target}"
-        )
     report = args.report
     if report is None and facts is not None and facts.report_bucket:
         report = (
             f"s3://{facts.report_bucket}/{facts.report_subdirectory}Purge-Reports/{facts.task_id}/"
         )
+    named = "--report" if args.report else "--task-arn (its task report destination)"
     report = report or "syncpurge-reports"
     source_owner, target_owner = expected_owners(args)
     settings = PolicySettings(
@@ -126,17 +122,17 @@ def resolve_target(args: argparse.Namespace, request: ReconcileRequest) -> Recon
         mode=request.mode,  # the CLI's flags are its settings
         source_account=source_owner or "",
         target_account=target_owner or "",
-        report=report_root(report),
+        report=report_root(report, named),
         owned_target_prefixes=(LOCK_PREFIX,),  # the run lock lives in the target
     )
     return ReconcileTarget(settings, facts, report)
 
 
-def report_root(report: str) -> Place:
+def report_root(report: str, named: str) -> Place:
     """--report as a place run folders go below: s3://bucket/prefix/ or a local folder."""
     if report.startswith("s3://"):
-        return Place(*split_s3_uri(report))
-    return Place(None, f"{Path(report)}/")
+        return Place(*split_s3_uri(report), setting=named)
+    return Place(None, f"{Path(report)}/", setting=named)
 
 
 def expected_owners(args: argparse.Namespace) -> tuple[str | None, str | None]:

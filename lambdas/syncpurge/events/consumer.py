@@ -9,6 +9,7 @@ the brake's state (kept in the workspace), the hour's report.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import secrets
@@ -32,15 +33,15 @@ from syncpurge.events.path import (
     EventState,
     process_notices,
 )
-from syncpurge.models import Mode, ReconcileRequest, Summary
+from syncpurge.models import ReconcileRequest, Summary
 from syncpurge.policy import Place, PolicySettings, build_policy
 from syncpurge.preflight import check_readable
 from syncpurge.report import BatchJournal, S3ReportDestination, write_summary_doc
 from syncpurge.workflow.context import (
     STATE_PREFIX,
+    DeploymentSettings,
     Location,
     Stores,
-    Wire,
     expect_owners,
     find_regions,
     get_json,
@@ -51,39 +52,16 @@ from syncpurge.workflow.verdict import last_refusal
 MAX_VISIBILITY_SECONDS = 12 * 3600  # SQS ChangeMessageVisibility's ceiling
 
 
-class EventPathConfig(Wire):
+class EventPathConfig(DeploymentSettings):
     """The deployment's settings the event path runs with (its function's environment)."""
 
-    source_bucket: str
-    target_bucket: str
-    report_bucket: str
-    task_arn: str = ""
-    mode: Mode = Mode.DATASYNC
-    prefixes: list[str] = Field(default_factory=list)
-    source_account: str = ""
-    target_account: str = ""
-    report_account: str = ""
-    # The deployment's requireApproval: a person approves every purge, so none goes here.
-    require_approval: bool = False
-    source_region: str = ""
-    target_region: str = ""
     queue_url: str = ""  # where held messages go back to
     hold_minutes: int = Field(default=60, ge=0)
     max_purge_per_hour: int = Field(default=1000, ge=1)
-    notification_topic_arn: str = ""
 
     def policy_settings(self) -> PolicySettings:
-        """The deployment's settings as every door's policy takes them (syncpurge.policy)."""
-        return PolicySettings(
-            source_bucket=self.source_bucket,
-            target_bucket=self.target_bucket,
-            mode=self.mode,
-            prefixes=tuple(self.prefixes),
-            require_approval=self.require_approval,
-            source_account=self.source_account,
-            target_account=self.target_account,
-            report_account=self.report_account,
-            report_bucket=self.report_bucket,
+        return dataclasses.replace(
+            super().policy_settings(),
             hold_minutes=self.hold_minutes,
             max_purge_per_hour=self.max_purge_per_hour,
         )
