@@ -17,7 +17,7 @@ from syncpurge.diff import DiffStats
 from syncpurge.diffing import NullProgress, ProgressListener, diff_scope, policy_for
 from syncpurge.errors import InvalidInput, PreflightRefused
 from syncpurge.guard import evaluate_guard
-from syncpurge.lineage import LineageIndex, doubted_advisory
+from syncpurge.lineage import LineageIndex, doubted_advisory, stray_files_advisory
 from syncpurge.models import (
     GuardDecision,
     Outcome,
@@ -101,6 +101,8 @@ def reconcile(
         preflight = run.preflight(report_bucket)
         if policy is not None:
             run.summary.advisories += policy.advisories
+        if lineage is not None and lineage.stray_files:
+            run.summary.advisories.append(stray_files_advisory(lineage.stray_files))
         run.diff(policy_for(request, started, lineage=lineage.lookup if lineage else None))
         guard = run.plan_and_guard()
         if request.dry_run or guard.tripped or preserve_blocks:

@@ -200,8 +200,12 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     destination = report_destination(policy.report, reports)
     lineage = None
     if policy.lineage is not None and policy.lineage.bucket is not None:
-        records = read_task_reports(reports, policy.lineage.bucket, policy.lineage.prefix)
+        strays: list[str] = []
+        records = read_task_reports(
+            reports, policy.lineage.bucket, policy.lineage.prefix, strays=strays
+        )
         lineage = LineageIndex(records)
+        lineage.stray_files = len(strays)
     stored_plan = None
     if args.apply_plan:
         stored_plan = read_stored_plan(where.report, args.apply_plan, reports, "--apply-plan")
