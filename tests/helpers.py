@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -113,6 +114,26 @@ def next_second() -> None:
     lineage. A test that needs them told apart writes the second one after this.
     """
     time.sleep(1.001 - time.time() % 1)
+
+
+class MotoClock:
+    """moto's clock for S3 writes (patch `moto.s3.models.utcnow` with it): a millisecond
+    later at each reading, and `next_second` moves it to the start of the next second.
+
+    Task-report records name a source version to the second, so a history decides which of
+    its writes share a second, without sleeping, and replays the same. It starts in the
+    past: a run never takes its writes for ones still landing (grace).
+    """
+
+    def __init__(self) -> None:
+        self.now = datetime(2025, 1, 1)  # naive UTC, as moto keeps it
+
+    def next_second(self) -> None:
+        self.now = self.now.replace(microsecond=0) + timedelta(seconds=1)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(milliseconds=1)
+        return self.now
 
 
 def make_versioned_bucket(

@@ -17,7 +17,7 @@ from syncpurge.diff import DiffStats
 from syncpurge.diffing import NullProgress, ProgressListener, diff_scope, policy_for
 from syncpurge.errors import InvalidInput, PreflightRefused
 from syncpurge.guard import evaluate_guard
-from syncpurge.lineage import LineageIndex, doubted_advisory
+from syncpurge.lineage import LineageIndex, doubted_advisory, stray_files_advisory
 from syncpurge.models import (
     GuardDecision,
     Outcome,
@@ -28,6 +28,7 @@ from syncpurge.models import (
     Summary,
 )
 from syncpurge.plan import PlanSpool
+from syncpurge.policy import RunPolicy
 from syncpurge.preflight import PreflightResult, check_related, run_preflight
 from syncpurge.purge import OutcomeRecord, PurgeSettings, purge_plan, skipped_record
 from syncpurge.report import (
@@ -72,11 +73,16 @@ def reconcile(
     report_bucket: str | None = None,
     lineage: LineageIndex | None = None,
     stored_plan: StoredPlan | None = None,
+    policy: RunPolicy | None = None,
 ) -> RunResult:
     """Reconcile `target_bucket` with `source_bucket` within the scope and the request's
     prefixes. `report_bucket` is where the report destination lies (None: not in S3).
-    With `stored_plan`, that plan is re-checked and applied instead of a new diff."""
+    With `stored_plan`, that plan is re-checked and applied instead of a new diff.
+    A door's `policy` (syncpurge.policy) gives the request, the scope, the report bucket
+    and whether its task withholds the purge (PreserveDeletedFiles=PRESERVE)."""
     started = now or datetime.now(UTC)
+    if policy is not None:
+        request, scope, report_bucket = policy.request, policy.scope, policy.report.bucket
     if stored_plan is not None:
         request = stored_plan.request_for(request)
     run = Reconcile(
@@ -89,12 +95,17 @@ def reconcile(
         started=started,
         stored_plan=stored_plan,
     )
+    preserve_blocks = policy is not None and policy.preserve_blocks
     result = RunResult(run.summary)
     try:
         preflight = run.preflight(report_bucket)
+        if policy is not None:
+            run.summary.advisories += policy.advisories
+        if lineage is not None and lineage.stray_files:
+            run.summary.advisories.append(stray_files_advisory(lineage.stray_files))
         run.diff(policy_for(request, started, lineage=lineage.lookup if lineage else None))
         guard = run.plan_and_guard()
-        if request.dry_run or guard.tripped:
+        if request.dry_run or guard.tripped or preserve_blocks:
             run.record_without_purging(guard)
         else:
             run.purge(preflight)
@@ -269,8 +280,9 @@ class Reconcile:
     def record_without_purging(self, guard: GuardDecision) -> None:
         self.progress.phase("report")
         record_without_purging(self.spool, self.record)
-        dry_run = self.request.dry_run
-        self.summary.status = RunStatus.DRY_RUN if dry_run else RunStatus.GUARD_TRIPPED
+        # As the state machine's Guard decides: a dry run, then the guard, then PRESERVE.
+        tripped = guard.tripped and not self.request.dry_run
+        self.summary.status = RunStatus.GUARD_TRIPPED if tripped else RunStatus.DRY_RUN
 
     def purge(self, preflight: PreflightResult) -> None:
         self.progress.phase("purge")

@@ -4,8 +4,11 @@ A STANDARD task report with ObjectVersionIds=INCLUDE lists, per transferred obje
 target VersionId it wrote (`DstS3VersionId`) and the source object it read: its path
 relative to the location, size, LastModified and ETag (Enhanced mode `SourceMetadata`;
 Basic mode `SrcMetadata` with `Mtime`). See the DataSync user guide, "Monitoring your data
-transfers with task reports" (Example task reports). DataSync writes them under
-`<Subdirectory>/Detailed-Reports/<task-id>/<execution-id>/` as `*files-transferred*.json`.
+transfers with task reports" (Example task reports). DataSync writes them directly in
+`<Subdirectory>Detailed-Reports/<task-id>/<execution-id>/`, named
+`<execution-id>.files-transferred-v1-00001-<id>.json`; an execution id is `exec-` and 17 hex
+digits (DescribeTaskExecution's TaskExecutionArn pattern). Only such files are read: anyone
+who may write elsewhere under the folder (e.g. `*Purge-Reports/*`) must not plant lineage.
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ from syncpurge.source_facts import Origin
 
 DETAILED_REPORTS = "Detailed-Reports/"
 _FRACTION = re.compile(r"\.(\d+)")
+# `<execution-id>/<execution-id>.files-<kind>-v<n>-<part>-<id>.json`, relative to the task's
+# folder: the files DataSync itself writes there.
+_REPORT_FILE = re.compile(
+    r"(?P<execution>exec-[0-9a-f]{17})/(?P=execution)"
+    r"\.files-(?P<kind>[a-z]+)-v[0-9]+-[0-9]+-[0-9a-f]+\.json"
+)
 
 
 def doubted_advisory(keys: int) -> str:
@@ -37,8 +46,24 @@ def report_prefix(report_subdirectory: str, task_id: str) -> str:
     return f"{report_subdirectory}{DETAILED_REPORTS}{task_id}/"
 
 
-def is_transferred_report(key: str) -> bool:
-    return "transferred" in key.rsplit("/", 1)[-1] and key.endswith(".json")
+def stray_files_advisory(files: int) -> str:
+    """The report's word on files in the task's report folder that DataSync did not write."""
+    return (
+        f"{files} file(s) in the DataSync task's Detailed-Reports folder are not task reports "
+        "as DataSync writes them (directly in an execution's folder, named as DataSync names "
+        "them); they were not read as lineage"
+    )
+
+
+def report_kind(relative: str) -> str | None:
+    """The kind ('transferred', 'verified', ...) of a task report DataSync writes, from its
+    key relative to the task's folder; None: DataSync writes no such file."""
+    shape = _REPORT_FILE.fullmatch(relative)
+    return shape["kind"] if shape else None
+
+
+def is_transferred_report(relative: str) -> bool:
+    return report_kind(relative) == "transferred"
 
 
 def _second(value: str | None) -> datetime | None:
@@ -92,10 +117,12 @@ def origin_from_json(doc: dict[str, Any]) -> tuple[str, Origin]:
 
 
 class LineageIndex:
-    """Target VersionId -> Origin, for the diff's lineage tier."""
+    """Target VersionId -> Origin, for the diff's lineage tier; `stray_files`: how many
+    files in the task's report folder DataSync did not write (left unread)."""
 
     def __init__(self, records: Iterable[tuple[str, Origin]] = ()) -> None:
         self._origins: dict[str, Origin] = dict(records)
+        self.stray_files = 0
 
     def __len__(self) -> int:
         return len(self._origins)
@@ -111,8 +138,15 @@ class LineageIndex:
         return cls(origin_from_json(json.loads(line)) for line in lines if line.strip())
 
 
-def read_task_reports(store: S3Store, bucket: str, prefix: str) -> Iterator[tuple[str, Origin]]:
-    """Every lineage record of the transferred reports under `prefix` in `bucket`."""
+def read_task_reports(
+    store: S3Store, bucket: str, prefix: str, *, strays: list[str] | None = None
+) -> Iterator[tuple[str, Origin]]:
+    """Every lineage record of the transferred reports DataSync wrote under `prefix` (a
+    task's folder) in `bucket`; the keys of files there that DataSync did not write go to
+    `strays`, unread."""
     for key in store.list_keys(bucket, prefix):
-        if is_transferred_report(key):
+        kind = report_kind(key.removeprefix(prefix))
+        if kind is None and strays is not None:
+            strays.append(key)
+        elif kind == "transferred":
             yield from parse_transferred(json.loads(store.get_bytes(bucket, key)))

@@ -67,7 +67,8 @@ class KeyWalk:
     current: Candidate | None = None
     source_predecessor: str | None = None
     # Lineage (datasync): `copied` holds the source versions that a target version seen so
-    # far is the copy of (it stays, as its source version exists); `lineage_trusted` says a
+    # far is the copy of, by a record that names it by ETag (it stays, as its source version
+    # exists); `lineage_trusted` says a
     # record of this key matched a surviving source version; `lineage_doubted` says a record
     # was set aside because none did (DESIGN §3.3: lineage fails safe).
     copied: set[str] = field(default_factory=set)
@@ -140,8 +141,11 @@ def _note_copies(
 ) -> None:
     """Which surviving source versions have a copy of their own at the target, by lineage.
 
-    A record counts only when its origin is exactly one surviving source version; entries of
-    a later segment can't vouch for an earlier one, which only makes the proof stricter.
+    A record counts only when it names exactly one surviving source version, and by ETag
+    (DESIGN §3.3): a Basic-mode record has none, and its key, size and second may be another
+    version's too, with other bytes. Such a match still shows the reports describe this
+    source (trust), but vouches for no copy. Entries of a later segment can't vouch for an
+    earlier one, which only makes the proof stricter.
     """
     for entry in segment.entries:
         if entry.is_delete_marker:
@@ -152,7 +156,7 @@ def _note_copies(
         held = [s for s in facts.same_size.get(origin.size, ()) if origin.is_held_by(s)]
         if held:
             walk.lineage_trusted = True
-            if len(held) == 1:
+            if len(held) == 1 and origin.etag is not None:
                 walk.copied.add(held[0].version_id)
 
 

@@ -27,7 +27,11 @@ CONFIG_VARIABLE = "SYNCPURGE_EVENT_PATH"  # the deployment's EventPathConfig, as
 @event_parser(model=SqsModel)
 def handler(event: SqsModel, context: LambdaContext) -> dict[str, Any]:
     config = EventPathConfig.model_validate(json.loads(os.environ[CONFIG_VARIABLE]))
-    messages = [QueuedEvent(r.messageId, str(r.body), r.receiptHandle) for r in event.Records]
+    # SentTimestamp is the queue's, not the sender's: the hold counts from it at the latest.
+    messages = [
+        QueuedEvent(r.messageId, str(r.body), r.receiptHandle, r.attributes.SentTimestamp)
+        for r in event.Records
+    ]
     response, delivery = receive(
         messages,
         config=config,

@@ -27,8 +27,15 @@ from moto import mock_aws
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
 from syncpurge.deletes import PurgeSettings
+from syncpurge.events.holds import MemoryHolds
 from syncpurge.events.notices import DeletionNotice
-from syncpurge.events.path import BrakeState, EventScope, EventSettings, process_notices
+from syncpurge.events.path import (
+    BrakeState,
+    EventScope,
+    EventSettings,
+    EventState,
+    process_notices,
+)
 from syncpurge.models import ReconcileRequest
 from syncpurge.scope import Scope
 from syncpurge_local.datasync_copy import copy_like_datasync
@@ -63,7 +70,7 @@ def run(keys: int, batch: int) -> dict[str, Any]:
         counter = RequestCounter()
         store = S3Store(s3, counter)
         where = EventScope(SOURCE, TARGET, Scope(), ReconcileRequest())
-        brake = BrakeState()
+        state = EventState(MemoryHolds(), BrakeState())
         latencies: list[float] = []
         purged = 0
         items = sorted(first.items())
@@ -80,7 +87,7 @@ def run(keys: int, batch: int) -> dict[str, Any]:
                 now=datetime.now(UTC) + timedelta(seconds=1),
                 where=where,
                 settings=EventSettings(timedelta(0), keys * 10),
-                brake=brake,
+                state=state,
                 source=store,
                 target=store,
                 purge=PurgeSettings(target_bucket=TARGET, source_bucket=SOURCE),

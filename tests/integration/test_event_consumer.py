@@ -47,14 +47,32 @@ def eventbridge(pair: BucketPair, key: str, version_id: str, at: datetime) -> st
     )
 
 
-def deliver(pair: BucketPair, bodies: list[str], now: datetime, **settings: Any) -> Any:
+def queued_at(body: str) -> datetime | None:
+    """When the queue took an event: as EventBridge delivers it, at the event's time."""
+    try:
+        return datetime.fromisoformat(json.loads(body)["time"].replace("Z", "+00:00"))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def deliver(
+    pair: BucketPair,
+    bodies: list[str],
+    now: datetime,
+    sent_at: datetime | None = None,
+    stores: Stores | None = None,
+    **settings: Any,
+) -> Any:
     s3 = S3Store(pair.client)
     sns = boto3.client("sns", region_name="us-east-1")
     config = EventPathConfig(
         source_bucket=pair.source, target_bucket=pair.target, report_bucket=REPORTS, **settings
     )
-    messages = [QueuedEvent(f"m{i}", body) for i, body in enumerate(bodies)]
-    stores = Stores(s3, notifications=NotificationGateway(sns))
+    messages = [
+        QueuedEvent(f"m{i}", body, sent_at=sent_at or queued_at(body))
+        for i, body in enumerate(bodies)
+    ]
+    stores = stores or Stores(s3, notifications=NotificationGateway(sns))
     return consume(messages, config=config, stores=stores, now=now)
 
 

@@ -13,12 +13,14 @@ import pytest
 
 from syncpurge.data.s3store import S3Store
 from syncpurge.deletes import PurgeSettings
+from syncpurge.events.holds import MemoryHolds
 from syncpurge.events.notices import DeletionNotice, parse_notice
 from syncpurge.events.path import (
     BrakeState,
     EventBatchResult,
     EventScope,
     EventSettings,
+    EventState,
     process_notices,
 )
 from syncpurge.models import Outcome, ReconcileRequest
@@ -47,6 +49,8 @@ def run_events(
     hold_minutes: int = 0,
     max_per_hour: int = 1000,
     brake: BrakeState | None = None,
+    holds: MemoryHolds | None = None,
+    refused: str | None = None,
 ) -> EventBatchResult:
     where = EventScope(
         pair.source, pair.target, Scope(), ReconcileRequest.model_validate(request or {})
@@ -56,7 +60,11 @@ def run_events(
         now=now or datetime.now(UTC) + timedelta(seconds=1),
         where=where,
         settings=EventSettings(timedelta(minutes=hold_minutes), max_per_hour),
-        brake=brake if brake is not None else BrakeState(),
+        state=EventState(
+            holds if holds is not None else MemoryHolds(),
+            brake if brake is not None else BrakeState(),
+        ),
+        refused=refused,
         source=S3Store(pair.client),
         target=S3Store(pair.client),
         purge=PurgeSettings(target_bucket=pair.target, source_bucket=pair.source),
@@ -196,8 +204,8 @@ def test_nothing_of_a_key_goes_before_its_hold_ends(pair: BucketPair) -> None:
     early = run_events(pair, [event], hold_minutes=60, now=at + timedelta(minutes=59))
 
     assert purged(early) == set()
-    assert early.held == [event]
-    late = run_events(pair, early.held, hold_minutes=60, now=at + timedelta(minutes=60))
+    assert early.held == [(event, at + timedelta(minutes=60))]
+    late = run_events(pair, [event], hold_minutes=60, now=at + timedelta(minutes=60))
     assert purged(late) == {("a.txt", orphan)}
     assert late.latencies == [0.0]  # the hold is not counted as latency
 

@@ -20,6 +20,7 @@ from syncpurge.lineage import (
     origin_from_json,
     origin_to_json,
     parse_transferred,
+    report_kind,
 )
 from syncpurge.models import Entry
 from syncpurge.source_facts import Origin
@@ -80,8 +81,37 @@ def test_lineage_records_round_trip_through_the_workspace_codec() -> None:
     assert index.lookup("unknown") is None
 
 
+EXEC = "exec-0a12a34ab112233ab"  # 17 hex digits, as DataSync's execution ids
+
+
 def test_only_transferred_reports_are_read() -> None:
-    folder = "datasync-reports/Detailed-Reports/task-0/exec-1/"
-    assert is_transferred_report(folder + "exec-1.files-transferred-v1-00001-abc.json")
-    assert not is_transferred_report(folder + "exec-1.files-verified-v1-00001-abc.json")
-    assert not is_transferred_report(folder + "exec-1.files-deleted-v1-00001-abc.json")
+    # Relative to <Subdirectory>Detailed-Reports/<task-id>/, as DataSync names them
+    folder = f"{EXEC}/{EXEC}"
+    assert is_transferred_report(f"{folder}.files-transferred-v1-00001-0a123abc12d3b0e4f.json")
+    assert not is_transferred_report(f"{folder}.files-verified-v1-00001-0a123abc12d3b0e4f.json")
+    assert not is_transferred_report(f"{folder}.files-deleted-v1-00001-0a123abc12d3b0e4f.json")
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        # defect 11: under a folder a `*Purge-Reports/*` writer may write to
+        "x/Purge-Reports/evil-files-transferred.json",
+        f"{EXEC}/Purge-Reports/{EXEC}.files-transferred-v1-00001-0a123abc12d3b0e4f.json",
+        f"x/Purge-Reports/{EXEC}/{EXEC}.files-transferred-v1-00001-0a123abc12d3b0e4f.json",
+        # not directly in an execution's folder, or not its own report
+        f"{EXEC}.files-transferred-v1-00001-0a123abc12d3b0e4f.json",
+        f"{EXEC}/sub/{EXEC}.files-transferred-v1-00001-0a123abc12d3b0e4f.json",
+        f"{EXEC}/exec-0a12a34ab112233ac.files-transferred-v1-00001-0a123abc12d3b0e4f.json",
+        # execution ids DataSync doesn't make
+        "exec-1/exec-1.files-transferred-v1-00001-0a123abc12d3b0e4f.json",
+        "exec-0A12A34AB112233AB/exec-0A12A34AB112233AB.files-transferred-v1-00001-0.json",
+        # names DataSync doesn't give
+        f"{EXEC}/{EXEC}.files-transferred.json",
+        f"{EXEC}/evil-files-transferred.json",
+        f"{EXEC}/{EXEC}.files-transferred-v1-00001-0a123abc12d3b0e4f.json.bak",
+    ],
+)
+def test_files_datasync_does_not_write_are_not_reports(planted: str) -> None:
+    assert report_kind(planted) is None
+    assert not is_transferred_report(planted)

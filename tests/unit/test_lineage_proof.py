@@ -159,3 +159,106 @@ def test_untrusted_reports_still_let_size_prove_a_purge() -> None:
 
     assert [(p.entry.version_id, p.proof) for p in plan] == [("v1", Proof.SIZE)]
     assert stats.lineage_doubted_keys == 1
+
+
+S0_AT = datetime(2025, 5, 1, 11, 0, 0, tzinfo=UTC)
+
+
+def basic_record_names_two_versions() -> tuple[
+    list[KeyHistory], list[KeyHistory], dict[str, Origin]
+]:
+    """Issue 2 (defect 2): doc = A (S0) is copied to T0; A is written again (S2) and C, of
+    A's size, in the same second (S1), which the next sync copies to T1; then B (S3), copied
+    to T3; S0 and S1 are permanently deleted. Basic-mode records carry no ETag, so T1's
+    record (size, second) names S2 as well as the S1 it came from."""
+    source = histories(
+        version("doc", "s3", latest=True, size=7, etag='"kms-s3"', at=S3_AT),
+        version("doc", "s2", size=5, etag='"kms-s2"', at=S2_AT),
+    )
+    target = histories(
+        version("doc", "t3", latest=True, size=7, etag='"kms-t3"'),
+        version("doc", "t1", size=5, etag='"kms-t1"'),
+        version("doc", "t0", size=5, etag='"kms-t0"'),
+    )
+    lineage = {
+        "t0": Origin("doc", 5, S0_AT, None),
+        "t1": Origin("doc", 5, S2_AT, None),  # S1's second: S2's too
+        "t3": Origin("doc", 7, S3_AT, None),
+    }
+    return source, target, lineage
+
+
+def test_a_basic_mode_record_matching_by_size_and_second_is_no_copy_of_that_version() -> None:
+    # Given T0 holds A, which S2 still holds; T1 holds C, and its record names S2 ambiguously
+    source, target, lineage = basic_record_names_two_versions()
+    heads = Heads(
+        {
+            ("doc", "t0"): facts('"kms-t0"', sse="aws:kms"),
+            ("doc", "s2"): facts('"kms-s2"', sse="aws:kms"),
+        }
+    )
+
+    plan, _ = run(source, target, heads=heads, lineage=lineage)
+
+    # Then T0, the target's only copy of A, stays: the content tiers can't tell it from S2
+    assert [(p.entry.version_id, p.skip, p.proof) for p in plan] == [
+        ("t0", SkipReason.UNVERIFIABLE, None)
+    ]
+    assert ("doc", "s2") in heads.asked
+
+
+def test_a_basic_mode_copy_of_a_gone_version_goes_when_content_proves_it_differs() -> None:
+    # Given MD5 ETags that differ: S2 does not hold T0's bytes
+    source, target, lineage = basic_record_names_two_versions()
+    heads = Heads({("doc", "t0"): facts('"aaaa"'), ("doc", "s2"): facts('"bbbb"')})
+
+    plan, _ = run(source, target, heads=heads, lineage=lineage)
+
+    assert [(p.entry.version_id, p.proof) for p in plan] == [("t0", Proof.MD5)]
+
+
+def test_a_basic_mode_record_matching_two_surviving_versions_vouches_for_neither() -> None:
+    # Given S2 and S2b, both surviving, alike in size and second (other bytes): T1's record
+    # matches both, and T2's names neither, so neither has a copy of its own by lineage
+    source, target, lineage = basic_record_names_two_versions()
+    source = histories(
+        *source[0].entries,
+        version("doc", "s2b", size=5, etag='"kms-s2b"', at=S2_AT),
+    )
+    heads = Heads(
+        {
+            ("doc", "t0"): facts('"kms-t0"', sse="aws:kms"),
+            ("doc", "s2"): facts('"kms-s2"', sse="aws:kms"),
+            ("doc", "s2b"): facts('"kms-s2b"', sse="aws:kms"),
+        }
+    )
+
+    plan, _ = run(source, target, heads=heads, lineage=lineage)
+
+    assert [(p.entry.version_id, p.skip) for p in plan] == [("t0", SkipReason.UNVERIFIABLE)]
+
+
+def test_an_enhanced_mode_record_names_its_version_by_etag_among_same_second_ones() -> None:
+    # Given the same story with Enhanced-mode records: T1's ETag names S1 (gone), and T2's
+    # names S2, so S2 has a copy of its own and lineage alone proves T0 and T1 go
+    source, target, lineage = basic_record_names_two_versions()
+    target = histories(
+        *target[0].entries[:1],
+        version("doc", "t2", size=5, etag='"kms-t2"'),
+        *target[0].entries[1:],
+    )
+    lineage = {
+        "t0": Origin("doc", 5, S0_AT, '"kms-s0"'),
+        "t1": Origin("doc", 5, S2_AT, '"kms-s1"'),
+        "t2": Origin("doc", 5, S2_AT, '"kms-s2"'),
+        "t3": Origin("doc", 7, S3_AT, '"kms-s3"'),
+    }
+    heads = Heads()
+
+    plan, _ = run(source, target, heads=heads, lineage=lineage)
+
+    assert [(p.entry.version_id, p.proof) for p in plan] == [
+        ("t1", Proof.LINEAGE),
+        ("t0", Proof.LINEAGE),
+    ]
+    assert heads.asked == []

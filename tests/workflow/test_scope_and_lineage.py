@@ -207,3 +207,65 @@ def test_lineage_keeps_the_only_copy_of_bytes_the_source_still_holds(
     assert summary["totals"]["purged"] == 0
     assert [(line["versionId"], line["reason"]) for line in lines] == [(v1, "unverifiable")]
     assert v1 in {vid for _, vid, _ in pair.entries(pair.target, prefix="doc")}
+
+
+def test_a_file_planted_in_the_task_s_report_folder_is_not_lineage(
+    runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Defect 11: whoever may write `*Purge-Reports/*` in the report bucket can write under
+    # the task's Detailed-Reports folder too; what it plants there must prove nothing.
+    deployed = deploy(runtime)
+    pair = deployed.pair
+    # Given a version written at the target (SSE-KMS: its ETag can't be compared) under a
+    # synced copy of the same size, which only a task-report record could prove a copy
+    seeded = pair.client.put_object(
+        Bucket=pair.target, Key="doc", Body=b"b" * 200, ServerSideEncryption="aws:kms"
+    )["VersionId"]
+    pair.put("doc", "a" * 200)
+    assert deployed.run({**ALL, "dryRun": True}).status == "SUCCEEDED"
+    # and a "transferred report" planted where DataSync never writes one, saying that version
+    # is the copy of a source version that is gone
+    task_id = deployed.task_arn.rsplit("/", 1)[-1]
+    record = {
+        "RelativePath": "doc",
+        "SourceMetadata": {
+            "Type": "Object",
+            "ContentSize": 200,
+            "LastModified": "2020-01-01T00:00:00Z",
+            "SystemMetadata": {"ETag": '"gone"'},
+        },
+        "DstS3VersionId": seeded,
+        "TransferStatus": "SUCCESS",
+    }
+    pair.client.put_object(
+        Bucket=REPORTS,
+        Key=f"datasync-reports/Detailed-Reports/{task_id}/x/Purge-Reports/evil-files-transferred.json",
+        Body=json.dumps({"Transferred": [record]}).encode(),
+    )
+
+    # When the state machine and the CLI plan
+    result = deployed.run({**ALL, "dryRun": True})
+    code = main(
+        [
+            "reconcile",
+            "--task-arn",
+            deployed.task_arn,
+            "--region",
+            "us-east-1",
+            "--max-purge-fraction",
+            "1",
+            "--dry-run",
+            "--json",
+        ]
+    )
+
+    # Then the version stays unverifiable, as without the planted file, and both say why
+    summary, lines = deployed.report(result)
+    assert [(line["versionId"], line["outcome"], line["reason"]) for line in lines] == [
+        (seeded, "skipped", "unverifiable")
+    ]
+    cli_summary = json.loads(capsys.readouterr().out)
+    assert code == EXIT_OK
+    assert cli_summary["totals"]["planned"] == 0
+    for advisories in (summary["advisories"], cli_summary["advisories"]):
+        assert any("1 file(s) in the DataSync task's Detailed-Reports" in a for a in advisories)

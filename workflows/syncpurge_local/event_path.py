@@ -96,9 +96,9 @@ def deliver(
     with mock.patch.dict(
         "os.environ", {CONFIG_VARIABLE: json.dumps({**config, "queueUrl": queue_url})}
     ):
-        while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
+        while batch := sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["SentTimestamp"]
+        ).get("Messages", []):
             answer = handler({"Records": [_record(m, arn) for m in batch]}, context)
             answers.append(answer)
             failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
@@ -109,15 +109,17 @@ def deliver(
 
 
 def _record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
-    """An SQS message as Lambda's SQS event source hands it to a function."""
+    """An SQS message as Lambda's SQS event source hands it to a function: SentTimestamp
+    is the queue's own, kept across returns to the queue."""
     now = str(int(datetime.now(UTC).timestamp() * 1000))
+    sent = message.get("Attributes", {}).get("SentTimestamp", now)
     return {
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],
         "body": message["Body"],
         "attributes": {
             "ApproximateReceiveCount": "1",
-            "SentTimestamp": now,
+            "SentTimestamp": sent,
             "SenderId": ACCOUNT,
             "ApproximateFirstReceiveTimestamp": now,
         },

@@ -198,6 +198,12 @@ def add_request_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run even if the source is empty in scope or shares no key with the target",
     )
+    parser.add_argument(
+        "--override-preserve",
+        action="store_true",
+        help="purge even though the --task-arn task keeps files deleted at the source "
+        "(PreserveDeletedFiles=PRESERVE); without it such a run only plans",
+    )
 
 
 def run_demo_command(args: argparse.Namespace, err_console: Console) -> int:

@@ -31,14 +31,15 @@ from syncpurge.cli.terminal import (
     request_doc,
     say,
 )
-from syncpurge.data.aws import DataSyncGateway, arn_home, caller_account
+from syncpurge.data.aws import DataSyncGateway, TaskFacts, arn_home, caller_account
 from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
 from syncpurge.engine import new_run_id, reconcile
 from syncpurge.errors import AlreadyRunning, PreflightRefused
-from syncpurge.lineage import LineageIndex, read_task_reports, report_prefix
+from syncpurge.lineage import LineageIndex, read_task_reports
 from syncpurge.models import ReconcileRequest, parse_request
+from syncpurge.policy import Place, PolicySettings, build_policy
 from syncpurge.preflight import check_readable
 from syncpurge.report import (
     LocalReportDestination,
@@ -47,7 +48,6 @@ from syncpurge.report import (
     split_s3_uri,
     write_started,
 )
-from syncpurge.scope import Scope, split_patterns
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -57,76 +57,82 @@ def request_from_args(args: argparse.Namespace) -> ReconcileRequest:
     return parse_request(request_doc(args), FLAG_OF_FIELD)
 
 
-def report_destination(report: str, run_id: str, store_for_s3: S3Store) -> ReportDestination:
-    if report.startswith("s3://"):
-        bucket, prefix = split_s3_uri(report)
-        return S3ReportDestination(store_for_s3, bucket, f"{prefix}{run_id}/")
-    return LocalReportDestination(Path(report) / run_id)
+def report_destination(report: Place, store_for_s3: S3Store) -> ReportDestination:
+    """Where a run writes, from its policy's run folder."""
+    if report.bucket is not None:
+        return S3ReportDestination(store_for_s3, report.bucket, report.prefix)
+    return LocalReportDestination(Path(report.prefix))
 
 
 @dataclass(frozen=True)
 class ReconcileTarget:
-    """What a `reconcile` invocation runs against, from its flags and (maybe) its task."""
+    """What a `reconcile` invocation runs against: its flags as the policy takes them, and
+    (maybe) its task's facts."""
 
-    source_bucket: str
-    target_bucket: str
-    scope: Scope
-    report: str
-    lineage: tuple[str, str] | None  # (bucket, prefix) of the task's detailed reports
+    settings: PolicySettings
+    facts: TaskFacts | None
+    report: str  # the report root the flags or the task name (run folders go below it)
+
+    @property
+    def source_bucket(self) -> str:
+        return self.settings.source_bucket
+
+    @property
+    def target_bucket(self) -> str:
+        return self.settings.target_bucket
 
 
-def resolve_target(args: argparse.Namespace) -> ReconcileTarget:
-    facts = None
-    if args.task_arn:
-        # A task is read in its own Region, and only by its own account (DataSync has no
-        # resource policies): the caller must be that account.
-        task_region, task_account = arn_home(args.task_arn)
-        caller = caller_account(region=args.region, profile=args.profile)
-        if caller != task_account:
-            raise CliError(
-                f"--task-arn: the task is in account {task_account}, and these credentials are "
-                f"account {caller}: run with that account's credentials (--profile); the "
-                "buckets may be in other accounts (--source-account / --target-account)"
-            )
-        client = make_client("datasync", region=task_region or args.region, profile=args.profile)
-        gateway = DataSyncGateway(client)
-        try:
-            facts = gateway.task_facts(args.task_arn)
-        except PreflightRefused as err:
-            raise CliError(f"--task-arn: {err}") from err
+def read_task(args: argparse.Namespace) -> TaskFacts | None:
+    if not args.task_arn:
+        return None
+    # A task is read in its own Region, and only by its own account (DataSync has no
+    # resource policies): the caller must be that account.
+    task_region, task_account = arn_home(args.task_arn)
+    caller = caller_account(region=args.region, profile=args.profile)
+    if caller != task_account:
+        raise CliError(
+            f"--task-arn: the task is in account {task_account}, and these credentials are "
+            f"account {caller}: run with that account's credentials (--profile); the "
+            "buckets may be in other accounts (--source-account / --target-account)"
+        )
+    client = make_client("datasync", region=task_region or args.region, profile=args.profile)
+    try:
+        return DataSyncGateway(client).task_facts(args.task_arn)
+    except PreflightRefused as err:
+        raise CliError(f"--task-arn: {err}") from err
+
+
+def resolve_target(args: argparse.Namespace, request: ReconcileRequest) -> ReconcileTarget:
+    facts = read_task(args)
     source = args.source_bucket or (facts.source.bucket if facts else None)
     target = args.target_bucket or (facts.target.bucket if facts else None)
     if not source or not target:
         raise CliError("--source-bucket and --target-bucket are required without --task-arn")
-    if facts is not None and (source, target) != (facts.source.bucket, facts.target.bucket):
-        raise CliError(
-            f"--task-arn copies s3://{facts.source.bucket} to s3://{facts.target.bucket}, not "
-            f"s3://{source} to s3://{target}"
-        )
     report = args.report
     if report is None and facts is not None and facts.report_bucket:
         report = (
             f"s3://{facts.report_bucket}/{facts.report_subdirectory}Purge-Reports/{facts.task_id}/"
         )
+    named = "--report" if args.report else "--task-arn (its task report destination)"
     report = report or "syncpurge-reports"
-    excluded: list[str] = [LOCK_PREFIX]  # the run lock lives in the target (syncpurge.cli.lock)
-    if report.startswith("s3://"):
-        bucket, prefix = split_s3_uri(report)
-        if bucket == target:
-            excluded.append(prefix)
-    lineage = None
-    if facts is not None and facts.report_bucket:
-        lineage = (facts.report_bucket, report_prefix(facts.report_subdirectory, facts.task_id))
-        if facts.report_bucket == target:
-            excluded.append(facts.report_subdirectory)
-    scope = Scope(
-        source_root=facts.source.subdirectory if facts else "",
-        target_root=facts.target.subdirectory if facts else "",
-        includes=split_patterns(facts.includes) if facts else (),
-        excludes=split_patterns(facts.excludes) if facts else (),
-        excluded_target_prefixes=tuple(sorted(set(excluded))),
+    source_owner, target_owner = expected_owners(args)
+    settings = PolicySettings(
+        source_bucket=source,
+        target_bucket=target,
+        mode=request.mode,  # the CLI's flags are its settings
+        source_account=source_owner or "",
+        target_account=target_owner or "",
+        report=report_root(report, named),
+        owned_target_prefixes=(LOCK_PREFIX,),  # the run lock lives in the target
     )
-    return ReconcileTarget(source, target, scope, report, lineage)
+    return ReconcileTarget(settings, facts, report)
+
+
+def report_root(report: str, named: str) -> Place:
+    """--report as a place run folders go below: s3://bucket/prefix/ or a local folder."""
+    if report.startswith("s3://"):
+        return Place(*split_s3_uri(report), setting=named)
+    return Place(None, f"{Path(report)}/", setting=named)
 
 
 def expected_owners(args: argparse.Namespace) -> tuple[str | None, str | None]:
@@ -141,7 +147,10 @@ def expected_owners(args: argparse.Namespace) -> tuple[str | None, str | None]:
 
 
 def open_stores(
-    args: argparse.Namespace, where: ReconcileTarget, report_bucket: str | None
+    args: argparse.Namespace,
+    where: ReconcileTarget,
+    report_bucket: str | None,
+    lineage: Place | None,
 ) -> tuple[S3Store, S3Store, S3Store]:
     """The source's, the target's and the reports' stores, one request counter for the
     source and the target; each bucket carries its expected owner and is called in its own
@@ -155,8 +164,7 @@ def open_stores(
     source = S3Store(make_s3_client(region=args.region, **connection), counter, regional=regional)
     target = S3Store(make_s3_client(region=args.region, **connection), counter, regional=regional)
     reports = S3Store(make_s3_client(region=args.region, **connection), regional=regional)
-    source_owner, target_owner = expected_owners(args)
-    owners = {where.source_bucket: source_owner, where.target_bucket: target_owner}
+    owners = where.settings.owners()
     for store in (source, target, reports):
         store.expect_owners(owners)
     source_region = args.source_region or source.find_region(where.source_bucket)
@@ -164,7 +172,7 @@ def open_stores(
     regions = {where.source_bucket: source_region, where.target_bucket: target_region}
     source.place({where.source_bucket: source_region})
     target.place({where.target_bucket: target_region})
-    for bucket in (report_bucket, where.lineage[0] if where.lineage else None):
+    for bucket in (report_bucket, lineage.bucket if lineage else None):
         if bucket is not None:
             reports.place({bucket: regions.get(bucket) or reports.find_region(bucket)})
     return source, target, reports
@@ -180,20 +188,24 @@ def write_problem(err: OSError | ClientError) -> str:
 
 def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     request = request_from_args(args)
-    where = resolve_target(args)
-    report_bucket = split_s3_uri(where.report)[0] if where.report.startswith("s3://") else None
-    source, target, reports = open_stores(args, where, report_bucket)
+    where = resolve_target(args, request)
     started = datetime.now(UTC)
     run_id = new_run_id(started)
-    destination = report_destination(where.report, run_id, reports)
-    if report_bucket == where.source_bucket:
-        raise CliError(
-            f"--report: {where.report} is in the source bucket; syncpurge never writes to the "
-            "source (nothing was deleted)"
-        )
+    try:
+        policy = build_policy(where.settings, where.facts, request, run_id=run_id)
+    except PreflightRefused as err:
+        raise CliError(f"{err} (nothing was deleted)") from None
+    report_bucket = policy.report.bucket
+    source, target, reports = open_stores(args, where, report_bucket, policy.lineage)
+    destination = report_destination(policy.report, reports)
     lineage = None
-    if where.lineage is not None:
-        lineage = LineageIndex(read_task_reports(reports, *where.lineage))
+    if policy.lineage is not None and policy.lineage.bucket is not None:
+        strays: list[str] = []
+        records = read_task_reports(
+            reports, policy.lineage.bucket, policy.lineage.prefix, strays=strays
+        )
+        lineage = LineageIndex(records)
+        lineage.stray_files = len(strays)
     stored_plan = None
     if args.apply_plan:
         stored_plan = read_stored_plan(where.report, args.apply_plan, reports, "--apply-plan")
@@ -231,8 +243,7 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
                 progress=progress,
                 run_id=run_id,
                 now=started,
-                scope=where.scope,
-                report_bucket=report_bucket,
+                policy=policy,
                 lineage=lineage,
                 stored_plan=stored_plan,
             )

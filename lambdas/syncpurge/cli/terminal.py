@@ -40,6 +40,7 @@ FLAG_OF_FIELD = {
     "force": "--force",
     "bypassGovernance": "--bypass-governance",
     "allowUnrelatedSource": "--allow-unrelated-source",
+    "overridePreserve": "--override-preserve",
     "applyPlan": "--apply-plan",
 }
 
@@ -195,6 +196,7 @@ def request_doc(args: argparse.Namespace) -> dict[str, Any]:
         ("force", "force"),
         ("bypass_governance", "bypassGovernance"),
         ("allow_unrelated_source", "allowUnrelatedSource"),
+        ("override_preserve", "overridePreserve"),
     ):
         if getattr(args, flag):
             doc[field] = True

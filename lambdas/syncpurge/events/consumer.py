@@ -9,8 +9,10 @@ the brake's state (kept in the workspace), the hour's report.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +22,7 @@ from pydantic import Field
 from syncpurge.data.aws import QueueGateway
 from syncpurge.deletes import PurgeSettings
 from syncpurge.errors import InvalidInput, PreflightRefused
+from syncpurge.events.holds import S3Holds
 from syncpurge.events.hourly import HourlyReport, add_batch, run_id_for
 from syncpurge.events.notices import DeletionNotice, parse_notice
 from syncpurge.events.path import (
@@ -27,46 +30,41 @@ from syncpurge.events.path import (
     EventBatchResult,
     EventScope,
     EventSettings,
+    EventState,
     process_notices,
 )
-from syncpurge.models import Mode, ReconcileRequest, Summary
+from syncpurge.models import ReconcileRequest, Summary
+from syncpurge.policy import Place, PolicySettings, build_policy
+from syncpurge.preflight import check_readable
 from syncpurge.report import BatchJournal, S3ReportDestination, write_summary_doc
 from syncpurge.workflow.context import (
-    WORKSPACE_PREFIX,
+    STATE_PREFIX,
+    DeploymentSettings,
     Location,
     Stores,
-    Wire,
     expect_owners,
     find_regions,
     get_json,
     put_json,
 )
-from syncpurge.workflow.prepare import report_location, run_scope
 from syncpurge.workflow.verdict import last_refusal
 
 MAX_VISIBILITY_SECONDS = 12 * 3600  # SQS ChangeMessageVisibility's ceiling
 
 
-class EventPathConfig(Wire):
+class EventPathConfig(DeploymentSettings):
     """The deployment's settings the event path runs with (its function's environment)."""
 
-    source_bucket: str
-    target_bucket: str
-    report_bucket: str
-    task_arn: str = ""
-    mode: Mode = Mode.DATASYNC
-    prefixes: list[str] = Field(default_factory=list)
-    source_account: str = ""
-    target_account: str = ""
-    report_account: str = ""
-    # The deployment's requireApproval: a person approves every purge, so none goes here.
-    require_approval: bool = False
-    source_region: str = ""
-    target_region: str = ""
     queue_url: str = ""  # where held messages go back to
     hold_minutes: int = Field(default=60, ge=0)
     max_purge_per_hour: int = Field(default=1000, ge=1)
-    notification_topic_arn: str = ""
+
+    def policy_settings(self) -> PolicySettings:
+        return dataclasses.replace(
+            super().policy_settings(),
+            hold_minutes=self.hold_minutes,
+            max_purge_per_hour=self.max_purge_per_hour,
+        )
 
 
 @dataclass
@@ -74,6 +72,7 @@ class QueuedEvent:
     message_id: str
     body: str
     receipt_handle: str = ""
+    sent_at: datetime | None = None  # SQS SentTimestamp: when the queue took it
 
 
 @dataclass
@@ -86,25 +85,19 @@ class Delivery:
     report: str = ""
 
 
-# The brake's state, in the deployment's workspace.
-EVENTS_FOLDER = f"{WORKSPACE_PREFIX}events/"
+# The event path's state: under the deployment's state folder, which no lifecycle rule
+# expires and only the event path's role writes (a latched brake must not reset itself).
+EVENTS_FOLDER = f"{STATE_PREFIX}events/"
 BRAKE_FILE = "brake.json"
+HOLDS_FOLDER = "holds/"
 
 
 def consume(
     messages: list[QueuedEvent], *, config: EventPathConfig, stores: Stores, now: datetime
 ) -> Delivery:
-    """Decide the delivery's due keys, purge what is proven, report the hour."""
-    notices: dict[str, DeletionNotice] = {}
-    malformed: list[str] = []
-    for message in messages:
-        try:
-            notice = parse_notice(json.loads(message.body))
-        except (InvalidInput, ValueError):
-            malformed.append(message.message_id)
-            continue
-        if notice is not None:
-            notices[message.message_id] = notice
+    """Decide the delivery's due keys, purge what is proven, report the hour. The run's
+    policy is the batch path's (`syncpurge.policy`): a refusal there writes nothing."""
+    notices, malformed = parse_messages(messages, now)
     expect_owners(stores, config)
     facts = None
     if config.task_arn:  # the scope is the task's locations and filters, as a batch run's
@@ -112,40 +105,56 @@ def consume(
             raise PreflightRefused("a DataSync task is configured but no DataSync client was given")
         facts = stores.datasync.task_facts(config.task_arn)
     run_id = run_id_for(now)
-    report = report_location(config.report_bucket, facts, run_id)
-    work = Location(bucket=config.report_bucket, prefix=EVENTS_FOLDER)
+    state = Location(bucket=config.report_bucket, prefix=EVENTS_FOLDER)
+    policy = build_policy(
+        config.policy_settings(),
+        facts,
+        ReconcileRequest(mode=config.mode),
+        run_id=run_id,
+        workspace=Place(state.bucket, state.prefix),
+    )
+    report = Location(bucket=str(policy.report.bucket), prefix=policy.report.prefix)
     regions = find_regions(stores, config, [config.source_bucket, config.target_bucket])
     stores.s3.place(regions)
-    request = ReconcileRequest(mode=config.mode, prefixes=config.prefixes)
-    scope = run_scope(config, facts, report, work)
-    brake = BrakeState.model_validate(get_json(stores, work, BRAKE_FILE) or {})
+    # As every batch door's preflight: each bucket answers as its expected owner, or the
+    # delivery is refused by name before anything is written or deleted.
+    check_readable(stores.s3, config.source_bucket, "source")
+    check_readable(stores.s3, config.target_bucket, "target")
+    brake = BrakeState.model_validate(get_json(stores, state, BRAKE_FILE) or {})
     destination = S3ReportDestination(stores.s3, report.bucket, report.prefix)
     hourly = _stored_hour(stores, report) or HourlyReport(
         summary=Summary.begun(
-            request,
+            policy.request,
             run_id=run_id,
             source_bucket=config.source_bucket,
             target_bucket=config.target_bucket,
             source_region=regions.get(config.source_bucket),
             target_region=regions.get(config.target_bucket),
-            scope=scope.describe(),
+            scope=policy.scope.describe(),
             started_at=now,
         )
     )
+    # Unique to this delivery: a delivery that died in the same hour named nothing after it.
+    delivery_id = f"{now:%H%M%S}-{secrets.token_hex(4)}"
     result = process_notices(
         notices.values(),
         now=now,
-        where=EventScope(config.source_bucket, config.target_bucket, scope, request),
+        where=EventScope(config.source_bucket, config.target_bucket, policy.scope, policy.request),
         settings=EventSettings(timedelta(minutes=config.hold_minutes), config.max_purge_per_hour),
-        brake=brake,
+        state=EventState(
+            holds=S3Holds(stores.s3, state.bucket, state.key(HOLDS_FOLDER)),
+            brake=brake,
+            save_brake=lambda b: put_json(
+                stores, state, BRAKE_FILE, b.model_dump(mode="json", by_alias=True)
+            ),
+        ),
         source=stores.s3,
         target=stores.s3,
         purge=PurgeSettings(target_bucket=config.target_bucket, source_bucket=config.source_bucket),
-        journal=BatchJournal(destination, run_id, stem=f"batch-{hourly.batches + 1:05d}-"),
-        batch_refused=last_refusal(stores, config.report_bucket),
+        journal=BatchJournal(destination, run_id, stem=f"batch-{delivery_id}-"),
+        refused=policy.unattended_refusal() or last_refusal(stores, config.report_bucket),
     )
-    put_json(stores, work, BRAKE_FILE, brake.model_dump(mode="json", by_alias=True))
-    add_batch(hourly, result, destination, now=now, mode=config.mode)
+    add_batch(hourly, result, destination, now=now, mode=config.mode, delivery_id=delivery_id)
     write_summary_doc(destination, hourly.document())
     location = f"s3://{report.bucket}/{report.prefix}"
     if result.brake_tripped and config.notification_topic_arn and stores.notifications:
@@ -155,13 +164,31 @@ def consume(
             f"{brake.reason}\nreport: {location}\nresume: syncpurge events resume --stack "
             "<stack>\n",
         )
-    held = {id(n) for n in result.held}
+    held = {id(notice): until for notice, until in result.held}
     return_after = {
-        message_id: _seconds_until(notice.time + timedelta(minutes=config.hold_minutes), now)
+        message_id: _seconds_until(held[id(notice)], now)
         for message_id, notice in notices.items()
         if id(notice) in held
     }
     return Delivery(result, return_after, malformed, location)
+
+
+def parse_messages(
+    messages: list[QueuedEvent], now: datetime
+) -> tuple[dict[str, DeletionNotice], list[str]]:
+    """message id -> its notice, and the ids of the malformed ones (to the DLQ). A message
+    the queue did not date counts as sent now, its first sight."""
+    notices: dict[str, DeletionNotice] = {}
+    malformed: list[str] = []
+    for message in messages:
+        try:
+            notice = parse_notice(json.loads(message.body), message.sent_at or now)
+        except (InvalidInput, ValueError):
+            malformed.append(message.message_id)
+            continue
+        if notice is not None:
+            notices[message.message_id] = notice
+    return notices, malformed
 
 
 def _seconds_until(due: datetime, now: datetime) -> int:

@@ -81,12 +81,14 @@ def add_batch(
     *,
     now: datetime,
     mode: Mode,
+    delivery_id: str,
 ) -> None:
-    """Write the batch's entries as a file of their own and fold its figures into the
-    hour's summary (then written by the caller)."""
+    """Write the batch's entries as files of their own, named for the delivery (never a
+    name an earlier delivery of the hour wrote, even one that died before its summary), and
+    fold its figures into the hour's summary (then written by the caller)."""
     report.batches += 1
     run_id = report.summary.run_id
-    stamp = f"{report.batches:05d}"
+    stamp = delivery_id
     writer = EntriesWriter(destination, name=lambda n: f"entries/entries-{stamp}-{n:05d}.jsonl")
     tally = OutcomeTally(
         report.summary.totals, dict(report.summary.by_rule), dict(report.summary.by_proof)

@@ -29,8 +29,16 @@ class DeletionNotice:
     bucket: str
     key_text: str  # object.key exactly as the event carries it
     version_id: str
-    time: datetime
+    time: datetime  # what the message claims
     event_id: str
+    # When the queue took the message (SQS SentTimestamp): a time the sender can't choose.
+    sent_at: datetime | None = None
+
+    @property
+    def known_at(self) -> datetime:
+        """The time the hold counts from: the later of the event's claim and the queue's
+        receipt, so a message dated in the past can't skip the hold (DESIGN §13)."""
+        return self.time if self.sent_at is None else max(self.time, self.sent_at)
 
     def candidate_keys(self) -> list[str]:
         """The keys the event's key text can stand for (see the module's docstring)."""
@@ -38,9 +46,12 @@ class DeletionNotice:
         return [self.key_text] if decoded == self.key_text else [self.key_text, decoded]
 
 
-def parse_notice(event: dict[str, Any]) -> DeletionNotice | None:
+def parse_notice(
+    event: dict[str, Any], sent_at: datetime | None = None
+) -> DeletionNotice | None:
     """The notice an EventBridge event carries, None for one that is no permanent delete
-    (a delete marker created, another detail type); InvalidInput for a malformed one."""
+    (a delete marker created, another detail type); InvalidInput for a malformed one.
+    `sent_at`: when the queue took the message."""
     if event.get("detail-type") != DETAIL_TYPE or event.get("source") != "aws.s3":
         return None
     detail = event.get("detail") or {}
@@ -53,6 +64,7 @@ def parse_notice(event: dict[str, Any]) -> DeletionNotice | None:
             version_id=str(detail["object"].get("version-id") or "null"),
             time=datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00")),
             event_id=str(event.get("id", "")),
+            sent_at=sent_at,
         )
     except (KeyError, TypeError, ValueError) as err:
         raise InvalidInput(f"not an S3 Object Deleted event ({type(err).__name__}: {err})") from err

@@ -22,6 +22,7 @@ from syncpurge.apply import fresh_plan, in_run_scope
 from syncpurge.data.s3store import S3Store
 from syncpurge.deletes import OutcomeRecord, PurgeSettings
 from syncpurge.diffing import policy_for
+from syncpurge.events.holds import HoldBook
 from syncpurge.events.notices import DeletionNotice
 from syncpurge.models import Outcome, PlannedEntry, ReconcileRequest
 from syncpurge.purge import Journal, purge_plan
@@ -49,6 +50,12 @@ class EventScope:
             return None
         target_key = self.scope.target_key(source_key[len(self.scope.source_root) :])
         return target_key if self._in_scope(target_key) else None
+
+    def targets_of(self, notice: DeletionNotice) -> set[str]:
+        """The target keys in scope a notice can name (none for another bucket's)."""
+        if notice.bucket != self.source_bucket:
+            return set()
+        return {t for t in map(self.target_key, notice.candidate_keys()) if t is not None}
 
     @cached_property
     def _in_scope(self) -> Callable[[str], bool]:
@@ -90,7 +97,8 @@ def hour_of(moment: datetime) -> str:
 @dataclass
 class EventBatchResult:
     received: int = 0
-    held: list[DeletionNotice] = field(default_factory=list)  # hold not over: retry later
+    # Notices whose keys' hold has not passed, each with when it will have: retry then.
+    held: list[tuple[DeletionNotice, datetime]] = field(default_factory=list)
     out_of_scope: int = 0  # notices naming no key in scope
     keys: int = 0  # distinct keys decided
     left_to_batch: int = 0  # candidates the fresh listings couldn't prove
@@ -98,11 +106,20 @@ class EventBatchResult:
     latencies: list[float] = field(default_factory=list)  # seconds, event to delete, per purge
     brake_tripped: bool = False
     latched: bool = False  # the brake was already latched: nothing decided
-    refused: str | None = None  # why nothing was decided (the batch run's own refusal)
+    refused: str | None = None  # why nothing was decided (the batch run's own verdict)
 
     @property
     def purged(self) -> int:
         return sum(1 for r in self.records if r.outcome is Outcome.PURGED)
+
+
+@dataclass(frozen=True)
+class EventState:
+    """What outlives a delivery: the hold's book, and the brake with where it is kept."""
+
+    holds: HoldBook
+    brake: BrakeState
+    save_brake: Callable[[BrakeState], None] = lambda _: None
 
 
 def process_notices(
@@ -111,54 +128,124 @@ def process_notices(
     now: datetime,
     where: EventScope,
     settings: EventSettings,
-    brake: BrakeState,
+    state: EventState,
     source: S3Store,
     target: S3Store,
     purge: PurgeSettings,
     journal: Journal | None = None,
     clock: Callable[[], datetime] | None = None,
-    batch_refused: str | None = None,
+    refused: str | None = None,
 ) -> EventBatchResult:
-    """Decide and purge the keys of `notices` whose hold has passed; `brake` is updated.
+    """Decide and purge the keys of `notices` whose hold has passed since their latest
+    known event; the brake is reserved before the first delete and settled after.
 
-    `batch_refused`: why the deployment's last batch run refused its source (DESIGN §5
-    "Unrelated source"), if it did: then the path decides nothing either. A source that
-    holds nothing in scope now is refused the same way (one LIST), so a source emptied
-    since that run can't empty the target key by key."""
+    `refused`: why a batch run at this moment would purge nothing (its policy's verdict:
+    PRESERVE, approval; or the last batch run refused the source, DESIGN §5 "Unrelated
+    source"): then the path decides nothing either. A source that holds nothing in scope
+    now is refused the same way (one LIST), so a source emptied since that run can't
+    empty the target key by key."""
     result = EventBatchResult()
-    first_event: dict[str, datetime] = {}
-    held_keys: set[str] = set()
-    for notice in notices:
-        result.received += 1
-        if notice.bucket != where.source_bucket:
-            result.out_of_scope += 1
-            continue
-        targets = {
-            t for t in (where.target_key(k) for k in notice.candidate_keys()) if t is not None
-        }
-        if not targets:
-            result.out_of_scope += 1
-            continue
-        if notice.time + settings.hold > now:
-            result.held.append(notice)
-            held_keys |= targets
-            continue
-        for key in targets:
-            first_event[key] = min(first_event.get(key, notice.time), notice.time)
-    # Nothing of a key goes while any of its notices is still held.
-    due = sorted(k for k in first_event if k not in held_keys)
+    first_event, named = note_events(notices, where, state.holds, result)
+    due = due_keys(named, now, settings.hold, state.holds, result)
     result.keys = len(due)
-    if brake.latched:
+    if state.brake.latched:
         result.latched = True
         return result
-    if due and batch_refused is None and not _holds_anything(source, where):
-        batch_refused = (
+    if due and refused is None and not _holds_anything(source, where):
+        refused = (
             f"the source s3://{where.source_bucket}/{where.scope.source_root} holds nothing in "
             "scope: a wrong or emptied source never empties the target"
         )
-    if due and batch_refused is not None:
-        result.refused = batch_refused
+    if due and refused is not None:
+        result.refused = refused
         return result
+    plan = plan_keys(due, where, source=source, target=target, now=now, result=result)
+    brake = state.brake
+    if len(plan) > brake.room(now, settings.max_purge_per_hour):
+        result.brake_tripped = True
+        brake.latch(
+            now,
+            f"{len(plan)} entries to purge would pass eventMaxPurgePerHour "
+            f"{settings.max_purge_per_hour} ({brake.purged_in(now)}"
+            f" already purged in {hour_of(now)}); left to the batch run",
+        )
+        state.save_brake(brake)
+        result.left_to_batch += len(plan)
+        return result
+    stamp = clock or (lambda: now)
+
+    def on_outcome(record: OutcomeRecord) -> None:
+        result.records.append(record)
+        if record.outcome is Outcome.PURGED:
+            waited = stamp() - first_event[record.planned.entry.key] - settings.hold
+            result.latencies.append(max(0.0, waited.total_seconds()))
+
+    if plan:
+        # Reserved before the first delete: a delivery that dies mid-way still counts.
+        brake.count(now, len(plan))
+        state.save_brake(brake)
+        purge_plan(
+            plan,
+            source=source,
+            target=target,
+            settings=purge,
+            on_outcome=on_outcome,
+            journal=journal,
+        )
+        brake.count(now, result.purged - len(plan))
+        state.save_brake(brake)
+    return result
+
+
+Named = list[tuple[DeletionNotice, set[str]]]  # each notice in scope, with its target keys
+
+
+def note_events(
+    notices: Iterable[DeletionNotice], where: EventScope, holds: HoldBook, result: EventBatchResult
+) -> tuple[dict[str, datetime], Named]:
+    """Note each notice's time against every key in scope it can name. Returns key -> the
+    earliest of this delivery's times for it (the latency counts from it), and the
+    notices in scope with their keys."""
+    first_event: dict[str, datetime] = {}
+    named: Named = []
+    for notice in notices:
+        result.received += 1
+        targets = where.targets_of(notice)
+        if not targets:
+            result.out_of_scope += 1
+            continue
+        for key in targets:
+            holds.note(key, notice.known_at)
+            first_event[key] = min(first_event.get(key, notice.known_at), notice.known_at)
+        named.append((notice, targets))
+    return first_event, named
+
+
+def due_keys(
+    named: Named, now: datetime, hold: timedelta, holds: HoldBook, result: EventBatchResult
+) -> list[str]:
+    """The keys whose latest known event is a hold ago. A notice naming any other key
+    stays held (in `result`) until the latest of its keys' holds has passed."""
+    due_at: dict[str, datetime] = {}
+    for notice, keys in named:
+        for key in keys:
+            due_at[key] = (holds.latest(key) or notice.known_at) + hold
+        until = max(due_at[key] for key in keys)
+        if until > now:
+            result.held.append((notice, until))
+    return sorted(key for key, at in due_at.items() if at <= now)
+
+
+def plan_keys(
+    due: list[str],
+    where: EventScope,
+    *,
+    source: S3Store,
+    target: S3Store,
+    now: datetime,
+    result: EventBatchResult,
+) -> list[PlannedEntry]:
+    """The batch rules and proofs on each due key's fresh listings: what they prove."""
     plan_key = fresh_plan(
         source=source,
         target=target,
@@ -172,29 +259,7 @@ def process_notices(
         decided = plan_key(key)
         result.left_to_batch += sum(1 for p in decided if not p.to_purge)
         plan += [p for p in decided if p.to_purge]
-    if len(plan) > brake.room(now, settings.max_purge_per_hour):
-        result.brake_tripped = True
-        brake.latch(
-            now,
-            f"{len(plan)} entries to purge would pass eventMaxPurgePerHour "
-            f"{settings.max_purge_per_hour} ({brake.purged_in(now)}"
-            f" already purged in {hour_of(now)}); left to the batch run",
-        )
-        result.left_to_batch += len(plan)
-        return result
-    stamp = clock or (lambda: now)
-
-    def on_outcome(record: OutcomeRecord) -> None:
-        result.records.append(record)
-        if record.outcome is Outcome.PURGED:
-            waited = stamp() - first_event[record.planned.entry.key] - settings.hold
-            result.latencies.append(max(0.0, waited.total_seconds()))
-
-    purge_plan(
-        plan, source=source, target=target, settings=purge, on_outcome=on_outcome, journal=journal
-    )
-    brake.count(now, result.purged)
-    return result
+    return plan
 
 
 def _holds_anything(source: S3Store, where: EventScope) -> bool:

@@ -28,6 +28,7 @@ from pydantic.alias_generators import to_camel
 from syncpurge.data.aws import DataSyncGateway, ExecutionsGateway, NotificationGateway
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import Mode, ReconcileRequest
+from syncpurge.policy import PolicySettings
 from syncpurge.report import EntriesWriter, S3ReportDestination
 from syncpurge.scope import Scope
 
@@ -48,8 +49,10 @@ class Wire(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
 
-class RunConfig(Wire):
-    """Deployment facts (ASL placeholders) plus the execution's context object."""
+class DeploymentSettings(Wire):
+    """A deployment's settings, as every door that runs on it reads them: the state
+    machine's RunConfig (ASL placeholders) and the event path's config (its environment).
+    `policy_settings` hands them to the one policy (syncpurge.policy)."""
 
     source_bucket: str
     target_bucket: str
@@ -60,8 +63,8 @@ class RunConfig(Wire):
     # ExpectedBucketOwner ("": not checked).
     source_account: str = ""
     target_account: str = ""
-    # Each bucket's Region: its requests are signed for it ("": asked of the bucket in
-    # Prepare, once per run, and carried in RunContext.regions; the definition says "auto").
+    # Each bucket's Region: its requests are signed for it ("": asked of the bucket once a
+    # run, and carried in RunContext.regions; the definition says "auto").
     source_region: str = ""
     target_region: str = ""
     report_bucket: str
@@ -69,17 +72,9 @@ class RunConfig(Wire):
     # The deployment's `prefixes` setting: every request's scope lies under one of them
     # (the definition carries them comma-joined, or "*" for none).
     prefixes: list[str] = Field(default_factory=list)
-    poll_interval_seconds: int = Field(default=30, ge=0)
-    poll_ceiling_seconds: int = Field(default=900, ge=0)
     notification_topic_arn: str = ""  # "" : no notification
-    require_approval: bool = False  # scheduled runs plan; a person applies the plan
-    # The Distributed Maps' MaxConcurrency (MaxConcurrencyPath reads them from here).
-    diff_max_concurrency: int = Field(default=800, ge=1, le=10_000)
-    purge_max_concurrency: int = Field(default=10, ge=1, le=10_000)
-    state_machine_arn: str
-    execution_arn: str
-    execution_name: str
-    start_time: datetime
+    # A person approves every purge: runs that apply no reviewed plan only plan.
+    require_approval: bool = False
 
     @field_validator("source_region", "target_region")
     @classmethod
@@ -97,6 +92,34 @@ class RunConfig(Wire):
         if isinstance(value, str):
             return [] if value == ALL_PREFIXES else [p for p in value.split(",") if p]
         return value
+
+    def policy_settings(self) -> PolicySettings:
+        """The deployment's settings as every door's policy takes them."""
+        return PolicySettings(
+            source_bucket=self.source_bucket,
+            target_bucket=self.target_bucket,
+            mode=self.mode,
+            prefixes=tuple(self.prefixes),
+            require_approval=self.require_approval,
+            source_account=self.source_account,
+            target_account=self.target_account,
+            report_account=self.report_account,
+            report_bucket=self.report_bucket,
+        )
+
+
+class RunConfig(DeploymentSettings):
+    """The deployment's settings plus the state machine's own and the execution's context."""
+
+    poll_interval_seconds: int = Field(default=30, ge=0)
+    poll_ceiling_seconds: int = Field(default=900, ge=0)
+    # The Distributed Maps' MaxConcurrency (MaxConcurrencyPath reads them from here).
+    diff_max_concurrency: int = Field(default=800, ge=1, le=10_000)
+    purge_max_concurrency: int = Field(default=10, ge=1, le=10_000)
+    state_machine_arn: str
+    execution_arn: str
+    execution_name: str
+    start_time: datetime
 
 
 class Location(Wire):
@@ -166,21 +189,17 @@ class PairSettings(Protocol):
 
     source_bucket: str
     target_bucket: str
-    source_account: str
-    target_account: str
     source_region: str
     target_region: str
 
+    def policy_settings(self) -> PolicySettings: ...
+
 
 def expect_owners(stores: Stores, config: PairSettings) -> None:
-    """Every request of this step on the source or the target names the account that must
-    own it (ExpectedBucketOwner): a bucket that changed hands answers 403."""
-    stores.s3.expect_owners(
-        {
-            config.source_bucket: config.source_account or None,
-            config.target_bucket: config.target_account or None,
-        }
-    )
+    """Every request of this step on the source, the target or the deployment's report
+    bucket names the account that must own it (ExpectedBucketOwner): a bucket that changed
+    hands answers 403."""
+    stores.s3.expect_owners(config.policy_settings().owners())
 
 
 def place_buckets(stores: Stores, run: RunContext) -> None:
@@ -215,6 +234,10 @@ def workspace_destination(stores: Stores, workspace: Location) -> S3ReportDestin
 
 
 WORKSPACE_PREFIX = "syncpurge-work/"
+# What must outlive any run and never expire (the event path's brake and holds, the last
+# batch run's verdict on its source): no lifecycle rule covers it, and only the roles that
+# own each file may write it.
+STATE_PREFIX = "syncpurge-state/"
 
 
 def stored_workspace(workspace: Location, run_id: str) -> Location:

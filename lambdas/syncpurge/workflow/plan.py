@@ -137,9 +137,13 @@ def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
             )
             for i, part in enumerate(ranges_between(cuts))
         )
-    if run.lineage is not None:
-        file_lineage(event, stores, items)
-    stats = {**stores.s3.counter.snapshot().model_dump(), "items": len(items), "cutFrom": cuts_from}
+    strays = file_lineage(event, stores, items) if run.lineage is not None else 0
+    stats = {
+        **stores.s3.counter.snapshot().model_dump(),
+        "items": len(items),
+        "cutFrom": cuts_from,
+        "lineageStrayFiles": strays,
+    }
     put_json(stores, run.workspace, "plan-stats.json", stats)
     return write_items(stores, run, items)
 
@@ -243,13 +247,16 @@ class ItemFinder:
         return None
 
 
-def file_lineage(event: RunEvent, stores: Stores, items: list[WorkItem]) -> None:
-    """Read the task's transferred reports once; write each item's records beside it."""
+def file_lineage(event: RunEvent, stores: Stores, items: list[WorkItem]) -> int:
+    """Read the task's transferred reports once; write each item's records beside it.
+    Returns how many files in the task's report folder DataSync did not write (unread)."""
     run = event.run
     assert run.lineage is not None
     finder = ItemFinder(items)
     writers: dict[int, EntriesWriter] = {}
-    for version_id, origin in read_task_reports(stores.s3, run.lineage.bucket, run.lineage.prefix):
+    strays: list[str] = []
+    reports = read_task_reports(stores.s3, run.lineage.bucket, run.lineage.prefix, strays=strays)
+    for version_id, origin in reports:
         index = finder.item_of(origin.relative_key)
         if index is None:
             continue
@@ -262,6 +269,7 @@ def file_lineage(event: RunEvent, stores: Stores, items: list[WorkItem]) -> None
         writers[index].write(origin_to_json(version_id, origin))
     for writer in writers.values():
         writer.close()
+    return len(strays)
 
 
 def lineage_name(index: int) -> str:

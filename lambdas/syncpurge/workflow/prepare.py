@@ -1,4 +1,5 @@
-"""Prepare: validate the request, run the preflight, read the task and the scope."""
+"""Prepare: validate the request, read the task, build the run's policy (`syncpurge.policy`,
+the same for every door), run the preflight."""
 
 from __future__ import annotations
 
@@ -7,14 +8,12 @@ from typing import Any
 from syncpurge.apply import applying
 from syncpurge.data.aws import TaskFacts, arn_home
 from syncpurge.errors import AlreadyRunning, InvalidInput, PreflightRefused
-from syncpurge.lineage import report_prefix
 from syncpurge.models import ReconcileRequest, parse_request
+from syncpurge.policy import Place, build_policy
 from syncpurge.preflight import run_preflight
-from syncpurge.scope import Scope, split_patterns
 from syncpurge.workflow.context import (
     WORKSPACE_PREFIX,
     Location,
-    PairSettings,
     RunConfig,
     RunContext,
     Stores,
@@ -26,8 +25,6 @@ from syncpurge.workflow.context import (
     stored_workspace,
 )
 
-REPORTS_PREFIX = "Purge-Reports/"
-
 
 class PrepareEvent(Wire):
     request: Any = None
@@ -35,45 +32,24 @@ class PrepareEvent(Wire):
 
 
 def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
-    """Validate, run the preflight, read the task; the initial state of the execution."""
+    """Validate, build the run's policy, run the preflight; the execution's first state."""
     if not isinstance(event.request, dict):
         raise InvalidInput(f"the input must be a JSON object, got {type(event.request).__name__}")
     config = event.config
+    settings = config.policy_settings()
     expect_owners(stores, config)
     request = parse_request({"mode": config.mode.value, **event.request})
-    if request.mode is not config.mode:
-        raise InvalidInput(
-            f"mode: this deployment runs in {config.mode.value} mode (its setting 'mode'), "
-            f"so it can't serve a {request.mode.value}-mode request; omit 'mode' or deploy "
-            f"with -c mode={request.mode.value}"
-        )
-    if stores.executions is not None:
-        others = [
-            arn
-            for arn in stores.executions.running_executions(config.state_machine_arn)
-            if arn != config.execution_arn
-        ]
-        if others:
-            raise AlreadyRunning(
-                f"another execution of this state machine is running: {others[0]}; "
-                "wait for it to finish (runs purge the same target)"
-            )
+    refuse_concurrent_runs(config, stores)
     facts = read_task(config, stores) if config.task_arn else None
-    task_id = facts.task_id if facts else "no-task"
     run_id = config.execution_name
-    report = report_location(config.report_bucket, facts, run_id)
     workspace = Location(bucket=config.report_bucket, prefix=f"{WORKSPACE_PREFIX}{run_id}/")
     if request.apply_plan:
         request = stored_request(stores, workspace, request.apply_plan, request)
-    scope = run_scope(config, facts, report, workspace)
-    scope.check()
-    for prefix in request.prefixes:
-        scope.check_prefix(prefix)
-    if workspace.bucket == config.source_bucket:
-        raise PreflightRefused(
-            f"the run workspace is in the source bucket {config.source_bucket!r}: syncpurge "
-            "never writes to the source"
-        )
+    policy = build_policy(settings, facts, request, run_id=run_id, workspace=place(workspace))
+    report = location(policy.report)
+    request = policy.request
+    if policy.approval_withholds:
+        request = request.model_copy(update={"dry_run": True})
     buckets = [config.source_bucket, config.target_bucket, report.bucket, workspace.bucket]
     regions = find_regions(stores, config, buckets)
     stores.s3.place(regions)
@@ -84,36 +60,21 @@ def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
         config.target_bucket,
         report_bucket=report.bucket,
     )
-    advisories = list(preflight.advisories)
-    preserve_blocks = False
-    if facts is not None:
-        advisories.append(f"DataSync task PreserveDeletedFiles={facts.preserve_deleted_files}")
-        if facts.preserve_deleted_files == "PRESERVE" and not request.override_preserve:
-            preserve_blocks = True
-            advisories.append(
-                "the DataSync task keeps files deleted at the source (PreserveDeletedFiles="
-                "PRESERVE): nothing is purged; start with overridePreserve: true to purge anyway"
-            )
-    lineage = None
-    if facts is not None and facts.report_bucket:
-        lineage = Location(
-            bucket=facts.report_bucket, prefix=report_prefix(facts.report_subdirectory, task_id)
-        )
     run = RunContext(
         run_id=run_id,
         config=config,
         request=request,
-        task_id=task_id,
+        task_id=policy.task_id,
         report=report,
         workspace=workspace,
         skip_sync=request.skip_sync or facts is None,
         includes=datasync_includes(request.scope_prefixes(), facts),
-        scope=scope.describe(),
-        lineage=lineage,
+        scope=policy.scope.describe(),
+        lineage=location(policy.lineage) if policy.lineage else None,
         regions=regions,
-        preserve_blocks_purge=preserve_blocks,
+        preserve_blocks_purge=policy.preserve_blocks,
         target_object_lock=preflight.target_object_lock,
-        advisories=advisories,
+        advisories=[*preflight.advisories, *policy.advisories],
         poll_interval_seconds=config.poll_interval_seconds,
         poll_ceiling_seconds=max(config.poll_ceiling_seconds, config.poll_interval_seconds),
     )
@@ -125,6 +86,30 @@ def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
         "error": None,
         "poll": {"seconds": run.poll_interval_seconds},
     }
+
+
+def refuse_concurrent_runs(config: RunConfig, stores: Stores) -> None:
+    if stores.executions is None:
+        return
+    others = [
+        arn
+        for arn in stores.executions.running_executions(config.state_machine_arn)
+        if arn != config.execution_arn
+    ]
+    if others:
+        raise AlreadyRunning(
+            f"another execution of this state machine is running: {others[0]}; "
+            "wait for it to finish (runs purge the same target)"
+        )
+
+
+def place(where: Location) -> Place:
+    return Place(where.bucket, where.prefix)
+
+
+def location(where: Place) -> Location:
+    assert where.bucket is not None  # a deployment reports to S3, never to a local folder
+    return Location(bucket=where.bucket, prefix=where.prefix)
 
 
 def stored_request(
@@ -164,64 +149,7 @@ def read_task(config: RunConfig, stores: Stores) -> TaskFacts:
         )
     if stores.datasync is None:
         raise PreflightRefused("a DataSync task is configured but no DataSync client was given")
-    facts = stores.datasync.task_facts(config.task_arn)
-    actual = (facts.source.bucket, facts.target.bucket)
-    if actual != (config.source_bucket, config.target_bucket):
-        raise PreflightRefused(
-            f"DataSync task {facts.task_id} copies s3://{actual[0]} to s3://{actual[1]}, not the "
-            f"configured s3://{config.source_bucket} to s3://{config.target_bucket}"
-        )
-    return facts
-
-
-def report_location(report_bucket: str, facts: TaskFacts | None, run_id: str) -> Location:
-    """Where run `run_id` reports: beside the task's own reports when it writes any, else
-    in the deployment's report bucket."""
-    task_id = facts.task_id if facts else "no-task"
-    if facts is not None and facts.report_bucket:
-        return Location(
-            bucket=facts.report_bucket,
-            prefix=f"{facts.report_subdirectory}{REPORTS_PREFIX}{task_id}/{run_id}/",
-        )
-    return Location(bucket=report_bucket, prefix=f"{REPORTS_PREFIX}{task_id}/{run_id}/")
-
-
-def run_scope(
-    config: PairSettings, facts: TaskFacts | None, report: Location, workspace: Location
-) -> Scope:
-    """DESIGN §3.1: the task's locations and filters, minus what syncpurge writes itself."""
-    excluded: list[str] = []
-    for location in (report, workspace):
-        if location.bucket == config.target_bucket:
-            # The whole report folder: DataSync's own reports live beside ours.
-            excluded.extend(report_roots(location.prefix))
-    if facts is None:
-        return Scope(excluded_target_prefixes=tuple(sorted(set(excluded))))
-    return Scope(
-        source_root=facts.source.subdirectory,
-        target_root=facts.target.subdirectory,
-        includes=split_patterns(facts.includes),
-        excludes=split_patterns(facts.excludes),
-        excluded_target_prefixes=tuple(sorted(set(excluded))),
-    )
-
-
-def report_roots(prefix: str) -> list[str]:
-    """The folders a report or workspace location claims in its bucket.
-
-    'sub/Purge-Reports/task/run/' -> ['sub/'] (DataSync's own reports live there too);
-    'Purge-Reports/task/run/' at the root -> that and DataSync's report folders;
-    'syncpurge-work/run/' -> ['syncpurge-work/'].
-    """
-    at = prefix.find(WORKSPACE_PREFIX)
-    if prefix.startswith(WORKSPACE_PREFIX) and at == 0:
-        return [WORKSPACE_PREFIX]
-    at = prefix.find(REPORTS_PREFIX)
-    if at > 0:
-        return [prefix[:at]]
-    if at == 0:
-        return [REPORTS_PREFIX, "Detailed-Reports/", "Summary-Reports/"]
-    return [prefix]
+    return stores.datasync.task_facts(config.task_arn)
 
 
 def datasync_includes(prefixes: list[str], facts: TaskFacts | None) -> list[dict[str, str]]:

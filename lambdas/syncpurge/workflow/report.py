@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from syncpurge.errors import InvalidInput
-from syncpurge.lineage import doubted_advisory
+from syncpurge.lineage import doubted_advisory, stray_files_advisory
 from syncpurge.models import (
     DiffWaves,
     GuardDecision,
@@ -85,7 +85,8 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
         started_at=run.config.start_time,
     )
     summary.sync = sync_info(event.sync)
-    summary.advisories = [*run.advisories, *diff_advisories(figures)]
+    plan_doc = get_json(stores, run.workspace, "plan-stats.json") or {}
+    summary.advisories = [*run.advisories, *plan_advisories(plan_doc), *diff_advisories(figures)]
     destination = S3ReportDestination(stores.s3, run.report.bucket, run.report.prefix)
     writer = EntriesWriter(destination, ENTRIES_PER_FILE)
     tally = OutcomeTally()
@@ -120,7 +121,7 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
     )
     if guard_doc is not None:
         summary.guard = GuardDecision.model_validate(guard_doc["guard"])
-    summary.requests = _requests(figures, stores, run)
+    summary.requests = _requests(figures, plan_doc, stores, run)
     if guard_doc is not None:
         summary.recut = DiffWaves.model_validate(recut_summary(stores, run))
     summary.status, summary.error = final_status(error, decision, tally)
@@ -137,6 +138,11 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
         "summary": summary.to_document(),
         "failure": {"error": error[0], "cause": error[1]} if error else None,
     }
+
+
+def plan_advisories(plan_doc: dict[str, Any]) -> list[str]:
+    strays = int(plan_doc.get("lineageStrayFiles", 0))
+    return [stray_files_advisory(strays)] if strays else []
 
 
 def diff_advisories(figures: dict[str, Any]) -> list[str]:
@@ -227,11 +233,12 @@ def _report_without_run(
     }
 
 
-def _requests(figures: dict[str, Any], stores: Stores, run: RunContext) -> RequestCounts:
+def _requests(
+    figures: dict[str, Any], plan_doc: dict[str, Any], stores: Stores, run: RunContext
+) -> RequestCounts:
     total = RequestCounts()
     docs = [figures.get("requests", {})]
     docs += [d.get("requests", {}) for d in all_json(stores, run.workspace, "purge-stats/")]
-    plan_doc = get_json(stores, run.workspace, "plan-stats.json") or {}
     docs.append(plan_doc)
     for doc in docs:
         total.list += int(doc.get("list", 0))

@@ -5,7 +5,7 @@ decides nothing either (DESIGN §13: it never purges what a batch run would not)
 from __future__ import annotations
 
 from syncpurge.workflow.context import (
-    WORKSPACE_PREFIX,
+    STATE_PREFIX,
     Location,
     RunContext,
     Stores,
@@ -28,11 +28,11 @@ def record_verdict(
         refused = None
     else:
         return
-    root = Location(bucket=run.workspace.bucket, prefix=WORKSPACE_PREFIX)
+    root = Location(bucket=run.workspace.bucket, prefix=STATE_PREFIX)
     put_json(stores, root, VERDICT_FILE, {"runId": run.run_id, "refused": refused})
 
 
 def last_refusal(stores: Stores, workspace_bucket: str) -> str | None:
     """Why the last batch run that judged the source refused it, or None."""
-    doc = get_json(stores, Location(bucket=workspace_bucket, prefix=WORKSPACE_PREFIX), VERDICT_FILE)
+    doc = get_json(stores, Location(bucket=workspace_bucket, prefix=STATE_PREFIX), VERDICT_FILE)
     return None if doc is None else doc.get("refused")
