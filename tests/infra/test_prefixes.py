@@ -58,19 +58,21 @@ def test_with_prefixes_deleting_roles_delete_only_under_them(
 
 
 @pytest.mark.parametrize("fixture", ["eventful", "replicating"])
-def test_with_prefixes_deleting_roles_list_a_key_only_under_them(
+def test_with_prefixes_purge_lists_a_key_only_under_them(
     request: pytest.FixtureRequest, fixture: str
 ) -> None:
     synthesized: Synthesized = request.getfixturevalue(fixture)
     key = synthesized.stack.config.prefixes[0] + "a.txt"
 
-    # Purge and the consumer list one key at a time (Prefix=<key>)
+    # Purge lists the target one key at a time (Prefix=<key>), only under the prefixes;
+    # the consumer's preflight lists a page with no Prefix, so its listings stay whole
     assert listers(synthesized, key) == set(DELETING)
-    assert listers(synthesized, "other/a.txt") == set()
-    assert listers(synthesized, "") == set()
-    assert listers(synthesized, None) == set()
+    assert listers(synthesized, "other/a.txt") == {"events"}
+    assert listers(synthesized, "") == {"events"}
+    assert listers(synthesized, None) == {"events"}
 
 
 def test_without_prefixes_the_whole_target(creating: Synthesized) -> None:
+    # (creating has no event path: Purge alone deletes)
     assert deleters(creating, "any/key.txt") == {"purge"}
     assert listers(creating, None) == {"purge"}

@@ -149,25 +149,37 @@ def test_each_step_s_synthesized_role_grants_every_call_of_a_datasync_run(
     assert any(n.action == "s3:DeleteObjectVersion" for n in needs["purge"])
 
 
+@pytest.mark.parametrize(("key", "prefixes"), [("a.txt", []), ("logs/a.txt", ["logs/"])])
 def test_the_event_path_s_synthesized_role_grants_every_call_of_a_delivery(
-    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    runtime: LocalRuntime,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    key: str,
+    prefixes: list[str],
 ) -> None:
     # Given a version erased at the source, its event on the queue, and the task a
     # deployment with events=on creates (reports in its report Subdirectory)
     pair, queue = event_pair()
     task = runtime.create_task(pair.source, pair.target, report_bucket=REPORTS)
-    first, orphan = synced_twice(pair, "a.txt")
+    first, orphan = synced_twice(pair, key)
     with source_events(pair.source, queue):
-        pair.delete_version("a.txt", first)
+        pair.delete_version(key, first)
     needs = record_step_calls(monkeypatch, ("events",), main_thread=True)
 
-    # When the consumer takes the delivery (the local runtime calls it on this thread)
-    run_path(pair, queue, holdMinutes=0, taskArn=task)
+    # When the consumer takes the delivery (the local runtime calls it on this thread),
+    # with `prefixes` the deployment's (its deletes bound to them: issue 28, defect 8)
+    run_path(pair, queue, holdMinutes=0, taskArn=task, prefixes=prefixes)
 
     # Then its role in a deployment with events=on grants every call it made
     assert orphan not in {v for _, v, _ in pair.entries()}
     roles = synthesized_roles(
-        tmp_path / "cdk", pair.source, pair.target, "", created_task=task, events="on"
+        tmp_path / "cdk",
+        pair.source,
+        pair.target,
+        "",
+        created_task=task,
+        events="on",
+        **({"prefixes": ",".join(prefixes)} if prefixes else {}),
     )
     assert ungranted(roles["events"], needs["events"]) == []
     assert any(n.action == "s3:DeleteObjectVersion" for n in needs["events"])

@@ -44,8 +44,9 @@ BUCKET_GRANTS: dict[str, dict[str, BucketGrant]] = {
         "diff": BucketGrant(("s3:ListBucketVersions",), _READ_VERSIONS),
         # Verify before destroy: the source is listed again before each batch.
         "purge": BucketGrant(("s3:ListBucketVersions",)),
-        # The event path (events=on): a key's listing and proofs, its Region (HeadBucket).
-        "events": BucketGrant(("s3:ListBucket", "s3:ListBucketVersions"), _READ_VERSIONS),
+        # The event path (events=on): the batch preflight's checks of each bucket (its
+        # Region and owner, versioning, one page of versions), a key's listing and proofs.
+        "events": BucketGrant(_PREFLIGHT, _READ_VERSIONS),
     },
     "target": {
         "prepare": BucketGrant(
@@ -67,12 +68,12 @@ BUCKET_GRANTS: dict[str, dict[str, BucketGrant]] = {
             key_listings=("s3:ListBucketVersions",),
             in_prefixes=True,
         ),
-        # The event path lists a key at a time (Prefix=<key>); HeadBucket names no key.
+        # Its preflight's one page of versions names no Prefix, so its listings can't be
+        # bound to the prefixes; its deletes and reads are.
         "events": BucketGrant(
-            ("s3:ListBucket",),
+            _PREFLIGHT,
             (*_READ_VERSIONS, "s3:DeleteObjectVersion"),
             governance_bypass=True,
-            key_listings=("s3:ListBucketVersions",),
             in_prefixes=True,
         ),
     },
