@@ -17,6 +17,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from syncpurge.workflow.context import NO_TASK
+
 
 @dataclass(frozen=True)
 class Need:
@@ -171,6 +173,8 @@ def state_machine_needs(
     each `aws-sdk:` call of a reachable state, each Distributed Map's child executions, and
     the ItemReader's GetObject of each (bucket, key) its executions read."""
     task_arn = _prepare_config(definition)["taskArn"]
+    if task_arn == NO_TASK:  # the deployment has no task: no DataSync call is reachable
+        task_arn = ""
     # The values the aws-sdk states' JSONPaths take: the deployment's task and an execution.
     paths = {
         "$.run.config.taskArn": task_arn,
