@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 
 MAX_KEYS_PER_PAGE = 1000
 MAX_KEYS_PER_DELETE = 1000
+# A KeyMarker only keys that begin with U+10FFFF, the last code point, sort after: a listing
+# from it is empty, so its answer echoes no key of the bucket (a key XML 1.0 can't carry,
+# echoed raw as LocalStack echoes NextKeyMarker, would make the answer unparsable).
+PAST_EVERY_KEY = "\U0010ffff"
 
 
 class S3Store:
@@ -276,10 +280,12 @@ class S3Store:
         return answer.get("Status") or "Disabled", answer.get("MFADelete") == "Enabled"
 
     def check_list_versions(self, bucket: str) -> None:
-        """One ListObjectVersions of one key: refuses, naming s3:ListBucketVersions, a
-        bucket whose versions this identity may not list (before anything is planned)."""
+        """One empty ListObjectVersions: refuses, naming s3:ListBucketVersions, a bucket
+        whose versions this identity may not list (before anything is planned)."""
         with self._refusing(bucket, "s3:ListBucketVersions"):
-            self._client(bucket).list_object_versions(Bucket=bucket, MaxKeys=1)
+            self._client(bucket).list_object_versions(
+                Bucket=bucket, KeyMarker=PAST_EVERY_KEY, MaxKeys=1
+            )
 
     @contextmanager
     def _refusing(self, bucket: str, action: str) -> Iterator[None]:
