@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from syncpurge.data.s3shapes import ListingPage
+from syncpurge.data.s3shapes import XML_INVALID, ListingPage
 from syncpurge.data.s3store import S3Store
 from syncpurge.rules import is_folder_object
 
@@ -56,9 +56,12 @@ class VanishedKeyVerifier:
             return found
         prefix = os.path.commonprefix(pending)  # noqa: RUF071 - a common prefix of strings
         after = _start_after(pending[0], predecessors[pending[0]])
-        version_marker = ""
+        version_marker, read_on = "", False
         while pending:
-            page = self.source.verify_page(self.bucket, prefix, after, version_marker)
+            # A start marker of our choosing is cut to one any store can echo; a page's own
+            # next markers are sent as they came (cut, the listing would not move on).
+            sent = (after, version_marker) if read_on else (_sendable(after), "")
+            page = self.source.verify_page(self.bucket, prefix, *sent)
             entries = page.entries
             if after is not None and not version_marker:
                 # A KeyMarker alone means "keys after this one" (S3 API reference,
@@ -79,11 +82,11 @@ class VanishedKeyVerifier:
             if covered:
                 pending = pending[len(covered) :]
                 after = _start_after(pending[0], predecessors[pending[0]]) if pending else None
-                version_marker = ""
+                version_marker, read_on = "", False
             else:
                 # A full page of keys written since the diff (or one key's many versions),
                 # all before the next pending key: read on from the page's own markers.
-                after, version_marker = _next_markers(page, (after, version_marker))
+                (after, version_marker), read_on = _next_markers(page, sent), True
         return found
 
 
@@ -112,6 +115,18 @@ def _start_after(key: str, predecessor: str | None) -> str | None:
     if predecessor is not None and predecessor < key:
         return predecessor
     return key[:-1] or None
+
+
+def _sendable(after: str | None) -> str | None:
+    """A start marker any store can echo: `after` cut before its first character XML 1.0
+    can't carry. S3 URL-encodes the KeyMarker it echoes under EncodingType=url (S3 API
+    reference, ListObjectVersions); LocalStack 2026.3 echoes it raw, an answer no XML parser
+    reads, which botocore takes for a 500 and retries to exhaustion. The cut marker sorts
+    at or before `after`: the listing starts no later, and what it adds is dropped."""
+    bad = XML_INVALID.search(after) if after is not None else None
+    if after is None or bad is None:
+        return after
+    return after[: bad.start()] or None
 
 
 def _covers(last_seen: str, key: str) -> bool:
