@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from syncpurge.data.failures import failing_as_listing, listing_call, listing_failed
 from syncpurge.data.routing import BucketRouter
 from syncpurge.data.s3shapes import (
     CHECKSUM_FIELDS,
@@ -97,7 +98,8 @@ class S3Store:
             params["KeyMarker"] = after
         marker = start if start is not None else ((after, "") if after is not None else None)
         paginator = self._client(bucket).get_paginator("list_object_versions")
-        for page in paginator.paginate(**params, PaginationConfig={"PageSize": self.page_size}):
+        pages = paginator.paginate(**params, PaginationConfig={"PageSize": self.page_size})
+        for page in failing_as_listing(bucket, params, pages):
             self.counter.add("list")
             entries = page_entries(page)
             yield ListingPage(
@@ -139,7 +141,7 @@ class S3Store:
                 params["VersionIdMarker"] = version_marker
         if delimiter is not None:
             params["Delimiter"] = delimiter
-        page = self._client(bucket).list_object_versions(**params)
+        page = self._list(bucket, params)
         truncated = bool(page.get("IsTruncated"))
         next_key = page.get("NextKeyMarker")
         return ListingPage(
@@ -152,10 +154,17 @@ class S3Store:
             else None,
         )
 
+    def _list(self, bucket: str, params: dict[str, Any]) -> Any:
+        """One ListObjectVersions; ListingFailed, naming it, when it fails after retries."""
+        try:
+            return self._client(bucket).list_object_versions(**params)
+        except (ClientError, BotoCoreError) as err:
+            raise listing_failed(listing_call(bucket, params), err) from err
+
     def holds_only(self, bucket: str, key: str, version_id: str) -> bool:
         """Whether `version_id` is the only entry of `key` left in the bucket."""
         self.counter.add("verify")
-        page = self._client(bucket).list_object_versions(Bucket=bucket, Prefix=key, MaxKeys=2)
+        page = self._list(bucket, {"Bucket": bucket, "Prefix": key, "MaxKeys": 2})
         of_key = [e.version_id for e in page_entries(page) if e.key == key]
         return of_key == [version_id]
 
