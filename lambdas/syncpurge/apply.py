@@ -4,7 +4,9 @@ planned, each entry re-checked first against fresh listings of its key.
 An entry goes only if the rules, run again on its key's current source and target
 histories, still select it for purging (with a proof, the HEAD tiers included); anything
 else is skipped `stale`. Entries the earlier plan skipped stay skipped; entries it did not
-plan are never added.
+plan are never added. A key whose fresh listings fail after retries can't be re-checked:
+its entries are skipped `unverifiable`, naming the request and the error, and the rest of
+the plan goes on.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from syncpurge.data.s3shapes import ListingPage
 from syncpurge.data.s3store import S3Store
 from syncpurge.diff import DiffStats, diff_histories
-from syncpurge.errors import InvalidInput
+from syncpurge.errors import FailureStreak, InvalidInput, ListingFailed
 from syncpurge.listing import key_histories
 from syncpurge.models import Mode, PlannedEntry, ReconcileRequest, Rule, SkipReason
 from syncpurge.plan import decode_lines
@@ -54,6 +56,7 @@ class Recheck:
     def __init__(self, fresh_for_key: FreshPlan, in_scope: Callable[[str], bool]) -> None:
         self.fresh_for_key, self.in_scope = fresh_for_key, in_scope
         self.previous: str | None = None
+        self.streak = FailureStreak("applyPlan could not list keys again")
 
     def key(self, group: Iterable[PlannedEntry]) -> Iterator[PlannedEntry]:
         """One key's stored lines, re-checked, each entry once."""
@@ -75,7 +78,14 @@ class Recheck:
             why = "it lies outside this run's scope"
             yield from (_stale(item, why) if item.to_purge else item for item in entries)
             return
-        fresh = {p.entry.version_id: p for p in self.fresh_for_key(key)}
+        try:
+            fresh = {p.entry.version_id: p for p in self.fresh_for_key(key)}
+        except ListingFailed as failure:
+            self.streak.failed(failure)
+            why = f"the key could not be listed again to re-check it: {failure}"
+            yield from (_unverifiable(item, why) if item.to_purge else item for item in entries)
+            return
+        self.streak.succeeded()
         for item in entries:
             now = fresh.get(item.entry.version_id)
             if not item.to_purge:
@@ -111,6 +121,10 @@ def _stale(item: PlannedEntry, why: str) -> PlannedEntry:
         proof=None,
         detail=f"the applied plan's entry no longer qualifies ({why})",
     )
+
+
+def _unverifiable(item: PlannedEntry, why: str) -> PlannedEntry:
+    return dataclasses.replace(item, skip=SkipReason.UNVERIFIABLE, proof=None, detail=why)
 
 
 def _with_stored_predecessor(now: PlannedEntry, stored: PlannedEntry) -> PlannedEntry:

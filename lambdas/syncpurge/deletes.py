@@ -11,13 +11,13 @@ at once, with its error. A request S3 rejects whole as `MalformedXML` is split; 
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from syncpurge.data.s3shapes import XML_INVALID
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import Outcome, PlannedEntry, SkipReason
 
@@ -25,9 +25,6 @@ RETRYABLE_CODES = frozenset(
     {"InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout", "OperationAborted"}
 )
 ABSENT_CODES = frozenset({"NoSuchVersion", "NoSuchKey"})
-# Characters XML 1.0 can't carry (https://www.w3.org/TR/xml/#charsets): a DeleteObjects
-# body naming such a key is rejected whole with MalformedXML.
-XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 Ref = tuple[str, str]
 

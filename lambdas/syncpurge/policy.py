@@ -28,6 +28,9 @@ WORKSPACE_PREFIX = "syncpurge-work/"
 # DataSync's own report folders beside ours, when its reports go to a bucket's root.
 DATASYNC_REPORT_FOLDERS = ("Detailed-Reports/", "Summary-Reports/")
 NO_TASK_ID = "no-task"
+# The CLI's run lock lives in the target (syncpurge.cli.lock): never in any door's scope,
+# or a state machine run would purge a running CLI run's lock as a vanished key.
+LOCK_PREFIX = ".syncpurge/"
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,6 @@ class PolicySettings:
     # explicit place for the run folders (the CLI's --report).
     report_bucket: str | None = None
     report: Place | None = None
-    # Target prefixes syncpurge itself writes besides reports (the CLI's run lock).
-    owned_target_prefixes: tuple[str, ...] = ()
     # The event path's hold (minutes after a key's latest event) and brake (entries/hour).
     hold_minutes: int = 0
     max_purge_per_hour: int = 0
@@ -221,8 +222,12 @@ def run_scope(
 ) -> Scope:
     """DESIGN §3.1: the task's locations and filters, minus what syncpurge and DataSync
     write themselves in the target."""
-    excluded = list(settings.owned_target_prefixes)
-    for place in (report, workspace):
+    excluded = [LOCK_PREFIX]
+    # An explicit report place claims its whole root, where every run's folder goes.
+    report_root = (
+        Place(settings.report.bucket, settings.report.prefix) if settings.report else report
+    )
+    for place in (report_root, workspace):
         if place is not None and place.bucket == settings.target_bucket:
             excluded.extend(report_roots(place.prefix))
     if facts is not None and facts.report_bucket == settings.target_bucket:

@@ -22,29 +22,12 @@ def run_preflight(
     *,
     report_bucket: str | None = None,
 ) -> PreflightResult:
-    if source_bucket == target_bucket:
-        raise PreflightRefused(
-            f"source and target are the same bucket ({source_bucket!r}): nothing to reconcile"
-        )
     if report_bucket == source_bucket:
         raise PreflightRefused(
             f"the report destination is in the source bucket {source_bucket!r}: syncpurge "
             "never writes to the source; choose another bucket or a local folder"
         )
-    for store, bucket, role in (
-        (source, source_bucket, "source"),
-        (target, target_bucket, "target"),
-    ):
-        status, mfa_delete = check_readable(store, bucket, role)
-        if status != "Enabled":
-            raise PreflightRefused(
-                f"{role} bucket {bucket!r} has versioning {status}; syncpurge needs it Enabled"
-            )
-        if mfa_delete and role == "target":
-            raise PreflightRefused(
-                f"target bucket {bucket!r} has MFA Delete enabled: every version delete "
-                "needs the root user's MFA token, which an unattended run can't give"
-            )
+    check_pair(source, target, source_bucket, target_bucket)
     result = PreflightResult(target_object_lock=target.object_lock_enabled(target_bucket))
     if result.target_object_lock:
         result.advisories.append(
@@ -61,6 +44,30 @@ def run_preflight(
                 "versions or delete markers"
             )
     return result
+
+
+def check_pair(source: S3Store, target: S3Store, source_bucket: str, target_bucket: str) -> None:
+    """What every door refuses before it lists or deletes anything: one bucket for both, a
+    bucket that won't answer as its owner, versioning not Enabled, MFA Delete on the
+    target (every version delete would need the root user's token)."""
+    if source_bucket == target_bucket:
+        raise PreflightRefused(
+            f"source and target are the same bucket ({source_bucket!r}): nothing to reconcile"
+        )
+    for store, bucket, role in (
+        (source, source_bucket, "source"),
+        (target, target_bucket, "target"),
+    ):
+        status, mfa_delete = check_readable(store, bucket, role)
+        if status != "Enabled":
+            raise PreflightRefused(
+                f"{role} bucket {bucket!r} has versioning {status}; syncpurge needs it Enabled"
+            )
+        if mfa_delete and role == "target":
+            raise PreflightRefused(
+                f"target bucket {bucket!r} has MFA Delete enabled: every version delete "
+                "needs the root user's MFA token, which an unattended run can't give"
+            )
 
 
 def check_readable(store: S3Store, bucket: str, side: str) -> tuple[str, bool]:

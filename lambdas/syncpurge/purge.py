@@ -19,8 +19,9 @@ from itertools import groupby
 
 from syncpurge.data.s3store import MAX_KEYS_PER_DELETE, S3Store
 from syncpurge.deletes import OutcomeRecord, PurgeSettings, delete_batch
+from syncpurge.errors import ListingFailed
 from syncpurge.models import Outcome, PlannedEntry, Rule, SkipReason
-from syncpurge.verify import VanishedKeyVerifier, VanishedRef
+from syncpurge.verify import VanishedKeyVerifier, VanishedRef, Verdict
 
 __all__ = ["OutcomeRecord", "PurgeSettings", "purge_plan", "skipped_record"]
 
@@ -47,8 +48,10 @@ class SentBatch:
 
 
 def skipped_record(item: PlannedEntry) -> OutcomeRecord:
+    """A planned skip's report line; an unverifiable entry's says why in its error."""
     assert item.skip is not None
-    return OutcomeRecord(item, Outcome.SKIPPED, item.skip.value)
+    why = item.detail if item.skip is SkipReason.UNVERIFIABLE else None
+    return OutcomeRecord(item, Outcome.SKIPPED, item.skip.value, why)
 
 
 def confirmed_gone(record: OutcomeRecord) -> bool:
@@ -84,7 +87,12 @@ class CurrentLast:
         if others + 1 >= current.key_entries:
             return current
         entry = current.entry
-        if self.target.holds_only(self.bucket, entry.key, entry.version_id):
+        try:
+            only = self.target.holds_only(self.bucket, entry.key, entry.version_id)
+        except ListingFailed as failure:
+            why = f"its current entry stays: what is left of the key can't be listed: {failure}"
+            return OutcomeRecord(current, Outcome.SKIPPED, SkipReason.UNVERIFIABLE.value, why)
+        if only:
             return current
         return protects_current(
             current, "other entries of the key are still in the bucket; its current entry stays"
@@ -108,6 +116,17 @@ class CurrentLast:
                 current, "another entry of the key was not deleted; its current entry stays"
             )
         return self.release(current, others)
+
+
+def _unverified(item: PlannedEntry, verdict: Verdict) -> OutcomeRecord | None:
+    """A vanished key's entry that verify says must stay: its skip record."""
+    key = item.mapped_source_key
+    if key in verdict.unverifiable:
+        why = verdict.unverifiable[key]
+        return OutcomeRecord(item, Outcome.SKIPPED, SkipReason.UNVERIFIABLE.value, why)
+    if key in verdict.reappeared:
+        return OutcomeRecord(item, Outcome.SKIPPED, SkipReason.REAPPEARED.value)
+    return None
 
 
 def purge_plan(
@@ -158,7 +177,7 @@ def purge_plan(
 
     def send(batch: list[PlannedEntry], pool: ThreadPoolExecutor) -> None:
         vanished = [p for p in batch if p.rule is Rule.VANISHED_KEY]
-        reappeared = verifier.reappeared(
+        verdict = verifier.check(
             [
                 VanishedRef(p.mapped_source_key, p.source_predecessor, not p.entry.is_delete_marker)
                 for p in vanished
@@ -166,8 +185,9 @@ def purge_plan(
         )
         to_delete, skipped = [], []
         for item in batch:
-            if item.rule is Rule.VANISHED_KEY and item.mapped_source_key in reappeared:
-                skipped.append(OutcomeRecord(item, Outcome.SKIPPED, SkipReason.REAPPEARED.value))
+            record = _unverified(item, verdict) if item.rule is Rule.VANISHED_KEY else None
+            if record is not None:
+                skipped.append(record)
             else:
                 to_delete.append(item)
         report(skipped)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from syncpurge.data.s3shapes import ListingPage
+from syncpurge.data.s3shapes import XML_INVALID, ListingPage
 from syncpurge.data.s3store import S3Store
+from syncpurge.errors import FailureStreak, ListingFailed
 from syncpurge.rules import is_folder_object
 
 
@@ -22,6 +24,16 @@ class VanishedRef:
     content: bool
 
 
+@dataclass(slots=True)
+class Verdict:
+    """What verify found of the keys it was asked about: those the source holds again, and
+    those it could not list (key -> the request that failed and its error). Only a key in
+    neither may be deleted."""
+
+    reappeared: set[str] = field(default_factory=set)
+    unverifiable: dict[str, str] = field(default_factory=dict)
+
+
 class VanishedKeyVerifier:
     """Verify before destroy: re-list the source over the ranges that hold vanished keys.
 
@@ -32,33 +44,64 @@ class VanishedKeyVerifier:
     run of vanished keys dense in the source costs one page per 1,000 source entries it
     spans, and a lone one costs one page: whichever is fewer, per cluster.
 
+    A range listing that fails after retries (a store that can't answer about some key in
+    it) costs no key its verify: the keys it had not answered are listed one at a time, a
+    `Prefix=key` listing each, and a key whose own listing fails is unverifiable (kept,
+    and reported with the request and its error). Several in a row failing after retries
+    end the run (`StoreUnreachable`): the source, not a key, is in trouble.
+
     A key already checked by this verifier is not listed again for a delete marker (it
     holds no content, and the key's versions went first); a version is always re-checked.
+    A key found unverifiable stays so for this verifier.
     """
 
     def __init__(self, source: S3Store, bucket: str) -> None:
         self.source = source
         self.bucket = bucket
         self._answered: dict[str, bool] = {}  # key -> reappeared, for keys already checked
+        self._failed: dict[str, str] = {}  # key -> why it could not be checked
 
-    def reappeared(self, refs: Sequence[VanishedRef]) -> set[str]:
+    def check(self, refs: Sequence[VanishedRef]) -> Verdict:
+        """Which of the keys `refs` name the source holds again, and which it can't say."""
         predecessors: dict[str, str | None] = {}
         content: set[str] = set()
         for ref in refs:
             predecessors.setdefault(ref.key, ref.predecessor)
             if ref.content:
                 content.add(ref.key)
-        found = {
-            key for key in predecessors if key not in content and self._answered.get(key, False)
-        }
-        pending = sorted(k for k in predecessors if k in content or k not in self._answered)
-        if not pending:
-            return found
-        prefix = os.path.commonprefix(pending)  # noqa: RUF071 - a common prefix of strings
+        pending = deque(
+            sorted(
+                k
+                for k in predecessors
+                if k not in self._failed and (k in content or k not in self._answered)
+            )
+        )
+        if pending:
+            try:
+                self._by_range(pending, predecessors)
+            except ListingFailed:
+                self._one_by_one(pending)
+        return self._verdict(predecessors)
+
+    def _verdict(self, keys: dict[str, str | None]) -> Verdict:
+        verdict = Verdict()
+        for key in keys:
+            if key in self._failed:
+                verdict.unverifiable[key] = self._failed[key]
+            elif self._answered[key]:  # every key is answered or failed by now
+                verdict.reappeared.add(key)
+        return verdict
+
+    def _by_range(self, pending: deque[str], predecessors: dict[str, str | None]) -> None:
+        """Answer the pending keys from range listings, taking each off as it is answered."""
+        prefix = os.path.commonprefix(list(pending))  # noqa: RUF071 - a common prefix of strings
         after = _start_after(pending[0], predecessors[pending[0]])
-        version_marker = ""
+        version_marker, read_on = "", False
         while pending:
-            page = self.source.verify_page(self.bucket, prefix, after, version_marker)
+            # A start marker of our choosing is cut to one any store can echo; a page's own
+            # next markers are sent as they came (cut, the listing would not move on).
+            sent = (after, version_marker) if read_on else (_sendable(after), "")
+            page = self.source.verify_page(self.bucket, prefix, *sent)
             entries = page.entries
             if after is not None and not version_marker:
                 # A KeyMarker alone means "keys after this one" (S3 API reference,
@@ -72,19 +115,29 @@ class VanishedKeyVerifier:
                 if not page.is_truncated or (last_seen is not None and _covers(last_seen, k))
             ]
             for key in covered:
-                again = key in seen or _folder_has_content(key, seen)
-                self._answered[key] = again
-                if again:
-                    found.add(key)
+                self._answered[key] = key in seen or _folder_has_content(key, seen)
+                pending.popleft()
             if covered:
-                pending = pending[len(covered) :]
                 after = _start_after(pending[0], predecessors[pending[0]]) if pending else None
-                version_marker = ""
+                version_marker, read_on = "", False
             else:
                 # A full page of keys written since the diff (or one key's many versions),
                 # all before the next pending key: read on from the page's own markers.
-                after, version_marker = _next_markers(page, (after, version_marker))
-        return found
+                (after, version_marker), read_on = _next_markers(page, sent), True
+
+    def _one_by_one(self, pending: deque[str]) -> None:
+        """Answer each pending key from a listing of its own: `Prefix=key`, no marker."""
+        streak = FailureStreak("verify before destroy could not list the source")
+        while pending:
+            key = pending.popleft()
+            try:
+                page = self.source.verify_page(self.bucket, key)
+            except ListingFailed as failure:
+                self._failed[key] = f"verify before destroy: {failure}"
+                streak.failed(failure)
+                continue
+            streak.succeeded()
+            self._answered[key] = _holds(page, key)
 
 
 class ListingStalled(RuntimeError):
@@ -112,6 +165,31 @@ def _start_after(key: str, predecessor: str | None) -> str | None:
     if predecessor is not None and predecessor < key:
         return predecessor
     return key[:-1] or None
+
+
+def _sendable(after: str | None) -> str | None:
+    """A start marker any store can echo: `after` cut before its first character XML 1.0
+    can't carry. S3 URL-encodes the KeyMarker it echoes under EncodingType=url (S3 API
+    reference, ListObjectVersions); LocalStack 2026.3 echoes it raw, an answer no XML parser
+    reads, which botocore takes for a 500 and retries to exhaustion. The cut marker sorts
+    at or before `after`: the listing starts no later, and what it adds is dropped."""
+    bad = XML_INVALID.search(after) if after is not None else None
+    if after is None or bad is None:
+        return after
+    return after[: bad.start()] or None
+
+
+def _holds(page: ListingPage, key: str) -> bool:
+    """Whether a `Prefix=key` page shows the key (a folder object: a key under it). The
+    key sorts first under its own prefix, so its first page tells, truncated or not."""
+    if page.is_truncated and not page.entries:
+        raise ListingStalled(
+            f"the S3 endpoint answered ListObjectVersions Prefix={key!r} with a truncated "
+            "page holding no entry; it does not page like S3, so verify before destroy "
+            "can't finish: nothing more was deleted"
+        )
+    seen = {e.key for e in page.entries}
+    return key in seen or _folder_has_content(key, seen)
 
 
 def _covers(last_seen: str, key: str) -> bool:

@@ -13,7 +13,7 @@ from syncpurge.cli.lock import LOCK_KEY, TargetLock
 from syncpurge.data.clients import make_s3_client
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import RunStatus
-from syncpurge.verify import VanishedKeyVerifier, VanishedRef
+from syncpurge.verify import VanishedKeyVerifier, VanishedRef, Verdict
 from tests.conformance.test_s3_scenarios import run_on
 from tests.helpers import BucketPair
 
@@ -53,12 +53,12 @@ def test_verify_reads_past_a_key_with_more_versions_than_a_page(
     store = S3Store(make_s3_client(region="us-east-1", endpoint_url=endpoint), page_size=1000)
 
     # When verify starts inside big.txt's versions (its predecessor is a key before it)
-    found = VanishedKeyVerifier(store, pair.source).reappeared(
+    found = VanishedKeyVerifier(store, pair.source).check(
         [VanishedRef("big.txu", "big.txs", True), VanishedRef("c", "big.txs", True)]
     )
 
     # Then it answers both, reading on from the pages' own markers
-    assert found == set()
+    assert found == Verdict()
     assert store.counter.snapshot().verify == 2
     result, _ = run_on(endpoint, pair, tmp_path, {"maxPurgeFraction": 1.0})
     assert result.summary.status is RunStatus.SUCCEEDED

@@ -246,3 +246,22 @@ def test_a_control_character_key_is_purged_and_fails_nothing_else(
     }
     assert pair.all_keys() == {"live"}
     assert result.summary.totals.failed == 0
+
+
+def test_a_control_character_key_among_30_vanished_keys_blocks_none_of_them(
+    endpoint: str, pair: BucketPair, tmp_path: Path
+) -> None:
+    # Given 30 vanished keys and one holding U+0001, which sorts first among them and
+    # first in the target: no source key precedes it, so verify starts at the key itself
+    bad = "gone/\x01ctl"
+    vanished = [bad, *(f"gone/{i:02d}" for i in range(30))]
+    pair.put_live()
+    for key in vanished:
+        pair.put(key, "1", bucket=pair.target)
+
+    result, lines = run_on(endpoint, pair, tmp_path, ALL)
+
+    # Then every one of them is verified and purged, the U+0001 key too
+    assert result.summary.status is RunStatus.SUCCEEDED, result.summary.error
+    assert {line["key"]: line["outcome"] for line in lines} == dict.fromkeys(vanished, "purged")
+    assert pair.all_keys() == {"live"}

@@ -14,7 +14,7 @@ from syncpurge.diff import DiffCursor
 from syncpurge.diffing import NullProgress, diff_scope
 from syncpurge.models import Mode, PlannedEntry, Rule
 from syncpurge.rules import DiffPolicy
-from syncpurge.verify import VanishedKeyVerifier, VanishedRef
+from syncpurge.verify import VanishedKeyVerifier, VanishedRef, Verdict
 from tests.helpers import BucketPair
 
 pytestmark = pytest.mark.integration
@@ -149,9 +149,9 @@ def test_clustered_vanished_keys_share_one_list_and_reappearances_are_found(
     store = S3Store(pair.client, RequestCounter())
     verifier = VanishedKeyVerifier(store, pair.source)
 
-    found = verifier.reappeared([gone(f"gone/{i:04d}", "a-live") for i in range(500)])
+    found = verifier.check([gone(f"gone/{i:04d}", "a-live") for i in range(500)])
 
-    assert found == {"gone/0002"}
+    assert found == Verdict({"gone/0002"})
     assert store.counter.snapshot().verify == 1
 
 
@@ -161,9 +161,9 @@ def test_interleaved_vanished_keys_share_the_page_that_holds_them(pair: BucketPa
     store = S3Store(pair.client, RequestCounter())
     vanished = [gone(f"k{i:02d}", f"k{i - 1:02d}") for i in range(1, 20, 2)]
 
-    found = VanishedKeyVerifier(store, pair.source).reappeared(vanished)
+    found = VanishedKeyVerifier(store, pair.source).check(vanished)
 
-    assert found == set()
+    assert found == Verdict()
     assert store.counter.snapshot().verify == 1
 
 
@@ -177,10 +177,10 @@ def test_scattered_vanished_keys_cost_a_page_per_page_of_source_not_one_per_key(
     pair.put("k040x")  # reappeared since the diff
     store = S3Store(pair.client, RequestCounter(), page_size=10)
 
-    found = VanishedKeyVerifier(store, pair.source).reappeared(vanished)
+    found = VanishedKeyVerifier(store, pair.source).check(vanished)
 
     # Then every key is answered, in about one page per 10 source entries (not 30 lists)
-    assert found == {"k040x"}
+    assert found == Verdict({"k040x"})
     assert store.counter.snapshot().verify <= 13
 
 
@@ -191,11 +191,9 @@ def test_a_page_of_new_keys_before_a_vanished_key_is_read_past(pair: BucketPair)
     pair.put("d/zz2")
     store = S3Store(pair.client, RequestCounter(), page_size=3)
 
-    found = VanishedKeyVerifier(store, pair.source).reappeared(
-        [gone("d/zz1", "c"), gone("d/zz2", "c")]
-    )
+    found = VanishedKeyVerifier(store, pair.source).check([gone("d/zz1", "c"), gone("d/zz2", "c")])
 
-    assert found == {"d/zz2"}
+    assert found == Verdict({"d/zz2"})
     assert store.counter.snapshot().verify == 2
 
 
@@ -205,14 +203,14 @@ def test_a_delete_marker_rides_on_its_keys_earlier_check_and_a_version_does_not(
     pair.put("live")
     store = S3Store(pair.client, RequestCounter())
     verifier = VanishedKeyVerifier(store, pair.source)
-    assert verifier.reappeared([gone("v", "live")]) == set()
+    assert verifier.check([gone("v", "live")]) == Verdict()
     pair.put("v")  # reappears between the key's two batches
 
-    markers = verifier.reappeared([gone("v", "live", content=False)])
-    versions = verifier.reappeared([gone("v", "live", content=True)])
+    markers = verifier.check([gone("v", "live", content=False)])
+    versions = verifier.check([gone("v", "live", content=True)])
 
     # the marker holds no content and its key's version went first: no second listing
-    assert markers == set()
+    assert markers == Verdict()
     # a version holds content: it is listed again, and the reappearance is caught
-    assert versions == {"v"}
+    assert versions == Verdict({"v"})
     assert store.counter.snapshot().verify == 2

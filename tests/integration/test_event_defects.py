@@ -29,6 +29,12 @@ def reports(pair: BucketPair) -> str:
     return REPORTS
 
 
+def first_seen(pair: BucketPair, bodies: list[str], at: datetime) -> None:
+    """The consumer's first sight of the keys, when the queue took their events: every one
+    is held then, and the hold runs from it."""
+    assert all(deliver(pair, bodies, at).return_after.values())
+
+
 def journal_keys(pair: BucketPair) -> dict[str, bytes]:
     listed = pair.client.list_objects_v2(Bucket=REPORTS, Prefix="Purge-Reports/")
     return {
@@ -122,6 +128,7 @@ def test_a_delivery_that_dies_after_its_deletes_still_counts_against_the_brake(
     events = [erased_version(pair, f"k{i}.txt")[0] for i in range(6)]
     now = datetime.now(UTC) + timedelta(seconds=1)
     bodies = [eventbridge(pair, e.key_text, e.version_id, now - HOUR) for e in events]
+    first_seen(pair, bodies, now - HOUR)
     with monkeypatch.context() as patched:
         failing_brake_save_after_deletes(patched)
         with pytest.raises(TimeoutError):
@@ -145,6 +152,7 @@ def test_a_dead_delivery_s_journal_is_never_overwritten_by_the_next(
     events = [erased_version(pair, f"k{i}.txt")[0] for i in range(2)]
     now = datetime.now(UTC) + timedelta(seconds=1)
     bodies = [eventbridge(pair, e.key_text, e.version_id, now - HOUR) for e in events]
+    first_seen(pair, bodies, now - HOUR)
     with monkeypatch.context() as patched:  # dies before the hour's summary is written
         patched.setattr(consumer, "write_summary_doc", lambda *_: (_ for _ in ()).throw(
             TimeoutError("Task timed out")))  # fmt: skip
@@ -164,6 +172,7 @@ def test_the_brake_lives_outside_the_expiring_workspace(pair: BucketPair, report
     events = [erased_version(pair, f"k{i}.txt")[0] for i in range(2)]
     now = datetime.now(UTC) + timedelta(seconds=1)
     bodies = [eventbridge(pair, e.key_text, e.version_id, now - HOUR) for e in events]
+    first_seen(pair, bodies, now - HOUR)
 
     deliver(pair, bodies, now, max_purge_per_hour=1)
 

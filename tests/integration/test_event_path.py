@@ -201,11 +201,14 @@ def test_nothing_of_a_key_goes_before_its_hold_ends(pair: BucketPair) -> None:
     at = datetime.now(UTC) + timedelta(seconds=1)
     event = notice(pair, "a.txt", event.version_id, time=at)
 
-    early = run_events(pair, [event], hold_minutes=60, now=at + timedelta(minutes=59))
+    holds = MemoryHolds()  # the consumer's book: it first saw the key when S3 sent it
+    run_events(pair, [event], hold_minutes=60, now=at, holds=holds)
+
+    early = run_events(pair, [event], hold_minutes=60, now=at + timedelta(minutes=59), holds=holds)
 
     assert purged(early) == set()
     assert early.held == [(event, at + timedelta(minutes=60))]
-    late = run_events(pair, [event], hold_minutes=60, now=at + timedelta(minutes=60))
+    late = run_events(pair, [event], hold_minutes=60, now=at + timedelta(minutes=60), holds=holds)
     assert purged(late) == {("a.txt", orphan)}
     assert late.latencies == [0.0]  # the hold is not counted as latency
 

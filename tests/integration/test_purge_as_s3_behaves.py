@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from syncpurge.data.s3shapes import ListingPage
+from syncpurge.data.s3shapes import XML_INVALID, ListingPage
 from syncpurge.data.s3store import S3Store
-from syncpurge.deletes import XML_INVALID, OutcomeRecord, PurgeSettings
+from syncpurge.deletes import OutcomeRecord, PurgeSettings
 from syncpurge.models import Entry, Outcome, PlannedEntry, Proof, Rule
 from syncpurge.purge import purge_plan
 from tests.helpers import BucketPair, make_versioned_bucket, run_engine

@@ -87,6 +87,6 @@ def test_a_listing_that_makes_no_progress_stops_with_an_error_naming_the_endpoin
     verifier = VanishedKeyVerifier(source, "src")  # type: ignore[arg-type]
 
     with pytest.raises(ListingStalled, match="does not page like S3"):
-        verifier.reappeared([VanishedRef("b", "a", True)])
+        verifier.check([VanishedRef("b", "a", True)])
 
     assert source.asked <= 2

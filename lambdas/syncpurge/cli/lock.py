@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 
 from syncpurge.data.s3store import S3Store
 from syncpurge.errors import AlreadyRunning, PreflightRefused
+from syncpurge.policy import LOCK_PREFIX
 
-LOCK_PREFIX = ".syncpurge/"
 LOCK_KEY = f"{LOCK_PREFIX}cli-run.lock"
 
 

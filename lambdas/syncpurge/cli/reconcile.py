@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from rich.console import Console
 
 from syncpurge.apply import read_stored_plan
-from syncpurge.cli.lock import LOCK_PREFIX, TargetLock
+from syncpurge.cli.lock import TargetLock
 from syncpurge.cli.terminal import (
     EXIT_INTERRUPTED,
     FLAG_OF_FIELD,
@@ -123,7 +123,6 @@ def resolve_target(args: argparse.Namespace, request: ReconcileRequest) -> Recon
         source_account=source_owner or "",
         target_account=target_owner or "",
         report=report_root(report, named),
-        owned_target_prefixes=(LOCK_PREFIX,),  # the run lock lives in the target
     )
     return ReconcileTarget(settings, facts, report)
 

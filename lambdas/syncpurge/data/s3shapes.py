@@ -3,11 +3,17 @@ results, and the tally of requests sent. No I/O here; `syncpurge.data.s3store` d
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from syncpurge.models import Entry, PageMarker, RequestCounts
+
+# Characters XML 1.0 can't carry (https://www.w3.org/TR/xml/#charsets): a DeleteObjects
+# body naming such a key is rejected whole with MalformedXML, and a listing answer holding
+# one unencoded can't be parsed.
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class RequestCounter:

@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from syncpurge.data.failures import failing_as_listing, listing_call, listing_failed
 from syncpurge.data.routing import BucketRouter
 from syncpurge.data.s3shapes import (
     CHECKSUM_FIELDS,
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
 
 MAX_KEYS_PER_PAGE = 1000
 MAX_KEYS_PER_DELETE = 1000
+# A KeyMarker only keys that begin with U+10FFFF, the last code point, sort after: a listing
+# from it is empty, so its answer echoes no key of the bucket (a key XML 1.0 can't carry,
+# echoed raw as LocalStack echoes NextKeyMarker, would make the answer unparsable).
+PAST_EVERY_KEY = "\U0010ffff"
 
 
 class S3Store:
@@ -93,7 +98,8 @@ class S3Store:
             params["KeyMarker"] = after
         marker = start if start is not None else ((after, "") if after is not None else None)
         paginator = self._client(bucket).get_paginator("list_object_versions")
-        for page in paginator.paginate(**params, PaginationConfig={"PageSize": self.page_size}):
+        pages = paginator.paginate(**params, PaginationConfig={"PageSize": self.page_size})
+        for page in failing_as_listing(bucket, params, pages):
             self.counter.add("list")
             entries = page_entries(page)
             yield ListingPage(
@@ -135,7 +141,7 @@ class S3Store:
                 params["VersionIdMarker"] = version_marker
         if delimiter is not None:
             params["Delimiter"] = delimiter
-        page = self._client(bucket).list_object_versions(**params)
+        page = self._list(bucket, params)
         truncated = bool(page.get("IsTruncated"))
         next_key = page.get("NextKeyMarker")
         return ListingPage(
@@ -148,10 +154,17 @@ class S3Store:
             else None,
         )
 
+    def _list(self, bucket: str, params: dict[str, Any]) -> Any:
+        """One ListObjectVersions; ListingFailed, naming it, when it fails after retries."""
+        try:
+            return self._client(bucket).list_object_versions(**params)
+        except (ClientError, BotoCoreError) as err:
+            raise listing_failed(listing_call(bucket, params), err) from err
+
     def holds_only(self, bucket: str, key: str, version_id: str) -> bool:
         """Whether `version_id` is the only entry of `key` left in the bucket."""
         self.counter.add("verify")
-        page = self._client(bucket).list_object_versions(Bucket=bucket, Prefix=key, MaxKeys=2)
+        page = self._list(bucket, {"Bucket": bucket, "Prefix": key, "MaxKeys": 2})
         of_key = [e.version_id for e in page_entries(page) if e.key == key]
         return of_key == [version_id]
 
@@ -276,10 +289,12 @@ class S3Store:
         return answer.get("Status") or "Disabled", answer.get("MFADelete") == "Enabled"
 
     def check_list_versions(self, bucket: str) -> None:
-        """One ListObjectVersions of one key: refuses, naming s3:ListBucketVersions, a
-        bucket whose versions this identity may not list (before anything is planned)."""
+        """One empty ListObjectVersions: refuses, naming s3:ListBucketVersions, a bucket
+        whose versions this identity may not list (before anything is planned)."""
         with self._refusing(bucket, "s3:ListBucketVersions"):
-            self._client(bucket).list_object_versions(Bucket=bucket, MaxKeys=1)
+            self._client(bucket).list_object_versions(
+                Bucket=bucket, KeyMarker=PAST_EVERY_KEY, MaxKeys=1
+            )
 
     @contextmanager
     def _refusing(self, bucket: str, action: str) -> Iterator[None]:

@@ -35,7 +35,7 @@ from syncpurge.events.path import (
 )
 from syncpurge.models import ReconcileRequest, Summary
 from syncpurge.policy import Place, PolicySettings, build_policy
-from syncpurge.preflight import check_readable
+from syncpurge.preflight import check_pair
 from syncpurge.report import BatchJournal, S3ReportDestination, write_summary_doc
 from syncpurge.workflow.context import (
     STATE_PREFIX,
@@ -97,7 +97,7 @@ def consume(
 ) -> Delivery:
     """Decide the delivery's due keys, purge what is proven, report the hour. The run's
     policy is the batch path's (`syncpurge.policy`): a refusal there writes nothing."""
-    notices, malformed = parse_messages(messages, now)
+    notices, malformed = parse_messages(messages)
     expect_owners(stores, config)
     facts = None
     if config.task_arn:  # the scope is the task's locations and filters, as a batch run's
@@ -116,10 +116,10 @@ def consume(
     report = Location(bucket=str(policy.report.bucket), prefix=policy.report.prefix)
     regions = find_regions(stores, config, [config.source_bucket, config.target_bucket])
     stores.s3.place(regions)
-    # As every batch door's preflight: each bucket answers as its expected owner, or the
-    # delivery is refused by name before anything is written or deleted.
-    check_readable(stores.s3, config.source_bucket, "source")
-    check_readable(stores.s3, config.target_bucket, "target")
+    # As every batch door's preflight: each bucket answers as its expected owner, with
+    # versioning on (and no MFA Delete on the target), or the delivery is refused by name
+    # before anything is written or deleted.
+    check_pair(stores.s3, stores.s3, config.source_bucket, config.target_bucket)
     brake = BrakeState.model_validate(get_json(stores, state, BRAKE_FILE) or {})
     destination = S3ReportDestination(stores.s3, report.bucket, report.prefix)
     hourly = _stored_hour(stores, report) or HourlyReport(
@@ -173,16 +173,15 @@ def consume(
     return Delivery(result, return_after, malformed, location)
 
 
-def parse_messages(
-    messages: list[QueuedEvent], now: datetime
-) -> tuple[dict[str, DeletionNotice], list[str]]:
+def parse_messages(messages: list[QueuedEvent]) -> tuple[dict[str, DeletionNotice], list[str]]:
     """message id -> its notice, and the ids of the malformed ones (to the DLQ). A message
-    the queue did not date counts as sent now, its first sight."""
+    the queue did not date holds from its claim; the hold book's first sight of the key
+    bounds that (syncpurge.events.holds)."""
     notices: dict[str, DeletionNotice] = {}
     malformed: list[str] = []
     for message in messages:
         try:
-            notice = parse_notice(json.loads(message.body), message.sent_at or now)
+            notice = parse_notice(json.loads(message.body), message.sent_at)
         except (InvalidInput, ValueError):
             malformed.append(message.message_id)
             continue

@@ -58,7 +58,7 @@ def parse_notice(
     if detail.get("deletion-type", PERMANENT) != PERMANENT:
         return None
     try:
-        return DeletionNotice(
+        notice = DeletionNotice(
             bucket=str(detail["bucket"]["name"]),
             key_text=str(detail["object"]["key"]),
             version_id=str(detail["object"].get("version-id") or "null"),
@@ -68,3 +68,11 @@ def parse_notice(
         )
     except (KeyError, TypeError, ValueError) as err:
         raise InvalidInput(f"not an S3 Object Deleted event ({type(err).__name__}: {err})") from err
+    # One odd message must not sink its batch: refused here, it alone goes to the DLQ.
+    if notice.time.tzinfo is None:
+        raise InvalidInput(f"event time {event['time']!r} names no time zone")
+    try:
+        notice.key_text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput("the event's key is not UTF-8, so it names no S3 key") from None
+    return notice

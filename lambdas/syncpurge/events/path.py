@@ -18,15 +18,17 @@ from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from syncpurge.apply import fresh_plan, in_run_scope
+from syncpurge.apply import fresh_plan, in_run_scope, only_key
 from syncpurge.data.s3store import S3Store
 from syncpurge.deletes import OutcomeRecord, PurgeSettings
 from syncpurge.diffing import policy_for
-from syncpurge.events.holds import HoldBook
+from syncpurge.events.holds import HoldBook, history_digest, note_event, note_history
 from syncpurge.events.notices import DeletionNotice
 from syncpurge.models import Outcome, PlannedEntry, ReconcileRequest
 from syncpurge.purge import Journal, purge_plan
 from syncpurge.scope import Scope
+
+PROBE_PAGES = 3  # pages of the source the "holds anything in scope" check reads at most
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,10 @@ class EventScope:
             return None
         target_key = self.scope.target_key(source_key[len(self.scope.source_root) :])
         return target_key if self._in_scope(target_key) else None
+
+    def source_key_of(self, target_key: str) -> str:
+        """The source key a target key in scope mirrors."""
+        return self.scope.source_key(target_key[len(self.scope.target_root) :])
 
     def targets_of(self, notice: DeletionNotice) -> set[str]:
         """The target keys in scope a notice can name (none for another bucket's)."""
@@ -146,6 +152,8 @@ def process_notices(
     empty the target key by key."""
     result = EventBatchResult()
     first_event, named = note_events(notices, where, state.holds, result)
+    for key in first_event:
+        note_history(state.holds, key, source_digest(source, where, key), now)
     due = due_keys(named, now, settings.hold, state.holds, result)
     result.keys = len(due)
     if state.brake.latched:
@@ -154,12 +162,19 @@ def process_notices(
     if due and refused is None and not _holds_anything(source, where):
         refused = (
             f"the source s3://{where.source_bucket}/{where.scope.source_root} holds nothing in "
-            "scope: a wrong or emptied source never empties the target"
+            f"scope (or none in its first {PROBE_PAGES} pages under the prefixes): a wrong or "
+            "emptied source never empties the target; the batch run decides"
         )
     if due and refused is not None:
         result.refused = refused
         return result
     plan = plan_keys(due, where, source=source, target=target, now=now, result=result)
+    # Decided on listings the hold covered only if the source is still as it was noted.
+    changed = {k for k in due if note_history(state.holds, k, source_digest(source, where, k), now)}
+    if changed:
+        plan = [p for p in plan if p.entry.key not in changed]
+        until = now + settings.hold
+        result.held += [(notice, until) for notice, keys in named if keys & changed]
     brake = state.brake
     if len(plan) > brake.room(now, settings.max_purge_per_hour):
         result.brake_tripped = True
@@ -215,7 +230,7 @@ def note_events(
             result.out_of_scope += 1
             continue
         for key in targets:
-            holds.note(key, notice.known_at)
+            note_event(holds, key, notice.known_at)
             first_event[key] = min(first_event.get(key, notice.known_at), notice.known_at)
         named.append((notice, targets))
     return first_event, named
@@ -224,12 +239,13 @@ def note_events(
 def due_keys(
     named: Named, now: datetime, hold: timedelta, holds: HoldBook, result: EventBatchResult
 ) -> list[str]:
-    """The keys whose latest known event is a hold ago. A notice naming any other key
-    stays held (in `result`) until the latest of its keys' holds has passed."""
+    """The keys whose latest known event, and last seen change of source history, are a
+    hold ago. A notice naming any other key stays held (in `result`) until the latest of
+    its keys' holds has passed."""
     due_at: dict[str, datetime] = {}
     for notice, keys in named:
         for key in keys:
-            due_at[key] = (holds.latest(key) or notice.known_at) + hold
+            due_at[key] = holds.get(key).due_at(hold) or now + hold
         until = max(due_at[key] for key in keys)
         if until > now:
             result.held.append((notice, until))
@@ -262,8 +278,23 @@ def plan_keys(
     return plan
 
 
+def source_digest(source: S3Store, where: EventScope, target_key: str) -> str:
+    """The digest of the source history a target key maps to, listed now."""
+    key = where.source_key_of(target_key)
+    pages = only_key(source.list_pages(where.source_bucket, key), key)
+    return history_digest([entry.version_id for page in pages for entry in page.entries])
+
+
 def _holds_anything(source: S3Store, where: EventScope) -> bool:
-    page = source.probe_page(where.source_bucket, where.scope.source_root, None)
-    return any(where.target_key(entry.key) is not None for entry in page.entries) or (
-        page.is_truncated
-    )
+    """Whether the source holds a key in scope, under the run's prefixes. Undecided after
+    PROBE_PAGES pages of keys outside the scope counts as no: the batch run decides."""
+    for prefix in where.request.scope_prefixes():
+        after = None
+        for _ in range(PROBE_PAGES):
+            page = source.probe_page(where.source_bucket, where.scope.source_key(prefix), after)
+            if any(where.target_key(entry.key) is not None for entry in page.entries):
+                return True
+            if not page.is_truncated or not page.entries:
+                break
+            after = page.entries[-1].key
+    return False
