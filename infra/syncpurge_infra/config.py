@@ -82,6 +82,10 @@ WORKSPACE_PREFIX = "syncpurge-work/"
 STATE_PREFIX = "syncpurge-state/"
 BRAKE_KEY = f"{STATE_PREFIX}events/brake.json"  # the event path's brake: its role only
 HOLDS_PREFIX = f"{STATE_PREFIX}events/holds/"  # the event path's per-key holds: its role only
+# A hold record is of use while an event of its key may still be queued: a hold of at most
+# 7 days (eventHoldMinutes) inside SQS's 14-day retention. The brake and the verdict never
+# expire; hold records, never deleted by the consumer, expire this long after their last write.
+HOLD_RECORD_DAYS = 30
 VERDICT_KEY = f"{STATE_PREFIX}source-verdict.json"  # the last batch run's verdict: Report only
 # Reports of every run: <DataSync report subdirectory>Purge-Reports/<task-id>/<run-id>/.
 REPORTS_PREFIX = "Purge-Reports/"

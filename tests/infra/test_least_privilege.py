@@ -53,16 +53,13 @@ def test_only_the_purge_roles_delete_and_only_target_versions(variant: Synthesiz
         if lid.startswith(("FunctionsPurgeRole", "FunctionsEventsRole"))
     ]
     datasync = [(lid, s) for lid, s in deleting if lid.startswith("DataSyncTargetAccess")]
-    # The consumer also deletes its own hold records (syncpurge-state/events/holds/*)
-    holds = [(lid, s) for lid, s in deleting if "syncpurge-state/events/holds/*" in json.dumps(s)]
     events = bool(variant.resources("AWS::SQS::Queue"))
     assert len(purging) == (2 if events else 1)
     for _, statement in purging:
         deletes = {a for a in as_list(statement["Action"]) if a.startswith("s3:Delete")}
         assert deletes == {"s3:DeleteObjectVersion"}
         assert all("corp-dst/" in json.dumps(r) for r in as_list(statement["Resource"]))
-    assert [lid.startswith("FunctionsEventsRole") for lid, _ in holds] == [True] * events
-    assert len(deleting) == len(purging) + len(datasync) + len(holds)
+    assert len(deleting) == len(purging) + len(datasync)
 
 
 def test_governance_bypass_is_granted_only_when_configured(

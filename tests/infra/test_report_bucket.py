@@ -52,8 +52,7 @@ def test_only_its_owner_may_write_a_state_file(variant: Synthesized, key: str, o
     writers = who_may(variant, "s3:PutObject", key)
 
     assert writers == expected, f"{key}: written by {writers}"
-    deleters = who_may(variant, "s3:DeleteObject", key)
-    assert deleters == ({"events"} & expected if "/holds/" in key else set())
+    assert who_may(variant, "s3:DeleteObject", key) == set()
 
 
 def test_no_role_may_write_anything_else_under_the_state_prefix(variant: Synthesized) -> None:
@@ -78,18 +77,19 @@ def only_bucket(synthesized: Synthesized) -> str:
     return bucket
 
 
-def test_the_created_report_bucket_is_versioned_and_expires_only_run_workspaces(
+def test_the_created_report_bucket_is_versioned_and_expires_only_workspaces_and_holds(
     creating: Synthesized,
 ) -> None:
     properties = creating.resources("AWS::S3::Bucket")[only_bucket(creating)]["Properties"]
     assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
     rules: list[dict[str, Any]] = properties["LifecycleConfiguration"]["Rules"]
-    # Every rule is scoped to the workspace: none touches reports or syncpurge-state/
-    assert [r.get("Prefix") for r in rules] == ["syncpurge-work/"]
-    (rule,) = rules
-    assert rule["ExpirationInDays"] == 30
-    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
-    assert "Filter" not in rule
+    # The workspace and the hold records only: never reports, the brake or the verdict
+    assert [r.get("Prefix") for r in rules] == ["syncpurge-work/", "syncpurge-state/events/holds/"]
+    workspace, holds = rules
+    assert workspace["ExpirationInDays"] == 30
+    assert workspace["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert holds["ExpirationInDays"] == 30  # past a 7-day hold inside SQS's 14-day retention
+    assert all("Filter" not in rule for rule in rules)
 
 
 # --------------------------------------------------------------------- defect 11

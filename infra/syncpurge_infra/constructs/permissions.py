@@ -76,7 +76,7 @@ def grant_event_permissions(
     verdict), the hour's report, and the task's scope."""
     allow(role, ["s3:ListBucket"], [layout.bucket.bucket_arn])
     allow(role, ["s3:GetObject", "s3:PutObject"], [layout.brake])
-    allow(role, ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [layout.holds], why=WHY_HOLDS)
+    allow(role, ["s3:GetObject", "s3:PutObject"], [layout.holds], why=WHY_HOLDS)
     allow(role, ["s3:GetObject"], [layout.verdict])
     allow(role, ["s3:GetObject"], [layout.reports], why=WHY_REPORTS)
     grant_report_writes(role, layout)

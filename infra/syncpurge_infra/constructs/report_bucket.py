@@ -8,6 +8,8 @@ from cdk_nag import NagSuppressions
 from constructs import Construct
 
 from syncpurge_infra.config import (
+    HOLD_RECORD_DAYS,
+    HOLDS_PREFIX,
     WORKSPACE_PREFIX,
     DeploymentConfig,
 )
@@ -30,15 +32,21 @@ class ReportBucket(Construct):
             removal_policy=RemovalPolicy.RETAIN,
             # The audit trail: a report or journal overwritten keeps its earlier version.
             versioned=True,
-            # Only run workspaces expire, with their old versions; reports and the state
-            # (syncpurge-state/: the event path's brake and holds, the source verdict) never.
+            # Run workspaces expire, with their old versions, and so do the event path's
+            # hold records long after their use; reports, the brake and the verdict never.
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-run-workspaces",
                     prefix=WORKSPACE_PREFIX,
                     expiration=Duration.days(config.workspace_retention_days),
                     noncurrent_version_expiration=Duration.days(config.workspace_retention_days),
-                )
+                ),
+                s3.LifecycleRule(
+                    id="expire-event-hold-records",
+                    prefix=HOLDS_PREFIX,
+                    expiration=Duration.days(HOLD_RECORD_DAYS),
+                    noncurrent_version_expiration=Duration.days(1),
+                ),
             ],
         )
         NagSuppressions.add_resource_suppressions(
