@@ -23,8 +23,9 @@ from syncpurge.data.s3shapes import ListingPage
 from syncpurge.data.s3store import S3Store
 from syncpurge.diff import DiffStats, diff_histories
 from syncpurge.errors import FailureStreak, InvalidInput, ListingFailed
+from syncpurge.guard import evaluate_guard
 from syncpurge.listing import key_histories
-from syncpurge.models import Mode, PlannedEntry, ReconcileRequest, Rule, SkipReason
+from syncpurge.models import GuardDecision, Mode, PlannedEntry, ReconcileRequest, Rule, SkipReason
 from syncpurge.plan import decode_lines
 from syncpurge.proof import resolve
 from syncpurge.report import PLAN_FILE, split_s3_uri
@@ -87,14 +88,24 @@ class Recheck:
             return
         self.streak.succeeded()
         for item in entries:
-            now = fresh.get(item.entry.version_id)
-            if not item.to_purge:
-                yield item
-            elif now is not None and now.to_purge:
-                yield _with_stored_predecessor(now, item)
-            else:
-                why = f"now {now.skip.value}" if now and now.skip else "no rule selects it now"
-                yield _stale(item, why)
+            kept = _rechecked(item, fresh.get(item.entry.version_id))
+            # A re-check only shrinks a plan: each stored line gives one line, of the same
+            # entry, purged only if the stored one was planned (the guard relies on it).
+            assert kept.entry.key == key
+            assert kept.entry.version_id == item.entry.version_id
+            assert item.to_purge or not kept.to_purge
+            yield kept
+
+
+def _rechecked(item: PlannedEntry, now: PlannedEntry | None) -> PlannedEntry:
+    """A stored line as it stands now: as stored if it was skipped; else the fresh plan's
+    line for the same entry if the rules still purge it, else skipped `stale`."""
+    if not item.to_purge:
+        return item
+    if now is not None and now.to_purge:
+        return _with_stored_predecessor(now, item)
+    why = f"now {now.skip.value}" if now and now.skip else "no rule selects it now"
+    return _stale(item, why)
 
 
 def each_entry_once(group: Iterable[PlannedEntry]) -> list[PlannedEntry]:
@@ -216,6 +227,20 @@ class StoredPlan:
     def entries(self) -> Iterator[PlannedEntry]:
         for name in self.figures.get("chunks", []):
             yield from decode_lines(self.read(name).splitlines())
+
+    def reviewed_guard(self, request: ReconcileRequest) -> GuardDecision:
+        """The guard as the plan's own run decided it (plans kept before plan.json held
+        it: its figures under this request's limits)."""
+        doc = self.figures.get("guard")
+        if doc:
+            return GuardDecision.model_validate(doc)
+        return evaluate_guard(
+            planned=int(self.figures["planned"]),
+            target_entries_in_scope=int(self.figures.get("targetEntries", 0)),
+            max_purge=request.max_purge,
+            max_purge_fraction=request.max_purge_fraction,
+            force=False,
+        )
 
     def request_for(self, request: ReconcileRequest) -> ReconcileRequest:
         applied = request.model_copy(update={"apply_plan": self.run_id})

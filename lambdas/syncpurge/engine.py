@@ -16,7 +16,7 @@ from syncpurge.data.s3store import S3Store
 from syncpurge.diff import DiffStats
 from syncpurge.diffing import NullProgress, ProgressListener, diff_scope, policy_for
 from syncpurge.errors import InvalidInput, PreflightRefused
-from syncpurge.guard import evaluate_guard
+from syncpurge.guard import applied_plan_guard, evaluate_guard
 from syncpurge.lineage import LineageIndex, doubted_advisory, stray_files_advisory
 from syncpurge.models import (
     GuardDecision,
@@ -253,13 +253,21 @@ class Reconcile:
             keys_in_both=stats.keys_in_both,
             allow_unrelated=request.allow_unrelated_source,
         )
-        guard = evaluate_guard(
-            planned=planned,
-            target_entries_in_scope=stats.target_entries,
-            max_purge=request.max_purge,
-            max_purge_fraction=request.max_purge_fraction,
-            force=request.force,
-        )
+        if self.stored_plan is not None:
+            # Applying a reviewed plan is its approval: the guard was the plan's.
+            guard = applied_plan_guard(
+                self.stored_plan.reviewed_guard(request),
+                rechecked=self.spool.counts.planned,
+                plan_run=self.stored_plan.run_id,
+            )
+        else:
+            guard = evaluate_guard(
+                planned=planned,
+                target_entries_in_scope=stats.target_entries,
+                max_purge=request.max_purge,
+                max_purge_fraction=request.max_purge_fraction,
+                force=request.force,
+            )
         self.summary.guard = guard
         write_plan(
             self.destination,

@@ -48,6 +48,7 @@ def apply_item(
             stored_counts["planned" if planned.to_purge else "skipped"] += 1
         for planned in checker.key(key):
             plan.write(planned)
-    # The guard applies to the plan as stored: its counts, not the re-checked ones.
-    plan.close(**stored_counts)
+    # The report counts the plan as stored; the guard checks that the re-check (which can
+    # only shrink it) purges no more than the plan its run guarded and a person reviewed.
+    plan.close(**stored_counts, recheckedPlanned=plan.counts.planned)
     return stored.next_progress().to_state()

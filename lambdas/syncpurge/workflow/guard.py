@@ -1,17 +1,24 @@
-"""Guard: sum the Diff slices, refuse an unrelated source, apply the limits, decide."""
+"""Guard: sum the Diff slices, refuse an unrelated source, apply the limits, decide.
+
+A run that applies a stored plan (applyPlan) is not guarded again: the plan's own guard
+figures stand, and applying the reviewed plan is the approval (`syncpurge.guard`)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any
 
-from syncpurge.guard import evaluate_guard
+from syncpurge.errors import InvalidInput
+from syncpurge.guard import applied_plan_guard, evaluate_guard
+from syncpurge.models import GuardDecision
 from syncpurge.preflight import check_related
 from syncpurge.workflow.context import (
     PLAN_CHUNK_ENTRIES,
     RunEvent,
     Stores,
+    get_json,
     put_json,
+    stored_workspace,
     sum_json,
 )
 
@@ -35,13 +42,20 @@ def guard(event: RunEvent, stores: Stores) -> dict[str, Any]:
         allow_unrelated=run.request.allow_unrelated_source,
     )
     planned = figures.get("planned", 0)
-    decision_model = evaluate_guard(
-        planned=planned,
-        target_entries_in_scope=figures.get("targetEntries", 0),
-        max_purge=run.request.max_purge,
-        max_purge_fraction=run.request.max_purge_fraction,
-        force=run.request.force,
-    )
+    if run.request.apply_plan:
+        decision_model = applied_plan_guard(
+            reviewed_guard(event, stores, run.request.apply_plan),
+            rechecked=figures.get("recheckedPlanned", 0),
+            plan_run=run.request.apply_plan,
+        )
+    else:
+        decision_model = evaluate_guard(
+            planned=planned,
+            target_entries_in_scope=figures.get("targetEntries", 0),
+            max_purge=run.request.max_purge,
+            max_purge_fraction=run.request.max_purge_fraction,
+            force=run.request.force,
+        )
     if run.request.dry_run:
         decision = Decision.DRY_RUN
     elif decision_model.tripped:
@@ -67,6 +81,14 @@ def guard(event: RunEvent, stores: Stores) -> dict[str, Any]:
         "count": len(items),
         "planned": planned,
     }
+
+
+def reviewed_guard(event: RunEvent, stores: Stores, plan_run: str) -> GuardDecision:
+    """The guard the applied plan's own run decided (Prepare checked that it has one)."""
+    doc = get_json(stores, stored_workspace(event.run.workspace, plan_run), "guard.json")
+    if doc is None:
+        raise InvalidInput(f"applyPlan: run {plan_run!r} never finished its plan")
+    return GuardDecision.model_validate(doc["guard"])
 
 
 def purge_items(figures: dict[str, Any]) -> list[dict[str, list[str]]]:
