@@ -46,7 +46,8 @@ EPILOG = """exit codes:
   0    SUCCEEDED or DRY_RUN
   1    the run failed, or an entry failed to delete
   2    invalid input or a preflight refusal (nothing was deleted)
-  3    GUARD_TRIPPED (nothing was deleted; --force or a larger --max-purge /
+  3    GUARD_TRIPPED (nothing was deleted; apply the reviewed plan with
+       --apply-plan RUN_ID, or --force, or a larger --max-purge /
        --max-purge-fraction lets it through)
   130  stopped by Ctrl-C (the partial report and journal are written)"""
 
@@ -122,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
         )
     add_aws_flags(rec)
     rec.add_argument("--json", action="store_true", help="print exactly summary.json on stdout")
+    rec.add_argument(
+        "--show",
+        type=int,
+        default=20,
+        metavar="N",
+        help="a run that deletes nothing (--dry-run, or a tripped guard) lists its first N "
+        "planned entries, then the command that applies its plan",
+    )
     rec.set_defaults(handler=run_reconcile)
 
     start = commands.add_parser(
@@ -180,9 +189,26 @@ def add_request_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--dry-run", action="store_true", help="plan and report; delete nothing")
     parser.add_argument("--grace-minutes", type=int, metavar="N")
-    parser.add_argument("--max-purge", type=int, metavar="N")
-    parser.add_argument("--max-purge-fraction", type=float, metavar="F")
-    parser.add_argument("--force", action="store_true", help="override the guard")
+    parser.add_argument(
+        "--max-purge",
+        type=int,
+        metavar="N",
+        help="the guard: a plan of more than N entries deletes nothing (default 100000)",
+    )
+    parser.add_argument(
+        "--max-purge-fraction",
+        type=float,
+        metavar="F",
+        help="the guard: a plan of more than F of the target's entries in scope deletes "
+        "nothing (default 0.05). The summary's guard line gives both: e.g. '425 planned ≤ "
+        "maxPurge 100,000, and ≤ 425 (maxPurgeFraction 5%% of 8,500 target entries in "
+        "scope)'",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="override the guard (applying a reviewed plan with --apply-plan needs no --force)",
+    )
     parser.add_argument(
         "--bypass-governance",
         action="store_true",
@@ -191,7 +217,9 @@ def add_request_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--apply-plan",
         metavar="RUN_ID",
-        help="purge exactly the plan an earlier run stored (each entry re-checked first)",
+        help="purge exactly the plan an earlier run stored: each entry is re-checked first "
+        "(what no longer qualifies is skipped, nothing is added), and the guard is not applied "
+        "again (applying the reviewed plan approves it; the summary shows the plan's own guard)",
     )
     parser.add_argument(
         "--allow-unrelated-source",

@@ -24,9 +24,11 @@ from syncpurge.cli.terminal import (
     EXIT_INTERRUPTED,
     FLAG_OF_FIELD,
     CliError,
+    PlanPreview,
     RichProgress,
     exit_code_for,
     output_console,
+    render_plan,
     render_summary,
     request_doc,
     say,
@@ -38,7 +40,7 @@ from syncpurge.data.s3store import S3Store
 from syncpurge.engine import new_run_id, reconcile
 from syncpurge.errors import AlreadyRunning, PreflightRefused
 from syncpurge.lineage import LineageIndex, read_task_reports
-from syncpurge.models import ReconcileRequest, parse_request
+from syncpurge.models import ReconcileRequest, RunStatus, parse_request
 from syncpurge.policy import Place, PolicySettings, build_policy
 from syncpurge.preflight import check_readable
 from syncpurge.report import (
@@ -185,8 +187,46 @@ def write_problem(err: OSError | ClientError) -> str:
     return f"{err.strerror or type(err).__name__}{where}"
 
 
+# The flags that reach the same buckets, task, report and accounts, and set what a re-check
+# uses (grace) or what a purge may do: an applying run takes them as the planning run did.
+# Not the guard's (an applied plan is not guarded again), nor the scope's or rules' (the
+# stored plan's own are used), nor --dry-run / --json / --break-lock / --show.
+APPLY_VALUE_FLAGS = (
+    "task_arn",
+    "source_bucket",
+    "target_bucket",
+    "report",
+    "endpoint_url",
+    "region",
+    "profile",
+    "source_account",
+    "target_account",
+    "source_region",
+    "target_region",
+    "mode",
+    "grace_minutes",
+)
+APPLY_SWITCHES = ("allow_unrelated_source", "bypass_governance", "override_preserve")
+
+
+def apply_command(args: argparse.Namespace, run_id: str) -> list[list[str]]:
+    """The command that applies run `run_id`'s stored plan, reached as this run was: as
+    shell words, a flag and its value together."""
+    groups = [["syncpurge", "reconcile"]]
+    for dest in APPLY_VALUE_FLAGS:
+        value = getattr(args, dest, None)
+        if value is not None:
+            groups.append([f"--{dest.replace('_', '-')}", str(value)])
+    groups += [[f"--{dest.replace('_', '-')}"] for dest in APPLY_SWITCHES if getattr(args, dest)]
+    groups.append(["--apply-plan", run_id])
+    return groups
+
+
 def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     request = request_from_args(args)
+    show = getattr(args, "show", 20)
+    if show < 0:
+        raise CliError(f"--show: {show} is negative; give how many planned entries to list")
     where = resolve_target(args, request)
     started = datetime.now(UTC)
     run_id = new_run_id(started)
@@ -231,7 +271,8 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     except (AlreadyRunning, PreflightRefused) as err:
         raise CliError(str(err)) from None
     try:
-        with RichProgress(err_console) as progress:
+        preview = PlanPreview(show)
+        with RichProgress(err_console, preview) as progress:
             result = reconcile(
                 request,
                 source_bucket=where.source_bucket,
@@ -251,7 +292,14 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     if args.json:
         sys.stdout.write(json.dumps(result.summary.to_document(), indent=2) + "\n")
     else:
-        render_summary(output_console(), result.summary, destination.location)
+        console = output_console()
+        render_summary(console, result.summary, destination.location)
+        if result.refusal is None and result.summary.status in (
+            RunStatus.DRY_RUN,
+            RunStatus.GUARD_TRIPPED,
+        ):
+            command = apply_command(args, result.summary.run_id)
+            render_plan(console, preview, destination.location, command)
     if result.refusal:
         say(err_console, "refused", f"{result.refusal} (nothing was deleted)")
     elif result.summary.error:

@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
+import textwrap
 import time
+from collections.abc import Iterable
+from itertools import chain, islice
 from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
 from syncpurge.engine import RunResult
-from syncpurge.models import Outcome, PlannedEntry, RunStatus, Summary
+from syncpurge.guard import fraction_limit
+from syncpurge.models import (
+    GuardDecision,
+    Outcome,
+    PlannedEntry,
+    Proof,
+    Rule,
+    RunStatus,
+    SkipReason,
+    Summary,
+)
 from syncpurge.purge import OutcomeRecord
+from syncpurge.report import ENTRIES_PER_FILE, entries_file_name, record_to_line
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -70,8 +85,9 @@ class RichProgress:
     line every few seconds and one at the end, so a run hours long still shows progress.
     """
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, preview: PlanPreview | None = None) -> None:
         self._console = console
+        self._preview = preview
         self._counts = dict.fromkeys(COUNTERS, 0)
         self._phase = "starting"
         self._logged = time.monotonic()
@@ -127,12 +143,15 @@ class RichProgress:
             self._add("planned")
 
     def outcome(self, record: OutcomeRecord) -> None:
+        if self._preview is not None:
+            self._preview.add(record)
         if record.outcome is not Outcome.PLANNED:
             self._add(record.outcome.value)
 
 
 def output_console() -> Console:
-    """stdout: on a terminal as wide as it is; elsewhere nothing wraps."""
+    """stdout: on a terminal as wide as it is; elsewhere rich never wraps (the lines below
+    are wrapped to PLAIN_WIDTH by `print_rows`, between words only)."""
     console = Console()
     return console if console.is_terminal else Console(width=10_000)
 
@@ -148,36 +167,271 @@ def exit_code_for(result: RunResult) -> int:
     return EXIT_OK
 
 
-def render_summary(console: Console, summary: Summary, location: str) -> None:
-    table = Table(
-        title=f"syncpurge run {summary.run_id}: {summary.status.value}", show_header=False
+# ------------------------------------------------------------------ plain lines
+#
+# What the CLI prints is lines of text, on a terminal or off one: a table cell would fold
+# or crop a path, an ARN, a run id or a key that is wider than it. A value is either a
+# token (printed whole on its line, however long) or prose (wrapped between words, so a
+# token inside it stays whole too). Off a terminal prose fits PLAIN_WIDTH columns.
+
+PLAIN_WIDTH = 100
+LABEL_WIDTH = len("retained / skipped / failed")
+INDENT = "  "
+
+
+def text_width(console: Console) -> int:
+    return min(console.width, PLAIN_WIDTH) if console.is_terminal else PLAIN_WIDTH
+
+
+def print_line(console: Console, text: str, style: str = "") -> None:
+    """One line as is: no markup, no emoji codes, and rich neither wraps nor crops it."""
+    console.print(Text(text, style=style), soft_wrap=True, highlight=False)
+
+
+def wrap_words(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` columns, broken only at spaces: a word (a path,
+    an ARN, a key) longer than `width` gets a line of its own, whole."""
+    return textwrap.wrap(text, max(width, 20), break_long_words=False, break_on_hyphens=False) or [
+        ""
+    ]
+
+
+def print_rows(console: Console, rows: list[tuple[str, str, bool]]) -> None:
+    """Label/value lines; a value marked as prose wraps under itself, a token never."""
+    width = text_width(console)
+    gap = INDENT + " " * (LABEL_WIDTH + 2)
+    for label, value, prose in rows:
+        lines = wrap_words(value, width - len(gap)) if prose else [value]
+        print_line(console, f"{INDENT}{label:<{LABEL_WIDTH}}  {lines[0]}")
+        for more in lines[1:]:
+            print_line(console, gap + more)
+
+
+def print_prose(console: Console, text: str, indent: str = "", style: str = "") -> None:
+    for line in wrap_words(text, text_width(console) - len(indent)):
+        print_line(console, indent + line, style)
+
+
+def percent(fraction: float) -> str:
+    return f"{fraction * 100:g}%"
+
+
+def guard_figures(guard: GuardDecision) -> str:
+    """The guard's numbers in words: the plan's size against each of its two limits."""
+    share = fraction_limit(guard.max_purge_fraction, guard.target_entries_in_scope)
+
+    def within(limit: int) -> str:
+        return ">" if guard.planned > limit else "≤"
+
+    return (
+        f"{guard.planned:,} planned {within(guard.max_purge)} maxPurge {guard.max_purge:,}, "
+        f"and {within(share)} {share:,} (maxPurgeFraction {percent(guard.max_purge_fraction)} "
+        f"of {guard.target_entries_in_scope:,} target entries in scope)"
     )
+
+
+def guard_text(summary: Summary) -> str | None:
+    """The summary's guard line: its verdict, then its figures in words."""
+    guard = summary.guard
+    if guard is None:
+        return None
+    figures = guard_figures(guard)
+    if summary.applied_plan:
+        return (
+            f"not applied again: applying run {summary.applied_plan}'s reviewed plan approves "
+            f"it, and its re-check only shrinks it. The plan's own guard: {figures}"
+        )
+    if guard.forced:
+        return f"FORCED (--force) past its limits: {figures}"
+    if guard.tripped and summary.dry_run:
+        return (
+            f"over its limits, so a run without --dry-run would delete nothing: {figures}. "
+            "Applying this reviewed plan (--apply-plan, below) needs no --force"
+        )
+    if guard.tripped:
+        return (
+            f"TRIPPED, nothing was deleted: {figures}. Review the plan, then apply it "
+            "(--apply-plan, below: no --force needed), or raise --max-purge / "
+            "--max-purge-fraction, or use --force"
+        )
+    return f"passed: {figures}"
+
+
+def render_summary(console: Console, summary: Summary, location: str) -> None:
     totals = summary.totals
     rows = [
-        ("source → target", f"{summary.source_bucket} → {summary.target_bucket}"),
-        ("mode / prefixes", f"{summary.mode.value} / {', '.join(summary.prefixes) or '(all)'}"),
-        ("entries listed", f"source {totals.source_entries:,}, target {totals.target_entries:,}"),
-        ("planned", f"{totals.planned:,}"),
-        ("purged", f"{totals.purged:,} ({totals.bytes_reclaimed:,} bytes reclaimed)"),
+        ("source → target", f"{summary.source_bucket} → {summary.target_bucket}", False),
+        (
+            "mode / prefixes",
+            f"{summary.mode.value} / {', '.join(summary.prefixes) or '(all)'}",
+            False,
+        ),
+        (
+            "entries listed",
+            f"source {totals.source_entries:,}, target {totals.target_entries:,}",
+            False,
+        ),
+        ("planned", f"{totals.planned:,}", False),
+        ("purged", f"{totals.purged:,} ({totals.bytes_reclaimed:,} bytes reclaimed)", False),
         (
             "retained / skipped / failed",
             f"{totals.retained:,} / {totals.skipped:,} / {totals.failed:,}",
+            False,
         ),
         (
             "requests",
             f"list {summary.requests.list:,}, delete {summary.requests.delete:,}, "
             f"verify {summary.requests.verify:,}, head {summary.requests.head:,}",
+            False,
         ),
-        ("report", location),
     ]
-    if summary.guard and summary.guard.reason:
-        rows.append(("guard", ("FORCED: " if summary.guard.forced else "") + summary.guard.reason))
-    rows.extend(("advisory", advisory) for advisory in summary.advisories)
+    if summary.applied_plan:
+        rows.append(("applied plan", summary.applied_plan, False))
+    guard = guard_text(summary)
+    if guard:
+        rows.append(("guard", guard, True))
+    rows.append(("report", location, False))
+    rows.extend(("advisory", advisory, True) for advisory in summary.advisories)
     if summary.error:
-        rows.append(("error", summary.error))
-    for name, value in rows:
-        table.add_row(name, Text(value))
-    console.print(table)
+        rows.append(("error", summary.error, True))
+    print_line(console, f"syncpurge run {summary.run_id}: {summary.status.value}", "bold")
+    print_rows(console, rows)
+
+
+# ------------------------------------------------------------------ entries
+
+# The columns an entry is shown with, wherever it comes from (a dry run's plan, a stored
+# plan, a report's entries): each as wide as its longest value, the key last and whole.
+RULE_WIDTH = max(len(rule.value) for rule in Rule)
+PROOF_WIDTH = max(len(proof.value) for proof in Proof)
+OUTCOME_WIDTH = max(len(outcome.value) for outcome in Outcome)
+REASON_WIDTH = max(len(reason.value) for reason in SkipReason)
+SHOWN_REASONS = (Outcome.SKIPPED, Outcome.RETAINED, Outcome.FAILED)
+TYPE_WIDTH = len("version")
+VERSION_WIDTH = 32  # an S3 VersionId's length
+
+
+def shown_key(key: str) -> str:
+    """A key on one line: characters a terminal would act on (newlines, escapes) as JSON
+    escapes; everything else as it is."""
+    if key.isprintable():
+        return key
+    return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in key)
+
+
+def entry_header(outcomes: bool, version_width: int = VERSION_WIDTH) -> str:
+    head = f"{'OUTCOME':<{OUTCOME_WIDTH}}  {'REASON':<{REASON_WIDTH}}  " if outcomes else ""
+    return (
+        f"{INDENT}{head}{'RULE':<{RULE_WIDTH}}  {'PROOF':<{PROOF_WIDTH}}  "
+        f"{'TYPE':<{TYPE_WIDTH}}  {'VERSION':<{version_width}}  KEY"
+    )
+
+
+def entry_row(line: dict[str, Any], outcomes: bool, version_width: int = VERSION_WIDTH) -> str:
+    """An entries line (DESIGN §8's field names) as a row under `entry_header`."""
+    head = ""
+    if outcomes:
+        outcome = line.get("outcome") or "-"
+        # why an entry was skipped, retained or failed (a planned or purged one's reason is
+        # its proof in words); one word, so the columns stay whitespace-separated
+        reason = line.get("reason") if outcome in SHOWN_REASONS else None
+        reason = "-".join(str(reason).split()) if reason else "-"
+        head = f"{outcome:<{OUTCOME_WIDTH}}  {reason:<{REASON_WIDTH}}  "
+    kind = "marker" if line.get("isDeleteMarker") else "version"
+    return (
+        f"{INDENT}{head}{line.get('rule') or '-':<{RULE_WIDTH}}  "
+        f"{line.get('proof') or '-':<{PROOF_WIDTH}}  {kind:<{TYPE_WIDTH}}  "
+        f"{line.get('versionId') or '-':<{version_width}}  {shown_key(str(line.get('key', '')))}"
+    )
+
+
+SIZED_FROM = 1000  # the VERSION column is as wide as the longest of the first rows
+
+
+def print_entries(console: Console, lines: Iterable[dict[str, Any]], outcomes: bool) -> int:
+    """Rows for `lines` (streamed), under a header; how many there were."""
+    rows = iter(lines)
+    first = list(islice(rows, SIZED_FROM))
+    if not first:
+        return 0
+    width = max(len(str(line.get("versionId") or "-")) for line in first)
+    print_line(console, entry_header(outcomes, width), "bold")
+    count = 0
+    for line in chain(first, rows):
+        print_line(console, entry_row(line, outcomes, width))
+        count += 1
+    return count
+
+
+class PlanPreview:
+    """The first `limit` entries a run planned and left in place (a dry run's, or a tripped
+    guard's), as report lines, and how many it planned and reported in all."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.shown: list[dict[str, Any]] = []
+        self.planned = 0
+        self.lines = 0
+
+    def add(self, record: OutcomeRecord) -> None:
+        self.lines += 1
+        if record.outcome is Outcome.PLANNED:
+            self.planned += 1
+            if len(self.shown) < self.limit:
+                self.shown.append(record_to_line(record))
+
+    def entries_files(self, location: str) -> str:
+        """Where the run's report lists every entry: its entries file, or its folder."""
+        folder = location.rstrip("/") + "/"
+        files = max(1, -(-self.lines // ENTRIES_PER_FILE))
+        if files == 1:
+            return folder + entries_file_name(1)
+        return f"{folder}entries/ ({files:,} files)"
+
+
+def command_lines(groups: list[list[str]], width: int) -> list[str]:
+    """A command as shell lines of at most `width` columns where it can, with ` \\`
+    continuations: broken only between `groups` (a flag and its value stay together)."""
+    words = [" ".join(shlex.quote(arg) for arg in group) for group in groups]
+    lines = [INDENT + words[0]]
+    for word in words[1:]:
+        if len(lines[-1]) + 1 + len(word) + 2 <= width:
+            lines[-1] += " " + word
+        else:
+            lines[-1] += " \\"
+            lines.append(INDENT * 2 + word)
+    return lines
+
+
+def render_plan(
+    console: Console, preview: PlanPreview, location: str, apply_command: list[list[str]]
+) -> None:
+    """What a run that deleted nothing planned: its first entries, where the rest are, and
+    the command that purges exactly this plan."""
+    if not preview.planned:
+        return
+    print_line(console, "")
+    shown = len(preview.shown)
+    first = f"the first {shown:,}" if shown < preview.planned else "all of them"
+    heading = f"Planned to purge: {preview.planned:,} entries (nothing was deleted)"
+    print_prose(console, f"{heading}; {first}:" if shown else f"{heading}.", style="bold")
+    print_entries(console, preview.shown, outcomes=False)
+    more = preview.planned - shown
+    files = preview.entries_files(location)
+    # one line whatever its length: the file's path is one to copy
+    if more:
+        print_line(console, f"{INDENT}… and {more:,} more (see {files})")
+    else:
+        print_line(console, f"{INDENT}(every entry, with its reason and size: {files})")
+    print_line(console, "")
+    print_prose(
+        console,
+        "To purge exactly this plan once reviewed (each entry is re-checked first: what no "
+        "longer qualifies is skipped, nothing is added, and the guard is not applied again):",
+        style="bold",
+    )
+    for line in command_lines(apply_command, text_width(console)):
+        print_line(console, line)
 
 
 def request_doc(args: argparse.Namespace) -> dict[str, Any]:
