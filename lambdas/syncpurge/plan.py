@@ -1,7 +1,9 @@
 """The plan: what a run would delete and why, spooled to disk so memory stays flat.
 
 Plans are written as JSON lines (the same codec serves the CLI's local spool and the
-state machine's plan chunks in S3), then read back for the guard and the purge.
+state machine's plan chunks in S3), then read back for the guard and the purge. Their
+field names are one or two letters (plans run to millions of lines); `readable_line`
+gives a line the report's names (`syncpurge reports show RUN_ID --plan`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,25 @@ def plan_from_json(doc: dict[str, Any]) -> PlannedEntry:
     return PlannedEntry(
         entry, Rule(doc["r"]), doc["x"], skip, doc["p"], proof, doc.get("sk"), doc.get("n", 0)
     )
+
+
+def readable_line(item: PlannedEntry) -> dict[str, Any]:
+    """A plan line with the field names of the report's entries lines (DESIGN §8), for a
+    person: `outcome` is `planned`, or `skipped` with its `reason`; `detail` says why."""
+    e = item.entry
+    return {
+        "key": e.key,
+        "versionId": e.version_id,
+        "isDeleteMarker": e.is_delete_marker,
+        "rule": item.rule.value,
+        "proof": item.proof.value if item.proof and item.to_purge else None,
+        "outcome": "planned" if item.to_purge else "skipped",
+        "reason": item.skip.value if item.skip else None,
+        "size": e.size,
+        "lastModified": e.last_modified.isoformat(),
+        "isLatest": e.is_latest,
+        "detail": item.detail,
+    }
 
 
 def encode_lines(items: Iterable[PlannedEntry]) -> Iterator[bytes]:

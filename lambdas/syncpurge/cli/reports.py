@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,26 +15,49 @@ from rich.console import Console
 from rich.table import Table
 
 from syncpurge.cli.flags import add_aws_flags
-from syncpurge.cli.terminal import CliError, output_console, render_summary
+from syncpurge.cli.terminal import (
+    INDENT,
+    CliError,
+    output_console,
+    print_entries,
+    print_line,
+    render_summary,
+)
 from syncpurge.data.aws import StackOutputs
 from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
 from syncpurge.errors import PreflightRefused
 from syncpurge.models import Summary
-from syncpurge.report import split_s3_uri
+from syncpurge.plan import decode_lines, readable_line
+from syncpurge.report import PLAN_FILE, split_s3_uri
 
 
 def add_reports_parser(commands: Any) -> None:
-    reports = commands.add_parser("reports", help="list past runs, or show one run's summary")
+    reports = commands.add_parser(
+        "reports", help="list past runs, or show one run's summary, entries or plan"
+    )
     actions = reports.add_subparsers(dest="action", required=True, metavar="{list,show}")
     for name, summary in (
         ("list", "every run in the report destination, newest first"),
-        ("show", "one run's summary"),
+        ("show", "one run's summary (or its entries, or its stored plan)"),
     ):
         action = actions.add_parser(name, help=summary)
         if name == "show":
             action.add_argument("run_id", metavar="RUN_ID")
+            what = action.add_mutually_exclusive_group()
+            what.add_argument(
+                "--entries",
+                action="store_true",
+                help="list every entry the run reported (planned, purged, retained, skipped, "
+                "failed): outcome, reason, rule, proof, marker or version, VersionId, key",
+            )
+            what.add_argument(
+                "--plan",
+                action="store_true",
+                help="list the plan the run stored (what --apply-plan RUN_ID re-checks and "
+                "purges), decoded to the same columns",
+            )
         where = action.add_mutually_exclusive_group()
         where.add_argument(
             "--from",
@@ -43,7 +67,11 @@ def add_reports_parser(commands: Any) -> None:
         )
         where.add_argument("--stack", help="a deployed syncpurge stack: its ReportLocation")
         add_aws_flags(action)
-        action.add_argument("--json", action="store_true", help="print JSON")
+        action.add_argument(
+            "--json",
+            action="store_true",
+            help="print JSON (with --entries or --plan: one JSON object per line)",
+        )
         action.set_defaults(handler=run_reports)
 
 
@@ -63,6 +91,10 @@ def run_reports(args: argparse.Namespace, err_console: Console) -> int:
         if not chosen:
             raise CliError(f"RUN_ID: no run {args.run_id!r} in {location}")
         summary, where = chosen[0]
+        if args.entries or args.plan:
+            folder = RunFolder(where, run_store(args) if where.startswith("s3://") else None)
+            lines = folder.entries() if args.entries else folder.plan()
+            return print_lines(summary, where, lines, as_json=args.json)
         if args.json:
             sys.stdout.write(json.dumps(summary.to_document(), indent=2) + "\n")
         else:
@@ -71,18 +103,23 @@ def run_reports(args: argparse.Namespace, err_console: Console) -> int:
     if args.json:
         sys.stdout.write(json.dumps([s.to_document() for s, _ in summaries], indent=2) + "\n")
         return 0
-    table = Table(title=f"syncpurge runs in {location}")
-    for column in ("run", "status", "started", "planned", "purged", "skipped", "failed"):
+    console = output_console()
+    print_line(console, f"syncpurge runs in {location}", "bold")
+    table = Table()
+    # A run id is a token to copy: its column is never folded (the figures give way).
+    table.add_column("run", no_wrap=True)
+    for column in ("status", "started", "planned", "purged", "skipped", "failed"):
         table.add_column(column)
     for summary, _ in summaries:
         t = summary.totals
+        applied = f"\n(applied {summary.applied_plan})" if summary.applied_plan else ""
         table.add_row(
-            summary.run_id + (f" (applied {summary.applied_plan})" if summary.applied_plan else ""),
+            summary.run_id + applied,
             summary.status.value,
             summary.started_at.isoformat(timespec="seconds"),
             *(f"{n:,}" for n in (t.planned, t.purged, t.skipped, t.failed)),
         )
-    output_console().print(table)
+    console.print(table)
     if not summaries:
         err_console.print(f"no runs found in {location}")
     return 0
@@ -92,7 +129,7 @@ def read_summaries(location: str, args: argparse.Namespace) -> Iterator[tuple[Su
     """Every run's summary.json under `location`, with the run's folder."""
     if location.startswith("s3://"):
         bucket, prefix = split_s3_uri(location)
-        store = S3Store(make_s3_client(region=args.region, profile=args.profile), RequestCounter())
+        store = run_store(args)
         for key in store.list_keys(bucket, prefix):
             if key.endswith("/summary.json"):
                 body = store.get_bytes(bucket, key)
@@ -110,3 +147,69 @@ def _summary(body: bytes, where: str) -> Summary:
         return Summary.model_validate(json.loads(body))
     except ValueError as err:
         raise CliError(f"{where} is not a syncpurge summary: {err}") from None
+
+
+def run_store(args: argparse.Namespace) -> S3Store:
+    return S3Store(make_s3_client(region=args.region, profile=args.profile), RequestCounter())
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """One run's report folder: a local folder, or s3://bucket/prefix/ with its store."""
+
+    where: str
+    store: S3Store | None
+
+    def _names(self, under: str) -> list[str]:
+        """The folder's files below `under`, by name relative to the folder, sorted."""
+        if self.store is None:
+            root = Path(self.where)
+            return sorted(str(p.relative_to(root)) for p in (root / under).glob("*") if p.is_file())
+        bucket, prefix = split_s3_uri(self.where)
+        return sorted(k.removeprefix(prefix) for k in self.store.list_keys(bucket, prefix + under))
+
+    def _read(self, name: str) -> bytes | None:
+        if self.store is None:
+            path = Path(self.where) / name
+            return path.read_bytes() if path.is_file() else None
+        bucket, prefix = split_s3_uri(self.where)
+        return self.store.get_bytes_or_none(bucket, prefix + name)
+
+    def entries(self) -> Iterator[dict[str, Any]]:
+        """The report's entries lines (DESIGN §8), in file order."""
+        for name in self._names("entries/"):
+            if name.endswith(".jsonl") and "/entries-" in f"/{name}":
+                for line in (self._read(name) or b"").splitlines():
+                    if line.strip():
+                        yield json.loads(line)
+
+    def plan(self) -> Iterator[dict[str, Any]]:
+        """The plan the run stored (plan.json's chunks), each line with readable names."""
+        body = self._read(PLAN_FILE)
+        if body is None:
+            raise CliError(
+                f"--plan: {self.where} holds no stored plan (a state machine run keeps its "
+                "plan in its workspace; its report's entries list it: --entries)"
+            )
+        for name in json.loads(body).get("chunks", []):
+            chunk = self._read(name)
+            if chunk is None:
+                raise CliError(f"--plan: {self.where} lacks its plan file {name}")
+            for planned in decode_lines(chunk.splitlines()):
+                yield readable_line(planned)
+
+
+def print_lines(
+    summary: Summary, where: str, lines: Iterator[dict[str, Any]], *, as_json: bool
+) -> int:
+    """Entries as rows under a header (or JSON lines), streamed: a run may have millions."""
+    if as_json:
+        for line in lines:
+            sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+        return 0
+    console = output_console()
+    print_line(console, f"syncpurge run {summary.run_id}: {summary.status.value}", "bold")
+    print_line(console, f"{INDENT}report  {where}")
+    if not print_entries(console, lines, outcomes=True):
+        print_line(console, f"{INDENT}(no entries)")
+    return 0
