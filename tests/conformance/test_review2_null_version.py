@@ -35,7 +35,7 @@ def ls_client(localstack_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iter
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    yield boto3.client("s3", endpoint_url=localstack_endpoint, region_name="us-east-1")
+    return boto3.client("s3", endpoint_url=localstack_endpoint, region_name="us-east-1")
 
 
 def _versioning(pair: BucketPair, status: str) -> None:
@@ -80,9 +80,9 @@ def _setup(client: object) -> tuple[BucketPair, str, str, str, str]:
     pair.client.put_object(Bucket=pair.source, Key="a.txt", Body=b"old null content, 31 bytes long")
     _versioning(pair, "Enabled")
     pair.sync()
-    copy_of_null = pair.client.list_object_versions(Bucket=pair.target, Prefix="a.txt")[
-        "Versions"
-    ][0]["VersionId"]
+    copy_of_null = pair.client.list_object_versions(Bucket=pair.target, Prefix="a.txt")["Versions"][
+        0
+    ]["VersionId"]
     v0 = pair.put("a.txt", "zero")
     pair.sync()
     v2 = pair.put("a.txt", "two!!")
@@ -155,4 +155,5 @@ def test_control_nothing_changes_in_the_window(ls_client: object) -> None:
     assert _deliver(pair, reports, [e0], t0, t0).return_after == {"m0": 3600}
     due = _deliver(pair, reports, [e0], t0 + HOUR, t0)
     gone = {r.planned.entry.version_id for r in due.result.records if r.outcome.value == "purged"}
-    assert len(gone) == 1 and copy_of_null not in gone
+    assert len(gone) == 1
+    assert copy_of_null not in gone

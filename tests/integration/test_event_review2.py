@@ -116,7 +116,8 @@ def test_a_source_marker_erased_in_the_window_is_held(pair: BucketPair) -> None:
     pair.delete_version("m.txt", marker)  # in flight
     due = _run(pair, [e], t0 + HOUR, holds)
     assert copy_of_marker not in _purged(due)
-    assert due.held and v3
+    assert due.held
+    assert v3
 
 
 # ---------------------------------------------------------------- (4) the re-check
@@ -159,29 +160,32 @@ def test_a_delete_right_before_the_plan_s_own_listing_is_held(pair: BucketPair) 
 # ---------------------------------------------------------------- (6) liveness
 
 
-def test_a_hot_key_s_message_never_comes_due_and_goes_to_the_dlq(pair: BucketPair) -> None:
+def test_a_hot_key_s_message_comes_due_before_the_queue_gives_it_up(pair: BucketPair) -> None:
     """A key written more often than the hold (a log rewritten every few minutes, with a
-    noncurrent-expiration rule emitting Permanently Deleted events): every delivery sees a
-    new digest and holds it again. The stack's queue sends a message to the DLQ after
-    RETRIES + hold_trips receives (6 for a 60-minute hold), and the DLQ alarm fires, for a
-    workload that is entirely normal. The orphan copy is never purged by the event path."""
+    noncurrent-expiration rule emitting Permanently Deleted events): new writes make no
+    new candidates, so the erased version's copy goes once it has waited its hold, well
+    within the receives the queue allows before its dead-letter queue (RETRIES +
+    hold_trips, 6 for a 60-minute hold)."""
     retries, hold_trips = 5, math.ceil(60 * 60 / (12 * 3600))
     max_receives = retries + hold_trips
     pair.put_live()
     ids, copies = _three_synced(pair, "hot.log")
     holds = MemoryHolds()
-    t0 = datetime.now(UTC) - timedelta(hours=8)
+    t0 = datetime.now(UTC) + timedelta(seconds=1)
     pair.delete_version("hot.log", ids[0])  # e.g. lifecycle expiration of a noncurrent
     e1 = _notice(pair, "hot.log", ids[0], t0)
-    now, receives = t0, 0
+    now, receives, gone = t0, 0, set()
     while receives < max_receives:
         receives += 1
         result = _run(pair, [e1], now, holds)
+        gone |= _purged(result)
         if not result.held:
             break
         now = max(until for _, until in result.held)
         pair.put("hot.log", f"write {receives}")  # the workload writes within the hour
     assert not result.held, f"still held after {receives} receives: the message is DLQ'd"
+    assert receives == 2  # first sight, then a hold later
+    assert gone == {copies[0]}
 
 
 # ---------------------------------------------------------------- (1) net-zero change
