@@ -1,5 +1,6 @@
 """Data access: how the S3 and AWS clients are built (one session per process and
-profile, the retry policy, the fast timestamp parser). `s3store` and `aws` use them."""
+profile, the retry policy, the fast timestamp parser, the endpoint). `s3store` and `aws`
+use them."""
 
 from __future__ import annotations
 
@@ -11,17 +12,27 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import botocore.session
 from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError
 from botocore.utils import parse_timestamp as botocore_parse_timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 # `standard` retries throttling (503 SlowDown) and transient 5xx with exponential backoff
-# and jitter; 10 attempts rides out a burst of SlowDown on a hot prefix.
+# and jitter; 10 attempts rides out a burst of SlowDown on a hot prefix. A TCP connection to
+# a live endpoint takes milliseconds: 5 s without one is a dead or filtered address (botocore
+# waits 60 s by default), retried as any connection error.
+CONNECT_TIMEOUT_SECONDS = 5
 RETRY_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 10},
+    connect_timeout=CONNECT_TIMEOUT_SECONDS,
     max_pool_connections=32,
 )
+# Attempts at an endpoint that has never answered this client (a refused connection, an
+# unknown host, no TCP answer): a wrong --endpoint-url or Region fails within about 3 s of
+# backoff (15 s more when nothing answers TCP), not after ten attempts backed off over
+# ~30 s. Once it has answered, the standard policy above, connection errors included.
+UNREACHED_ATTEMPTS = 3
 
 
 # The one form S3 (and AWS's other XML answers) write: ISO 8601 in UTC, 'Z', and
@@ -93,18 +104,47 @@ def make_s3_client(
     *, region: str | None = None, endpoint_url: str | None = None, profile: str | None = None
 ) -> S3Client:
     """An S3 client with the retry policy and timestamp parser every request relies on."""
-    session = shared_session(profile)
-    with _session_lock:
-        client: S3Client = session.client(
-            "s3", region_name=region, endpoint_url=endpoint_url, config=RETRY_CONFIG
-        )
+    client: S3Client = make_client("s3", region=region, endpoint_url=endpoint_url, profile=profile)
     return client
 
 
-def make_client(service: str, *, region: str | None = None, profile: str | None = None) -> Any:
-    """A client for `service` with the retry policy every syncpurge request relies on."""
+def make_client(
+    service: str,
+    *,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    profile: str | None = None,
+) -> Any:
+    """A client for `service` with the retry policy every syncpurge request relies on, at
+    `endpoint_url` if given (LocalStack and moto serve every service on one)."""
     session = shared_session(profile)
     with _session_lock:
-        return session.client(  # type: ignore[call-overload]
-            service, region_name=region, config=RETRY_CONFIG
+        client = session.client(  # type: ignore[call-overload]
+            service, region_name=region, endpoint_url=endpoint_url, config=RETRY_CONFIG
         )
+    event = client.meta.service_model.service_id.hyphenize()
+    client.meta.events.register_first(f"needs-retry.{event}", _UnreachedEndpoint())
+    return client
+
+
+class _UnreachedEndpoint:
+    """A `needs-retry` handler that ends the retries of a connection error after
+    UNREACHED_ATTEMPTS while the client's endpoint has never answered; it decides nothing
+    otherwise (None: the standard handler after it does). It runs first and raises the
+    error, as botocore does after its last attempt (older botocore reads any non-None answer,
+    False included, as a delay to retry after)."""
+
+    def __init__(self) -> None:
+        self.answered = False
+
+    def __call__(
+        self, response: Any, attempts: int, caught_exception: Exception | None, **_: Any
+    ) -> None:
+        if response is not None:
+            self.answered = True
+        elif (
+            isinstance(caught_exception, EndpointConnectionError)
+            and not self.answered
+            and attempts >= UNREACHED_ATTEMPTS
+        ):
+            raise caught_exception
