@@ -104,7 +104,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="remove the target's run lock (s3://TARGET/.syncpurge/cli-run.lock) a killed run left",
     )
-    rec.add_argument("--endpoint-url", help="S3 endpoint (any S3-compatible service)")
     for side in ("source", "target"):
         rec.add_argument(
             f"--{side}-account",

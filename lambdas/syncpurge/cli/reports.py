@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from syncpurge.cli.flags import add_aws_flags
+from syncpurge.cli.flags import add_aws_flags, connection
 from syncpurge.cli.terminal import CliError, output_console, render_summary
 from syncpurge.data.aws import StackOutputs
 from syncpurge.data.clients import make_client, make_s3_client
@@ -50,7 +50,7 @@ def add_reports_parser(commands: Any) -> None:
 def run_reports(args: argparse.Namespace, err_console: Console) -> int:
     location = args.location or "syncpurge-reports"
     if args.stack:
-        client = make_client("cloudformation", region=args.region, profile=args.profile)
+        client = make_client("cloudformation", **connection(args))
         try:
             location = StackOutputs(client).get(args.stack, "ReportLocation")
         except PreflightRefused as err:
@@ -92,7 +92,7 @@ def read_summaries(location: str, args: argparse.Namespace) -> Iterator[tuple[Su
     """Every run's summary.json under `location`, with the run's folder."""
     if location.startswith("s3://"):
         bucket, prefix = split_s3_uri(location)
-        store = S3Store(make_s3_client(region=args.region, profile=args.profile), RequestCounter())
+        store = S3Store(make_s3_client(**connection(args)), RequestCounter())
         for key in store.list_keys(bucket, prefix):
             if key.endswith("/summary.json"):
                 body = store.get_bytes(bucket, key)
