@@ -124,7 +124,23 @@ def make_client(
         )
     event = client.meta.service_model.service_id.hyphenize()
     client.meta.events.register_first(f"needs-retry.{event}", _UnreachedEndpoint())
+    if service == "s3":
+        client.meta.events.register(f"before-parameter-build.{event}", _note_bucket)
+        client.meta.events.register(f"after-call.{event}", _name_bucket_in_error)
     return client
+
+
+def _note_bucket(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    if params.get("Bucket"):
+        context["syncpurge_bucket"] = params["Bucket"]
+
+
+def _name_bucket_in_error(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    """Every S3 error names its bucket as NoSuchBucket's does (Error.BucketName): a 403 or
+    a HeadBucket's bodiless 404 carries none, and the message shown must say which."""
+    error, bucket = parsed.get("Error"), context.get("syncpurge_bucket")
+    if isinstance(error, dict) and bucket:
+        error.setdefault("BucketName", bucket)
 
 
 class _UnreachedEndpoint:
