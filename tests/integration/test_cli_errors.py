@@ -11,12 +11,14 @@ metadata service to wait on.
 from __future__ import annotations
 
 import argparse
+import http.server
 import json
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -199,6 +201,32 @@ def test_no_credentials_is_one_line_naming_where_they_were_looked_for(
     one_line(
         done, "no AWS credentials", "AWS_ACCESS_KEY_ID", empty_aws["AWS_SHARED_CREDENTIALS_FILE"]
     )
+
+
+def test_an_endpoint_that_is_not_aws_is_one_line_naming_it(
+    keys: dict[str, str], tmp_path: Path
+) -> None:
+    """A web server, not S3, at --endpoint-url: every request answers 404 with no body."""
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_PUT = do_POST = do_HEAD
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        argv = [*COMMANDS["reconcile"], *REGION, "--endpoint-url", endpoint]
+        done = syncpurge([*argv, "--report", str(tmp_path / "reports")], keys)
+        server.shutdown()
+
+    one_line(done, "--endpoint-url", endpoint, "did not answer as AWS does")
 
 
 # ------------------------------------------------ a bucket that isn't there
