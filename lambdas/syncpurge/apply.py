@@ -223,10 +223,22 @@ class StoredPlan:
     run_id: str
     figures: dict[str, Any]
     read: Callable[[str], bytes]  # a file of the run's folder, by name
+    shown: str = ""  # the run's folder as a person reads it: a file of it is shown + name
+    flag: str = "applyPlan"
 
     def entries(self) -> Iterator[PlannedEntry]:
+        """The stored entries, chunk by chunk; a line that is no plan entry (a hand edit)
+        refuses the run, naming its file and line, before anything is deleted."""
         for name in self.figures.get("chunks", []):
-            yield from decode_lines(self.read(name).splitlines())
+            for number, line in enumerate(self.read(name).splitlines(), start=1):
+                try:
+                    entries = list(decode_lines([line]))
+                except (ValueError, KeyError, TypeError) as err:
+                    raise InvalidInput(
+                        f"{self.flag}: {self.shown}{name} line {number} is not a plan entry "
+                        f"({_line_problem(err)})"
+                    ) from None
+                yield from entries
 
     def reviewed_guard(self, request: ReconcileRequest) -> GuardDecision:
         """The guard as the plan's own run decided it (plans kept before plan.json held
@@ -271,9 +283,45 @@ def read_stored_plan(report: str, run_id: str, store: S3Store, flag: str) -> Sto
             return (path / name).read_bytes()
 
         body = (path / PLAN_FILE).read_bytes() if (path / PLAN_FILE).is_file() else None
+    shown = where if where.endswith("/") else f"{where}/"  # a file of it, to a person: + name
     if body is None:
         raise InvalidInput(f"{flag}: no stored plan of run {run_id!r} at {where}")
-    figures = json.loads(body)
-    if "rules" not in figures:
+    try:
+        figures = json.loads(body)
+    except ValueError as err:  # a hand edit: name the file, not just the column
+        raise InvalidInput(f"{flag}: {shown}{PLAN_FILE} is not JSON ({err})") from None
+    if isinstance(figures, dict) and "rules" not in figures:
         raise InvalidInput(f"{flag}: run {run_id!r} at {where} kept no applicable plan")
-    return StoredPlan(run_id, figures, read)
+    problem = _figures_problem(figures)
+    if problem:
+        raise InvalidInput(f"{flag}: {shown}{PLAN_FILE} is not a syncpurge plan: {problem}")
+    return StoredPlan(run_id, figures, read, shown=shown, flag=flag)
+
+
+def _line_problem(err: Exception) -> str:
+    if isinstance(err, json.JSONDecodeError):  # its own "line 1" would be the line's
+        return f"not JSON: {err.msg} at column {err.colno}"
+    if isinstance(err, KeyError):
+        return f"no field {err}"
+    return f"{type(err).__name__}: {err}"
+
+
+def _figures_problem(figures: Any) -> str | None:
+    """What in plan.json a run applying it can't use, or None."""
+    if not isinstance(figures, dict):
+        return "not a JSON object"
+    for field, kind in (("mode", str), ("rules", list), ("prefixes", list), ("chunks", list)):
+        if not isinstance(figures.get(field), kind):
+            return f"{field!r} is missing or not a {kind.__name__}"
+    if not isinstance(figures.get("planned"), int):
+        return "'planned' is missing or not a whole number"
+    try:
+        Mode(figures["mode"])
+        for rule in figures["rules"]:
+            Rule(rule)
+    except ValueError as err:
+        return str(err)
+    named = ("prefixes", "chunks")
+    if not all(isinstance(item, str) for field in named for item in figures[field]):
+        return "'prefixes' and 'chunks' must be lists of strings"
+    return None

@@ -86,9 +86,10 @@ def test_a_due_event_is_purged_and_reported_under_the_hour_s_run_id(
     pair: BucketPair, reports: str
 ) -> None:
     event, orphan = erased_version(pair)
-    now = datetime.now(UTC) + timedelta(seconds=1)
-    body = eventbridge(pair, "a.txt", event.version_id, now - timedelta(minutes=61))
-    deliver(pair, [body], now - timedelta(minutes=61))  # first seen when the queue took it
+    seen = datetime.now(UTC) + timedelta(seconds=1)
+    body = eventbridge(pair, "a.txt", event.version_id, seen)
+    deliver(pair, [body], seen)  # first seen when the queue took it: held
+    now = seen + timedelta(minutes=61)
 
     delivery = deliver(pair, [body, body], now)
 

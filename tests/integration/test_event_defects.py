@@ -128,15 +128,16 @@ def test_a_delivery_that_dies_after_its_deletes_still_counts_against_the_brake(
     events = [erased_version(pair, f"k{i}.txt")[0] for i in range(6)]
     now = datetime.now(UTC) + timedelta(seconds=1)
     bodies = [eventbridge(pair, e.key_text, e.version_id, now - HOUR) for e in events]
-    first_seen(pair, bodies, now - HOUR)
+    first_seen(pair, bodies, now)
+    later = now + HOUR
     with monkeypatch.context() as patched:
         failing_brake_save_after_deletes(patched)
         with pytest.raises(TimeoutError):
-            deliver(pair, bodies[:3], now, max_purge_per_hour=3)
+            deliver(pair, bodies[:3], later, max_purge_per_hour=3)
     gone = pair.entries()
 
     # Then the next delivery of the hour finds the brake's room used up
-    after = deliver(pair, bodies[3:], now + timedelta(minutes=1), max_purge_per_hour=3)
+    after = deliver(pair, bodies[3:], later + timedelta(minutes=1), max_purge_per_hour=3)
 
     assert after.result.brake_tripped
     assert pair.entries() == gone
@@ -152,16 +153,17 @@ def test_a_dead_delivery_s_journal_is_never_overwritten_by_the_next(
     events = [erased_version(pair, f"k{i}.txt")[0] for i in range(2)]
     now = datetime.now(UTC) + timedelta(seconds=1)
     bodies = [eventbridge(pair, e.key_text, e.version_id, now - HOUR) for e in events]
-    first_seen(pair, bodies, now - HOUR)
+    first_seen(pair, bodies, now)
+    later = now + HOUR
     with monkeypatch.context() as patched:  # dies before the hour's summary is written
         patched.setattr(consumer, "write_summary_doc", lambda *_: (_ for _ in ()).throw(
             TimeoutError("Task timed out")))  # fmt: skip
         with pytest.raises(TimeoutError):
-            deliver(pair, bodies[:1], now)
+            deliver(pair, bodies[:1], later)
     first = journal_keys(pair)
     assert len(first) == 1
 
-    deliver(pair, bodies[1:], now + timedelta(minutes=1))
+    deliver(pair, bodies[1:], later + timedelta(minutes=1))
 
     journals = journal_keys(pair)
     assert len(journals) == 2
@@ -172,9 +174,9 @@ def test_the_brake_lives_outside_the_expiring_workspace(pair: BucketPair, report
     events = [erased_version(pair, f"k{i}.txt")[0] for i in range(2)]
     now = datetime.now(UTC) + timedelta(seconds=1)
     bodies = [eventbridge(pair, e.key_text, e.version_id, now - HOUR) for e in events]
-    first_seen(pair, bodies, now - HOUR)
+    first_seen(pair, bodies, now)
 
-    deliver(pair, bodies, now, max_purge_per_hour=1)
+    deliver(pair, bodies, now + HOUR, max_purge_per_hour=1)
 
     keys = [o["Key"] for o in pair.client.list_objects_v2(Bucket=REPORTS)["Contents"]]
     assert "syncpurge-state/events/brake.json" in keys

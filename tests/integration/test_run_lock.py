@@ -118,3 +118,31 @@ def test_the_lock_key_is_outside_the_scope_of_a_whole_bucket_run(
     assert summary["totals"]["planned"] == 0
     assert summary["totals"]["targetEntries"] == 1
     assert lock_versions(pair) == []
+
+
+def test_a_lock_that_can_t_be_released_is_a_warning_not_the_run_s_outcome(
+    pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from botocore.exceptions import ClientError
+
+    pair.put_live()
+    pair.put("gone", "x", bucket=pair.target)
+    removing = S3Store.remove_version
+
+    def refusing(self: S3Store, bucket: str, key: str, version_id: str) -> None:
+        if key == LOCK_KEY:
+            denied = {"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}
+            raise ClientError(denied, "DeleteObject")  # type: ignore[arg-type]
+        removing(self, bucket, key, version_id)
+
+    monkeypatch.setattr(S3Store, "remove_version", refusing)
+
+    code = main(reconcile_flags(pair, "--max-purge-fraction", "1", "--report", str(tmp_path)))
+
+    # The run purged: its exit code says so, and the lock left behind is named
+    assert code == 0
+    assert "gone" not in pair.all_keys(pair.target)
+    err = capsys.readouterr().err
+    assert "could not be released" in err
+    assert "--break-lock" in err

@@ -11,11 +11,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
-from botocore.exceptions import ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 from rich.console import Console
 
 from syncpurge import __version__
+from syncpurge.cli.aws_errors import aws_problem
 from syncpurge.cli.bucket_policy import add_bucket_policy_parser
 from syncpurge.cli.events import add_events_parser
 from syncpurge.cli.flags import add_aws_flags, check_connection_flags
@@ -105,7 +107,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="remove the target's run lock (s3://TARGET/.syncpurge/cli-run.lock) a killed run left",
     )
-    rec.add_argument("--endpoint-url", help="S3 endpoint (any S3-compatible service)")
     for side in ("source", "target"):
         rec.add_argument(
             f"--{side}-account",
@@ -250,7 +251,9 @@ def run_demo_command(args: argparse.Namespace, err_console: Console) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    err_console = Console(stderr=True)
+    # Messages are one line each, whatever the width: wrapped at 80 columns off a terminal,
+    # an error line would be several in a log (and a shell command printed would break).
+    err_console = Console(stderr=True, soft_wrap=True)
     try:
         check_connection_flags(args)
         code: int = args.handler(args, err_console)
@@ -263,6 +266,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProfileNotFound as err:
         say(err_console, "invalid input", f"--profile: {err}")
         return EXIT_INVALID
+    except (BotoCoreError, ClientError, ParseError) as err:
+        problem = aws_problem(err, args)
+        if problem is None:
+            raise
+        code, message = problem
+        say(err_console, "error", message)
+        return code
     except KeyboardInterrupt:
         say(err_console, "interrupted", "stopped by Ctrl-C")
         return EXIT_INTERRUPTED

@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.console import Console
 
-from syncpurge.cli.flags import add_aws_flags
+from syncpurge.cli.flags import add_aws_flags, connection
 from syncpurge.cli.terminal import CliError
 from syncpurge.data.aws import StackOutputs
 from syncpurge.data.clients import make_client
@@ -36,7 +36,7 @@ def add_bucket_policy_parser(commands: Any) -> None:
 
 
 def run_bucket_policy(args: argparse.Namespace, err_console: Console) -> int:
-    client = make_client("cloudformation", region=args.region, profile=args.profile)
+    client = make_client("cloudformation", **connection(args))
     output = OUTPUTS[args.side]
     try:
         value = StackOutputs(client).get(args.stack, output)

@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.console import Console
 
-from syncpurge.cli.flags import add_aws_flags
+from syncpurge.cli.flags import add_aws_flags, connection
 from syncpurge.cli.terminal import EXIT_OK, CliError
 from syncpurge.data.aws import StackOutputs
 from syncpurge.data.clients import make_client, make_s3_client
@@ -53,7 +53,7 @@ def add_events_parser(commands: Any) -> None:
 
 def _stack(args: argparse.Namespace) -> tuple[str, str, str]:
     """(source bucket, brake's bucket, brake's key) from the stack's outputs."""
-    outputs = StackOutputs(make_client("cloudformation", region=args.region, profile=args.profile))
+    outputs = StackOutputs(make_client("cloudformation", **connection(args)))
     try:
         source = outputs.get(args.stack, "EventSourceBucket")
         brake = outputs.get(args.stack, "EventBrake")
@@ -74,7 +74,7 @@ def _brake(store: S3Store, bucket: str, key: str) -> BrakeState:
 
 def run_status(args: argparse.Namespace, err_console: Console) -> int:
     source, bucket, key = _stack(args)
-    store = S3Store(make_s3_client(region=args.region, profile=args.profile))
+    store = S3Store(make_s3_client(**connection(args)))
     sends = store.sends_eventbridge_events(source)
     brake = _brake(store, bucket, key)
     state = {
@@ -101,7 +101,7 @@ def run_status(args: argparse.Namespace, err_console: Console) -> int:
 
 def run_resume(args: argparse.Namespace, err_console: Console) -> int:
     _, bucket, key = _stack(args)
-    store = S3Store(make_s3_client(region=args.region, profile=args.profile))
+    store = S3Store(make_s3_client(**connection(args)))
     brake = _brake(store, bucket, key)
     if not brake.latched:
         err_console.print("The brake is not latched: nothing to resume.")

@@ -25,8 +25,20 @@ ACCOUNT = re.compile(r"^\d{12}$")
 
 def add_aws_flags(parser: argparse.ArgumentParser) -> None:
     """Where and as whom a command that calls AWS does so."""
+    parser.add_argument(
+        "--endpoint-url",
+        metavar="URL",
+        help="send every AWS request of this command to URL: LocalStack or moto (every "
+        "service on one URL), or any S3-compatible service for the calls only S3 answers "
+        "(reconcile with buckets, reports --from s3://...)",
+    )
     parser.add_argument("--region")
     parser.add_argument("--profile", help="the AWS CLI profile to use (default: the environment's)")
+
+
+def connection(args: argparse.Namespace) -> dict[str, str | None]:
+    """The add_aws_flags values as make_client / make_s3_client take them."""
+    return {"region": args.region, "endpoint_url": args.endpoint_url, "profile": args.profile}
 
 
 def bucket_name_problem(name: str) -> str | None:
@@ -68,6 +80,12 @@ def check_connection_flags(args: argparse.Namespace) -> None:
     endpoint = getattr(args, "endpoint_url", None)
     if endpoint is not None:
         _check_endpoint(endpoint)
+        if getattr(args, "task_arn", None):
+            raise CliError(
+                "--task-arn can't be used with --endpoint-url: a DataSync task and its "
+                "account are read from AWS DataSync and STS, and its locations name AWS "
+                "buckets; against another endpoint give --source-bucket and --target-bucket"
+            )
     report = getattr(args, "report", None)
     if report is not None:
         _check_report(report)

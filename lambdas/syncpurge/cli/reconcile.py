@@ -179,6 +179,20 @@ def open_stores(
     return source, target, reports
 
 
+def release_lock(lock: TargetLock, err_console: Console) -> None:
+    """Release the run's lock; a failure is reported, never taken for the run's outcome
+    (the run may have purged: its exit code and report stand)."""
+    try:
+        lock.release()
+    except ClientError as err:
+        say(
+            err_console,
+            "warning",
+            f"the run lock s3://{lock.bucket}/{lock.key} could not be released "
+            f"({write_problem(err)}); the next run on this target needs --break-lock",
+        )
+
+
 def write_problem(err: OSError | ClientError) -> str:
     if isinstance(err, ClientError):
         error = err.response.get("Error", {})
@@ -288,7 +302,7 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
                 stored_plan=stored_plan,
             )
     finally:
-        lock.release()
+        release_lock(lock, err_console)
     if args.json:
         sys.stdout.write(json.dumps(result.summary.to_document(), indent=2) + "\n")
     else:

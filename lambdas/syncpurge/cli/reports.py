@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from syncpurge.cli.flags import add_aws_flags
+from syncpurge.cli.flags import add_aws_flags, connection
 from syncpurge.cli.terminal import (
     INDENT,
     CliError,
@@ -78,7 +78,7 @@ def add_reports_parser(commands: Any) -> None:
 def run_reports(args: argparse.Namespace, err_console: Console) -> int:
     location = args.location or "syncpurge-reports"
     if args.stack:
-        client = make_client("cloudformation", region=args.region, profile=args.profile)
+        client = make_client("cloudformation", **connection(args))
         try:
             location = StackOutputs(client).get(args.stack, "ReportLocation")
         except PreflightRefused as err:
@@ -150,7 +150,7 @@ def _summary(body: bytes, where: str) -> Summary:
 
 
 def run_store(args: argparse.Namespace) -> S3Store:
-    return S3Store(make_s3_client(region=args.region, profile=args.profile), RequestCounter())
+    return S3Store(make_s3_client(**connection(args)), RequestCounter())
 
 
 @dataclass(frozen=True)

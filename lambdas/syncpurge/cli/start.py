@@ -12,6 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from rich.console import Console
 
+from syncpurge.cli.flags import connection
 from syncpurge.cli.terminal import (
     EXIT_FAILED,
     EXIT_GUARD,
@@ -49,7 +50,7 @@ def run_start(args: argparse.Namespace, err_console: Console) -> int:
     if args.skip_sync:
         doc["skipSync"] = True
     parse_request(doc, FLAG_OF_FIELD | {"skipSync": "--skip-sync"})
-    client = make_client("stepfunctions", region=args.region, profile=args.profile)
+    client = make_client("stepfunctions", **connection(args))
     name = new_run_id(datetime.now(UTC))
     try:
         execution_arn = client.start_execution(

@@ -1,16 +1,18 @@
 """The hold, per key and across deliveries (DESIGN §13): nothing of a key is purged until
-the hold has passed since that key's latest known event, and since its source history
-was last seen to change.
+the hold has passed since that key's latest known event, and no entry until it has been
+one the rules would purge for a hold.
 
 A delivery decides keys on fresh listings, and those listings already show every later
 permanent delete of the key, including one whose event is still on its way. So a key's
 hold can't be judged by the events of one delivery, nor by events alone:
 - each event's time (the later of its claim and the queue's receipt) is noted against
   every key it can name, in a book kept between deliveries;
-- each delivery also notes a digest of the key's source history (its VersionIds). A
-  change since the last digest (a delete whose event is not here yet, or a first sight)
-  starts the hold again from now. VersionIds never come back, so two equal digests mean
-  nothing changed between them: the listing a key is decided on is one the hold covered.
+- each delivery also plans every key it names and notes the entries the rules would
+  purge, each with the time it was first seen so (an entry the rules no longer select is
+  struck). An entry goes only when it was already a candidate at a check a hold ago and
+  still is: a delete whose event is not here yet, or a version born and erased between
+  two checks, makes a candidate that must wait out its own hold. (A state of the source
+  alone can't show that: a version created and erased between checks leaves no trace.)
 A record outlives its use by design: nothing is ever deleted here (syncpurge deletes only
 target versions); a lifecycle rule on the holds folder expires records long after any
 event of theirs could still be queued.
@@ -20,9 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from syncpurge.data.s3store import S3Store
 
@@ -32,38 +34,30 @@ class KeyHold:
     """What the book knows of one key."""
 
     latest: datetime | None = None  # the latest time an event of it was known
-    seen: datetime | None = None  # when its source history was last seen to change
-    digest: str | None = None  # of that history's VersionIds
+    # Target VersionId -> since when the rules would purge it, continuously at every check.
+    candidates: dict[str, datetime] = field(default_factory=dict)
 
-    def due_at(self, hold: timedelta) -> datetime | None:
-        if self.latest is None or self.seen is None:
-            return None
-        return max(self.latest, self.seen) + hold
+    def event_due_at(self, hold: timedelta) -> datetime | None:
+        return None if self.latest is None else self.latest + hold
 
-    def to_json(self, key: str) -> dict[str, str | None]:
+    def to_json(self, key: str) -> dict[str, Any]:
         return {
             "key": key,
             "latest": self.latest.isoformat() if self.latest else None,
-            "seen": self.seen.isoformat() if self.seen else None,
-            "digest": self.digest,
+            "candidates": {v: at.isoformat() for v, at in sorted(self.candidates.items())},
         }
 
     @classmethod
-    def from_json(cls, doc: dict[str, str | None]) -> KeyHold:
-        def moment(name: str) -> datetime | None:
-            value = doc.get(name)
-            return datetime.fromisoformat(value) if value else None
-
-        return cls(moment("latest"), moment("seen"), doc.get("digest"))
-
-
-def history_digest(version_ids: list[str]) -> str:
-    """A digest of a key's source history: its VersionIds, in any order."""
-    return hashlib.sha256("\n".join(sorted(version_ids)).encode()).hexdigest()
+    def from_json(cls, doc: dict[str, Any]) -> KeyHold:
+        latest = doc.get("latest")
+        return cls(
+            datetime.fromisoformat(latest) if latest else None,
+            {v: datetime.fromisoformat(at) for v, at in (doc.get("candidates") or {}).items()},
+        )
 
 
 class HoldBook(Protocol):
-    """Key -> what is known of its events and its source history."""
+    """Key -> what is known of its events and its candidates."""
 
     def get(self, key: str) -> KeyHold: ...
 
@@ -77,14 +71,14 @@ def note_event(book: HoldBook, key: str, at: datetime) -> None:
         book.put(key, hold)
 
 
-def note_history(book: HoldBook, key: str, digest: str, now: datetime) -> bool:
-    """Record the key's source history as listed now; True when it changed (or is new)."""
+def note_candidates(book: HoldBook, key: str, version_ids: set[str], now: datetime) -> None:
+    """The entries of `key` the rules would purge now: each keeps the time it was first
+    seen so if it was a candidate at the last check too, else starts now; the others go."""
     hold = book.get(key)
-    if hold.digest == digest and hold.seen is not None:
-        return False
-    hold.digest, hold.seen = digest, now
-    book.put(key, hold)
-    return True
+    kept = {v: hold.candidates.get(v, now) for v in version_ids}
+    if kept != hold.candidates:
+        hold.candidates = kept
+        book.put(key, hold)
 
 
 class MemoryHolds:

@@ -46,9 +46,7 @@ class DeletionNotice:
         return [self.key_text] if decoded == self.key_text else [self.key_text, decoded]
 
 
-def parse_notice(
-    event: dict[str, Any], sent_at: datetime | None = None
-) -> DeletionNotice | None:
+def parse_notice(event: dict[str, Any], sent_at: datetime | None = None) -> DeletionNotice | None:
     """The notice an EventBridge event carries, None for one that is no permanent delete
     (a delete marker created, another detail type); InvalidInput for a malformed one.
     `sent_at`: when the queue took the message."""

@@ -18,11 +18,11 @@ from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from syncpurge.apply import fresh_plan, in_run_scope, only_key
+from syncpurge.apply import fresh_plan, in_run_scope
 from syncpurge.data.s3store import S3Store
 from syncpurge.deletes import OutcomeRecord, PurgeSettings
 from syncpurge.diffing import policy_for
-from syncpurge.events.holds import HoldBook, history_digest, note_event, note_history
+from syncpurge.events.holds import HoldBook, note_candidates, note_event
 from syncpurge.events.notices import DeletionNotice
 from syncpurge.models import Outcome, PlannedEntry, ReconcileRequest
 from syncpurge.purge import Journal, purge_plan
@@ -52,10 +52,6 @@ class EventScope:
             return None
         target_key = self.scope.target_key(source_key[len(self.scope.source_root) :])
         return target_key if self._in_scope(target_key) else None
-
-    def source_key_of(self, target_key: str) -> str:
-        """The source key a target key in scope mirrors."""
-        return self.scope.source_key(target_key[len(self.scope.target_root) :])
 
     def targets_of(self, notice: DeletionNotice) -> set[str]:
         """The target keys in scope a notice can name (none for another bucket's)."""
@@ -143,7 +139,8 @@ def process_notices(
     refused: str | None = None,
 ) -> EventBatchResult:
     """Decide and purge the keys of `notices` whose hold has passed since their latest
-    known event; the brake is reserved before the first delete and settled after.
+    known event, and since each entry to purge first became one (syncpurge.events.holds);
+    the brake is reserved before the first delete and settled after.
 
     `refused`: why a batch run at this moment would purge nothing (its policy's verdict:
     PRESERVE, approval; or the last batch run refused the source, DESIGN §5 "Unrelated
@@ -152,29 +149,31 @@ def process_notices(
     empty the target key by key."""
     result = EventBatchResult()
     first_event, named = note_events(notices, where, state.holds, result)
-    for key in first_event:
-        note_history(state.holds, key, source_digest(source, where, key), now)
-    due = due_keys(named, now, settings.hold, state.holds, result)
-    result.keys = len(due)
     if state.brake.latched:
         result.latched = True
         return result
-    if due and refused is None and not _holds_anything(source, where):
+    hold = settings.hold
+    event_due = {k for k in first_event if (state.holds.get(k).event_due_at(hold) or now) <= now}
+    if event_due and refused is None and not _holds_anything(source, where):
         refused = (
             f"the source s3://{where.source_bucket}/{where.scope.source_root} holds nothing in "
             f"scope (or none in its first {PROBE_PAGES} pages under the prefixes): a wrong or "
             "emptied source never empties the target; the batch run decides"
         )
-    if due and refused is not None:
+    if event_due and refused is not None:
         result.refused = refused
         return result
-    plan = plan_keys(due, where, source=source, target=target, now=now, result=result)
-    # Decided on listings the hold covered only if the source is still as it was noted.
-    changed = {k for k in due if note_history(state.holds, k, source_digest(source, where, k), now)}
-    if changed:
-        plan = [p for p in plan if p.entry.key not in changed]
-        until = now + settings.hold
-        result.held += [(notice, until) for notice, keys in named if keys & changed]
+    # Every key named is planned now, so each candidate's own hold starts at first sight.
+    plans = plan_keys(sorted(first_event), where, source=source, target=target, now=now)
+    settled = {key: settle_key(state.holds, key, plan, now, hold) for key, plan in plans.items()}
+    for notice, keys in named:
+        waits = [until for key in keys if (until := settled[key].waits_until) is not None]
+        if waits:
+            result.held.append((notice, max(waits)))
+    decided = [key for key in sorted(plans) if key in event_due]
+    result.keys = len(decided)
+    plan = [p for key in decided for p in settled[key].ready]
+    result.left_to_batch += sum(1 for key in decided for p in plans[key] if not p.to_purge)
     brake = state.brake
     if len(plan) > brake.room(now, settings.max_purge_per_hour):
         result.brake_tripped = True
@@ -236,32 +235,33 @@ def note_events(
     return first_event, named
 
 
-def due_keys(
-    named: Named, now: datetime, hold: timedelta, holds: HoldBook, result: EventBatchResult
-) -> list[str]:
-    """The keys whose latest known event, and last seen change of source history, are a
-    hold ago. A notice naming any other key stays held (in `result`) until the latest of
-    its keys' holds has passed."""
-    due_at: dict[str, datetime] = {}
-    for notice, keys in named:
-        for key in keys:
-            due_at[key] = holds.get(key).due_at(hold) or now + hold
-        until = max(due_at[key] for key in keys)
-        if until > now:
-            result.held.append((notice, until))
-    return sorted(key for key, at in due_at.items() if at <= now)
+@dataclass(frozen=True)
+class Settled:
+    ready: list[PlannedEntry]  # entries that may go now
+    waits_until: datetime | None  # when the rest may (None: nothing of the key waits)
+
+
+def settle_key(
+    holds: HoldBook, key: str, decided: list[PlannedEntry], now: datetime, hold: timedelta
+) -> Settled:
+    """What of `key` may go now: nothing before a hold after its latest known event, then
+    each entry the rules would purge once it has been one for a hold (noted here)."""
+    to_purge = [p for p in decided if p.to_purge]
+    note_candidates(holds, key, {p.entry.version_id for p in to_purge}, now)
+    record = holds.get(key)
+    event_at = record.event_due_at(hold) or now + hold
+    if event_at > now:
+        return Settled([], event_at)
+    ready_at = {p.entry.version_id: record.candidates[p.entry.version_id] + hold for p in to_purge}
+    waiting = [at for at in ready_at.values() if at > now]
+    ready = [p for p in to_purge if ready_at[p.entry.version_id] <= now]
+    return Settled(ready, max(waiting) if waiting else None)
 
 
 def plan_keys(
-    due: list[str],
-    where: EventScope,
-    *,
-    source: S3Store,
-    target: S3Store,
-    now: datetime,
-    result: EventBatchResult,
-) -> list[PlannedEntry]:
-    """The batch rules and proofs on each due key's fresh listings: what they prove."""
+    keys: list[str], where: EventScope, *, source: S3Store, target: S3Store, now: datetime
+) -> dict[str, list[PlannedEntry]]:
+    """The batch rules and proofs on each key's fresh listings, key by key."""
     plan_key = fresh_plan(
         source=source,
         target=target,
@@ -270,19 +270,7 @@ def plan_keys(
         policy=policy_for(where.request, now),
         scope=where.scope,
     )
-    plan: list[PlannedEntry] = []
-    for key in due:
-        decided = plan_key(key)
-        result.left_to_batch += sum(1 for p in decided if not p.to_purge)
-        plan += [p for p in decided if p.to_purge]
-    return plan
-
-
-def source_digest(source: S3Store, where: EventScope, target_key: str) -> str:
-    """The digest of the source history a target key maps to, listed now."""
-    key = where.source_key_of(target_key)
-    pages = only_key(source.list_pages(where.source_bucket, key), key)
-    return history_digest([entry.version_id for page in pages for entry in page.entries])
+    return {key: plan_key(key) for key in keys}
 
 
 def _holds_anything(source: S3Store, where: EventScope) -> bool:
