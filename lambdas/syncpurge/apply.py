@@ -19,6 +19,8 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from syncpurge.data.s3shapes import ListingPage
 from syncpurge.data.s3store import S3Store
 from syncpurge.diff import DiffStats, diff_histories
@@ -245,7 +247,18 @@ class StoredPlan:
         it: its figures under this request's limits)."""
         doc = self.figures.get("guard")
         if doc:
-            return GuardDecision.model_validate(doc)
+            try:
+                reviewed = GuardDecision.model_validate(doc)
+            except ValidationError as err:  # a hand edit: name the file
+                problem = f"its 'guard' is not the guard's decision ({err.error_count()} errors)"
+                raise InvalidInput(f"{self.flag}: {self.shown}{PLAN_FILE}: {problem}") from None
+            if reviewed.planned != self.figures["planned"]:
+                raise InvalidInput(
+                    f"{self.flag}: {self.shown}{PLAN_FILE}: its guard counted "
+                    f"{reviewed.planned} entries and its 'planned' says "
+                    f"{self.figures['planned']}: not as a run writes them"
+                )
+            return reviewed
         return evaluate_guard(
             planned=int(self.figures["planned"]),
             target_entries_in_scope=int(self.figures.get("targetEntries", 0)),

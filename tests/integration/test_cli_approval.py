@@ -69,3 +69,30 @@ def test_a_stored_plan_edited_to_purge_more_than_was_planned_is_refused(
     assert code == EXIT_INVALID
     assert "more than the 2 it planned and was reviewed with" in capsys.readouterr().err
     assert pair.entries() == before
+
+
+@pytest.mark.parametrize(
+    ("guard", "named"),
+    [({"tripped": "maybe"}, "its 'guard' is not the guard's decision"), (99, "its guard counted")],
+)
+def test_a_plan_whose_guard_was_edited_is_refused_naming_its_file(
+    pair: BucketPair,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    guard: object,
+    named: str,
+) -> None:
+    vanished_keys(pair, 2)
+    run_id = reconcile(pair, tmp_path, capsys, "--dry-run")
+    plan = tmp_path / run_id / "plan.json"
+    figures = json.loads(plan.read_text())
+    figures["guard"] = guard if isinstance(guard, dict) else {**figures["guard"], "planned": guard}
+    plan.write_text(json.dumps(figures))
+    before = pair.entries()
+
+    code = main(reconcile_flags(pair, "--report", str(tmp_path), "--apply-plan", run_id))
+
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == EXIT_INVALID
+    assert f"--apply-plan: {tmp_path / run_id}/plan.json: {named}" in err
+    assert pair.entries() == before
