@@ -12,7 +12,7 @@ Pure: no I/O. The task's facts are read by the caller (`syncpurge.data.aws`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from syncpurge.errors import InvalidInput, PreflightRefused
@@ -93,7 +93,6 @@ class RunPolicy:
     workspace: Place | None
     lineage: Place | None  # the task's detailed reports, if it writes any
     preserve_deleted_files: str | None  # the task's setting, None without a task
-    advisories: tuple[str, ...] = field(default=())
 
     @property
     def preserve_blocks(self) -> bool:
@@ -104,6 +103,25 @@ class RunPolicy:
     def approval_withholds(self) -> bool:
         """A person must approve this run's purges: it applies no reviewed plan."""
         return self.settings.require_approval and self.request.apply_plan is None
+
+    @property
+    def advisories(self) -> tuple[str, ...]:
+        """What the report says of the policy: the task's setting, and what withholds."""
+        said: list[str] = []
+        if self.preserve_deleted_files is not None:
+            said.append(f"DataSync task PreserveDeletedFiles={self.preserve_deleted_files}")
+        if self.preserve_blocks:
+            said.append(
+                "the DataSync task keeps files deleted at the source (PreserveDeletedFiles="
+                "PRESERVE): nothing is purged; start with overridePreserve: true "
+                "(--override-preserve) to purge anyway"
+            )
+        if self.approval_withholds:
+            said.append(
+                "this deployment requires approval (requireApproval): this run only plans; "
+                'apply its plan with {"applyPlan": "<run-id>"} once reviewed'
+            )
+        return tuple(said)
 
     def unattended_refusal(self) -> str | None:
         """Why the event path, which nobody reviews, may purge nothing now (None: it may).
@@ -163,7 +181,6 @@ def build_policy(
         workspace=workspace,
         lineage=lineage_place(facts),
         preserve_deleted_files=facts.preserve_deleted_files if facts else None,
-        advisories=tuple(task_advisories(facts, request, settings)),
     )
 
 
@@ -259,23 +276,3 @@ def report_roots(prefix: str) -> list[str]:
     if at == 0:
         return [REPORTS_PREFIX, *DATASYNC_REPORT_FOLDERS]
     return [prefix]
-
-
-def task_advisories(
-    facts: TaskFacts | None, request: ReconcileRequest, settings: PolicySettings
-) -> list[str]:
-    advisories: list[str] = []
-    if facts is not None:
-        advisories.append(f"DataSync task PreserveDeletedFiles={facts.preserve_deleted_files}")
-        if facts.preserve_deleted_files == "PRESERVE" and not request.override_preserve:
-            advisories.append(
-                "the DataSync task keeps files deleted at the source (PreserveDeletedFiles="
-                "PRESERVE): nothing is purged; start with overridePreserve: true "
-                "(--override-preserve) to purge anyway"
-            )
-    if settings.require_approval and request.apply_plan is None:
-        advisories.append(
-            "this deployment requires approval (requireApproval): this run only plans; "
-            'apply its plan with {"applyPlan": "<run-id>"} once reviewed'
-        )
-    return advisories
