@@ -10,7 +10,6 @@ that is not botocore's is not caught here (a bug keeps its traceback).
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable
 from urllib.parse import urlparse
 from xml.etree.ElementTree import ParseError
@@ -32,7 +31,7 @@ from botocore.exceptions import (
 from botocore.parsers import ResponseParserError
 
 from syncpurge.cli.terminal import EXIT_FAILED, EXIT_INVALID
-from syncpurge.data.clients import CONNECT_TIMEOUT_SECONDS, shared_session
+from syncpurge.data.clients import CONNECT_TIMEOUT_SECONDS, credential_files, shared_session
 
 # Error codes that mean: these credentials are not accepted at all (unknown key, wrong
 # secret, expired session), across S3, STS and the JSON services.
@@ -94,16 +93,13 @@ def _os_reason(error: object) -> str | None:
 
 
 def _no_credentials(err: Exception, args: argparse.Namespace) -> str:
-    files = (
-        f"{os.environ.get('AWS_SHARED_CREDENTIALS_FILE', '~/.aws/credentials')} or "
-        f"{os.environ.get('AWS_CONFIG_FILE', '~/.aws/config')}"
-    )
+    credentials_file, config_file, env_profile = credential_files()
+    files = f"{credentials_file} or {config_file}"
     profile = getattr(args, "profile", None)
     if profile:
         return f"--profile {profile}: the profile has no AWS credentials in {files}"
-    if os.environ.get("AWS_PROFILE"):
-        profile = os.environ["AWS_PROFILE"]
-        return f"profile {profile} (AWS_PROFILE) has no AWS credentials in {files}"
+    if env_profile:
+        return f"profile {env_profile} (AWS_PROFILE) has no AWS credentials in {files}"
     return (
         "no AWS credentials found: none in the environment (AWS_ACCESS_KEY_ID), in "
         f"{files}, or from an instance or container role; set AWS_ACCESS_KEY_ID and "

@@ -164,3 +164,14 @@ class _UnreachedEndpoint:
             and attempts >= UNREACHED_ATTEMPTS
         ):
             raise caught_exception
+
+
+def credential_files() -> tuple[str, str, str | None]:
+    """(shared credentials file, config file, profile) as botocore resolves them from the
+    environment: where a missing credential was looked for, for the CLI's one line."""
+    session = botocore.session.Session()
+    return (
+        str(session.get_config_variable("credentials_file")),
+        str(session.get_config_variable("config_file")),
+        session.get_config_variable("profile"),
+    )
