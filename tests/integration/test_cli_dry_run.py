@@ -192,7 +192,8 @@ def test_off_a_terminal_the_summary_fits_100_columns_and_no_token_is_broken(
 
 
 def test_on_a_narrow_terminal_paths_run_ids_and_keys_are_never_broken() -> None:
-    from syncpurge.cli.terminal import PlanPreview, render_plan, render_summary
+    from syncpurge.cli.entries_view import PlanPreview, render_plan
+    from syncpurge.cli.terminal import render_summary
 
     run_id = "20261207T051440Z-2c16cf"
     location = "/var/tmp/" + "a-long-report-folder/" * 4 + run_id

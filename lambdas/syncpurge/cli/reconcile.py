@@ -19,16 +19,15 @@ from botocore.exceptions import ClientError
 from rich.console import Console
 
 from syncpurge.apply import read_stored_plan
+from syncpurge.cli.entries_view import PlanPreview, render_plan
 from syncpurge.cli.lock import TargetLock
 from syncpurge.cli.terminal import (
     EXIT_INTERRUPTED,
     FLAG_OF_FIELD,
     CliError,
-    PlanPreview,
     RichProgress,
     exit_code_for,
     output_console,
-    render_plan,
     render_summary,
     request_doc,
     say,

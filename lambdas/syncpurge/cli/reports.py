@@ -14,12 +14,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from syncpurge.cli.entries_view import print_entries
 from syncpurge.cli.flags import add_aws_flags, connection
 from syncpurge.cli.terminal import (
     INDENT,
     CliError,
     output_console,
-    print_entries,
     print_line,
     render_summary,
 )
