@@ -153,7 +153,9 @@ def process_notices(
         result.latched = True
         return result
     hold = settings.hold
-    event_due = {k for k in first_event if (state.holds.get(k).event_due_at(hold) or now) <= now}
+    # A key noted has a latest event; the fallback is only the safe side of that.
+    event_at = {k: state.holds.get(k).event_due_at(hold) or now + hold for k in first_event}
+    event_due = {k for k, at in event_at.items() if at <= now}
     if event_due and refused is None and not _holds_anything(source, where):
         refused = (
             f"the source s3://{where.source_bucket}/{where.scope.source_root} holds nothing in "
@@ -165,7 +167,10 @@ def process_notices(
         return result
     # Every key named is planned now, so each candidate's own hold starts at first sight.
     plans = plan_keys(sorted(first_event), where, source=source, target=target, now=now)
-    settled = {key: settle_key(state.holds, key, plan, now, hold) for key, plan in plans.items()}
+    settled = {
+        key: settle_key(state.holds, key, plan, event_at[key], now=now, hold=hold)
+        for key, plan in plans.items()
+    }
     for notice, keys in named:
         waits = [until for key in keys if (until := settled[key].waits_until) is not None]
         if waits:
@@ -242,14 +247,20 @@ class Settled:
 
 
 def settle_key(
-    holds: HoldBook, key: str, decided: list[PlannedEntry], now: datetime, hold: timedelta
+    holds: HoldBook,
+    key: str,
+    decided: list[PlannedEntry],
+    event_at: datetime,
+    *,
+    now: datetime,
+    hold: timedelta,
 ) -> Settled:
-    """What of `key` may go now: nothing before a hold after its latest known event, then
-    each entry the rules would purge once it has been one for a hold (noted here)."""
+    """What of `key` may go now: nothing before `event_at` (a hold after its latest known
+    event), then each entry the rules would purge once it has been one for a hold (noted
+    here)."""
     to_purge = [p for p in decided if p.to_purge]
     note_candidates(holds, key, {p.entry.version_id for p in to_purge}, now)
     record = holds.get(key)
-    event_at = record.event_due_at(hold) or now + hold
     if event_at > now:
         return Settled([], event_at)
     ready_at = {p.entry.version_id: record.candidates[p.entry.version_id] + hold for p in to_purge}
