@@ -72,7 +72,12 @@ class ReconcileTarget:
 
     settings: PolicySettings
     facts: TaskFacts | None
-    report: str  # the report root the flags or the task name (run folders go below it)
+
+    @property
+    def report(self) -> str:
+        """The report root the flags or the task name (run folders go below it)."""
+        assert self.settings.report is not None  # resolve_target always names one
+        return self.settings.report.uri
 
     @property
     def source_bucket(self) -> str:
@@ -125,7 +130,7 @@ def resolve_target(args: argparse.Namespace, request: ReconcileRequest) -> Recon
         target_account=target_owner or "",
         report=report_root(report, named),
     )
-    return ReconcileTarget(settings, facts, report)
+    return ReconcileTarget(settings, facts)
 
 
 def report_root(report: str, named: str) -> Place:
