@@ -12,22 +12,22 @@ from moto import mock_aws
 from syncpurge_local.moto_s3 import s3_paging
 from tests.helpers import BucketPair, make_versioned_bucket
 
-# CI runs a few hundred examples per property (the moto-backed one half of that);
-# `--hypothesis-profile deep` runs 20,000, and at least 10,000 for every property.
+# CI runs 200 examples per property (the moto-backed ones a share of that);
+# `--hypothesis-profile deep` runs 10,000 of every property (docs: ./dev deep).
 settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
-    "deep", max_examples=20_000, deadline=None, suppress_health_check=list(HealthCheck)
+    "deep", max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck)
 )
 settings.load_profile("ci")
 
 
 def property_examples(share: int) -> int:
-    """A costly property's examples: `1/share` of the profile's in CI, and never fewer than
-    10,000 in the deep profile (every property gets 10,000+ there)."""
+    """A costly property's examples: `1/share` of the profile's in CI, and all of them
+    (10,000) in the deep profile."""
     default = settings.default.max_examples
-    return max(1, default // share) if default < 10_000 else max(10_000, default // share)
+    return max(1, default // share) if default < 10_000 else default
 
 
 @pytest.fixture

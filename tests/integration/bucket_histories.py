@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-import boto3
 import pytest
 from hypothesis import strategies as st
 from moto import mock_aws
@@ -25,7 +24,7 @@ from syncpurge.scope import Scope
 from syncpurge.source_facts import Origin
 from syncpurge_local.datasync_copy import Transfer, copy_like_datasync
 from syncpurge_local.moto_s3 import s3_paging
-from tests.helpers import MotoClock, kms_etags, make_versioned_bucket
+from tests.helpers import MotoClock, kms_etags, make_versioned_bucket, moto_s3_client
 
 # Keys chosen to collide on prefixes and to need exact, byte-for-byte handling; 'out/…' is
 # outside the scope (the task's Excludes), 'dir/x/y' makes DataSync write folder objects.
@@ -88,6 +87,8 @@ class World:
     lineage: LineageIndex = field(default_factory=LineageIndex)
     basic: bool = False  # a Basic-mode task: its records carry no ETag
     clock: MotoClock = field(default_factory=MotoClock)
+    # every permanent delete at the source, (key, VersionId) in the order made
+    erased: list[tuple[str, str]] = field(default_factory=list)
 
     def put(
         self, bucket: str, key: str, body: str, *, kms: bool = False, multipart: bool = False
@@ -143,15 +144,18 @@ class World:
             )
             if history:
                 vid = history[op[2] % len(history)]
-                self.client.delete_object(Bucket=self.source, Key=op[1], VersionId=vid)
+                self.erase(op[1], vid)
         elif kind == "delete_oldest":  # e.g. a NewerNoncurrentVersions lifecycle rule
             listed = listing(self.client, self.source).get(op[1], [])
             versions = [e for e in listed if not e["marker"]]
             if versions:
-                oldest = versions[-1]["VersionId"]  # listed newest first
-                self.client.delete_object(Bucket=self.source, Key=op[1], VersionId=oldest)
+                self.erase(op[1], versions[-1]["VersionId"])  # listed newest first
         else:
             self.sync(folder_objects=op[1])
+
+    def erase(self, key: str, version_id: str) -> None:
+        self.client.delete_object(Bucket=self.source, Key=key, VersionId=version_id)
+        self.erased.append((key, version_id))
 
     def sync(self, *, folder_objects: bool) -> None:
         transfers: list[Transfer] = []
@@ -193,7 +197,7 @@ def empty_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[World, Path]]
         kms_etags(),
         tempfile.TemporaryDirectory() as tmp,
     ):
-        world = World(boto3.client("s3", region_name="us-east-1"), clock=clock)
+        world = World(moto_s3_client(), clock=clock)
         make_versioned_bucket(world.client, world.source)
         make_versioned_bucket(world.client, world.target)
         yield world, Path(tmp)

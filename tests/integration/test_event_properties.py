@@ -70,11 +70,9 @@ def test_events_purge_only_what_a_batch_run_would_and_a_batch_run_after_them_con
     monkeypatch: pytest.MonkeyPatch, ops: list[tuple[Any, ...]], data: st.DataObject
 ) -> None:
     with empty_world(monkeypatch) as (world, tmp):
-        deletes: list[tuple[str, str]] = []  # every permanent delete at the source
         for op in ops:
-            before = entries(listing(world.client, world.source))
             world.apply(op)
-            deletes += sorted(before - entries(listing(world.client, world.source)))
+        deletes = world.erased  # every permanent delete at the source
         source_before = listing(world.client, world.source)
         target_before = entries(listing(world.client, world.target))
         # What a batch run at this moment would purge: its dry run's plan
@@ -178,11 +176,9 @@ def test_the_event_path_never_purges_what_a_batch_run_would_not_nor_before_the_h
     the batch run at that moment would purge, and none goes before the hold has passed
     since its key's latest event the consumer knew, timed by the queue, not the claim."""
     with empty_world(monkeypatch) as (world, tmp):
-        deletes: list[tuple[str, str]] = []
         for op in ops:
-            before = entries(listing(world.client, world.source))
             world.apply(op)
-            deletes += sorted(before - entries(listing(world.client, world.source)))
+        deletes = world.erased  # every permanent delete at the source
         policy = task_policy(world, preserve)
         dry, lines = run(world, tmp / "dry", 1000, dryRun=True)
         would_purge = (

@@ -34,7 +34,7 @@ from syncpurge.models import PlannedEntry, ReconcileRequest
 from syncpurge.workflow.recut import MAX_WAVES
 from syncpurge_local.moto_s3 import s3_paging
 from tests.conftest import property_examples
-from tests.helpers import kms_etags, make_versioned_bucket
+from tests.helpers import kms_etags, make_versioned_bucket, moto_s3_client
 from tests.integration.bucket_histories import KEYS, SCOPE, World, operation
 
 pytestmark = pytest.mark.integration
@@ -50,7 +50,7 @@ def history(monkeypatch: pytest.MonkeyPatch, ops: list[tuple[Any, ...]]) -> Iter
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setattr(moto_s3, "S3_UPLOAD_PART_MIN_SIZE", 1)
     with mock_aws(), s3_paging(), kms_etags():
-        world = World(boto3.client("s3", region_name="us-east-1"))
+        world = World(moto_s3_client())
         make_versioned_bucket(world.client, world.source)
         make_versioned_bucket(world.client, world.target)
         for op in ops:
