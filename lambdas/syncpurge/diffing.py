@@ -58,13 +58,26 @@ def policy_for(
 
 def diff_scope(
     *,
+    on_plan: Callable[[PlannedEntry], None],
+    **where: Any,
+) -> DiffStats:
+    """Diff one relative prefix of the scope, or one key range of it (`planned_entries`),
+    handing each planned entry to `on_plan`; returns the listing's figures."""
+    stats = DiffStats()
+    for item in planned_entries(stats=stats, **where):
+        on_plan(item)
+    return stats
+
+
+def planned_entries(
+    *,
     source: S3Store,
     target: S3Store,
     source_bucket: str,
     target_bucket: str,
     prefix: str,
     policy: DiffPolicy,
-    on_plan: Callable[[PlannedEntry], None],
+    stats: DiffStats,
     progress: ProgressListener,
     scope: Scope | None = None,
     resume: DiffCursor | None = None,
@@ -72,17 +85,18 @@ def diff_scope(
     should_stop: Callable[[], bool] | None = None,
     should_hand_back: Callable[[], bool] | None = None,
     sampler: Callable[[str, Iterator[KeyHistory]], Iterator[KeyHistory]] | None = None,
-) -> DiffStats:
-    """Diff one relative prefix of the scope, or one key range of it, listing both sides
-    concurrently. `sampler(side, histories)` may wrap a side's histories (to note
-    boundary keys); `should_hand_back` stops it between keys (`diff_histories`).
+) -> Iterator[PlannedEntry]:
+    """The planned entries of one relative prefix of the scope, or of one key range of it,
+    in key order, listing both sides concurrently; `stats` gets the listing's figures (and
+    the cursor of a stop) once the iteration ends. `sampler(side, histories)` may wrap a
+    side's histories (to note boundary keys); `should_hand_back` stops it between keys
+    (`diff_histories`). Leaving the iteration early stops both listings.
 
     The diff's candidates go through the HeadObject tiers (`syncpurge.proof`) before they
-    reach `on_plan`, so what is planned carries its proof.
+    are yielded, so what is planned carries its proof.
     """
     scope = scope or Scope()
     key_range = key_range or KeyRange()
-    stats = DiffStats()
     after_key = resume.after_key if resume else key_range.after
     inside = resume.inside if resume else None
     up_to = key_range.up_to
@@ -149,10 +163,9 @@ def diff_scope(
             target_bucket=target_bucket,
             tally=tally,
         ):
-            on_plan(item)
+            yield item
     stopped = stats.cursor.inside if stats.cursor else None
     if stats.cursor is not None and stopped is not None:
         purged = tally.purged if tally.key == scope.target_key(stopped.key) else 0
         stats.cursor = replace(stats.cursor, inside=replace(stopped, purged=purged))
     stats.handed_back = stats.handed_back and stats.cursor is not None
-    return stats
