@@ -85,7 +85,7 @@ def planned_entries(
     should_stop: Callable[[], bool] | None = None,
     should_hand_back: Callable[[], bool] | None = None,
     sampler: Callable[[str, Iterator[KeyHistory]], Iterator[KeyHistory]] | None = None,
-) -> Iterator[PlannedEntry]:
+) -> Generator[PlannedEntry, None, None]:
     """The planned entries of one relative prefix of the scope, or of one key range of it,
     in key order, listing both sides concurrently; `stats` gets the listing's figures (and
     the cursor of a stop) once the iteration ends. `sampler(side, histories)` may wrap a
@@ -155,15 +155,14 @@ def planned_entries(
         tally = KeyTally(
             scope.target_key(inside.key) if inside else None, inside.purged if inside else 0
         )
-        for item in resolve(
+        yield from resolve(
             candidates,
             source=source,
             target=target,
             source_bucket=source_bucket,
             target_bucket=target_bucket,
             tally=tally,
-        ):
-            yield item
+        )
     stopped = stats.cursor.inside if stats.cursor else None
     if stats.cursor is not None and stopped is not None:
         purged = tally.purged if tally.key == scope.target_key(stopped.key) else 0

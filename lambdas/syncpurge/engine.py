@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from syncpurge.apply import StoredPlan, fresh_plan, in_run_scope, recheck
+from syncpurge.apply import StoredPlan, in_run_scope, recheck
+from syncpurge.apply_ranges import PairAccess, RangeFresh
 from syncpurge.data.s3store import S3Store
 from syncpurge.diff import DiffStats
 from syncpurge.diffing import NullProgress, ProgressListener, diff_scope, policy_for
@@ -209,17 +210,23 @@ class Reconcile:
         self.progress.phase("diff")
         pair, stats = self.pair, self.stats
         if self.stored_plan is not None:
-            fresh = fresh_plan(
-                source=pair.source,
-                target=pair.target,
-                source_bucket=pair.source_bucket,
-                target_bucket=pair.target_bucket,
-                policy=policy,
-                scope=self.scope,
+            fresh = RangeFresh(
+                PairAccess(
+                    pair.source,
+                    pair.target,
+                    pair.source_bucket,
+                    pair.target_bucket,
+                    policy,
+                    self.scope,
+                ),
+                self.request.scope_prefixes(),
             )
             in_scope = in_run_scope(self.scope, self.summary.prefixes)
-            for item in recheck(self.stored_plan.entries(), fresh, in_scope):
-                self.plan(item)
+            try:
+                for item in recheck(self.stored_plan.entries(), fresh, in_scope):
+                    self.plan(item)
+            finally:
+                fresh.close()
             figures = self.stored_plan.figures
             stats.source_entries = figures.get("sourceEntries", 0)
             stats.target_entries = figures.get("targetEntries", 0)

@@ -225,7 +225,9 @@ def resolve(
                 batch.append(group)
                 pending += sum(1 for c in group if c.pending is not None)
                 held += len(group)
-                if pending >= BATCH_PENDING or held >= PIECE_CANDIDATES:
+                # Nothing to HEAD: no reason to hold the plan back (a re-check by range
+                # reads it as it comes, syncpurge.apply_ranges).
+                if not pending or pending >= BATCH_PENDING or held >= PIECE_CANDIDATES:
                     yield from map(tally.decide, _resolve_batch(batch, heads, pool))
                     batch, pending, held = [], 0, 0
         if batch:

@@ -1,5 +1,6 @@
 """Diff, for a run that applies an earlier run's plan: re-check the stored plan chunks,
-key by key, into this run's plan (`syncpurge.apply`); near the time limit it returns the
+key by key, into this run's plan (`syncpurge.apply`), reading each key's fresh plan off
+range listings (`syncpurge.apply_ranges`); near the time limit it returns the
 chunk and line to go on from."""
 
 from __future__ import annotations
@@ -7,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from syncpurge.apply import Recheck, each_entry_once, fresh_plan, in_run_scope
+from syncpurge.apply import Recheck, each_entry_once, in_run_scope
+from syncpurge.apply_ranges import PairAccess, RangeFresh
 from syncpurge.rules import DiffPolicy
 from syncpurge.workflow.context import Stores, place_buckets
 from syncpurge.workflow.diff import DiffItemEvent, PlanChunks, PlanReader, diff_item
@@ -34,20 +36,24 @@ def apply_item(
     policy = DiffPolicy(
         mode=run.request.mode, rules=frozenset(run.request.rules), grace_cutoff=item.grace_cutoff
     )
-    fresh = fresh_plan(
-        source=stores.s3,
-        target=stores.s3,
-        source_bucket=run.config.source_bucket,
-        target_bucket=run.config.target_bucket,
-        policy=policy,
-        scope=run.scope_model,
+    access = PairAccess(
+        stores.s3,
+        stores.s3,
+        run.config.source_bucket,
+        run.config.target_bucket,
+        policy,
+        run.scope_model,
     )
+    fresh = RangeFresh(access, run.request.scope_prefixes())
     checker = Recheck(fresh, in_run_scope(run.scope_model, run.request.scope_prefixes()))
-    for key in stored.keys(should_stop):
-        for planned in each_entry_once(key):
-            stored_counts["planned" if planned.to_purge else "skipped"] += 1
-        for planned in checker.key(key):
-            plan.write(planned)
+    try:
+        for key in stored.keys(should_stop):
+            for planned in each_entry_once(key):
+                stored_counts["planned" if planned.to_purge else "skipped"] += 1
+            for planned in checker.key(key):
+                plan.write(planned)
+    finally:
+        fresh.close()
     # The report counts the plan as stored; the guard checks that the re-check (which can
     # only shrink it) purges no more than the plan its run guarded and a person reviewed.
     plan.close(**stored_counts, recheckedPlanned=plan.counts.planned)

@@ -1,0 +1,156 @@
+"""Re-checking a stored plan at listing cost: the fresh plan of each asked key is read off
+one listing of the range that runs through the asked keys, the way a fresh run lists,
+rather than off two listings of each key of its own (`apply.fresh_plan`).
+
+`Recheck` asks for keys in increasing order. A dense plan (asked keys within about a page
+of entries of each other) is then re-checked by one diff of its range: about one LIST per
+1,000 entries a side, plus what lies between the keys. Where the asked keys are far apart,
+the listing would read what no one asked for, so a range stops (hands back) once it has
+run `GAP_PAGES` pages of entries past the last asked key (what the HEAD tiers hold back
+while they settle a batch of candidates is part of that run); the next key is listed on its
+own, and a new range starts right after it. A sparse plan so costs at most a few LISTs a key
+(its own two, and the first pages a side of the range after it), a dense one its
+range's listing.
+
+Both ways plan a key with the same rules, the same proof tiers and the same policy as a
+fresh run's diff of a key range does (the key-range property tests compare the two).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from syncpurge.apply import fresh_plan
+from syncpurge.data.s3store import S3Store
+from syncpurge.diff import DiffStats
+from syncpurge.diffing import NullProgress, planned_entries
+from syncpurge.errors import ListingFailed
+from syncpurge.keyspace import KeyRange
+from syncpurge.models import KeyHistory, PlannedEntry
+from syncpurge.rules import DiffPolicy
+from syncpurge.scope import Scope
+
+GAP_PAGES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class PairAccess:
+    """The two buckets a re-check lists, and the rules it plans with."""
+
+    source: S3Store
+    target: S3Store
+    source_bucket: str
+    target_bucket: str
+    policy: DiffPolicy
+    scope: Scope
+
+
+class RangeFresh:
+    """A `FreshPlan` (target bucket key -> the rules' plan for it now) for keys asked in
+    increasing order, read off ranges listed once (see the module's docstring)."""
+
+    def __init__(self, pair: PairAccess, prefixes: Iterable[str], gap: int | None = None) -> None:
+        # A range that lists more than `gap` entries past the last asked key stops,
+        # so what a sparse plan lists for nothing stays near a page a side a key.
+        self.pair = pair
+        self.gap = GAP_PAGES * pair.target.page_size if gap is None else gap
+        self.prefixes = tuple(prefixes) or ("",)
+        self.one_key = fresh_plan(
+            source=pair.source,
+            target=pair.target,
+            source_bucket=pair.source_bucket,
+            target_bucket=pair.target_bucket,
+            policy=pair.policy,
+            scope=pair.scope,
+        )
+        self.range: _RangeListing | None = None
+
+    def __call__(self, key: str) -> list[PlannedEntry]:
+        relative = key[len(self.pair.scope.target_root) :]
+        prefix = next((p for p in self.prefixes if relative.startswith(p)), "")
+        listing = self.range
+        if listing is not None and listing.prefix == prefix:
+            try:
+                planned = listing.plan_of(relative, key)
+            except ListingFailed:
+                planned = None  # the range is gone; the key is listed on its own
+            if planned is not None:
+                return planned
+        self.close()
+        planned = self.one_key(key)  # a ListingFailed here is the key's: Recheck says so
+        self.range = _RangeListing(self.pair, prefix, after=relative, gap=self.gap)
+        return planned
+
+    def close(self) -> None:
+        if self.range is not None:
+            self.range.close()
+            self.range = None
+
+
+class _RangeListing:
+    """One diff of (after, end of prefix], pulled only as far as the asked keys need."""
+
+    def __init__(self, pair: PairAccess, prefix: str, *, after: str, gap: int) -> None:
+        self.prefix, self.asked, self.gap = prefix, after, gap
+        self.ahead_of_asked = 0  # entries listed past the asked key since it was asked
+        self.stats = DiffStats()
+        self.ended = False
+        self.ahead: PlannedEntry | None = None  # the first planned entry past the asked key
+        self.entries = planned_entries(
+            source=pair.source,
+            target=pair.target,
+            source_bucket=pair.source_bucket,
+            target_bucket=pair.target_bucket,
+            prefix=prefix,
+            policy=pair.policy,
+            stats=self.stats,
+            progress=NullProgress(),
+            scope=pair.scope,
+            key_range=KeyRange(after=after),
+            should_hand_back=lambda: self.ahead_of_asked > self.gap,
+            sampler=self._count,
+        )
+
+    def _count(self, side: str, histories: Iterator[KeyHistory]) -> Iterator[KeyHistory]:
+        for history in histories:
+            if history.key > self.asked:
+                self.ahead_of_asked += len(history.entries)
+            yield history
+
+    def plan_of(self, relative: str, key: str) -> list[PlannedEntry] | None:
+        """The fresh plan of `key` (its relative key `relative`), or None when this range
+        stopped before it."""
+        self.asked, self.ahead_of_asked = relative, 0
+        found: list[PlannedEntry] = []
+        while (item := self._next()) is not None:
+            if item.entry.key < key:
+                continue  # a key the plan has nothing to re-check at
+            if item.entry.key > key:
+                self.ahead = item
+                return found
+            found.append(item)
+        return found if self.covers(relative) else None
+
+    def _next(self) -> PlannedEntry | None:
+        ahead, self.ahead = self.ahead, None
+        if ahead is not None:
+            return ahead
+        if self.ended:
+            return None
+        item = next(self.entries, None)
+        self.ended = item is None
+        return item
+
+    def covers(self, relative: str) -> bool:
+        """Whether the ended listing diffed `relative` (it ran to the prefix's end, or
+        handed back at or past it)."""
+        cursor = self.stats.cursor
+        if cursor is None:
+            return True
+        return (
+            cursor.inside is None and cursor.after_key is not None and relative <= cursor.after_key
+        )
+
+    def close(self) -> None:
+        self.entries.close()
