@@ -7,10 +7,8 @@ preflight refusal (nothing deleted); 3 GUARD_TRIPPED (nothing deleted).
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 from xml.etree.ElementTree import ParseError
 
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
@@ -21,6 +19,7 @@ from syncpurge.cli.aws_errors import aws_problem
 from syncpurge.cli.bucket_policy import add_bucket_policy_parser
 from syncpurge.cli.events import add_events_parser
 from syncpurge.cli.flags import add_aws_flags, check_connection_flags
+from syncpurge.cli.parsing import CommandParser, top_parser
 from syncpurge.cli.reconcile import run_reconcile
 from syncpurge.cli.reports import add_reports_parser
 from syncpurge.cli.start import run_start
@@ -38,68 +37,38 @@ from syncpurge.errors import InvalidInput
 __all__ = ["EXIT_FAILED", "EXIT_GUARD", "EXIT_INVALID", "EXIT_OK", "main"]
 
 
-class _ArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # argparse's own exit code is 2 too, keep it
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_INVALID, f"{self.prog}: error: {message}\n")
-
-
-EPILOG = """exit codes:
-  0    SUCCEEDED or DRY_RUN
-  1    the run failed, or an entry failed to delete
-  2    invalid input or a preflight refusal (nothing was deleted)
-  3    GUARD_TRIPPED (nothing was deleted; apply the reviewed plan with
-       --apply-plan RUN_ID, or --force, or a larger --max-purge /
-       --max-purge-fraction lets it through)
-  130  stopped by Ctrl-C (the partial report and journal are written)"""
-
-
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Defaults in --help (where there is one to show), the exit-code epilog as written."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        text = action.help or ""
-        if action.default not in (None, False, argparse.SUPPRESS) and "default" not in text:
-            text += " (default: %(default)s)"
-        return text
-
-
-class _CommandParser(_ArgumentParser):
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", _HelpFormatter)
-        kwargs.setdefault("epilog", EPILOG)
-        super().__init__(**kwargs)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _ArgumentParser(
-        prog="syncpurge",
-        description=__doc__.splitlines()[0],
-        epilog=EPILOG,
-        formatter_class=_HelpFormatter,
-    )
+    parser = top_parser(prog="syncpurge", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"syncpurge {__version__}")
     commands = parser.add_subparsers(
         dest="command",
         required=True,
-        parser_class=_CommandParser,
+        parser_class=CommandParser,
     )
 
     rec = commands.add_parser(
         "reconcile",
         help="diff a source and a target versioned bucket and purge the target's leftovers",
     )
-    rec.add_argument("--source-bucket", help="the source bucket (or take it from --task-arn)")
-    rec.add_argument("--target-bucket", help="the target bucket (or take it from --task-arn)")
+    for side in ("source", "target"):
+        rec.add_argument(
+            f"--{side}-bucket",
+            metavar="BUCKET",
+            help=f"the {side} bucket, by name or as an s3:// path; a path's prefix limits the "
+            "run to it, and must be the same on both sides (default: the --task-arn task's)",
+        )
     rec.add_argument(
         "--task-arn",
+        metavar="ARN",
         help="a DataSync task: its buckets, Subdirectories, Includes/Excludes and report "
-        "destination set the scope, and its task reports give lineage",
+        "destination set the scope, and its task reports give lineage (default: none; "
+        "give --source-bucket and --target-bucket)",
     )
     add_request_flags(rec)
     rec.add_argument(
         "--report",
-        help="folder or s3://bucket/prefix; the run's files go under <report>/<run-id>/ "
+        metavar="DIR|S3URI",
+        help="folder or s3://bucket/prefix/; the run's files go under <report>/<run-id>/ "
         "(default: the task's report destination, else ./syncpurge-reports)",
     )
     rec.add_argument(
@@ -137,13 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     start = commands.add_parser(
         "start", help="start the deployed state machine with a request, follow it, report"
     )
-    start.add_argument("--state-machine-arn", required=True)
+    start.add_argument(
+        "--state-machine-arn", metavar="ARN", required=True, help="the deployed state machine"
+    )
     add_request_flags(start)
     start.add_argument("--skip-sync", action="store_true", help="do not run the DataSync task")
     start.add_argument(
         "--input",
         metavar="JSON",
-        help="a whole request (DESIGN §7) as JSON; the flags above override its fields",
+        help="a whole request (DESIGN §7) as JSON; the flags above override its fields "
+        "(default: the flags alone)",
     )
     start.add_argument(
         "--no-follow", action="store_true", help="print the execution ARN and return at once"
@@ -162,8 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--report-dir",
         type=Path,
+        metavar="DIR",
         default=Path("syncpurge-demo-reports"),
-        help="where each run's report files go (default ./syncpurge-demo-reports)",
+        help="the local folder each run's report files go to",
     )
     demo.add_argument(
         "--events",
@@ -181,15 +154,29 @@ def add_request_flags(parser: argparse.ArgumentParser) -> None:
         "--prefix",
         action="append",
         dest="prefixes",
-        metavar="P",
-        help="limit to this prefix (repeatable); default the whole bucket",
+        metavar="PREFIX",
+        help="limit the run to this key prefix (repeatable), as a prefix or as "
+        "s3://BUCKET/PREFIX/ in the source or the target (default: the whole scope)",
     )
-    parser.add_argument("--mode", choices=["datasync", "replication"])
     parser.add_argument(
-        "--rules", help="comma-separated: vanished-key,orphan-version,orphan-marker"
+        "--mode",
+        choices=["datasync", "replication"],
+        help="how the target is kept in sync, which sets the rules' proofs and the grace "
+        "(default: datasync)",
+    )
+    parser.add_argument(
+        "--rules",
+        metavar="RULE,...",
+        help="comma-separated, of vanished-key, orphan-version, orphan-marker (default: all three)",
     )
     parser.add_argument("--dry-run", action="store_true", help="plan and report; delete nothing")
-    parser.add_argument("--grace-minutes", type=int, metavar="N")
+    parser.add_argument(
+        "--grace-minutes",
+        type=int,
+        metavar="N",
+        help="entries written less than N minutes before the run are never judged (default: "
+        "0 in datasync mode, 15 in replication mode)",
+    )
     parser.add_argument(
         "--max-purge",
         type=int,
@@ -220,7 +207,8 @@ def add_request_flags(parser: argparse.ArgumentParser) -> None:
         metavar="RUN_ID",
         help="purge exactly the plan an earlier run stored: each entry is re-checked first "
         "(what no longer qualifies is skipped, nothing is added), and the guard is not applied "
-        "again (applying the reviewed plan approves it; the summary shows the plan's own guard)",
+        "again (applying the reviewed plan approves it; the summary shows the plan's own "
+        "guard) (default: plan anew)",
     )
     parser.add_argument(
         "--allow-unrelated-source",

@@ -30,7 +30,12 @@ def add_bucket_policy_parser(commands: Any) -> None:
         "into the bucket's policy (put-bucket-policy replaces the whole policy).",
     )
     command.add_argument("--stack", required=True, help="the deployed syncpurge stack's name")
-    command.add_argument("--side", required=True, choices=sorted(OUTPUTS))
+    command.add_argument(
+        "--side",
+        required=True,
+        choices=sorted(OUTPUTS),
+        help="the bucket in another account: the source (read) or the target (purged)",
+    )
     add_aws_flags(command)
     command.set_defaults(handler=run_bucket_policy)
 

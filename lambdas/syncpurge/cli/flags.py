@@ -30,9 +30,12 @@ def add_aws_flags(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="send every AWS request of this command to URL: LocalStack or moto (every "
         "service on one URL), or any S3-compatible service for the calls only S3 answers "
-        "(reconcile with buckets, reports --from s3://...)",
+        "(reconcile with buckets, reports --from s3://...) (default: AWS's own endpoints)",
     )
-    parser.add_argument("--region")
+    parser.add_argument(
+        "--region",
+        help="the Region to call (default: the profile's or the environment's)",
+    )
     parser.add_argument("--profile", help="the AWS CLI profile to use (default: the environment's)")
 
 

@@ -62,10 +62,12 @@ def add_reports_parser(commands: Any) -> None:
         where.add_argument(
             "--from",
             dest="location",
-            metavar="DIR|s3://bucket/prefix",
-            help="the report destination (default ./syncpurge-reports)",
+            metavar="DIR|S3URI",
+            help="the report destination: a folder or an s3:// path (default: ./syncpurge-reports)",
         )
-        where.add_argument("--stack", help="a deployed syncpurge stack: its ReportLocation")
+        where.add_argument(
+            "--stack", help="a deployed syncpurge stack: its ReportLocation (default: --from's)"
+        )
         add_aws_flags(action)
         action.add_argument(
             "--json",
