@@ -10,8 +10,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from syncpurge.cli.terminal import CliError
-from syncpurge.errors import InvalidInput
-from syncpurge.report import split_s3_uri
 
 # S3 User Guide, "General purpose bucket naming rules": 3-63 characters of lowercase
 # letters, digits, dots and hyphens, starting and ending with a letter or digit, no two
@@ -61,8 +59,103 @@ def bucket_name_problem(name: str) -> str | None:
     return None
 
 
+def s3_path(flag: str, value: str) -> tuple[str, str]:
+    """`s3://bucket/prefix` as (bucket, prefix) ("" for none), or a one-line refusal that
+    names the flag: another scheme, no bucket, or a name S3 can't have."""
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme != "s3":
+        raise CliError(
+            f"{flag}: {value!r} is not an s3:// path (s3://BUCKET or s3://BUCKET/PREFIX/)"
+        )
+    bucket, _, prefix = rest.partition("/")
+    if not bucket:
+        raise CliError(f"{flag}: {value!r} names no bucket (s3://BUCKET or s3://BUCKET/PREFIX/)")
+    problem = bucket_name_problem(bucket)
+    if problem:
+        raise CliError(f"{flag}: {bucket!r} in {value!r} {problem}")
+    return bucket, prefix
+
+
+def is_path(value: str) -> bool:
+    """Whether a flag's value is meant as a URL or an s3:// path rather than a plain name."""
+    return "://" in value or value.startswith("s3:")
+
+
+def resolve_s3_paths(args: argparse.Namespace) -> None:
+    """Take `s3://bucket` and `s3://bucket/prefix/` wherever a bucket or a prefix is asked
+    for, as the AWS CLI does: --source-bucket / --target-bucket become the bucket's name and
+    their path's prefix a run prefix (the same on both sides, or refused); --prefix keeps
+    its key prefix and notes the bucket it named (`check_prefix_buckets`: the source's or
+    the target's). Rewrites `args` in place; nothing is called."""
+    path_prefix = _bucket_paths(args)
+    if getattr(args, "prefixes", None) is not None:
+        args.prefixes = [_prefix_path(args, value) for value in args.prefixes]
+    if path_prefix:
+        flag, prefix = path_prefix
+        outside = [p for p in args.prefixes or [] if not p.startswith(prefix)]
+        if outside:
+            raise CliError(
+                f"--prefix: {outside[0]!r} is outside {flag}'s prefix {prefix!r}; give "
+                "prefixes under it, or the bucket without one"
+            )
+        args.prefixes = args.prefixes or [prefix]
+    check_prefix_buckets(
+        args, getattr(args, "source_bucket", None), getattr(args, "target_bucket", None)
+    )
+
+
+def _bucket_paths(args: argparse.Namespace) -> tuple[str, str] | None:
+    """--source-bucket / --target-bucket given as s3:// paths, as bucket names; the flag
+    and the prefix their paths give (one prefix: two different ones are refused)."""
+    given: dict[str, str] = {}
+    for side in ("source", "target"):
+        value = getattr(args, f"{side}_bucket", None)
+        if value is not None and is_path(value):
+            bucket, prefix = s3_path(f"--{side}-bucket", value)
+            setattr(args, f"{side}_bucket", bucket)
+            if prefix:
+                given[f"--{side}-bucket"] = prefix
+    if len(set(given.values())) > 1:
+        raise CliError(
+            f"--source-bucket's prefix {given['--source-bucket']!r} and --target-bucket's "
+            f"{given['--target-bucket']!r} differ: a run compares the same keys on both "
+            "sides, so give one prefix (on either flag, or --prefix)"
+        )
+    return next(iter(given.items()), None)
+
+
+def _prefix_path(args: argparse.Namespace, value: str) -> str:
+    """A --prefix value as a key prefix; an s3:// path's bucket is noted in
+    `args.prefix_buckets` (bucket -> the value that named it)."""
+    if not hasattr(args, "prefix_buckets"):
+        args.prefix_buckets = {}
+    if not is_path(value):
+        return value
+    bucket, prefix = s3_path("--prefix", value)
+    if not prefix:
+        raise CliError(
+            f"--prefix: {value!r} names a bucket but no prefix; omit --prefix for the whole bucket"
+        )
+    args.prefix_buckets.setdefault(bucket, value)
+    return prefix
+
+
+def check_prefix_buckets(args: argparse.Namespace, source: str | None, target: str | None) -> None:
+    """Refuse a --prefix s3:// path naming a bucket that is neither the run's source nor its
+    target (once they are known: from the flags, or from --task-arn's task)."""
+    if source is None or target is None:
+        return
+    for bucket, value in getattr(args, "prefix_buckets", {}).items():
+        if bucket not in (source, target):
+            raise CliError(
+                f"--prefix: {value!r} is in bucket {bucket!r}, which is neither the source "
+                f"({source}) nor the target ({target}); nothing was deleted"
+            )
+
+
 def check_connection_flags(args: argparse.Namespace) -> None:
     """Refuse flags that name no bucket, Region, endpoint or report folder S3 could use."""
+    resolve_s3_paths(args)
     for flag in ("source_bucket", "target_bucket"):
         value = getattr(args, flag, None)
         problem = bucket_name_problem(value) if value is not None else None
@@ -92,6 +185,9 @@ def check_connection_flags(args: argparse.Namespace) -> None:
     report = getattr(args, "report", None)
     if report is not None:
         _check_report(report)
+    location = getattr(args, "location", None)  # reports --from
+    if location is not None and is_path(location):
+        s3_path("--from", location)
 
 
 def _check_endpoint(endpoint: str) -> None:
@@ -105,14 +201,8 @@ def _check_endpoint(endpoint: str) -> None:
 
 
 def _check_report(report: str) -> None:
-    if report.startswith("s3://"):
-        try:
-            bucket, _ = split_s3_uri(report)
-        except InvalidInput as err:
-            raise CliError(f"--report: {err}") from None
-        problem = bucket_name_problem(bucket)
-        if problem:
-            raise CliError(f"--report: {bucket!r} {problem}")
+    if is_path(report):
+        s3_path("--report", report)
         return
     folder = Path(report)
     try:

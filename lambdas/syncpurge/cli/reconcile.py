@@ -20,6 +20,7 @@ from rich.console import Console
 
 from syncpurge.apply import read_stored_plan
 from syncpurge.cli.entries_view import PlanPreview, render_plan
+from syncpurge.cli.flags import check_prefix_buckets
 from syncpurge.cli.lock import TargetLock
 from syncpurge.cli.terminal import (
     EXIT_INTERRUPTED,
@@ -114,6 +115,7 @@ def resolve_target(args: argparse.Namespace, request: ReconcileRequest) -> Recon
     target = args.target_bucket or (facts.target.bucket if facts else None)
     if not source or not target:
         raise CliError("--source-bucket and --target-bucket are required without --task-arn")
+    check_prefix_buckets(args, source, target)  # a --prefix s3:// path's, once known
     report = args.report
     if report is None and facts is not None and facts.report_bucket:
         report = (

@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from rich.console import Console
 
-from syncpurge.cli.flags import connection
+from syncpurge.cli.flags import check_prefix_buckets, connection
 from syncpurge.cli.terminal import (
     EXIT_FAILED,
     EXIT_GUARD,
@@ -51,6 +51,8 @@ def run_start(args: argparse.Namespace, err_console: Console) -> int:
         doc["skipSync"] = True
     parse_request(doc, FLAG_OF_FIELD | {"skipSync": "--skip-sync"})
     client = make_client("stepfunctions", **connection(args))
+    if getattr(args, "prefix_buckets", None):
+        check_prefix_buckets(args, *deployed_buckets(client, args.state_machine_arn))
     name = new_run_id(datetime.now(UTC))
     try:
         execution_arn = client.start_execution(
@@ -78,6 +80,33 @@ def run_start(args: argparse.Namespace, err_console: Console) -> int:
     if error == "GuardTripped":
         return EXIT_GUARD
     return EXIT_INVALID if error in REFUSALS else EXIT_FAILED
+
+
+def deployed_buckets(client: Any, state_machine_arn: str) -> tuple[str, str]:
+    """The source and the target the deployed state machine runs on, read off its
+    definition (the deployment's config that its states pass to Prepare)."""
+    described = client.describe_state_machine(stateMachineArn=state_machine_arn)
+    found = _config_buckets(json.loads(described.get("definition") or "{}"))
+    if found is None:
+        raise CliError(
+            f"--prefix: the buckets of {state_machine_arn} can't be read off its definition; "
+            "give the key prefix alone (it applies to the deployed source and target)"
+        )
+    return found
+
+
+def _config_buckets(node: Any) -> tuple[str, str] | None:
+    if isinstance(node, dict):
+        source, target = node.get("sourceBucket"), node.get("targetBucket")
+        if isinstance(source, str) and isinstance(target, str):
+            return source, target
+        node = list(node.values())
+    if isinstance(node, list):
+        for item in node:
+            found = _config_buckets(item)
+            if found is not None:
+                return found
+    return None
 
 
 def follow_execution(follower: ExecutionFollower, console: Console) -> dict[str, Any]:
