@@ -6,7 +6,6 @@ The CLI calls `reconcile`; the state machine's handlers call the same steps one 
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +42,7 @@ from syncpurge.report import (
     write_summary,
 )
 from syncpurge.rules import DiffPolicy
+from syncpurge.run_ids import new_run_id
 from syncpurge.scope import Scope
 
 
@@ -53,10 +53,6 @@ class RunResult:
     refusal: str | None = None
     # Set when Ctrl-C stopped the run; its partial report and journal were still written.
     interrupted: bool = False
-
-
-def new_run_id(now: datetime) -> str:
-    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 def reconcile(

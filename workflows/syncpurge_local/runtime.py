@@ -18,12 +18,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import boto3
 
+from syncpurge.run_ids import new_run_id
 from syncpurge.workflow.context import ALL_PREFIXES, ASK_THE_BUCKET, NO_TASK
 from syncpurge_local.datasync_copy import ACCOUNT
 from syncpurge_local.datasync_standin import DataSyncStandIn, InvalidRequest
@@ -250,7 +252,7 @@ class LocalRuntime:
         body = request if isinstance(request, str) else json.dumps(request)
         arn: str = client.start_execution(
             stateMachineArn=state_machine_arn,
-            name=name or f"run-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}",
+            name=name or new_run_id(datetime.now(UTC)),
             input=body,
         )["executionArn"]
         return arn

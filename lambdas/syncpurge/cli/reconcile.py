@@ -37,7 +37,7 @@ from syncpurge.data.aws import DataSyncGateway, TaskFacts, arn_home, caller_acco
 from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
-from syncpurge.engine import new_run_id, reconcile
+from syncpurge.engine import reconcile
 from syncpurge.errors import AlreadyRunning, PreflightRefused
 from syncpurge.lineage import LineageIndex, read_task_reports
 from syncpurge.models import ReconcileRequest, RunStatus, parse_request
@@ -50,6 +50,7 @@ from syncpurge.report import (
     split_s3_uri,
     write_started,
 )
+from syncpurge.run_ids import new_run_id
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

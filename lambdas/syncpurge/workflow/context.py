@@ -30,6 +30,7 @@ from syncpurge.data.s3store import S3Store
 from syncpurge.models import Mode, ReconcileRequest
 from syncpurge.policy import PolicySettings
 from syncpurge.report import EntriesWriter, S3ReportDestination
+from syncpurge.run_ids import execution_run_id
 from syncpurge.scope import Scope
 
 PLAN_CHUNK_ENTRIES = 50_000
@@ -120,6 +121,11 @@ class RunConfig(DeploymentSettings):
     execution_arn: str
     execution_name: str
     start_time: datetime
+
+    @property
+    def run_id(self) -> str:
+        """The run's id, in the one format every door uses (`syncpurge.run_ids`)."""
+        return execution_run_id(self.execution_name, self.start_time)
 
 
 class Location(Wire):

@@ -41,7 +41,7 @@ def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
     request = parse_request({"mode": config.mode.value, **event.request})
     refuse_concurrent_runs(config, stores)
     facts = read_task(config, stores) if config.task_arn else None
-    run_id = config.execution_name
+    run_id = config.run_id
     workspace = Location(bucket=config.report_bucket, prefix=f"{WORKSPACE_PREFIX}{run_id}/")
     if request.apply_plan:
         request = stored_request(stores, workspace, request.apply_plan, request)

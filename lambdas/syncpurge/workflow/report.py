@@ -206,11 +206,11 @@ def _report_without_run(
     task_id = config.task_arn.rsplit("/", 1)[-1] if config.task_arn else "no-task"
     location = Location(
         bucket=config.report_bucket,
-        prefix=f"Purge-Reports/{task_id}/{config.execution_name}/",
+        prefix=f"Purge-Reports/{task_id}/{config.run_id}/",
     )
     raw = event.raw_request if isinstance(event.raw_request, dict) else {}
     summary = Summary(
-        run_id=config.execution_name,
+        run_id=config.run_id,
         status=RunStatus.FAILED,
         mode=Mode(raw["mode"]) if raw.get("mode") in ("datasync", "replication") else config.mode,
         dry_run=raw.get("dryRun") is True,
