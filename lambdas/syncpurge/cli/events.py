@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 
 from syncpurge.cli.flags import add_aws_flags, connection
-from syncpurge.cli.terminal import EXIT_OK, CliError
+from syncpurge.cli.terminal import EXIT_OK, INDENT, CliError, print_line, print_prose
 from syncpurge.data.aws import StackOutputs
 from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.s3store import S3Store
@@ -22,12 +22,21 @@ from syncpurge.events.path import BrakeState
 # A bucket without notifications prints nothing: `jq -s add` merges whatever is printed
 # with {} and the EventBridge element; put-bucket-notification-configuration replaces the
 # whole configuration, so the bucket's other notifications must be in what is put back.
+# One shell command, in lines that fit 100 columns for any bucket name (63 at most), broken
+# with `\` continuations between words only.
 TURN_ON = (
-    "{{ aws s3api get-bucket-notification-configuration --bucket {bucket}; echo '{{}}'; }} | "
-    "jq -s 'add + {{EventBridgeConfiguration: {{}}}}' > notification.json && aws s3api "
-    "put-bucket-notification-configuration --bucket {bucket} --notification-configuration "
-    "file://notification.json"
+    "{{ aws s3api get-bucket-notification-configuration \\",
+    "    --bucket {bucket}; echo '{{}}'; }} \\",
+    "  | jq -s 'add + {{EventBridgeConfiguration: {{}}}}' > notification.json \\",
+    "  && aws s3api put-bucket-notification-configuration \\",
+    "    --bucket {bucket} \\",
+    "    --notification-configuration file://notification.json",
 )
+
+
+def turn_on_lines(bucket: str) -> list[str]:
+    """The command that turns the source's EventBridge notifications on, as shell lines."""
+    return [INDENT + line.format(bucket=bucket) for line in TURN_ON]
 
 
 def add_events_parser(commands: Any) -> None:
@@ -85,17 +94,22 @@ def run_status(args: argparse.Namespace, err_console: Console) -> int:
     if args.json:
         sys.stdout.write(json.dumps(state) + "\n")
     else:
-        err_console.print(
-            f"source s3://{source}: EventBridge notifications {state['eventBridgeNotifications']}"
+        print_line(
+            err_console,
+            f"source s3://{source}: EventBridge notifications {state['eventBridgeNotifications']}",
         )
         latch = f"LATCHED since {brake.latched_at}: {brake.reason}" if brake.latched else "off"
-        err_console.print(f"brake: {latch}; {brake.purged} purged in hour {brake.hour or '-'}")
-    if not sends:
-        err_console.print(
-            "The source sends no events to EventBridge, so the event path receives nothing. "
-            "Turn them on (keeping the bucket's other notifications) with:\n  "
-            + TURN_ON.format(bucket=source)
+        print_prose(
+            err_console, f"brake: {latch}; {brake.purged} purged in hour {brake.hour or '-'}"
         )
+    if not sends:
+        print_prose(
+            err_console,
+            "The source sends no events to EventBridge, so the event path receives nothing. "
+            "Turn them on (keeping the bucket's other notifications) with:",
+        )
+        for line in turn_on_lines(source):
+            print_line(err_console, line)
     return EXIT_OK
 
 

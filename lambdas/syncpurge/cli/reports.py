@@ -8,11 +8,11 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from syncpurge.cli.entries_view import print_entries
 from syncpurge.cli.flags import add_aws_flags, connection
@@ -107,24 +107,41 @@ def run_reports(args: argparse.Namespace, err_console: Console) -> int:
         return 0
     console = output_console()
     print_line(console, f"syncpurge runs in {location}", "bold")
-    table = Table()
-    # A run id is a token to copy: its column is never folded (the figures give way).
-    table.add_column("run", no_wrap=True)
-    for column in ("status", "started", "planned", "purged", "skipped", "failed"):
-        table.add_column(column)
-    for summary, _ in summaries:
-        t = summary.totals
-        applied = f"\n(applied {summary.applied_plan})" if summary.applied_plan else ""
-        table.add_row(
-            summary.run_id + applied,
-            summary.status.value,
-            summary.started_at.isoformat(timespec="seconds"),
-            *(f"{n:,}" for n in (t.planned, t.purged, t.skipped, t.failed)),
-        )
-    console.print(table)
-    if not summaries:
+    if summaries:
+        for line in run_rows([s for s, _ in summaries]):
+            print_line(console, line)
+    else:
         err_console.print(f"no runs found in {location}")
     return 0
+
+
+RUN_COLUMNS = ("RUN", "STATUS", "STARTED", "PLANNED", "PURGED", "SKIPPED", "FAILED")
+
+
+def run_rows(summaries: list[Summary]) -> list[str]:
+    """The runs as aligned lines under a header: a run id is a token to copy, so no column
+    folds it (a rich table would, on a narrow terminal); an applied plan's run id follows
+    on a line of its own. A row of today's run ids fits 100 columns."""
+    rows = []
+    for summary in summaries:
+        t = summary.totals
+        at = summary.started_at
+        started = (at.astimezone(UTC) if at.tzinfo else at).strftime("%Y-%m-%dT%H:%MZ")
+        figures = (f"{n:,}" for n in (t.planned, t.purged, t.skipped, t.failed))
+        rows.append((summary.run_id, summary.status.value, started, *figures))
+    widths = [max(len(row[i]) for row in [RUN_COLUMNS, *rows]) for i in range(len(RUN_COLUMNS))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        text = [cells[0].ljust(widths[0]), cells[1].ljust(widths[1]), cells[2].ljust(widths[2])]
+        text += [cell.rjust(width) for cell, width in zip(cells[3:], widths[3:], strict=True)]
+        return (INDENT + "  ".join(text)).rstrip()
+
+    lines = [line(RUN_COLUMNS)]
+    for summary, row in zip(summaries, rows, strict=True):
+        lines.append(line(row))
+        if summary.applied_plan:
+            lines.append(f"{INDENT * 2}(applied {summary.applied_plan}'s plan)")
+    return lines
 
 
 def read_summaries(location: str, args: argparse.Namespace) -> Iterator[tuple[Summary, str]]:
