@@ -11,6 +11,7 @@ import boto3
 from rich.console import Console
 from rich.table import Table
 
+from syncpurge.cli.terminal import print_prose
 from syncpurge.data.aws import ExecutionFollower
 from syncpurge_local.runtime import REGION, ExecutionResult, LocalDeployment, LocalRuntime
 
@@ -154,7 +155,8 @@ def show_report(console: Console, result: ExecutionResult) -> None:
     if result.status != "SUCCEEDED":
         console.print(f"[red]{result.error}: {result.cause}[/]")
     if output.get("report"):
-        console.print(f"report: {output['report']}")
+        # the path is one token to copy: on a line of its own if need be, never folded
+        print_prose(console, f"report: {output['report']}")
 
 
 def save_reports(s3: Any, folder: Path) -> list[Path]:
