@@ -1,4 +1,4 @@
-"""Applying a stored plan (DESIGN §5, §7 `applyPlan`): purge exactly what an earlier run
+"""Applying a stored plan (docs/design.md §5, §7 `applyPlan`): purge exactly what an earlier run
 planned, each entry re-checked first against fresh listings of its key.
 
 An entry goes only if the rules, run again on its key's current source and target

@@ -1,4 +1,4 @@
-"""One batch of deletes, as S3 really answers them (DESIGN §5 "Outcomes per entry").
+"""One batch of deletes, as S3 really answers them (docs/design.md §5 "Outcomes per entry").
 
 Outcomes come only from DeleteObjects' `Deleted` and `Errors` (or a single DeleteObject's
 answer): `purged`; `retained` (Object Lock or legal hold, on a target with Object Lock);

@@ -1,4 +1,4 @@
-"""The diff: a streaming merge of source and target histories into a purge plan (DESIGN §3).
+"""The diff: a streaming merge of source and target histories into a purge plan (docs/design.md §3).
 
 Pure: no I/O. Both inputs are key-ordered streams of KeyHistory (whole keys, or segments of
 long ones) named by relative key (the scope's key mapping); the output is one Candidate per
@@ -70,7 +70,7 @@ class DiffStats:
     target_entries: int = 0
     keys_in_both: int = 0
     # Keys whose task-report records matched none of their surviving source versions, so
-    # lineage proved nothing there (DESIGN §3.3: it fails safe; the report says so).
+    # lineage proved nothing there (docs/design.md §3.3: it fails safe; the report says so).
     lineage_doubted_keys: int = 0
     # Set when the diff stopped early, to resume from.
     cursor: DiffCursor | None = None

@@ -1,4 +1,4 @@
-"""The guard (DESIGN §5): a plan too large for its scope deletes nothing unless forced.
+"""The guard (docs/design.md §5): a plan too large for its scope deletes nothing unless forced.
 
 A run that applies a stored plan (`applyPlan`) is not guarded again: the plan was guarded
 when it was made, a person reviewed it, and applying it by its run id is the approval.

@@ -1,4 +1,4 @@
-"""Key ranges: how Plan cuts one key space into balanced Diff work items (DESIGN §10).
+"""Key ranges: how Plan cuts one key space into balanced Diff work items (docs/design.md §10).
 
 Pure: no I/O. A work item is a range (after, upTo] of relative keys. Its boundaries come
 from one of two places:

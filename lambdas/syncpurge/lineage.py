@@ -1,4 +1,4 @@
-"""Lineage from DataSync task reports (DESIGN §3.3, the strongest proof).
+"""Lineage from DataSync task reports (docs/design.md §3.3, the strongest proof).
 
 A STANDARD task report with ObjectVersionIds=INCLUDE lists, per transferred object, the
 target VersionId it wrote (`DstS3VersionId`) and the source object it read: its path
@@ -33,7 +33,7 @@ _REPORT_FILE = re.compile(
 
 
 def doubted_advisory(keys: int) -> str:
-    """The report's word on keys where lineage was set aside (DESIGN §3.3, fails safe)."""
+    """The report's word on keys where lineage was set aside (docs/design.md §3.3, fails safe)."""
     return (
         f"lineage not trusted on {keys} key(s): their DataSync task-report records match none "
         "of their surviving source versions (another source, or metadata that disagrees), so "

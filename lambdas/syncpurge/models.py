@@ -47,7 +47,7 @@ class SkipReason(StrEnum):
 
 
 class Proof(StrEnum):
-    """DESIGN §3.3: what proves a purge. Every purged entry names one."""
+    """docs/design.md §3.3: what proves a purge. Every purged entry names one."""
 
     VANISHED = "vanished"  # the source lists no entry of the key (re-checked before the delete)
     NO_SOURCE_MARKER = "no-source-marker"  # datasync: the source history holds no marker
@@ -151,7 +151,7 @@ PREFIX_FORBIDDEN = ("|", "*")
 
 
 class ReconcileRequest(BaseModel):
-    """DESIGN §7: the state machine input; the CLI builds the same model from its flags."""
+    """docs/design.md §7: the state machine input; the CLI builds the same model from its flags."""
 
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
@@ -319,7 +319,7 @@ class RequestCounts(BaseModel):
 
 class DiffWaves(BaseModel):
     """How the Diff ran: its Map's waves, how many items handed the rest of their range
-    back, and into how many pieces those remainders were cut (DESIGN §10)."""
+    back, and into how many pieces those remainders were cut (docs/design.md §10)."""
 
     waves: int = 1
     items: int = 0
@@ -335,7 +335,7 @@ class SyncInfo(BaseModel):
 
 
 class Summary(BaseModel):
-    """DESIGN §8 summary.json."""
+    """docs/design.md §8 summary.json."""
 
     model_config = ConfigDict(populate_by_name=True)
 

@@ -50,7 +50,7 @@ def plan_from_json(doc: dict[str, Any]) -> PlannedEntry:
 
 
 def readable_line(item: PlannedEntry) -> dict[str, Any]:
-    """A plan line with the field names of the report's entries lines (DESIGN §8), for a
+    """A plan line with the field names of the report's entries lines (docs/design.md §8), for a
     person: `outcome` is `planned`, or `skipped` with its `reason`; `detail` says why."""
     e = item.entry
     return {

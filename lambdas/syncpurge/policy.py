@@ -1,4 +1,4 @@
-"""One run policy for every front door (DESIGN §14).
+"""One run policy for every front door (docs/design.md §14).
 
 A run starts at the state machine (schedule, console, per prefix), the CLI or the event
 path. Each door turns its own input into `PolicySettings` (a deployment's settings, or the
@@ -237,7 +237,7 @@ def lineage_place(facts: TaskFacts | None) -> Place | None:
 def run_scope(
     settings: PolicySettings, facts: TaskFacts | None, report: Place, workspace: Place | None
 ) -> Scope:
-    """DESIGN §3.1: the task's locations and filters, minus what syncpurge and DataSync
+    """docs/design.md §3.1: the task's locations and filters, minus what syncpurge and DataSync
     write themselves in the target."""
     excluded = [LOCK_PREFIX]
     # An explicit report place claims its whole root, where every run's folder goes.

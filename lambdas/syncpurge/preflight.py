@@ -1,4 +1,4 @@
-"""Preflight (DESIGN §5): refuse unsafe bucket pairs; collect advisories for the report."""
+"""Preflight (docs/design.md §5): refuse unsafe bucket pairs; collect advisories for the report."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def check_readable(store: S3Store, bucket: str, side: str) -> tuple[str, bool]:
 def check_related(
     *, source_entries: int, target_entries: int, keys_in_both: int, allow_unrelated: bool
 ) -> None:
-    """DESIGN §5 "Unrelated source": a wrong or empty source must never empty a target."""
+    """docs/design.md §5 "Unrelated source": a wrong or empty source must never empty a target."""
     if target_entries == 0 or allow_unrelated:
         return
     if source_entries == 0:

@@ -1,4 +1,4 @@
-"""First-run cuts by probes (DESIGN §10): single-page listings that start at a KeyMarker.
+"""First-run cuts by probes (docs/design.md §10): single-page listings that start at a KeyMarker.
 
 Pure: no I/O. Each probe tells exactly which keys, with how many entries, follow its point,
 and that nothing lies between the point and the first of them. Keys are mapped to integer

@@ -1,4 +1,4 @@
-"""HeadObject-based proofs (DESIGN §3.3) and the per-key rules that follow the diff.
+"""HeadObject-based proofs (docs/design.md §3.3) and the per-key rules that follow the diff.
 
 The diff settles what listings can (lineage, size, equal ETags); the candidates it leaves
 pending are settled here with concurrent HeadObject requests, a batch of keys at a time:

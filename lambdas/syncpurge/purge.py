@@ -1,4 +1,5 @@
-"""The purge (DESIGN §5): DeleteObjects in full batches, several in flight, outcome per entry.
+"""The purge (docs/design.md §5): DeleteObjects in full batches, several in flight, an
+outcome per entry.
 
 What a reader of the target sees never changes except to vanish (invariant 6): a key's
 current entry is held back and sent only once every other planned entry of that key is

@@ -1,4 +1,4 @@
-"""The report (DESIGN §8): summary.json plus entries-NNNNN.jsonl, to a folder or to S3."""
+"""The report (docs/design.md §8): summary.json plus entries-NNNNN.jsonl, to a folder or to S3."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ STARTED_FILE = "started.json"
 
 def write_started(destination: ReportDestination, doc: dict[str, Any]) -> None:
     """A run's first write, before its lock or any listing: proves the report destination
-    takes writes (DESIGN §5, a test write comes first), so one that can't is refused with
+    takes writes (docs/design.md §5, a test write comes first), so one that can't is refused with
     nothing deleted, not found out at the plan."""
     body = json.dumps(doc, ensure_ascii=False).encode("utf-8") + b"\n"
     destination.write(STARTED_FILE, body, "application/json")

@@ -1,4 +1,4 @@
-"""The purge rules of DESIGN §3 for one key, fed its target history a segment at a time.
+"""The purge rules of docs/design.md §3 for one key, fed its target history a segment at a time.
 
 Pure: no I/O. The source side of a key is reduced to `SourceFacts` (what the rules ask of
 it, not its entries); the target side streams through a `KeyWalk`, which holds back the
@@ -31,7 +31,7 @@ class DiffPolicy:
 
 @dataclass(frozen=True, slots=True)
 class PendingProof:
-    """A candidate only HeadObject can settle (DESIGN §3.3), with what it is compared to.
+    """A candidate only HeadObject can settle (docs/design.md §3.3), with what it is compared to.
 
     kind 'content': a datasync noncurrent version against the same-size source versions;
     'replica': a replication-mode version that must be a proven REPLICA;
@@ -70,7 +70,7 @@ class KeyWalk:
     # far is the copy of, by a record that names it by ETag (it stays, as its source version
     # exists); `lineage_trusted` says a
     # record of this key matched a surviving source version; `lineage_doubted` says a record
-    # was set aside because none did (DESIGN §3.3: lineage fails safe).
+    # was set aside because none did (docs/design.md §3.3: lineage fails safe).
     copied: set[str] = field(default_factory=set)
     lineage_trusted: bool = False
     lineage_doubted: bool = False
@@ -142,7 +142,7 @@ def _note_copies(
     """Which surviving source versions have a copy of their own at the target, by lineage.
 
     A record counts only when it names exactly one surviving source version, and by ETag
-    (DESIGN §3.3): a Basic-mode record has none, and its key, size and second may be another
+    (docs/design.md §3.3): a Basic-mode record has none, and its key, size and second may be another
     version's too, with other bytes. Such a match still shows the reports describe this
     source (trust), but vouches for no copy. Entries of a later segment can't vouch for an
     earlier one, which only makes the proof stricter.
@@ -278,7 +278,7 @@ def _orphan_version(
 def _copy_of_gone_version(
     entry: Entry, walk: KeyWalk, facts: SourceFacts, policy: DiffPolicy
 ) -> Iterator[Candidate]:
-    """A target version DataSync copied from a source version that is gone (DESIGN §3.3).
+    """A target version DataSync copied from a source version that is gone (docs/design.md §3.3).
 
     Lineage proves where the copy came from, not that the source dropped its content: a
     surviving source version of the same size may hold the same bytes and never have been

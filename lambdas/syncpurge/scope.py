@@ -1,4 +1,4 @@
-"""The scope of a run (DESIGN §3.1): the part of the target the copy owns, key by key.
+"""The scope of a run (docs/design.md §3.1): the part of the target the copy owns, key by key.
 
 A target key `<target_root>rel` mirrors the source key `<source_root>rel`. The scope is
 narrowed by the DataSync task's Includes, minus its Excludes, and never holds the report
@@ -103,7 +103,7 @@ class Scope:
                 )
 
     def check_prefix(self, prefix: str, field_name: str = "prefixes") -> None:
-        """A request prefix must name a part of the scope (DESIGN §3.1)."""
+        """A request prefix must name a part of the scope (docs/design.md §3.1)."""
         if any(prefix.startswith(excluded) for excluded in self.excluded_relative):
             raise InvalidInput(
                 f"{field_name}: {prefix!r} lies in the report destination or workspace, "

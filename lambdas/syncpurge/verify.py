@@ -1,4 +1,5 @@
-"""Verify before destroy (DESIGN §5): re-list the source right before a vanished key goes."""
+"""Verify before destroy (docs/design.md §5): re-list the source right before a vanished
+key goes."""
 
 from __future__ import annotations
 

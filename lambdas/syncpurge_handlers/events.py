@@ -1,4 +1,4 @@
-"""The event path (DESIGN §13): one SQS delivery of S3's permanent-delete events."""
+"""The event path (docs/design.md §13): one SQS delivery of S3's permanent-delete events."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The conformance tier: the same scenarios, the same assertions, against two independent
-S3 implementations over HTTP — moto's server and LocalStack's S3 provider (DESIGN §11).
+S3 implementations over HTTP — moto's server and LocalStack's S3 provider (docs/design.md §11).
 
 moto sits behind `tests.s3proxy` so that `EncodingType=url` listings are answered as S3
 answers them (moto ignores the parameter); LocalStack is spoken to directly.

@@ -1,4 +1,4 @@
-"""Every request on a bucket names its expected owner (issue 19, first part; DESIGN §12).
+"""Every request on a bucket names its expected owner (issue 19, first part; docs/design.md §12).
 
 Neither moto nor LocalStack checks `ExpectedBucketOwner`; the tests' proxy answers as S3
 does (S3 user guide, "Verifying bucket ownership with bucket owner condition": a request

@@ -1,4 +1,4 @@
-"""The event path's resources (DESIGN §13, issue 20): off unless asked for; with events=on
+"""The event path's resources (docs/design.md §13, issue 20): off unless asked for; with events=on
 a rule on the source's permanent deletes, an encrypted queue with a dead-letter queue, a
 consumer one delivery at a time, and alarms to the notification topic."""
 

@@ -1,4 +1,4 @@
-"""`prefixes` bind the grants that delete (issue 28, defect 8; DESIGN §14): with them, the
+"""`prefixes` bind the grants that delete (issue 28, defect 8; docs/design.md §14): with them, the
 Purge and Events roles delete, read and list the target only under them."""
 
 from __future__ import annotations

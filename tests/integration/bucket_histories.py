@@ -1,5 +1,5 @@
 """Random bucket histories for the whole-run property (tests/integration/test_properties.py),
-and the reference model it checks a run against: DESIGN §3 in its plain words, read from raw
+and the reference model it checks a run against: docs/design.md §3 in its plain words, read from raw
 listings and the ground truth of every version's body, independent of the library."""
 
 from __future__ import annotations
@@ -206,7 +206,8 @@ def empty_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[World, Path]]
 def reference(
     world: World, source: Listed, target: Listed
 ) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
-    """(purged, skipped) (key, VersionId) by the plain words of DESIGN §3, in datasync mode."""
+    """(purged, skipped) (key, VersionId) by the plain words of docs/design.md §3, in datasync
+    mode."""
     purge: set[tuple[str, str]] = set()
     skipped: set[tuple[str, str]] = set()
     in_scope = {k for k in source if SCOPE.admits(k)}

@@ -13,7 +13,7 @@ from tests.helpers import BucketPair, run_engine
 pytestmark = pytest.mark.integration
 
 # Most scenarios here hold only leftovers in the target; a source with nothing in common is
-# refused unless allowed (DESIGN §5 "Unrelated source"), which has its own tests.
+# refused unless allowed (docs/design.md §5 "Unrelated source"), which has its own tests.
 ALL = {"maxPurgeFraction": 1.0, "allowUnrelatedSource": True}
 
 

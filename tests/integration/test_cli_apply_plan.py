@@ -1,4 +1,4 @@
-"""`syncpurge reconcile --apply-plan` (issue 9, DESIGN §5): approve a dry run's plan, then
+"""`syncpurge reconcile --apply-plan` (issue 9, docs/design.md §5): approve a dry run's plan, then
 purge exactly it, each entry re-checked against fresh listings of its key."""
 
 from __future__ import annotations

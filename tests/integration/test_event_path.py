@@ -1,5 +1,5 @@
-"""The event path's decision and purge, on moto S3 (DESIGN §13, issue 20): a permanent delete
-at the source is a hint; the key's fresh listings, the batch rules and proofs decide."""
+"""The event path's decision and purge, on moto S3 (docs/design.md §13, issue 20): a permanent
+delete at the source is a hint; the key's fresh listings, the batch rules and proofs decide."""
 
 from __future__ import annotations
 

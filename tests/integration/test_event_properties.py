@@ -1,4 +1,4 @@
-"""The event path against the batch path on random histories (DESIGN §13, issue 20):
+"""The event path against the batch path on random histories (docs/design.md §13, issue 20):
 random event streams, each a subset of the source's true permanent deletes, duplicated and
 reordered, never purge what a batch run at that moment would not; and a batch run after
 them ends where batch runs alone end."""
@@ -170,7 +170,7 @@ def test_the_event_path_never_purges_what_a_batch_run_would_not_nor_before_the_h
     preserve: str,
     hold_minutes: int,
 ) -> None:
-    """DESIGN §13 as a property, through the one policy: random histories, random event
+    """docs/design.md §13 as a property, through the one policy: random histories, random event
     streams (duplicated, reordered, late, dated by a sender in the past, naming keys never
     deleted), a task that keeps deletes or not. Every entry the event path purges is one
     the batch run at that moment would purge, and none goes before the hold has passed

@@ -1,4 +1,4 @@
-"""Lineage fails safe (DESIGN §3.3): task reports that match no surviving source version of
+"""Lineage fails safe (docs/design.md §3.3): task reports that match no surviving source version of
 a key are set aside for it, the other tiers prove, and the report's advisories say so."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""DESIGN §4 invariants on random bucket histories (hypothesis).
+"""docs/design.md §4 invariants on random bucket histories (hypothesis).
 
 (A) Whole runs on moto. Random puts (plain, per-object SSE-KMS, multipart), soft deletes,
 permanent (version) deletes, stray target writes (seeded copies, objects written at the

@@ -15,7 +15,7 @@ from tests.helpers import BucketPair, run_engine
 pytestmark = pytest.mark.integration
 
 # Only leftovers in the target: allowed to purge them all, from a source with nothing in
-# common (DESIGN §5 "Unrelated source" has its own tests).
+# common (docs/design.md §5 "Unrelated source" has its own tests).
 ALL = {"maxPurgeFraction": 1.0, "allowUnrelatedSource": True}
 
 

@@ -1,4 +1,4 @@
-"""A CLI run killed with SIGKILL at random moments (issue 8, invariants 6 and 8, DESIGN §5).
+"""A CLI run killed with SIGKILL at random moments (issue 8, invariants 6 and 8, docs/design.md §5).
 
 Each seed builds the same random history in two bucket pairs on one moto server. Pair A is
 reconciled in-process, fault-free: the end state to reach. Pair B is reconciled by the

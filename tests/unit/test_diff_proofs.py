@@ -1,4 +1,4 @@
-"""DESIGN §3.3: the proofs only HeadObject or the DataSync task reports can give
+"""docs/design.md §3.3: the proofs only HeadObject or the DataSync task reports can give
 (multipart, SSE-KMS, MD5, checksum and lineage tiers), on hand-built histories."""
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ def paged(entries: list[Entry], cuts: list[int]) -> list[ListingPage]:
 def pure_reference(
     source: list[Entry], target: list[Entry], mode: Mode
 ) -> tuple[set[str], set[str]]:
-    """(purge, skipped) key/VersionIds by DESIGN §3, when no HeadObject can answer."""
+    """(purge, skipped) key/VersionIds by docs/design.md §3, when no HeadObject can answer."""
     purge: set[str] = set()
     skipped: set[str] = set()
     for key in sorted({t.key for t in target}):

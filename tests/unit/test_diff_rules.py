@@ -1,4 +1,4 @@
-"""DESIGN §3: every purge rule, in both modes, on hand-built histories."""
+"""docs/design.md §3: every purge rule, in both modes, on hand-built histories."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DESIGN §5 guard and §7 request validation."""
+"""docs/design.md §5 guard and §7 request validation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What lineage proves and what it doesn't (DESIGN §3.3 as corrected by issue 17).
+"""What lineage proves and what it doesn't (docs/design.md §3.3 as corrected by issue 17).
 
 Lineage says which source version a target version was copied from. When that version is
 gone, the copy goes only if no surviving source version may still hold the same bytes

@@ -7,7 +7,7 @@ versions often share size and second. Each copy is recorded by a Basic-mode reco
 ETag), an Enhanced-mode one (ETag), or none; strays are written at the target; then some
 source versions are permanently deleted. Whatever the diff and its HEAD proofs purge, every
 body that a surviving source version holds and a target version held is still held at the
-target, and no copy of a surviving source version is purged (DESIGN §4, invariant 1).
+target, and no copy of a surviving source version is purged (docs/design.md §4, invariant 1).
 HeadObject answers from the ground truth.
 """
 

@@ -1,4 +1,4 @@
-"""Re-cutting's bounds (DESIGN §10): waves, the budget an item lists before handing back,
+"""Re-cutting's bounds (docs/design.md §10): waves, the budget an item lists before handing back,
 and how many pieces a wave may hold."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""DESIGN §3.1 scope and §7 request limits: what a run may touch, and what it refuses."""
+"""docs/design.md §3.1 scope and §7 request limits: what a run may touch, and what it refuses."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ def test_whole_bucket_runs_pass_no_includes() -> None:
 
 
 def test_prefixes_are_relative_to_the_task_location() -> None:
-    # DESIGN §3.1: a request's prefixes are relative paths inside the task's scope.
+    # docs/design.md §3.1: a request's prefixes are relative paths inside the task's scope.
     assert datasync_includes(["logs/"], facts("data/")) == [
         {"FilterType": "SIMPLE_PATTERN", "Value": "/logs/*"}
     ]

@@ -1,4 +1,4 @@
-"""Approve, then purge (issue 9, DESIGN §5 and §7 applyPlan): a dry run's stored plan,
+"""Approve, then purge (issue 9, docs/design.md §5 and §7 applyPlan): a dry run's stored plan,
 applied later, purges exactly that plan, each entry re-checked against fresh listings."""
 
 from __future__ import annotations

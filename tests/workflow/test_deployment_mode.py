@@ -1,5 +1,5 @@
 """The deployment's mode is every request's default, on each path into the state machine
-(issue 17, defect 6; DESIGN §12): a replication deployment has no task to run datasync
+(issue 17, defect 6; docs/design.md §12): a replication deployment has no task to run datasync
 mode with, and datasync mode would purge a vanished key's entries without replica proof."""
 
 from __future__ import annotations

@@ -165,7 +165,7 @@ def test_while_the_batch_run_refuses_the_source_the_event_path_decides_nothing(
     pair.put("other.txt", "x")
     with source_events(pair.source, queue):
         pair.purge_source_key("k.txt")
-    # And the batch run refuses it as unrelated (DESIGN §5)
+    # And the batch run refuses it as unrelated (docs/design.md §5)
     refused = deployed.run({"skipSync": True, "maxPurgeFraction": 1})
     assert refused.error == "UnrelatedSource"
     before = pair.entries()

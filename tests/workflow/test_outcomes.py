@@ -1,4 +1,4 @@
-"""Every run ends by publishing its figures (issue 9, DESIGN §6): EMF metrics from the
+"""Every run ends by publishing its figures (issue 9, docs/design.md §6): EMF metrics from the
 Report step, and a notification to the deployment's SNS topic."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""One policy, every door (DESIGN §14, issue 28): each setting that limits what may be
+"""One policy, every door (docs/design.md §14, issue 28): each setting that limits what may be
 deleted gives the same verdict on the same world through the state machine, the CLI and
 the event path. One row per setting, one column per door; adding a setting adds a row.
 

@@ -1,4 +1,4 @@
-"""IAM against the calls the code really makes, in datasync mode (DESIGN §12; issue 18).
+"""IAM against the calls the code really makes, in datasync mode (docs/design.md §12; issue 18).
 
 The deploy tier checks the deployed roles on LocalStack, but there only replication-mode
 runs succeed. Here the local runtime runs a DataSync run whose purge is proven by lineage

@@ -17,7 +17,7 @@ from tests.workflow.conftest import REPORTS, Deployed, deploy
 pytestmark = pytest.mark.workflow
 
 # Most scenarios here hold only leftovers in the target; a source with nothing in common is
-# refused unless allowed (DESIGN §5 "Unrelated source"), which has its own tests.
+# refused unless allowed (docs/design.md §5 "Unrelated source"), which has its own tests.
 ALL = {"maxPurgeFraction": 1.0, "allowUnrelatedSource": True}
 
 

@@ -1,1 +1,2 @@
-"""The local runtime: the real workflow on moto, with a stand-in for DataSync (DESIGN §10)."""
+"""The local runtime: the real workflow on moto, with a stand-in for DataSync
+(docs/design.md §10)."""

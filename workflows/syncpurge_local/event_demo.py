@@ -1,4 +1,4 @@
-"""`syncpurge demo --events`: the event path's story on moto (DESIGN §13)."""
+"""`syncpurge demo --events`: the event path's story on moto (docs/design.md §13)."""
 
 from __future__ import annotations
 

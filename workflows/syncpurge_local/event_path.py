@@ -1,4 +1,4 @@
-"""The event path on the local runtime (DESIGN §13): S3's events, a queue, the handler.
+"""The event path on the local runtime (docs/design.md §13): S3's events, a queue, the handler.
 
 moto 5.2 sends EventBridge notifications for a bucket, but none for a versioned bucket's
 deletes (`S3Backend.delete_object` notifies only an unversioned one), and its EventBridge

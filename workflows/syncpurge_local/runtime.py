@@ -1,4 +1,4 @@
-"""The embedded local runtime (DESIGN §10): the real definition executed on moto.
+"""The embedded local runtime (docs/design.md §10): the real definition executed on moto.
 
 moto's Step Functions interpreter runs `workflows/syncpurge.asl.json` with the same
 placeholders the CDK app fills; each `lambda:invoke` is dispatched in-process to the real

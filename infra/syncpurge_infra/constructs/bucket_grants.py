@@ -20,7 +20,7 @@ class BucketGrant:
     bucket_actions: tuple[str, ...] = ()  # on the bucket's ARN
     object_actions: tuple[str, ...] = ()  # on its objects, <bucket ARN>/*
     governance_bypass: bool = False  # s3:BypassGovernanceRetention when the deployment asks
-    # A deleting step's grants are bound to the deployment's `prefixes` (DESIGN §14): its
+    # A deleting step's grants are bound to the deployment's `prefixes` (docs/design.md §14): its
     # object actions only on the keys under them, and these listings of one key at a time
     # only with an s3:prefix under them. Without `prefixes`, the whole bucket.
     key_listings: tuple[str, ...] = ()

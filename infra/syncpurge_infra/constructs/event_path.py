@@ -1,4 +1,4 @@
-"""The event path (DESIGN §13, setting events=on): the source's permanent-delete events,
+"""The event path (docs/design.md §13, setting events=on): the source's permanent-delete events,
 a rule, a queue where they wait out their hold, and the consumer that decides each key."""
 
 from __future__ import annotations

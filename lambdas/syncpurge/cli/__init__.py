@@ -114,8 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument(
         "--input",
         metavar="JSON",
-        help="a whole request (DESIGN §7) as JSON; the flags above override its fields "
-        "(default: the flags alone)",
+        help="a whole request (docs/design.md §7) as JSON; the flags above override its "
+        "fields (default: the flags alone)",
     )
     start.add_argument(
         "--no-follow", action="store_true", help="print the execution ARN and return at once"

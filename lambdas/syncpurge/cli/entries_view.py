@@ -42,7 +42,7 @@ def entry_header(outcomes: bool, version_width: int = VERSION_WIDTH) -> str:
 
 
 def entry_row(line: dict[str, Any], outcomes: bool, version_width: int = VERSION_WIDTH) -> str:
-    """An entries line (DESIGN §8's field names) as a row under `entry_header`."""
+    """An entries line (docs/design.md §8's field names) as a row under `entry_header`."""
     head = ""
     if outcomes:
         outcome = line.get("outcome") or "-"

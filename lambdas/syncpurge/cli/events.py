@@ -1,5 +1,5 @@
 """`syncpurge events status|resume --stack NAME`: the event path of a deployed stack with
-events=on (DESIGN §13): whether the source sends its events to EventBridge, the brake's
+events=on (docs/design.md §13): whether the source sends its events to EventBridge, the brake's
 state; and turning the brake's latch off after a trip has been reviewed."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def add_events_parser(commands: Any) -> None:
         "events",
         help="the event path of a deployed stack (events=on): status, resume",
         description="The event path purges within minutes of a permanent delete at the "
-        "source, after a hold and under a brake (DESIGN §13).",
+        "source, after a hold and under a brake (docs/design.md §13).",
     )
     actions = command.add_subparsers(dest="action", metavar="ACTION", required=True)
     status = actions.add_parser(

@@ -1,4 +1,4 @@
-"""One CLI run per target at a time (DESIGN §5): a lock in the target bucket itself.
+"""One CLI run per target at a time (docs/design.md §5): a lock in the target bucket itself.
 
 Every run on a target shares the target, whatever its `--report` says, and syncpurge never
 writes to the source; so the lock lives at `LOCK_KEY` in the target, outside every scope.

@@ -195,7 +195,7 @@ class RunFolder:
         return self.store.get_bytes_or_none(bucket, prefix + name)
 
     def entries(self) -> Iterator[dict[str, Any]]:
-        """The report's entries lines (DESIGN §8), in file order."""
+        """The report's entries lines (docs/design.md §8), in file order."""
         for name in self._names("entries/"):
             if name.endswith(".jsonl") and "/entries-" in f"/{name}":
                 for line in (self._read(name) or b"").splitlines():

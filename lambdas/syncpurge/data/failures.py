@@ -1,6 +1,6 @@
 """A listing that failed after botocore's retries, as the rest of the run sees it: a
 ListingFailed naming the request and the error, so a caller can keep the key(s) it was for
-and go on (DESIGN §5: a key the store can't list or verify is reported, never purged)."""
+and go on (docs/design.md §5: a key the store can't list or verify is reported, never purged)."""
 
 from __future__ import annotations
 

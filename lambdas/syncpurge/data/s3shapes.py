@@ -45,7 +45,7 @@ class ListingPage:
 
 @dataclass(slots=True, frozen=True)
 class ObjectFacts:
-    """What HeadObject says of one version (DESIGN §3.3's HEAD-based tiers)."""
+    """What HeadObject says of one version (docs/design.md §3.3's HEAD-based tiers)."""
 
     etag: str | None
     size: int | None

@@ -1,4 +1,4 @@
-"""One delivery of queued S3 events to the event path's function (DESIGN §13).
+"""One delivery of queued S3 events to the event path's function (docs/design.md §13).
 
 The queue is where events wait out their hold: a message whose hold has not passed goes
 back to the queue, invisible until it has (SQS keeps it durably; a visibility timeout can

@@ -1,4 +1,4 @@
-"""The hold, per key and across deliveries (DESIGN §13): nothing of a key is purged until
+"""The hold, per key and across deliveries (docs/design.md §13): nothing of a key is purged until
 the hold has passed since that key's latest known event, and no entry until it has been
 one the rules would purge for a hold.
 

@@ -1,4 +1,4 @@
-"""S3's EventBridge `Object Deleted` events, read as hints (DESIGN §13).
+"""S3's EventBridge `Object Deleted` events, read as hints (docs/design.md §13).
 
 An event names a bucket, a key and a version; it does not say whether the version was a
 delete marker, it may arrive twice or out of order, and its key's encoding is not one the
@@ -37,7 +37,7 @@ class DeletionNotice:
     @property
     def known_at(self) -> datetime:
         """The time the hold counts from: the later of the event's claim and the queue's
-        receipt, so a message dated in the past can't skip the hold (DESIGN §13)."""
+        receipt, so a message dated in the past can't skip the hold (docs/design.md §13)."""
         return self.time if self.sent_at is None else max(self.time, self.sent_at)
 
     def candidate_keys(self) -> list[str]:

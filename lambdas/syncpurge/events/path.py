@@ -1,4 +1,4 @@
-"""One batch of deletion notices through the event path (DESIGN §13).
+"""One batch of deletion notices through the event path (docs/design.md §13).
 
 For each distinct key in scope whose hold has passed: list that key on both sides and let
 the batch path's rules and HEAD proof tiers decide (`apply.fresh_plan`, the same per-key
@@ -143,7 +143,7 @@ def process_notices(
     the brake is reserved before the first delete and settled after.
 
     `refused`: why a batch run at this moment would purge nothing (its policy's verdict:
-    PRESERVE, approval; or the last batch run refused the source, DESIGN §5 "Unrelated
+    PRESERVE, approval; or the last batch run refused the source, docs/design.md §5 "Unrelated
     source"): then the path decides nothing either. A source that holds nothing in scope
     now is refused the same way (one LIST), so a source emptied since that run can't
     empty the target key by key."""

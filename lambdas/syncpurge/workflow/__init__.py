@@ -1,4 +1,4 @@
-"""The state machine's steps (DESIGN §6) as plain functions, one module per step.
+"""The state machine's steps (docs/design.md §6) as plain functions, one module per step.
 
 Handlers only parse an event and call one of these; see `context` for the state shape and
 the run's workspace layout.

@@ -1,4 +1,4 @@
-"""The notification every run ends with (DESIGN §6): its figures, where its report is,
+"""The notification every run ends with (docs/design.md §6): its figures, where its report is,
 and, for a plan awaiting approval, how to apply it."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Re-cut: a Diff item that lists far more than it was planned for hands the rest of its
-range back, cut into pieces, and the pieces run as the Diff Map's next wave (DESIGN §10).
+range back, cut into pieces, and the pieces run as the Diff Map's next wave (docs/design.md §10).
 
 No estimate is trusted, so every item may overrun. The bounds:
 

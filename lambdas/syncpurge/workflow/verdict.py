@@ -1,6 +1,6 @@
-"""The last batch run's verdict on its source (DESIGN §5 "Unrelated source"), kept in the
+"""The last batch run's verdict on its source (docs/design.md §5 "Unrelated source"), kept in the
 workspace for the event path: while the batch path refuses the source, the event path
-decides nothing either (DESIGN §13: it never purges what a batch run would not)."""
+decides nothing either (docs/design.md §13: it never purges what a batch run would not)."""
 
 from __future__ import annotations
 
