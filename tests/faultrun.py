@@ -1,9 +1,9 @@
-"""One seeded history, run fault-free and under injected faults (issue 8, DESIGN §4).
+"""One seeded history, run fault-free and under injected faults (issue 8, docs/design.md §4).
 
 The same random history is built in two bucket pairs on one moto server. Pair A is
 reconciled through a proxy that injects nothing; pair B through one that injects the
 faults of `tests.s3proxy`, then once more without faults. What each run did is kept for
-the invariant checks (tests/integration/test_fault_injection.py) and for the README's
+the invariant checks (tests/integration/test_fault_injection.py) and for the docs'
 reliability figures (`python -m tests.faultrun`).
 """
 
@@ -224,7 +224,7 @@ def _check(
 
 
 def main() -> None:
-    """Print the reliability figures over many seeds (README "Reliability")."""
+    """Print the reliability figures over many seeds (docs/reliability.md)."""
     import tempfile
 
     from tests.s3servers import moto_server

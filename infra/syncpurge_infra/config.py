@@ -43,7 +43,7 @@ DEFAULTS: dict[str, Any] = {
     # Scheduled runs only plan; a person applies the plan ({"applyPlan": "<run-id>"}).
     "requireApproval": False,
     # Concurrency, for an account with the default 1,000 concurrent Lambda executions
-    # (README "Concurrency"). A Diff keeps one 1,000-entry page in flight per side (~6.7
+    # (docs/deploy.md "Concurrency"). A Diff keeps one 1,000-entry page in flight per side (~6.7
     # LIST/s at 0.3 s a page), so ~825 of them reach the 5,500 LIST/s one S3 partition
     # serves: 800 leaves 200 to the account's other functions. Purge is bound by S3's
     # 3,500 deletes/s per partition (each Purge has 4,000 deletes in flight), not by Lambda.
@@ -52,7 +52,7 @@ DEFAULTS: dict[str, Any] = {
     # 1,769 MB is one full vCPU: the diff parses ~2 listing pages per 10 ms of CPU.
     "diffMemoryMb": 1769,
     "purgeMemoryMb": 1024,
-    # The event path (DESIGN §13): off unless asked for; nothing of a key is purged until
+    # The event path (docs/design.md §13): off unless asked for; nothing of a key is purged until
     # this long after its event, and past this many entries an hour it latches off.
     "events": "off",
     "eventHoldMinutes": 60,

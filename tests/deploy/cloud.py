@@ -1,6 +1,6 @@
 """LocalStack as the deploy tier's control plane: CloudFormation, Lambda (run by the host
 executor in `tests/deploy/host_lambda`), Step Functions, S3, SNS, SQS, Scheduler, on this
-machine with no Docker and no AWS account (DESIGN §12)."""
+machine with no Docker and no AWS account (docs/design.md §12)."""
 
 from __future__ import annotations
 
@@ -158,7 +158,7 @@ def publish_powertools_layer(cloud: Cloud, version: int) -> str:
     return str(arn)
 
 
-# The README's example pair ("Deploying against LocalStack").
+# The example pair of docs/deploy.md ("Deploying against LocalStack").
 EXAMPLE_BUCKETS = ("my-source", "my-target")
 
 
@@ -186,7 +186,7 @@ def main() -> None:
         print(f"buckets {buckets}. In another terminal:")
         print(f"  export AWS_ENDPOINT_URL={cloud.endpoint} AWS_ENDPOINT_URL_S3={cloud.endpoint}")
         print(f"  export {credentials}")
-        print("then the README's commands under 'Deploying against LocalStack'. Ctrl-C stops it.")
+        print("then the commands of docs/deploy.md, 'Deploying against LocalStack'. Ctrl-C stops.")
         try:
             while True:
                 time.sleep(3600)

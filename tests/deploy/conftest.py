@@ -1,5 +1,5 @@
-"""The deploy tier: the CDK app deployed to LocalStack with the README's own commands, and
-runs of the deployed state machine (DESIGN §12). One control plane for the session; every
+"""The deploy tier: the CDK app deployed to LocalStack with the docs' own commands, and
+runs of the deployed state machine (docs/design.md §12). One control plane for the session; every
 test of the tier runs on one xdist worker, in file order (the last one destroys the stack)."""
 
 from __future__ import annotations
@@ -24,19 +24,20 @@ from tests.iam import (
 )
 from tests.s3servers import REPO
 
+DEPLOY_PAGE = "docs/deploy.md"
 MARK = "<!-- tests/deploy runs each command of this block as written, in this order -->"
 
 
 def readme_commands() -> list[str]:
-    """The commands of the README's "Deploying against LocalStack" block, as written."""
-    text = (REPO / "README.md").read_text()
+    """The commands of docs/deploy.md's "Deploying against LocalStack" block, as written."""
+    text = (REPO / DEPLOY_PAGE).read_text()
     block = re.search(re.escape(MARK) + r"\n```sh\n(.*?)```", text, re.DOTALL)
-    assert block, f"README.md has no block under {MARK}"
+    assert block, f"{DEPLOY_PAGE} has no block under {MARK}"
     return [line for line in block.group(1).splitlines() if line.strip()]
 
 
 def readme_command(start: str) -> str:
-    """The README block's one command that starts with `./dev run <start>`."""
+    """The block's one command that starts with `./dev run <start>`."""
     found = [c for c in readme_commands() if c.startswith(f"./dev run {start}")]
     assert len(found) == 1, (start, found)
     return found[0]
@@ -177,7 +178,7 @@ def stack_outputs(cloud: Cloud, name: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def stack(cloud: Cloud) -> DeployedStack:
-    """The README's bootstrap and deploy, as written; an SQS queue subscribed to the
+    """docs/deploy.md's bootstrap and deploy, as written; an SQS queue subscribed to the
     topic the stack exports, as a user subscribes anything to it."""
     cloud.run(readme_command("cdk bootstrap"))
     cloud.run(readme_command("cdk deploy"))

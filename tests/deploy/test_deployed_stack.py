@@ -1,4 +1,4 @@
-"""The stack as users get it: deployed to LocalStack by the README's commands, each Lambda
+"""The stack as users get it: deployed to LocalStack by docs/deploy.md's commands, each Lambda
 importing only its deployed asset and its layers, the state machine run on LocalStack's
 Step Functions (issue 18). Replication mode: LocalStack has no DataSync."""
 
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from tests.deploy.cloud import ACCOUNT, EXAMPLE_BUCKETS, REGION, Cloud
-from tests.deploy.conftest import DeployedStack, readme_command, stack_outputs
+from tests.deploy.conftest import DEPLOY_PAGE, DeployedStack, readme_command, stack_outputs
 from tests.helpers import BucketPair
 from tests.s3servers import REPO
 
@@ -160,7 +160,7 @@ def test_the_readme_s_bucket_policy_commands_print_statements_naming_the_deploye
     stack: DeployedStack,
 ) -> None:
     # "Across accounts and Regions": each command as written, against the deployed stack
-    text = (REPO / "README.md").read_text()
+    text = (REPO / DEPLOY_PAGE).read_text()
     commands = re.findall(r"^\./dev run syncpurge bucket-policy .*$", text, re.MULTILINE)
     assert len(commands) == 2
     iam = stack.cloud.client("iam")

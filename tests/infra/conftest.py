@@ -37,7 +37,7 @@ USES_EXISTING = {
     "mode": "datasync",
     "sourceAccount": "111111111111",
 }
-# A deployment (creating its task) with the event path (DESIGN §13), a day's hold.
+# A deployment (creating its task) with the event path (docs/design.md §13), a day's hold.
 WITH_EVENTS = {
     "sourceBucket": "corp-src",
     "targetBucket": "corp-dst",
@@ -46,7 +46,7 @@ WITH_EVENTS = {
     "eventHoldMinutes": "1440",
     "eventMaxPurgePerHour": "500",
 }
-# S3 Replication into a backup account (README "Across accounts and Regions"): the source
+# S3 Replication into a backup account (docs/deploy.md "Across accounts and Regions"): the source
 # and the target each owned by another account, the event path on, one prefix.
 REPLICATING = {
     "sourceBucket": "corp-src",
@@ -95,7 +95,7 @@ def replicating(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return Synthesized(REPLICATING, tmp_path_factory.mktemp("replicating"))
 
 
-# Every variant the README documents: a created task, a given taskArn, replication, the
+# Every variant the docs describe: a created task, a given taskArn, replication, the
 # event path, prefixes, buckets in other accounts.
 @pytest.fixture(params=["creating", "existing", "eventful", "replicating"])
 def variant(request: pytest.FixtureRequest) -> Synthesized:

@@ -1,4 +1,4 @@
-"""The README's Athena tables have exactly the columns of the files a run writes."""
+"""The Athena tables of docs/formats.md have exactly the columns of the files a run writes."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from tests.helpers import BucketPair, run_engine
 
 pytestmark = pytest.mark.integration
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+FORMATS = Path(__file__).resolve().parents[2] / "docs" / "formats.md"
 
 
 def columns(table: str) -> list[str]:
-    """Top-level column names of a CREATE EXTERNAL TABLE statement in the README."""
-    text = README.read_text()
+    """Top-level column names of a CREATE EXTERNAL TABLE statement in docs/formats.md."""
+    text = FORMATS.read_text()
     body = re.search(rf"CREATE EXTERNAL TABLE {table} \((.*?)\n\)\nROW FORMAT", text, re.S)
-    assert body, f"no CREATE TABLE {table} in the README"
+    assert body, f"no CREATE TABLE {table} in {FORMATS}"
     depth, names, current = 0, [], ""
     for char in body.group(1):
         if char in "<(":

@@ -22,7 +22,7 @@ from tests.s3servers import moto_server
 
 pytestmark = pytest.mark.integration
 
-SEEDS = range(6)  # `python -m tests.faultrun 40` runs more for the README's figures
+SEEDS = range(6)  # `python -m tests.faultrun 40` runs more for docs/reliability.md's figures
 
 
 @pytest.fixture(scope="module")
