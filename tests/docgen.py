@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -149,10 +148,10 @@ def _usage(parser: argparse.ArgumentParser) -> str:
 def _options(parser: argparse.ArgumentParser, anchors: dict[str, str]) -> Iterator[str]:
     formatter = parser._get_formatter()
     for action in parser._actions:
-        if isinstance(action, argparse._HelpAction):
+        if isinstance(action, argparse._HelpAction) or action.help == argparse.SUPPRESS:
             continue
         if isinstance(action, argparse._SubParsersAction):
-            for choice in action._choices_actions:
+            for choice in action._choices_actions:  # one per subcommand, aliases folded
                 yield f"- `{choice.dest}`: {_text(choice.help or '', anchors)}"
             continue
         invocation = formatter._format_action_invocation(action)
@@ -206,7 +205,6 @@ def main() -> None:
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
             print(f"wrote {path.relative_to(REPO)}")
-    sys.exit(0)
 
 
 if __name__ == "__main__":
