@@ -52,9 +52,7 @@ def test_the_files_a_dry_run_and_its_applied_plan_write_match_the_schemas(
             check("entry-line.schema.json", line)
     plan = json.loads((planned / "plan.json").read_text())
     check("plan.schema.json", plan)
-    plan_lines = [
-        json.loads(line) for chunk in plan["chunks"] for line in (planned / chunk).open()
-    ]
+    plan_lines = [json.loads(line) for chunk in plan["chunks"] for line in (planned / chunk).open()]
     assert len(plan_lines) == plan["planned"] > 0
     for line in plan_lines:
         check("plan-line.schema.json", line)
