@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from syncpurge.apply import fresh_plan
 from syncpurge.data.s3store import S3Store
 from syncpurge.diff import DiffStats
-from syncpurge.diffing import NullProgress, planned_entries
+from syncpurge.diffing import NullProgress, ProgressListener, planned_entries
 from syncpurge.errors import ListingFailed
 from syncpurge.keyspace import KeyRange
 from syncpurge.models import KeyHistory, PlannedEntry
@@ -50,12 +50,19 @@ class RangeFresh:
     """A `FreshPlan` (target bucket key -> the rules' plan for it now) for keys asked in
     increasing order, read off ranges listed once (see the module's docstring)."""
 
-    def __init__(self, pair: PairAccess, prefixes: Iterable[str], gap: int | None = None) -> None:
+    def __init__(
+        self,
+        pair: PairAccess,
+        prefixes: Iterable[str],
+        gap: int | None = None,
+        progress: ProgressListener | None = None,
+    ) -> None:
         # A range that lists more than `gap` entries past the last asked key stops,
         # so what a sparse plan lists for nothing stays near a page a side a key.
         self.pair = pair
         self.gap = GAP_PAGES * pair.target.page_size if gap is None else gap
         self.prefixes = tuple(prefixes) or ("",)
+        self.progress = progress or NullProgress()
         self.one_key = fresh_plan(
             source=pair.source,
             target=pair.target,
@@ -79,7 +86,9 @@ class RangeFresh:
                 return planned
         self.close()
         planned = self.one_key(key)  # a ListingFailed here is the key's: Recheck says so
-        self.range = _RangeListing(self.pair, prefix, after=relative, gap=self.gap)
+        self.range = _RangeListing(
+            self.pair, prefix, after=relative, gap=self.gap, progress=self.progress
+        )
         return planned
 
     def close(self) -> None:
@@ -91,7 +100,9 @@ class RangeFresh:
 class _RangeListing:
     """One diff of (after, end of prefix], pulled only as far as the asked keys need."""
 
-    def __init__(self, pair: PairAccess, prefix: str, *, after: str, gap: int) -> None:
+    def __init__(
+        self, pair: PairAccess, prefix: str, *, after: str, gap: int, progress: ProgressListener
+    ) -> None:
         self.prefix, self.asked, self.gap = prefix, after, gap
         self.ahead_of_asked = 0  # entries listed past the asked key since it was asked
         self.stats = DiffStats()
@@ -105,7 +116,7 @@ class _RangeListing:
             prefix=prefix,
             policy=pair.policy,
             stats=self.stats,
-            progress=NullProgress(),
+            progress=progress,
             scope=pair.scope,
             key_range=KeyRange(after=after),
             should_hand_back=lambda: self.ahead_of_asked > self.gap,

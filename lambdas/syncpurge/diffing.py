@@ -25,8 +25,13 @@ from syncpurge.scope import Scope
 
 
 class ProgressListener(Protocol):
+    """What a run tells whoever watches it. `listed`: entries on the pages a side read;
+    `counted`: those of them inside the scope (what the summary counts)."""
+
     def phase(self, name: str) -> None: ...
     def listed(self, side: str, entries: int) -> None: ...
+    def counted(self, side: str, entries: int) -> None: ...
+    def rechecked(self, done: int, total: int) -> None: ...
     def planned(self, item: PlannedEntry) -> None: ...
     def outcome(self, record: OutcomeRecord) -> None: ...
 
@@ -36,6 +41,12 @@ class NullProgress:
         pass
 
     def listed(self, side: str, entries: int) -> None:
+        pass
+
+    def counted(self, side: str, entries: int) -> None:
+        pass
+
+    def rechecked(self, done: int, total: int) -> None:
         pass
 
     def planned(self, item: PlannedEntry) -> None:
@@ -128,7 +139,8 @@ def planned_entries(
             up_to=up_to,
             **extra,
         )
-        return sampler(side, listed) if sampler is not None else listed
+        counted = _counted(listed, lambda n: progress.counted(side, n), up_to)
+        return sampler(side, counted) if sampler is not None else counted
 
     source_pages = pages(source, source_bucket, scope.source_key, resume.source if resume else None)
     target_pages = pages(target, target_bucket, scope.target_key, resume.target if resume else None)
@@ -168,3 +180,14 @@ def planned_entries(
         purged = tally.purged if tally.key == scope.target_key(stopped.key) else 0
         stats.cursor = replace(stats.cursor, inside=replace(stopped, purged=purged))
     stats.handed_back = stats.handed_back and stats.cursor is not None
+
+
+def _counted(
+    histories: Iterator[KeyHistory], count: Callable[[int], None], up_to: str | None
+) -> Iterator[KeyHistory]:
+    """The histories, each one's entries counted as they pass (not the source's look one
+    key past a range: that key is the next range's)."""
+    for history in histories:
+        if up_to is None or history.key <= up_to:
+            count(len(history.entries))
+        yield history

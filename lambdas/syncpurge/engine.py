@@ -6,7 +6,7 @@ The CLI calls `reconcile`; the state machine's handlers call the same steps one 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -216,10 +216,12 @@ class Reconcile:
                     self.scope,
                 ),
                 self.request.scope_prefixes(),
+                progress=self.progress,
             )
             in_scope = in_run_scope(self.scope, self.summary.prefixes)
             try:
-                for item in recheck(self.stored_plan.entries(), fresh, in_scope):
+                stored = counted_as_rechecked(self.stored_plan, self.progress)
+                for item in recheck(stored, fresh, in_scope):
                     self.plan(item)
             finally:
                 fresh.close()
@@ -345,6 +347,19 @@ def record_without_purging(spool: PlanSpool, record: Callable[[OutcomeRecord], N
             record(OutcomeRecord(item, Outcome.PLANNED, item.detail))
         else:
             record(skipped_record(item))
+
+
+def counted_as_rechecked(
+    stored_plan: StoredPlan, progress: ProgressListener
+) -> Iterator[PlannedEntry]:
+    """The stored plan's entries, each planned one counted as re-checked as it is read."""
+    total, done = int(stored_plan.figures["planned"]), 0
+    progress.rechecked(done, total)
+    for entry in stored_plan.entries():
+        if entry.to_purge:
+            done += 1
+            progress.rechecked(done, total)
+        yield entry
 
 
 def final_status(tally: OutcomeTally) -> RunStatus:

@@ -16,7 +16,7 @@ import pytest
 
 from syncpurge import purge
 from syncpurge.cli import EXIT_INVALID, main
-from syncpurge.cli.terminal import RichProgress
+from syncpurge.cli.progress import RunProgress
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import Entry, PlannedEntry, Proof, Rule
 from syncpurge.purge import OutcomeRecord, PurgeSettings
@@ -176,7 +176,7 @@ def test_ctrl_c_stops_cleanly_with_the_partial_report_and_journal(
         if len(seen) == 1000:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(RichProgress, "outcome", interrupt_after_the_first_batch)
+    monkeypatch.setattr(RunProgress, "outcome", interrupt_after_the_first_batch)
 
     code = main(base(pair, tmp_path))
 

@@ -22,11 +22,11 @@ from syncpurge.apply import read_stored_plan
 from syncpurge.cli.entries_view import PlanPreview, render_plan
 from syncpurge.cli.flags import check_prefix_buckets
 from syncpurge.cli.lock import TargetLock
+from syncpurge.cli.progress import RunProgress
 from syncpurge.cli.terminal import (
     EXIT_INTERRUPTED,
     FLAG_OF_FIELD,
     CliError,
-    RichProgress,
     exit_code_for,
     output_console,
     render_summary,
@@ -293,7 +293,7 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
         raise CliError(str(err)) from None
     try:
         preview = PlanPreview(show)
-        with RichProgress(err_console, preview) as progress:
+        with RunProgress(err_console, preview) as progress:
             result = reconcile(
                 request,
                 source_bucket=where.source_bucket,

@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import argparse
 import textwrap
-import time
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from syncpurge.engine import RunResult
 from syncpurge.guard import fraction_limit
 from syncpurge.models import (
     GuardDecision,
-    Outcome,
-    PlannedEntry,
     RunStatus,
     Summary,
 )
-from syncpurge.purge import OutcomeRecord
 
 if TYPE_CHECKING:  # entries_view draws on this module's printing
-    from syncpurge.cli.entries_view import PlanPreview
+    pass
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -59,89 +54,6 @@ class CliError(Exception):
     def __init__(self, message: str, code: int = EXIT_INVALID) -> None:
         super().__init__(message)
         self.code = code
-
-
-COUNTERS = (
-    "source listed",
-    "target listed",
-    "planned",
-    "purged",
-    "retained",
-    "skipped",
-    "failed",
-)
-LOG_EVERY_SECONDS = 5.0
-
-
-class RichProgress:
-    """Counters on stderr: entries listed per side, planned, and outcomes.
-
-    On a terminal they are live rich counters; otherwise (a log file, CI, a pipe) a plain
-    line every few seconds and one at the end, so a run hours long still shows progress.
-    """
-
-    def __init__(self, console: Console, preview: PlanPreview | None = None) -> None:
-        self._console = console
-        self._preview = preview
-        self._counts = dict.fromkeys(COUNTERS, 0)
-        self._phase = "starting"
-        self._logged = time.monotonic()
-        self._live: Progress | None = None
-        self._tasks: dict[str, TaskID] = {}
-        if console.is_terminal:
-            self._live = Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                TextColumn("[bold]{task.completed:,}"),
-                TimeElapsedColumn(),
-                console=console,
-                transient=False,
-            )
-            for name in ("phase", *COUNTERS):
-                self._tasks[name] = self._live.add_task(name, total=None)
-
-    def __enter__(self) -> RichProgress:
-        if self._live is not None:
-            self._live.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._live is not None:
-            self._live.stop()
-        else:
-            self._log()
-
-    def _log(self) -> None:
-        figures = ", ".join(f"{name} {count:,}" for name, count in self._counts.items())
-        self._console.print(f"[{self._phase}] {figures}", markup=False, soft_wrap=True)
-        self._logged = time.monotonic()
-
-    def _add(self, name: str, n: int = 1) -> None:
-        self._counts[name] += n
-        if self._live is not None:
-            self._live.advance(self._tasks[name], n)
-        elif time.monotonic() - self._logged >= LOG_EVERY_SECONDS:
-            self._log()
-
-    def phase(self, name: str) -> None:
-        self._phase = name
-        if self._live is not None:
-            self._live.update(self._tasks["phase"], description=f"phase: {name}")
-        else:
-            self._log()
-
-    def listed(self, side: str, entries: int) -> None:
-        self._add(f"{side} listed", entries)
-
-    def planned(self, item: PlannedEntry) -> None:
-        if item.to_purge:
-            self._add("planned")
-
-    def outcome(self, record: OutcomeRecord) -> None:
-        if self._preview is not None:
-            self._preview.add(record)
-        if record.outcome is not Outcome.PLANNED:
-            self._add(record.outcome.value)
 
 
 def output_console() -> Console:
