@@ -149,3 +149,22 @@ def test_an_applied_plan_verifies_by_range_as_cheaply_as_a_normal_run(
     # Then one verify LIST answers for all ten, as in a run that diffs
     assert applied["totals"]["purged"] == 10
     assert applied["requests"]["verify"] == 1
+
+
+def test_applying_a_plan_shows_how_much_is_re_checked_and_what_the_ranges_listed(
+    pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a dry run's plan of three vanished keys among live ones
+    pair.put_live()
+    for key in ("gone-1", "gone-2", "gone-3"):
+        pair.put(key, "x", bucket=pair.target)
+    dry = run(pair, str(tmp_path), capsys, "--dry-run")
+
+    # When it is applied
+    flags = ["--report", str(tmp_path), "--max-purge-fraction", "1", "--apply-plan", dry["runId"]]
+    assert main(reconcile_flags(pair, *flags)) == EXIT_OK
+
+    # Then progress counts the re-check against the plan, and the listings it read
+    diff = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("[diff]"))
+    assert "re-checked 3 of 3" in diff
+    assert "listed source 0, target 0" not in diff
