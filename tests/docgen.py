@@ -4,8 +4,9 @@ entry lines and summary.json, from the pydantic models. `tests/unit/test_docs_ge
 fails when the files in docs/ differ from what the code generates now.
 
 The request and summary.json are the code's own models. The plan's files and the entry
-lines are written as dicts (`syncpurge.plan`, `syncpurge.report`), so their models are here,
-and `tests/integration/test_docs_formats.py` holds them to what a run really writes."""
+lines are written as dicts (`syncpurge.core.plan`, `syncpurge.phases.report`), so their
+models are here, and `tests/integration/test_docs_formats.py` holds them to what a run
+really writes."""
 
 from __future__ import annotations
 

@@ -17,12 +17,12 @@ from unittest import mock
 import boto3
 
 from syncpurge.cli import main
+from syncpurge.core.lineage import LineageIndex
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
 from syncpurge.engine import RunResult, reconcile
-from syncpurge.lineage import LineageIndex
 from syncpurge.models import ReconcileRequest
-from syncpurge.report import LocalReportDestination, read_entries_lines
+from syncpurge.phases.report import LocalReportDestination, read_entries_lines
 from syncpurge_local.datasync_copy import copy_like_datasync
 from tests.s3proxy import error_body, signed_region
 

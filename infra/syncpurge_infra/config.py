@@ -74,7 +74,7 @@ FUNCTION_SIZING: dict[str, tuple[int, int]] = {
 }
 # The event path's function (not a state machine step): one SQS delivery per invocation.
 EVENTS_SIZING = (1024, 300)
-# The report bucket's layout (syncpurge.workflow.context, syncpurge.policy, events.consumer).
+# The report bucket's layout (syncpurge.workflow.context, syncpurge.core.policy, events.consumer).
 # Run workspaces: expire after workspaceRetentionDays (the created bucket's lifecycle rule).
 WORKSPACE_PREFIX = "syncpurge-work/"
 # What outlives every run and never expires (no lifecycle rule covers it); each file is

@@ -10,14 +10,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from syncpurge.apply import StoredPlan, in_run_scope, recheck
-from syncpurge.apply_ranges import PairAccess, RangeFresh
+from syncpurge.core.diff import DiffStats
+from syncpurge.core.guard import applied_plan_guard, evaluate_guard
+from syncpurge.core.lineage import LineageIndex, doubted_advisory, stray_files_advisory
+from syncpurge.core.plan import PlanSpool
+from syncpurge.core.policy import RunPolicy
+from syncpurge.core.rules import DiffPolicy
+from syncpurge.core.run_ids import new_run_id
+from syncpurge.core.scope import Scope
 from syncpurge.data.s3store import S3Store
-from syncpurge.diff import DiffStats
-from syncpurge.diffing import NullProgress, ProgressListener, diff_scope, policy_for
 from syncpurge.errors import InvalidInput, PreflightRefused
-from syncpurge.guard import applied_plan_guard, evaluate_guard
-from syncpurge.lineage import LineageIndex, doubted_advisory, stray_files_advisory
 from syncpurge.models import (
     GuardDecision,
     Outcome,
@@ -27,11 +29,12 @@ from syncpurge.models import (
     RunStatus,
     Summary,
 )
-from syncpurge.plan import PlanSpool
-from syncpurge.policy import RunPolicy
-from syncpurge.preflight import PreflightResult, check_related, run_preflight
-from syncpurge.purge import OutcomeRecord, PurgeSettings, purge_plan, skipped_record
-from syncpurge.report import (
+from syncpurge.phases.apply import StoredPlan, in_run_scope, recheck
+from syncpurge.phases.apply_ranges import PairAccess, RangeFresh
+from syncpurge.phases.diffing import NullProgress, ProgressListener, diff_scope, policy_for
+from syncpurge.phases.preflight import PreflightResult, check_related, run_preflight
+from syncpurge.phases.purge import OutcomeRecord, PurgeSettings, purge_plan, skipped_record
+from syncpurge.phases.report import (
     BatchJournal,
     EntriesWriter,
     OutcomeTally,
@@ -41,9 +44,6 @@ from syncpurge.report import (
     write_plan,
     write_summary,
 )
-from syncpurge.rules import DiffPolicy
-from syncpurge.run_ids import new_run_id
-from syncpurge.scope import Scope
 
 
 @dataclass(slots=True)
@@ -75,7 +75,7 @@ def reconcile(
     """Reconcile `target_bucket` with `source_bucket` within the scope and the request's
     prefixes. `report_bucket` is where the report destination lies (None: not in S3).
     With `stored_plan`, that plan is re-checked and applied instead of a new diff.
-    A door's `policy` (syncpurge.policy) gives the request, the scope, the report bucket
+    A door's `policy` (syncpurge.core.policy) gives the request, the scope, the report bucket
     and whether its task withholds the purge (PreserveDeletedFiles=PRESERVE)."""
     started = now or datetime.now(UTC)
     if policy is not None:

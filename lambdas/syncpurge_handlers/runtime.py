@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from syncpurge.core.diff import deadline_after
 from syncpurge.data.aws import DataSyncGateway, ExecutionsGateway, NotificationGateway
 from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
-from syncpurge.diff import deadline_after
 from syncpurge.workflow import Stores
 
 # Leave this much of the invocation's time to finish in-flight deletes and write results.

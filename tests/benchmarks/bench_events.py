@@ -24,9 +24,9 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from syncpurge.core.scope import Scope
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
-from syncpurge.deletes import PurgeSettings
 from syncpurge.events.holds import MemoryHolds
 from syncpurge.events.notices import DeletionNotice
 from syncpurge.events.path import (
@@ -37,7 +37,7 @@ from syncpurge.events.path import (
     process_notices,
 )
 from syncpurge.models import ReconcileRequest
-from syncpurge.scope import Scope
+from syncpurge.phases.deletes import PurgeSettings
 from syncpurge_local.datasync_copy import copy_like_datasync
 from syncpurge_local.moto_s3 import s3_paging
 

@@ -24,12 +24,12 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
+from syncpurge.core.diff import DiffStats, diff_histories
+from syncpurge.core.listing import KEY_SEGMENT_ENTRIES, key_histories
+from syncpurge.core.proof import resolve
+from syncpurge.core.rules import DiffPolicy
 from syncpurge.data.s3shapes import ListingPage
-from syncpurge.diff import DiffStats, diff_histories
-from syncpurge.listing import KEY_SEGMENT_ENTRIES, key_histories
 from syncpurge.models import Entry, Mode, Rule
-from syncpurge.proof import resolve
-from syncpurge.rules import DiffPolicy
 
 PAGE = 1000
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

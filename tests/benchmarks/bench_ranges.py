@@ -201,7 +201,7 @@ def bench(
     from syncpurge.data.s3store import S3Store
     from syncpurge.engine import reconcile
     from syncpurge.models import ReconcileRequest
-    from syncpurge.report import LocalReportDestination, read_entries_lines
+    from syncpurge.phases.report import LocalReportDestination, read_entries_lines
     from syncpurge_local.runtime import LocalRuntime
 
     figures: dict[str, Any] = {"keys": keys, "layout": layout, "where": where(layout)}

@@ -128,11 +128,11 @@ def run_child(kind: str, endpoint: str, extra: list[str]) -> dict[str, Any]:
 
 def diff_throughput(entries: int) -> float:
     """Entries per second through page parsing, grouping and the diff, with no network."""
+    from syncpurge.core.diff import DiffStats, diff_histories
+    from syncpurge.core.listing import key_histories
+    from syncpurge.core.rules import DiffPolicy
     from syncpurge.data.s3shapes import ListingPage, page_entries
-    from syncpurge.diff import DiffStats, diff_histories
-    from syncpurge.listing import key_histories
     from syncpurge.models import Mode, Rule
-    from syncpurge.rules import DiffPolicy
 
     now = datetime.now(UTC)
 

@@ -108,8 +108,8 @@ def item_seconds(entries: float, parse_cpu: float, entry_cpu: float, latency: fl
 def cut(space: KeySpace, max_items: int, steady: bool) -> tuple[list[str], float, bool, int, int]:
     """(Plan's cuts; its entries per item, both sides; whether they are trusted; Plan's
     LISTs; its probe rounds)."""
-    from syncpurge.keyspace import ranges_between
-    from syncpurge.probes import ProbeSplitter
+    from syncpurge.core.keyspace import ranges_between
+    from syncpurge.core.probes import ProbeSplitter
     from syncpurge.workflow import ranges
 
     rounds = 0

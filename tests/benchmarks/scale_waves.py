@@ -146,7 +146,7 @@ def run_waves(
 
 
 def first_wave(cuts: list[str], per_item: float, trusted: bool) -> list[Item]:
-    from syncpurge.keyspace import ranges_between
+    from syncpurge.core.keyspace import ranges_between
     from syncpurge.workflow.recut import hand_back_after
 
     budget = hand_back_after(per_item, 0, trusted=trusted)

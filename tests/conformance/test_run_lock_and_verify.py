@@ -13,7 +13,7 @@ from syncpurge.cli.lock import LOCK_KEY, TargetLock
 from syncpurge.data.clients import make_s3_client
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import RunStatus
-from syncpurge.verify import VanishedKeyVerifier, VanishedRef, Verdict
+from syncpurge.phases.verify import VanishedKeyVerifier, VanishedRef, Verdict
 from tests.conformance.test_s3_scenarios import run_on
 from tests.helpers import BucketPair
 

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from moto import mock_aws
 from moto.s3 import models as moto_s3
 
-from syncpurge.lineage import LineageIndex
-from syncpurge.scope import Scope
-from syncpurge.source_facts import Origin
+from syncpurge.core.lineage import LineageIndex
+from syncpurge.core.scope import Scope
+from syncpurge.core.source_facts import Origin
 from syncpurge_local.datasync_copy import Transfer, copy_like_datasync
 from syncpurge_local.moto_s3 import s3_paging
 from tests.helpers import MotoClock, kms_etags, make_versioned_bucket, moto_s3_client

@@ -1,5 +1,5 @@
 """Applying a stored plan at listing cost (issue 29): each asked key's fresh plan is read
-off range listings (`syncpurge.apply_ranges.RangeFresh`), not off two listings a key.
+off range listings (`syncpurge.phases.apply_ranges.RangeFresh`), not off two listings a key.
 
 On random histories, the range re-check plans every asked key exactly as a listing of that
 key alone does, whatever the page size and however often a range stops for a gap. On a
@@ -16,14 +16,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncpurge.apply import fresh_plan, read_stored_plan
-from syncpurge.apply_ranges import GAP_PAGES, PairAccess, RangeFresh
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
-from syncpurge.diffing import policy_for
 from syncpurge.engine import reconcile
 from syncpurge.models import PlannedEntry, ReconcileRequest
-from syncpurge.report import LocalReportDestination
+from syncpurge.phases.apply import fresh_plan, read_stored_plan
+from syncpurge.phases.apply_ranges import GAP_PAGES, PairAccess, RangeFresh
+from syncpurge.phases.diffing import policy_for
+from syncpurge.phases.report import LocalReportDestination
 from tests.conftest import property_examples
 from tests.helpers import BucketPair
 from tests.integration.bucket_histories import KEYS, OUTSIDE, SCOPE, operation

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from syncpurge.cli import EXIT_INVALID, EXIT_OK, main
-from syncpurge.report import read_entries_lines
+from syncpurge.phases.report import read_entries_lines
 from tests.helpers import BucketPair, reconcile_flags
 
 pytestmark = pytest.mark.integration

@@ -14,13 +14,13 @@ from unittest import mock
 
 import pytest
 
-from syncpurge import purge
 from syncpurge.cli import EXIT_INVALID, main
 from syncpurge.cli.progress import RunProgress
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import Entry, PlannedEntry, Proof, Rule
-from syncpurge.purge import OutcomeRecord, PurgeSettings
-from syncpurge.report import BatchJournal, LocalReportDestination, read_entries_lines
+from syncpurge.phases import purge
+from syncpurge.phases.purge import OutcomeRecord, PurgeSettings
+from syncpurge.phases.report import BatchJournal, LocalReportDestination, read_entries_lines
 from tests.helpers import BucketPair, exit_code, reconcile_flags
 
 pytestmark = pytest.mark.integration

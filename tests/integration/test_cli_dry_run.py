@@ -15,7 +15,7 @@ from rich.console import Console
 
 from syncpurge.cli import EXIT_OK, main
 from syncpurge.models import GuardDecision, Mode, RunStatus, Summary, Totals
-from syncpurge.report import read_entries_lines
+from syncpurge.phases.report import read_entries_lines
 from tests.helpers import BucketPair, reconcile_flags
 
 pytestmark = pytest.mark.integration

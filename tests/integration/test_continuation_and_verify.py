@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from syncpurge import listing
+from syncpurge.core import listing
+from syncpurge.core.diff import DiffCursor
+from syncpurge.core.rules import DiffPolicy
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
-from syncpurge.diff import DiffCursor
-from syncpurge.diffing import NullProgress, diff_scope
 from syncpurge.models import Mode, PlannedEntry, Rule
-from syncpurge.rules import DiffPolicy
-from syncpurge.verify import VanishedKeyVerifier, VanishedRef, Verdict
+from syncpurge.phases.diffing import NullProgress, diff_scope
+from syncpurge.phases.verify import VanishedKeyVerifier, VanishedRef, Verdict
 from tests.helpers import BucketPair
 
 pytestmark = pytest.mark.integration

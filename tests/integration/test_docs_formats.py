@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from syncpurge.cli import EXIT_OK, main
-from syncpurge.report import read_entries_lines
+from syncpurge.phases.report import read_entries_lines
 from tests.docgen import SCHEMAS
 from tests.helpers import BucketPair, reconcile_flags
 

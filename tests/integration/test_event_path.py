@@ -11,8 +11,8 @@ from urllib.parse import quote_plus
 
 import pytest
 
+from syncpurge.core.scope import Scope
 from syncpurge.data.s3store import S3Store
-from syncpurge.deletes import PurgeSettings
 from syncpurge.events.holds import MemoryHolds
 from syncpurge.events.notices import DeletionNotice, parse_notice
 from syncpurge.events.path import (
@@ -24,7 +24,7 @@ from syncpurge.events.path import (
     process_notices,
 )
 from syncpurge.models import Outcome, ReconcileRequest
-from syncpurge.scope import Scope
+from syncpurge.phases.deletes import PurgeSettings
 from tests.helpers import BucketPair, run_engine
 
 pytestmark = pytest.mark.integration

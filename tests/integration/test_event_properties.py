@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from syncpurge.core.policy import PolicySettings, RunPolicy, build_policy
 from syncpurge.data.aws import S3Location, TaskFacts
 from syncpurge.data.s3store import S3Store
-from syncpurge.deletes import PurgeSettings
 from syncpurge.events.holds import MemoryHolds
 from syncpurge.events.notices import DeletionNotice
 from syncpurge.events.path import (
@@ -25,7 +25,7 @@ from syncpurge.events.path import (
     process_notices,
 )
 from syncpurge.models import ReconcileRequest
-from syncpurge.policy import PolicySettings, RunPolicy, build_policy
+from syncpurge.phases.deletes import PurgeSettings
 from tests.conftest import property_examples
 from tests.integration.bucket_histories import (
     KEYS,

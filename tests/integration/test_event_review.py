@@ -16,7 +16,7 @@ from syncpurge.engine import reconcile
 from syncpurge.errors import PreflightRefused
 from syncpurge.events.consumer import EventPathConfig, QueuedEvent, consume
 from syncpurge.models import ReconcileRequest
-from syncpurge.report import LocalReportDestination
+from syncpurge.phases.report import LocalReportDestination
 from syncpurge.workflow.context import Stores
 from tests.helpers import BucketPair
 from tests.integration.test_event_consumer import REPORTS, deliver, eventbridge

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from syncpurge.core.scope import Scope
 from syncpurge.data.s3store import S3Store
-from syncpurge.deletes import PurgeSettings
 from syncpurge.events.holds import MemoryHolds
 from syncpurge.events.notices import DeletionNotice
 from syncpurge.events.path import (
@@ -25,7 +25,7 @@ from syncpurge.events.path import (
     process_notices,
 )
 from syncpurge.models import Outcome, ReconcileRequest
-from syncpurge.scope import Scope
+from syncpurge.phases.deletes import PurgeSettings
 from tests.helpers import BucketPair
 
 pytestmark = pytest.mark.integration

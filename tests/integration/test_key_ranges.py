@@ -25,12 +25,12 @@ from hypothesis import strategies as st
 from moto import mock_aws
 from moto.s3 import models as moto_s3
 
+from syncpurge.core.diff import DiffCursor, DiffStats
+from syncpurge.core.keyspace import KeyRange, ranges_between
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
-from syncpurge.diff import DiffCursor, DiffStats
-from syncpurge.diffing import NullProgress, diff_scope, policy_for
-from syncpurge.keyspace import KeyRange, ranges_between
 from syncpurge.models import PlannedEntry, ReconcileRequest
+from syncpurge.phases.diffing import NullProgress, diff_scope, policy_for
 from syncpurge.workflow.recut import MAX_WAVES
 from syncpurge_local.moto_s3 import s3_paging
 from tests.conftest import property_examples

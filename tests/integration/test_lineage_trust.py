@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from moto.s3 import models as moto_s3
 
-from syncpurge.lineage import LineageIndex
-from syncpurge.source_facts import Origin
+from syncpurge.core.lineage import LineageIndex
+from syncpurge.core.source_facts import Origin
 from tests.helpers import BucketPair, MotoClock, kms_etags, run_engine
 
 pytestmark = pytest.mark.integration

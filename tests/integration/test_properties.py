@@ -23,12 +23,12 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from syncpurge.core.lineage import LineageIndex
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
 from syncpurge.engine import reconcile
-from syncpurge.lineage import LineageIndex
 from syncpurge.models import ReconcileRequest
-from syncpurge.report import LocalReportDestination, read_entries_lines
+from syncpurge.phases.report import LocalReportDestination, read_entries_lines
 from tests.conftest import property_examples
 from tests.integration.bucket_histories import (
     SCOPE,

@@ -16,9 +16,9 @@ from botocore.exceptions import ClientError
 
 from syncpurge.data.s3shapes import XML_INVALID, ListingPage
 from syncpurge.data.s3store import S3Store
-from syncpurge.deletes import OutcomeRecord, PurgeSettings
 from syncpurge.models import Entry, Outcome, PlannedEntry, Proof, Rule
-from syncpurge.purge import purge_plan
+from syncpurge.phases.deletes import OutcomeRecord, PurgeSettings
+from syncpurge.phases.purge import purge_plan
 from tests.helpers import BucketPair, make_versioned_bucket, run_engine
 
 pytestmark = pytest.mark.integration

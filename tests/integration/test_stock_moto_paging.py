@@ -20,7 +20,7 @@ import pytest
 
 from syncpurge.data.s3shapes import ListingPage
 from syncpurge.models import Entry
-from syncpurge.verify import ListingStalled, VanishedKeyVerifier, VanishedRef
+from syncpurge.phases.verify import ListingStalled, VanishedKeyVerifier, VanishedRef
 from tests.helpers import make_versioned_bucket
 from tests.s3servers import moto_server
 

@@ -23,15 +23,15 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from moto.core.botocore_stubber import MockRawResponse
 
-from syncpurge.apply import read_stored_plan
 from syncpurge.data.clients import make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
-from syncpurge.deletes import OutcomeRecord, PurgeSettings
 from syncpurge.engine import reconcile
 from syncpurge.models import Entry, Outcome, PlannedEntry, Proof, ReconcileRequest, Rule, RunStatus
-from syncpurge.purge import purge_plan
-from syncpurge.report import LocalReportDestination, read_entries_lines
+from syncpurge.phases.apply import read_stored_plan
+from syncpurge.phases.deletes import OutcomeRecord, PurgeSettings
+from syncpurge.phases.purge import purge_plan
+from syncpurge.phases.report import LocalReportDestination, read_entries_lines
 from tests.helpers import BucketPair, make_versioned_bucket, run_engine
 from tests.s3proxy import ProxyLog, error_body, s3_proxy
 from tests.s3servers import moto_server

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from syncpurge.core.diff import DiffStats, diff_histories
+from syncpurge.core.proof import resolve
+from syncpurge.core.rules import DiffPolicy
+from syncpurge.core.source_facts import Origin
 from syncpurge.data.s3shapes import ObjectFacts
-from syncpurge.diff import DiffStats, diff_histories
 from syncpurge.models import Entry, KeyHistory, Mode, PlannedEntry, Rule
-from syncpurge.proof import resolve
-from syncpurge.rules import DiffPolicy
-from syncpurge.source_facts import Origin
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ALL_RULES = frozenset(Rule)

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from syncpurge.core.diff import DiffStats, diff_histories
+from syncpurge.core.listing import key_histories
+from syncpurge.core.proof import resolve
+from syncpurge.core.rules import DiffPolicy
 from syncpurge.data.s3shapes import ListingPage
-from syncpurge.diff import DiffStats, diff_histories
-from syncpurge.listing import key_histories
 from syncpurge.models import Entry, Mode, PlannedEntry, Rule, SkipReason
-from syncpurge.proof import resolve
-from syncpurge.rules import DiffPolicy
 
 pytestmark = pytest.mark.unit
 

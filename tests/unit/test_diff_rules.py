@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from syncpurge.diff import DiffStats, diff_histories
+from syncpurge.core.diff import DiffStats, diff_histories
+from syncpurge.core.rules import DiffPolicy
 from syncpurge.models import Mode, PlannedEntry, Proof, Rule, SkipReason
-from syncpurge.rules import DiffPolicy
 from tests.unit.diff_cases import (
     ALL_RULES,
     T0,

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from syncpurge.core.guard import evaluate_guard
 from syncpurge.errors import InvalidInput
-from syncpurge.guard import evaluate_guard
 from syncpurge.models import Mode, Rule, parse_request
 
 pytestmark = pytest.mark.unit

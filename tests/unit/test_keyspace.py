@@ -1,4 +1,4 @@
-"""Key ranges and how Plan cuts a key space (syncpurge.keyspace, workflow.ranges)."""
+"""Key ranges and how Plan cuts a key space (syncpurge.core.keyspace, workflow.ranges)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncpurge.data.s3shapes import ListingPage
-from syncpurge.keyspace import (
+from syncpurge.core.keyspace import (
     KeyPositions,
     KeyRange,
     clamp_key,
@@ -20,8 +19,9 @@ from syncpurge.keyspace import (
     ranges_between,
     split_by_samples,
 )
+from syncpurge.core.scope import Scope
+from syncpurge.data.s3shapes import ListingPage
 from syncpurge.models import Entry
-from syncpurge.scope import Scope
 from syncpurge.workflow import ranges
 from syncpurge.workflow.plan import relative_key_limit
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from syncpurge.lineage import (
+from syncpurge.core.lineage import (
     LineageIndex,
     is_transferred_report,
     origin_from_json,
@@ -22,8 +22,8 @@ from syncpurge.lineage import (
     parse_transferred,
     report_kind,
 )
+from syncpurge.core.source_facts import Origin
 from syncpurge.models import Entry
-from syncpurge.source_facts import Origin
 
 pytestmark = pytest.mark.unit
 

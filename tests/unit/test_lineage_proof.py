@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from syncpurge.core.source_facts import Origin
 from syncpurge.models import KeyHistory, Proof, SkipReason
-from syncpurge.source_facts import Origin
 from tests.unit.diff_cases import Heads, facts, histories, run, version
 
 pytestmark = pytest.mark.unit

@@ -21,9 +21,9 @@ import pytest
 from hypothesis import example, given, target
 from hypothesis import strategies as st
 
+from syncpurge.core.source_facts import Origin
 from syncpurge.data.s3shapes import ObjectFacts
 from syncpurge.models import Entry, Proof
-from syncpurge.source_facts import Origin
 from tests.unit.diff_cases import Heads, histories, run
 
 pytestmark = pytest.mark.unit

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from syncpurge.core.listing import ListingOrderError, key_histories, prefetched
+from syncpurge.core.plan import PlanSpool, decode_lines, encode_lines
 from syncpurge.data.s3shapes import ListingPage, page_entries
-from syncpurge.listing import ListingOrderError, key_histories, prefetched
 from syncpurge.models import Entry, PlannedEntry, Rule, SkipReason
-from syncpurge.plan import PlanSpool, decode_lines, encode_lines
 
 pytestmark = pytest.mark.unit
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncpurge.apply import recheck
+from syncpurge.core.guard import evaluate_guard
 from syncpurge.errors import InvalidInput
-from syncpurge.guard import evaluate_guard
 from syncpurge.models import Entry, PlannedEntry, Proof, Rule, SkipReason
+from syncpurge.phases.apply import recheck
 
 pytestmark = pytest.mark.unit
 
@@ -57,7 +57,7 @@ def test_a_recheck_never_purges_an_entry_the_stored_plan_did_not_plan(
 
 
 def test_an_applied_plans_guard_is_its_own_and_refuses_to_grow() -> None:
-    from syncpurge.guard import applied_plan_guard
+    from syncpurge.core.guard import applied_plan_guard
 
     reviewed = evaluate_guard(
         planned=425,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from syncpurge.core.scope import Scope
 from syncpurge.errors import InvalidInput, PreflightRefused
 from syncpurge.models import parse_request
-from syncpurge.scope import Scope
 
 pytestmark = pytest.mark.unit
 

@@ -12,7 +12,7 @@ import pytest
 from syncpurge.data.s3shapes import ListingPage
 from syncpurge.errors import ListingFailed, StoreUnreachable
 from syncpurge.models import Entry
-from syncpurge.verify import VanishedKeyVerifier, VanishedRef, Verdict
+from syncpurge.phases.verify import VanishedKeyVerifier, VanishedRef, Verdict
 
 pytestmark = pytest.mark.unit
 

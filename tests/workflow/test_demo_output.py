@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from syncpurge.cli import main
-from syncpurge.run_ids import RUN_ID
+from syncpurge.core.run_ids import RUN_ID
 
 pytestmark = pytest.mark.workflow
 

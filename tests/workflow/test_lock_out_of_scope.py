@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from syncpurge.cli.lock import LOCK_KEY, TargetLock
+from syncpurge.core.policy import PolicySettings, build_policy
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import ReconcileRequest
-from syncpurge.policy import PolicySettings, build_policy
 from tests.workflow.conftest import Deployed
 
 pytestmark = pytest.mark.workflow

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from syncpurge import listing
+from syncpurge.core import listing
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import Entry, Outcome, PlannedEntry, Rule
-from syncpurge.purge import PurgeSettings, purge_plan
+from syncpurge.phases.purge import PurgeSettings, purge_plan
 from syncpurge_local.runtime import LocalRuntime
 from tests.helpers import BucketPair
 from tests.workflow.conftest import deploy

@@ -1,5 +1,5 @@
 """One run-id format for the demo, the CLI and the state machine (issue 30): each door's
-run ids match syncpurge.run_ids.RUN_ID, including an execution a schedule or the console
+run ids match syncpurge.core.run_ids.RUN_ID, including an execution a schedule or the console
 named (its run id is made from its start time and name, at every step the same)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from syncpurge.cli import EXIT_OK, main
-from syncpurge.run_ids import RUN_ID, execution_run_id, new_run_id
+from syncpurge.core.run_ids import RUN_ID, execution_run_id, new_run_id
 from tests.helpers import BucketPair, reconcile_flags
 from tests.workflow.conftest import Deployed
 

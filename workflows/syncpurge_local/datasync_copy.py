@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from syncpurge.scope import Scope
+from syncpurge.core.scope import Scope
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

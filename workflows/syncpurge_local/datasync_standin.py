@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from syncpurge.scope import split_patterns
+from syncpurge.core.scope import split_patterns
 from syncpurge_local.datasync_copy import (
     ACCOUNT,
     MULTIPART_THRESHOLD,

@@ -25,7 +25,7 @@ from unittest import mock
 
 import boto3
 
-from syncpurge.run_ids import new_run_id
+from syncpurge.core.run_ids import new_run_id
 from syncpurge.workflow.context import ALL_PREFIXES, ASK_THE_BUCKET, NO_TASK
 from syncpurge_local.datasync_copy import ACCOUNT
 from syncpurge_local.datasync_standin import DataSyncStandIn, InvalidRequest

@@ -13,8 +13,8 @@ from rich.console import Console
 
 from syncpurge.cli.terminal import INDENT, print_line, print_prose, text_width
 from syncpurge.models import Outcome, Proof, Rule, SkipReason
-from syncpurge.purge import OutcomeRecord
-from syncpurge.report import ENTRIES_PER_FILE, entries_file_name, record_to_line
+from syncpurge.phases.purge import OutcomeRecord
+from syncpurge.phases.report import ENTRIES_PER_FILE, entries_file_name, record_to_line
 
 RULE_WIDTH = max(len(rule.value) for rule in Rule)
 PROOF_WIDTH = max(len(proof.value) for proof in Proof)

@@ -19,9 +19,9 @@ import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from syncpurge.core.policy import LOCK_PREFIX
 from syncpurge.data.s3store import S3Store
 from syncpurge.errors import AlreadyRunning, PreflightRefused
-from syncpurge.policy import LOCK_PREFIX
 
 LOCK_KEY = f"{LOCK_PREFIX}cli-run.lock"
 

@@ -20,7 +20,7 @@ from rich.live import Live
 from rich.text import Text
 
 from syncpurge.models import Outcome, PlannedEntry
-from syncpurge.purge import OutcomeRecord
+from syncpurge.phases.purge import OutcomeRecord
 
 if TYPE_CHECKING:
     from syncpurge.cli.entries_view import PlanPreview
@@ -68,7 +68,7 @@ class Figures:
 
 
 class RunProgress:
-    """The CLI's `ProgressListener` (syncpurge.diffing): see the module's docstring."""
+    """The CLI's `ProgressListener` (syncpurge.phases.diffing): see the module's docstring."""
 
     def __init__(
         self,

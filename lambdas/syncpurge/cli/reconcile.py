@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 from rich.console import Console
 
-from syncpurge.apply import read_stored_plan
 from syncpurge.cli.entries_view import PlanPreview, render_plan
 from syncpurge.cli.flags import check_prefix_buckets
 from syncpurge.cli.lock import TargetLock
@@ -33,24 +32,25 @@ from syncpurge.cli.terminal import (
     request_doc,
     say,
 )
+from syncpurge.core.lineage import LineageIndex, read_task_reports
+from syncpurge.core.policy import Place, PolicySettings, build_policy
+from syncpurge.core.run_ids import new_run_id
 from syncpurge.data.aws import DataSyncGateway, TaskFacts, arn_home, caller_account
 from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
 from syncpurge.engine import reconcile
 from syncpurge.errors import AlreadyRunning, PreflightRefused
-from syncpurge.lineage import LineageIndex, read_task_reports
 from syncpurge.models import ReconcileRequest, RunStatus, parse_request
-from syncpurge.policy import Place, PolicySettings, build_policy
-from syncpurge.preflight import check_readable
-from syncpurge.report import (
+from syncpurge.phases.apply import read_stored_plan
+from syncpurge.phases.preflight import check_readable
+from syncpurge.phases.report import (
     LocalReportDestination,
     ReportDestination,
     S3ReportDestination,
     split_s3_uri,
     write_started,
 )
-from syncpurge.run_ids import new_run_id
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -23,14 +23,14 @@ from syncpurge.cli.terminal import (
     print_line,
     render_summary,
 )
+from syncpurge.core.plan import decode_lines, readable_line
 from syncpurge.data.aws import StackOutputs
 from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
 from syncpurge.errors import PreflightRefused
 from syncpurge.models import Summary
-from syncpurge.plan import decode_lines, readable_line
-from syncpurge.report import PLAN_FILE, split_s3_uri
+from syncpurge.phases.report import PLAN_FILE, split_s3_uri
 
 
 def add_reports_parser(commands: Any) -> None:

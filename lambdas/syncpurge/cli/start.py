@@ -26,11 +26,11 @@ from syncpurge.cli.terminal import (
     request_doc,
     say,
 )
+from syncpurge.core.run_ids import new_run_id
 from syncpurge.data.aws import ExecutionFollower
 from syncpurge.data.clients import make_client
 from syncpurge.engine import RunResult
 from syncpurge.models import Summary, parse_request
-from syncpurge.run_ids import new_run_id
 
 FOLLOW_CEILING_SECONDS = 30.0
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.text import Text
 
+from syncpurge.core.guard import fraction_limit
 from syncpurge.engine import RunResult
-from syncpurge.guard import fraction_limit
 from syncpurge.models import (
     GuardDecision,
     RunStatus,

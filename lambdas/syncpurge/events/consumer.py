@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import Field
 
+from syncpurge.core.policy import Place, PolicySettings, build_policy
 from syncpurge.data.aws import QueueGateway
-from syncpurge.deletes import PurgeSettings
 from syncpurge.errors import InvalidInput, PreflightRefused
 from syncpurge.events.holds import S3Holds
 from syncpurge.events.hourly import HourlyReport, add_batch, run_id_for
@@ -34,9 +34,9 @@ from syncpurge.events.path import (
     process_notices,
 )
 from syncpurge.models import ReconcileRequest, Summary
-from syncpurge.policy import Place, PolicySettings, build_policy
-from syncpurge.preflight import check_pair
-from syncpurge.report import BatchJournal, S3ReportDestination, write_summary_doc
+from syncpurge.phases.deletes import PurgeSettings
+from syncpurge.phases.preflight import check_pair
+from syncpurge.phases.report import BatchJournal, S3ReportDestination, write_summary_doc
 from syncpurge.workflow.context import (
     STATE_PREFIX,
     DeploymentSettings,
@@ -96,7 +96,7 @@ def consume(
     messages: list[QueuedEvent], *, config: EventPathConfig, stores: Stores, now: datetime
 ) -> Delivery:
     """Decide the delivery's due keys, purge what is proven, report the hour. The run's
-    policy is the batch path's (`syncpurge.policy`): a refusal there writes nothing."""
+    policy is the batch path's (`syncpurge.core.policy`): a refusal there writes nothing."""
     notices, malformed = parse_messages(messages)
     expect_owners(stores, config)
     facts = None

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from syncpurge.events.path import EventBatchResult, hour_of
 from syncpurge.models import Mode, RunStatus, Summary
-from syncpurge.report import EntriesWriter, OutcomeTally, ReportDestination, record_to_line
+from syncpurge.phases.report import EntriesWriter, OutcomeTally, ReportDestination, record_to_line
 
 
 class EventFigures(BaseModel):

@@ -18,15 +18,15 @@ from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from syncpurge.apply import fresh_plan, in_run_scope
+from syncpurge.core.scope import Scope
 from syncpurge.data.s3store import S3Store
-from syncpurge.deletes import OutcomeRecord, PurgeSettings
-from syncpurge.diffing import policy_for
 from syncpurge.events.holds import HoldBook, note_candidates, note_event
 from syncpurge.events.notices import DeletionNotice
 from syncpurge.models import Outcome, PlannedEntry, ReconcileRequest
-from syncpurge.purge import Journal, purge_plan
-from syncpurge.scope import Scope
+from syncpurge.phases.apply import fresh_plan, in_run_scope
+from syncpurge.phases.deletes import OutcomeRecord, PurgeSettings
+from syncpurge.phases.diffing import policy_for
+from syncpurge.phases.purge import Journal, purge_plan
 
 PROBE_PAGES = 3  # pages of the source the "holds anything in scope" check reads at most
 

@@ -1,6 +1,6 @@
 """Diff, for a run that applies an earlier run's plan: re-check the stored plan chunks,
-key by key, into this run's plan (`syncpurge.apply`), reading each key's fresh plan off
-range listings (`syncpurge.apply_ranges`); near the time limit it returns the
+key by key, into this run's plan (`syncpurge.phases.apply`), reading each key's fresh plan off
+range listings (`syncpurge.phases.apply_ranges`); near the time limit it returns the
 chunk and line to go on from."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from syncpurge.apply import Recheck, each_entry_once, in_run_scope
-from syncpurge.apply_ranges import PairAccess, RangeFresh
-from syncpurge.rules import DiffPolicy
+from syncpurge.core.rules import DiffPolicy
+from syncpurge.phases.apply import Recheck, each_entry_once, in_run_scope
+from syncpurge.phases.apply_ranges import PairAccess, RangeFresh
 from syncpurge.workflow.context import Stores, place_buckets
 from syncpurge.workflow.diff import DiffItemEvent, PlanChunks, PlanReader, diff_item
 

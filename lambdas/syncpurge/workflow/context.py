@@ -8,7 +8,7 @@ with the bucket.
 Workspace layout (under <report bucket>/syncpurge-work/<run-id>/):
     items.json                         Diff work items (the Distributed Map's ItemReader)
     lineage/<item>.jsonl               lineage records (DataSync task reports) per item
-    plan/<item>-<slice>-<part>.jsonl   plan chunks (syncpurge.plan codec)
+    plan/<item>-<slice>-<part>.jsonl   plan chunks (syncpurge.core.plan codec)
     diff-stats/<item>-<slice>.json     listing figures of one Diff slice
     guard.json                         the guard's decision
     purge-items.json                   Purge work items (one per plan chunk)
@@ -25,13 +25,13 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from syncpurge.core.policy import PolicySettings
+from syncpurge.core.run_ids import execution_run_id
+from syncpurge.core.scope import Scope
 from syncpurge.data.aws import DataSyncGateway, ExecutionsGateway, NotificationGateway
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import Mode, ReconcileRequest
-from syncpurge.policy import PolicySettings
-from syncpurge.report import EntriesWriter, S3ReportDestination
-from syncpurge.run_ids import execution_run_id
-from syncpurge.scope import Scope
+from syncpurge.phases.report import EntriesWriter, S3ReportDestination
 
 PLAN_CHUNK_ENTRIES = 50_000
 # Settings left unset in the definition: cfn-lint reads an empty substitution as a missing
@@ -53,7 +53,7 @@ class Wire(BaseModel):
 class DeploymentSettings(Wire):
     """A deployment's settings, as every door that runs on it reads them: the state
     machine's RunConfig (ASL placeholders) and the event path's config (its environment).
-    `policy_settings` hands them to the one policy (syncpurge.policy)."""
+    `policy_settings` hands them to the one policy (syncpurge.core.policy)."""
 
     source_bucket: str
     target_bucket: str
@@ -124,7 +124,7 @@ class RunConfig(DeploymentSettings):
 
     @property
     def run_id(self) -> str:
-        """The run's id, in the one format every door uses (`syncpurge.run_ids`)."""
+        """The run's id, in the one format every door uses (`syncpurge.core.run_ids`)."""
         return execution_run_id(self.execution_name, self.start_time)
 
 

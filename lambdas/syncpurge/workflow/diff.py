@@ -8,18 +8,18 @@ from typing import Any
 
 from pydantic import Field
 
-from syncpurge.diff import DiffCursor, InsideKey, SideCursor
-from syncpurge.diffing import NullProgress, diff_scope
-from syncpurge.lineage import LineageIndex
-from syncpurge.models import KeyHistory, PlannedEntry
-from syncpurge.plan import (
+from syncpurge.core.diff import DiffCursor, InsideKey, SideCursor
+from syncpurge.core.lineage import LineageIndex
+from syncpurge.core.plan import (
     PlanCounts,
     decode_lines,
     encode_lines,
     plan_from_json,
     plan_to_json,
 )
-from syncpurge.rules import Candidate, DiffPolicy, PendingProof
+from syncpurge.core.rules import Candidate, DiffPolicy, PendingProof
+from syncpurge.models import KeyHistory, PlannedEntry
+from syncpurge.phases.diffing import NullProgress, diff_scope
 from syncpurge.workflow.context import (
     RunContext,
     Stores,
@@ -41,7 +41,7 @@ MAX_CARRIED_COPIES = 1_000
 
 
 class InsideModel(Wire):
-    """A diff stopped inside a long key (`syncpurge.diff.InsideKey`) on the wire."""
+    """A diff stopped inside a long key (`syncpurge.core.diff.InsideKey`) on the wire."""
 
     key: str
     after_version: str

@@ -1,17 +1,17 @@
 """Guard: sum the Diff slices, refuse an unrelated source, apply the limits, decide.
 
 A run that applies a stored plan (applyPlan) is not guarded again: the plan's own guard
-figures stand, and applying the reviewed plan is the approval (`syncpurge.guard`)."""
+figures stand, and applying the reviewed plan is the approval (`syncpurge.core.guard`)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any
 
+from syncpurge.core.guard import applied_plan_guard, evaluate_guard
 from syncpurge.errors import InvalidInput
-from syncpurge.guard import applied_plan_guard, evaluate_guard
 from syncpurge.models import GuardDecision
-from syncpurge.preflight import check_related
+from syncpurge.phases.preflight import check_related
 from syncpurge.workflow.context import (
     PLAN_CHUNK_ENTRIES,
     RunEvent,

@@ -8,11 +8,11 @@ from typing import Any
 
 from pydantic import Field
 
-from syncpurge.diffing import policy_for
-from syncpurge.keyspace import MAX_KEY_BYTES, KeyRange, cuts_within, ranges_between
-from syncpurge.lineage import origin_to_json, read_task_reports
-from syncpurge.report import EntriesWriter
-from syncpurge.scope import Scope
+from syncpurge.core.keyspace import MAX_KEY_BYTES, KeyRange, cuts_within, ranges_between
+from syncpurge.core.lineage import origin_to_json, read_task_reports
+from syncpurge.core.scope import Scope
+from syncpurge.phases.diffing import policy_for
+from syncpurge.phases.report import EntriesWriter
 from syncpurge.workflow.context import (
     RunContext,
     RunEvent,

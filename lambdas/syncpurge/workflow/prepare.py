@@ -1,16 +1,16 @@
-"""Prepare: validate the request, read the task, build the run's policy (`syncpurge.policy`,
+"""Prepare: validate the request, read the task, build the run's policy (`syncpurge.core.policy`,
 the same for every door), run the preflight."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from syncpurge.apply import applying
+from syncpurge.core.policy import Place, build_policy
 from syncpurge.data.aws import TaskFacts, arn_home
 from syncpurge.errors import AlreadyRunning, InvalidInput, PreflightRefused
 from syncpurge.models import ReconcileRequest, parse_request
-from syncpurge.policy import Place, build_policy
-from syncpurge.preflight import run_preflight
+from syncpurge.phases.apply import applying
+from syncpurge.phases.preflight import run_preflight
 from syncpurge.workflow.context import (
     WORKSPACE_PREFIX,
     Location,
@@ -115,7 +115,7 @@ def location(where: Place) -> Location:
 def stored_request(
     stores: Stores, workspace: Location, run_id: str, request: ReconcileRequest
 ) -> ReconcileRequest:
-    """The request to apply an earlier run's plan with (`syncpurge.apply.applying`)."""
+    """The request to apply an earlier run's plan with (`syncpurge.phases.apply.applying`)."""
     stored = stored_workspace(workspace, run_id)
     where = f"s3://{stored.bucket}/{stored.prefix}"
     doc = get_json(stores, stored, "run.json")

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from syncpurge.purge import OutcomeRecord, PurgeSettings, purge_plan
-from syncpurge.report import BatchJournal, OutcomeTally, S3ReportDestination, record_to_line
+from syncpurge.phases.purge import OutcomeRecord, PurgeSettings, purge_plan
+from syncpurge.phases.report import BatchJournal, OutcomeTally, S3ReportDestination, record_to_line
 from syncpurge.workflow.context import (
     RunContext,
     Stores,

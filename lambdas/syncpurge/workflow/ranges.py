@@ -1,6 +1,6 @@
 """Key-range work items: where Plan cuts each prefix, and what Diff notes for next time.
 
-A first run cuts by probes (`syncpurge.probes.ProbeSplitter`) on the target; every Diff
+A first run cuts by probes (`syncpurge.core.probes.ProbeSplitter`) on the target; every Diff
 slice notes a key every `sample_every` entries per side (`boundaries/<item>-<slice>.json`
 in the run's workspace); Report points the deployment at a run whose listing finished
 (`syncpurge-work/boundaries/<scope id>.json`), and the next run's Plan cuts on those
@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from syncpurge.core.keyspace import split_by_samples
+from syncpurge.core.probes import Probe, ProbeSplitter
 from syncpurge.data.s3store import S3Store
-from syncpurge.keyspace import split_by_samples
 from syncpurge.models import KeyHistory
-from syncpurge.probes import Probe, ProbeSplitter
 from syncpurge.workflow.context import (
     WORKSPACE_PREFIX,
     Location,

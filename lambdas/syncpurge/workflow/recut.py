@@ -24,9 +24,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from syncpurge.core.keyspace import MAX_KEY_BYTES, KeyRange, cuts_within, ranges_between
+from syncpurge.core.probes import ProbeSplitter
 from syncpurge.data.s3store import S3Store
-from syncpurge.keyspace import MAX_KEY_BYTES, KeyRange, cuts_within, ranges_between
-from syncpurge.probes import ProbeSplitter
 from syncpurge.workflow.context import RunContext, Stores, Wire, all_json, put_json
 from syncpurge.workflow.ranges import (
     FIRST_RUN_TARGET_ENTRIES,

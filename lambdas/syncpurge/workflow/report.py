@@ -8,8 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from syncpurge.core.lineage import doubted_advisory, stray_files_advisory
+from syncpurge.core.plan import decode_lines
 from syncpurge.errors import InvalidInput
-from syncpurge.lineage import doubted_advisory, stray_files_advisory
 from syncpurge.models import (
     DiffWaves,
     GuardDecision,
@@ -20,9 +21,8 @@ from syncpurge.models import (
     Summary,
     SyncInfo,
 )
-from syncpurge.plan import decode_lines
-from syncpurge.purge import OutcomeRecord, skipped_record
-from syncpurge.report import (
+from syncpurge.phases.purge import OutcomeRecord, skipped_record
+from syncpurge.phases.report import (
     ENTRIES_PER_FILE,
     EntriesWriter,
     OutcomeTally,

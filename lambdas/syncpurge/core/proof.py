@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from itertools import groupby, islice
 from typing import Protocol
 
+from syncpurge.core.rules import Candidate, PendingProof
 from syncpurge.data.s3shapes import ObjectFacts
 from syncpurge.models import Entry, PlannedEntry, Proof, SkipReason
-from syncpurge.rules import Candidate, PendingProof
 
 
 class HeadReader(Protocol):
@@ -226,7 +226,7 @@ def resolve(
                 pending += sum(1 for c in group if c.pending is not None)
                 held += len(group)
                 # Nothing to HEAD: no reason to hold the plan back (a re-check by range
-                # reads it as it comes, syncpurge.apply_ranges).
+                # reads it as it comes, syncpurge.phases.apply_ranges).
                 if not pending or pending >= BATCH_PENDING or held >= PIECE_CANDIDATES:
                     yield from map(tally.decide, _resolve_batch(batch, heads, pool))
                     batch, pending, held = [], 0, 0

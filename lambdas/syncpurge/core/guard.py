@@ -2,7 +2,7 @@
 
 A run that applies a stored plan (`applyPlan`) is not guarded again: the plan was guarded
 when it was made, a person reviewed it, and applying it by its run id is the approval.
-Its re-check can only shrink it (`syncpurge.apply.Recheck` adds nothing), so it never
+Its re-check can only shrink it (`syncpurge.phases.apply.Recheck` adds nothing), so it never
 deletes more than the plan that was reviewed; `applied_plan_guard` refuses one that would.
 """
 

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from syncpurge.core.source_facts import MAX_SAME_SIZE, Origin, SourceFacts
 from syncpurge.models import Entry, KeyHistory, Mode, PlannedEntry, Proof, Rule, SkipReason
-from syncpurge.source_facts import MAX_SAME_SIZE, Origin, SourceFacts
 
 # Looks up the lineage of a target VersionId (None: no task report records it).
 LineageLookup = Callable[[str], Origin | None]

@@ -8,10 +8,10 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from syncpurge.core.rules import is_folder_object
 from syncpurge.data.s3shapes import XML_INVALID, ListingPage
 from syncpurge.data.s3store import S3Store
 from syncpurge.errors import FailureStreak, ListingFailed
-from syncpurge.rules import is_folder_object
 
 
 @dataclass(frozen=True, slots=True)

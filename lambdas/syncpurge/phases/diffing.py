@@ -12,16 +12,16 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from syncpurge.core.diff import DiffCursor, DiffStats, SideCursor, diff_histories
+from syncpurge.core.keyspace import KeyRange
+from syncpurge.core.listing import key_histories, prefetched
+from syncpurge.core.proof import KeyTally, resolve
+from syncpurge.core.rules import DiffPolicy, LineageLookup
+from syncpurge.core.scope import Scope
 from syncpurge.data.s3shapes import ListingPage
 from syncpurge.data.s3store import S3Store
-from syncpurge.diff import DiffCursor, DiffStats, SideCursor, diff_histories
-from syncpurge.keyspace import KeyRange
-from syncpurge.listing import key_histories, prefetched
 from syncpurge.models import KeyHistory, PlannedEntry, ReconcileRequest
-from syncpurge.proof import KeyTally, resolve
-from syncpurge.purge import OutcomeRecord
-from syncpurge.rules import DiffPolicy, LineageLookup
-from syncpurge.scope import Scope
+from syncpurge.phases.purge import OutcomeRecord
 
 
 class ProgressListener(Protocol):
@@ -103,7 +103,7 @@ def planned_entries(
     side's histories (to note boundary keys); `should_hand_back` stops it between keys
     (`diff_histories`). Leaving the iteration early stops both listings.
 
-    The diff's candidates go through the HeadObject tiers (`syncpurge.proof`) before they
+    The diff's candidates go through the HeadObject tiers (`syncpurge.core.proof`) before they
     are yielded, so what is planned carries its proof.
     """
     scope = scope or Scope()

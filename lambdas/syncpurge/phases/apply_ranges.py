@@ -21,15 +21,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from syncpurge.apply import fresh_plan
+from syncpurge.core.diff import DiffStats
+from syncpurge.core.keyspace import KeyRange
+from syncpurge.core.rules import DiffPolicy
+from syncpurge.core.scope import Scope
 from syncpurge.data.s3store import S3Store
-from syncpurge.diff import DiffStats
-from syncpurge.diffing import NullProgress, ProgressListener, planned_entries
 from syncpurge.errors import ListingFailed
-from syncpurge.keyspace import KeyRange
 from syncpurge.models import KeyHistory, PlannedEntry
-from syncpurge.rules import DiffPolicy
-from syncpurge.scope import Scope
+from syncpurge.phases.apply import fresh_plan
+from syncpurge.phases.diffing import NullProgress, ProgressListener, planned_entries
 
 GAP_PAGES = 4
 

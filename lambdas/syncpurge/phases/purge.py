@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from syncpurge.data.s3store import MAX_KEYS_PER_DELETE, S3Store
-from syncpurge.deletes import OutcomeRecord, PurgeSettings, delete_batch
 from syncpurge.errors import ListingFailed
 from syncpurge.models import Outcome, PlannedEntry, Rule, SkipReason
-from syncpurge.verify import VanishedKeyVerifier, VanishedRef, Verdict
+from syncpurge.phases.deletes import OutcomeRecord, PurgeSettings, delete_batch
+from syncpurge.phases.verify import VanishedKeyVerifier, VanishedRef, Verdict
 
 __all__ = ["OutcomeRecord", "PurgeSettings", "purge_plan", "skipped_record"]
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from syncpurge.core.lineage import report_prefix
+from syncpurge.core.scope import Scope, split_patterns
 from syncpurge.errors import InvalidInput, PreflightRefused
-from syncpurge.lineage import report_prefix
 from syncpurge.models import Mode, ReconcileRequest
-from syncpurge.scope import Scope, split_patterns
 
 if TYPE_CHECKING:
     from syncpurge.data.aws import TaskFacts

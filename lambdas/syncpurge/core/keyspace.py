@@ -6,7 +6,7 @@ from one of two places:
 - **Recorded samples** (`split_by_samples`): the last run's Diff items noted a key every
   so many entries, with the entries since the previous note. Cutting at equal
   cumulative weight gives near-perfect balance.
-- **Probes** (`syncpurge.probes.ProbeSplitter`), on a first run, using the positions
+- **Probes** (`syncpurge.core.probes.ProbeSplitter`), on a first run, using the positions
   this module maps keys to (`KeyPositions`).
 """
 

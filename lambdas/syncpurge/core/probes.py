@@ -2,7 +2,7 @@
 
 Pure: no I/O. Each probe tells exactly which keys, with how many entries, follow its point,
 and that nothing lies between the point and the first of them. Keys are mapped to integer
-positions (`syncpurge.keyspace.KeyPositions`: a mixed-radix number over the characters seen
+positions (`syncpurge.core.keyspace.KeyPositions`: a mixed-radix number over the characters seen
 at each place, so that `data/000123.bin` and `data/000124.bin` sit one step apart); between
 probes the entry density is interpolated from the neighbouring pages, and the next probe
 goes to the middle of the gap holding the most estimated entries, which is bisection of
@@ -15,7 +15,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from syncpurge.keyspace import DEPTH, KeyPositions, clamp_key, increasing, note_places
+from syncpurge.core.keyspace import DEPTH, KeyPositions, clamp_key, increasing, note_places
 
 
 @dataclass(frozen=True, slots=True)

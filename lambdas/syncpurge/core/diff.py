@@ -2,8 +2,8 @@
 
 Pure: no I/O. Both inputs are key-ordered streams of KeyHistory (whole keys, or segments of
 long ones) named by relative key (the scope's key mapping); the output is one Candidate per
-target entry a rule selects (`syncpurge.rules`): to purge with its proof, skipped with its
-reason, or pending a HeadObject-based proof that `syncpurge.proof` settles. A stopped diff
+target entry a rule selects (`syncpurge.core.rules`): to purge with its proof, skipped with its
+reason, or pending a HeadObject-based proof that `syncpurge.core.proof` settles. A stopped diff
 leaves a cursor, between keys or inside one.
 """
 
@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from syncpurge.core.rules import Candidate, DiffPolicy, KeyWalk, is_folder_object, walk_segment
+from syncpurge.core.source_facts import SourceFacts
 from syncpurge.models import KeyHistory, Mode, PageMarker, Rule
-from syncpurge.rules import Candidate, DiffPolicy, KeyWalk, is_folder_object, walk_segment
-from syncpurge.source_facts import SourceFacts
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from typing import IO, Any, Protocol
 from syncpurge.data.s3store import S3Store
 from syncpurge.errors import InvalidInput
 from syncpurge.models import Outcome, PlannedEntry, RuleTotals, Summary, Totals
-from syncpurge.purge import OutcomeRecord
+from syncpurge.phases.purge import OutcomeRecord
 
 ENTRIES_PER_FILE = 50_000
 

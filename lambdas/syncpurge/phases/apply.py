@@ -21,18 +21,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from syncpurge.core.diff import DiffStats, diff_histories
+from syncpurge.core.guard import evaluate_guard
+from syncpurge.core.listing import key_histories
+from syncpurge.core.plan import decode_lines
+from syncpurge.core.proof import resolve
+from syncpurge.core.rules import DiffPolicy
+from syncpurge.core.scope import Scope
 from syncpurge.data.s3shapes import ListingPage
 from syncpurge.data.s3store import S3Store
-from syncpurge.diff import DiffStats, diff_histories
 from syncpurge.errors import FailureStreak, InvalidInput, ListingFailed
-from syncpurge.guard import evaluate_guard
-from syncpurge.listing import key_histories
 from syncpurge.models import GuardDecision, Mode, PlannedEntry, ReconcileRequest, Rule, SkipReason
-from syncpurge.plan import decode_lines
-from syncpurge.proof import resolve
-from syncpurge.report import PLAN_FILE, split_s3_uri
-from syncpurge.rules import DiffPolicy
-from syncpurge.scope import Scope
+from syncpurge.phases.report import PLAN_FILE, split_s3_uri
 
 FreshPlan = Callable[[str], list[PlannedEntry]]
 

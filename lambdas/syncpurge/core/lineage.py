@@ -19,8 +19,8 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from syncpurge.core.source_facts import Origin
 from syncpurge.data.s3store import S3Store
-from syncpurge.source_facts import Origin
 
 DETAILED_REPORTS = "Detailed-Reports/"
 _FRACTION = re.compile(r"\.(\d+)")

@@ -1,0 +1,6 @@
+"""The phases of a run, one set of functions whichever driver runs them: preflight, diff
+(or re-check a stored plan), purge with verify-before-destroy, report.
+
+Drivers: the state machine's steps (`syncpurge.workflow`, through `syncpurge_handlers`),
+the CLI's run (`syncpurge.engine`), and the event path (`syncpurge.events`).
+"""
