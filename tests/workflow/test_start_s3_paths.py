@@ -9,23 +9,10 @@ import json
 import pytest
 
 from syncpurge.cli import EXIT_INVALID, EXIT_OK
-from tests.helpers import exit_code
 from tests.workflow.conftest import Deployed
+from tests.workflow.test_start import start
 
 pytestmark = pytest.mark.workflow
-
-
-def start(deployed: Deployed, *flags: str) -> int:
-    return exit_code(
-        [
-            "start",
-            "--state-machine-arn",
-            deployed.state_machine_arn,
-            "--region",
-            "us-east-1",
-            *flags,
-        ]
-    )
 
 
 def test_an_s3_path_in_the_deployed_target_scopes_the_run(
