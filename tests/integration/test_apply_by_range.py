@@ -8,6 +8,7 @@ dense plan it costs about what a fresh run lists; on a sparse one a bounded few 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncpurge.data.s3shapes import RequestCounter
+from syncpurge.core.scope import Scope
+from syncpurge.data.s3shapes import ListingPage, RequestCounter
 from syncpurge.data.s3store import S3Store
 from syncpurge.engine import reconcile
+from syncpurge.errors import ListingFailed
 from syncpurge.models import PlannedEntry, ReconcileRequest
 from syncpurge.phases.apply import fresh_plan, read_stored_plan
 from syncpurge.phases.apply_ranges import GAP_PAGES, PairAccess, RangeFresh
@@ -108,8 +111,9 @@ def lists_of(
 
 @pytest.mark.parametrize(
     ("keys", "every", "most_per_key"),
-    # a sparse plan's key: its own 2 LISTs, and a range's run of GAP_PAGES pages a side
-    [(3_000, 10, None), (3_000, 1_000, 2 + 2 * (GAP_PAGES + 1))],
+    # a sparse plan's key: its own 2 LISTs, and the GAP_PAGES pages (both sides) a range
+    # reads before it stops, each side's page under way and one prefetched
+    [(3_000, 10, None), (6_000, 2_999, 2 + GAP_PAGES + 4)],
     ids=["dense plan", "sparse plan"],
 )
 def test_applying_a_plan_lists_about_what_a_fresh_run_lists(
@@ -123,7 +127,7 @@ def test_applying_a_plan_lists_about_what_a_fresh_run_lists(
             pair.client.put_object(Bucket=pair.source, Key=key, Body=b"x")
     limits = {"maxPurgeFraction": 1}
     fresh_lists, planned = lists_of(pair, tmp_path, "dry", {**limits, "dryRun": True})
-    gone = keys // every
+    gone = len(range(0, keys, every))
     assert planned["planned"] == gone
 
     # When that dry run's plan is applied
@@ -135,3 +139,42 @@ def test_applying_a_plan_lists_about_what_a_fresh_run_lists(
     assert applied_lists <= 1.5 * fresh_lists, (applied_lists, fresh_lists)
     if most_per_key is not None:  # a sparse plan: a few LISTs a key, never the whole range
         assert applied_lists <= most_per_key * gone, (applied_lists, gone)
+
+
+class FailingAround(S3Store):
+    """A store whose every listing that would return `key` fails, as a key no listing
+    can return (tests/integration/test_unlistable_keys.py) fails after its retries."""
+
+    def __init__(self, key: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key, self.failures = key, 0
+
+    def list_pages(self, bucket: str, prefix: str, **where: Any) -> Iterator[ListingPage]:
+        for page in super().list_pages(bucket, prefix, **where):
+            if any(e.key == self.key for e in page.entries):
+                self.failures += 1
+                raise ListingFailed("ListObjectVersions", "InternalError", self.key)
+            yield page
+
+
+def test_a_key_no_range_can_list_costs_one_failed_range_not_one_a_key(
+    pair: BucketPair,
+) -> None:
+    # Given 50 planned keys that sort before a key no listing can return
+    for n in range(50):
+        pair.client.put_object(Bucket=pair.target, Key=f"k{n:03d}", Body=b"x")
+    pair.client.put_object(Bucket=pair.target, Key="k500-unlistable", Body=b"x")
+    pair.client.put_object(Bucket=pair.source, Key="live", Body=b"x")
+    store = FailingAround("k500-unlistable", pair.client, RequestCounter())
+    policy = policy_for(ReconcileRequest.model_validate({}), datetime.now(UTC))
+    fresh = RangeFresh(PairAccess(store, store, pair.source, pair.target, policy, Scope()), [""])
+
+    # When each is re-checked
+    try:
+        planned = [fresh(f"k{n:03d}") for n in range(50)]
+    finally:
+        fresh.close()
+
+    # Then every key is still planned, and only the first range paid a failed listing
+    assert all(len(p) == 1 and p[0].to_purge for p in planned)
+    assert store.failures == 1

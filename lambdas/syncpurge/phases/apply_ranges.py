@@ -2,15 +2,22 @@
 one listing of the range that runs through the asked keys, the way a fresh run lists,
 rather than off two listings of each key of its own (`apply.fresh_plan`).
 
-`Recheck` asks for keys in increasing order. A dense plan (asked keys within about a page
+`Recheck` asks for keys in increasing order. A dense plan (asked keys within a few pages
 of entries of each other) is then re-checked by one diff of its range: about one LIST per
 1,000 entries a side, plus what lies between the keys. Where the asked keys are far apart,
 the listing would read what no one asked for, so a range stops (hands back) once it has
-run `GAP_PAGES` pages of entries past the last asked key (what the HEAD tiers hold back
-while they settle a batch of candidates is part of that run); the next key is listed on its
-own, and a new range starts right after it. A sparse plan so costs at most a few LISTs a key
-(its own two, and the first pages a side of the range after it), a dense one its
-range's listing.
+read `GAP_PAGES` pages of entries (both sides) since the key now asked was asked, whether
+it reached that key or not; a key the range did not reach is listed on its own, and a new
+range starts right after it. A sparse plan so costs a bounded few LISTs a key (its own
+two, and the pages a side the range after it reads before it stops), a dense one its
+range's listing. After a range fails to list (ListingFailed), keys are listed on their
+own for the rest of the re-check, so a key no listing can return costs no more than it
+did before ranges.
+
+What a range planned for a key it read before the key was asked is as fresh as that read:
+seconds at most (a prefetched page, a batch of HEADs), and the delete still comes later,
+after the whole re-check, as it always did. Verify before destroy re-lists the source of a
+vanished key right before its delete (`syncpurge.phases.verify`).
 
 Both ways plan a key with the same rules, the same proof tiers and the same policy as a
 fresh run's diff of a key range does (the key-range property tests compare the two).
@@ -57,8 +64,8 @@ class RangeFresh:
         gap: int | None = None,
         progress: ProgressListener | None = None,
     ) -> None:
-        # A range that lists more than `gap` entries past the last asked key stops,
-        # so what a sparse plan lists for nothing stays near a page a side a key.
+        # A range that reads more than `gap` entries while one key is asked stops, so
+        # what a sparse plan lists for nothing stays a few pages a key.
         self.pair = pair
         self.gap = GAP_PAGES * pair.target.page_size if gap is None else gap
         self.prefixes = tuple(prefixes) or ("",)
@@ -72,6 +79,7 @@ class RangeFresh:
             scope=pair.scope,
         )
         self.range: _RangeListing | None = None
+        self.ranges_failed = False
 
     def __call__(self, key: str) -> list[PlannedEntry]:
         relative = key[len(self.pair.scope.target_root) :]
@@ -81,14 +89,16 @@ class RangeFresh:
             try:
                 planned = listing.plan_of(relative, key)
             except ListingFailed:
-                planned = None  # the range is gone; the key is listed on its own
+                # The range is gone, and the next one would likely meet the same key.
+                planned, self.ranges_failed = None, True
             if planned is not None:
                 return planned
         self.close()
         planned = self.one_key(key)  # a ListingFailed here is the key's: Recheck says so
-        self.range = _RangeListing(
-            self.pair, prefix, after=relative, gap=self.gap, progress=self.progress
-        )
+        if not self.ranges_failed:
+            self.range = _RangeListing(
+                self.pair, prefix, after=relative, gap=self.gap, progress=self.progress
+            )
         return planned
 
     def close(self) -> None:
@@ -103,8 +113,8 @@ class _RangeListing:
     def __init__(
         self, pair: PairAccess, prefix: str, *, after: str, gap: int, progress: ProgressListener
     ) -> None:
-        self.prefix, self.asked, self.gap = prefix, after, gap
-        self.ahead_of_asked = 0  # entries listed past the asked key since it was asked
+        self.prefix, self.gap = prefix, gap
+        self.read_since_asked = 0  # entries the range read since the key now asked was asked
         self.stats = DiffStats()
         self.ended = False
         self.ahead: PlannedEntry | None = None  # the first planned entry past the asked key
@@ -119,20 +129,19 @@ class _RangeListing:
             progress=progress,
             scope=pair.scope,
             key_range=KeyRange(after=after),
-            should_hand_back=lambda: self.ahead_of_asked > self.gap,
+            should_hand_back=lambda: self.read_since_asked > self.gap,
             sampler=self._count,
         )
 
     def _count(self, side: str, histories: Iterator[KeyHistory]) -> Iterator[KeyHistory]:
         for history in histories:
-            if history.key > self.asked:
-                self.ahead_of_asked += len(history.entries)
+            self.read_since_asked += len(history.entries)
             yield history
 
     def plan_of(self, relative: str, key: str) -> list[PlannedEntry] | None:
         """The fresh plan of `key` (its relative key `relative`), or None when this range
         stopped before it."""
-        self.asked, self.ahead_of_asked = relative, 0
+        self.read_since_asked = 0
         found: list[PlannedEntry] = []
         while (item := self._next()) is not None:
             if item.entry.key < key:
