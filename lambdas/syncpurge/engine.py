@@ -29,8 +29,8 @@ from syncpurge.models import (
     RunStatus,
     Summary,
 )
-from syncpurge.phases.apply import StoredPlan, in_run_scope, recheck
-from syncpurge.phases.apply_ranges import PairAccess, RangeFresh
+from syncpurge.phases.apply import PairAccess, StoredPlan, in_run_scope, recheck
+from syncpurge.phases.apply_ranges import RangeFresh
 from syncpurge.phases.diffing import NullProgress, ProgressListener, diff_scope, policy_for
 from syncpurge.phases.preflight import PreflightResult, check_related, run_preflight
 from syncpurge.phases.purge import OutcomeRecord, PurgeSettings, purge_plan, skipped_record

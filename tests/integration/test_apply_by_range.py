@@ -23,8 +23,8 @@ from syncpurge.data.s3store import S3Store
 from syncpurge.engine import reconcile
 from syncpurge.errors import ListingFailed
 from syncpurge.models import PlannedEntry, ReconcileRequest
-from syncpurge.phases.apply import fresh_plan, read_stored_plan
-from syncpurge.phases.apply_ranges import GAP_PAGES, PairAccess, RangeFresh
+from syncpurge.phases.apply import PairAccess, fresh_plan, read_stored_plan
+from syncpurge.phases.apply_ranges import GAP_PAGES, RangeFresh
 from syncpurge.phases.diffing import policy_for
 from syncpurge.phases.report import LocalReportDestination
 from tests.conftest import property_examples
@@ -64,14 +64,7 @@ def test_a_range_re_check_plans_each_asked_key_as_its_own_listing_does(
             ReconcileRequest.model_validate({}), datetime.now(UTC), lineage=world.lineage.lookup
         )
         access = PairAccess(store, store, world.source, world.target, policy, SCOPE)
-        one_key = fresh_plan(
-            source=store,
-            target=store,
-            source_bucket=world.source,
-            target_bucket=world.target,
-            policy=policy,
-            scope=SCOPE,
-        )
+        one_key = fresh_plan(access)
         by_range = RangeFresh(access, [""], gap=gap)
         try:
             for key in (SCOPE.target_key(k) for k in asked if SCOPE.admits(k)):

@@ -23,7 +23,7 @@ from syncpurge.data.s3store import S3Store
 from syncpurge.events.holds import HoldBook, note_candidates, note_event
 from syncpurge.events.notices import DeletionNotice
 from syncpurge.models import Outcome, PlannedEntry, ReconcileRequest
-from syncpurge.phases.apply import fresh_plan, in_run_scope
+from syncpurge.phases.apply import PairAccess, fresh_plan, in_run_scope
 from syncpurge.phases.deletes import OutcomeRecord, PurgeSettings
 from syncpurge.phases.diffing import policy_for
 from syncpurge.phases.purge import Journal, purge_plan
@@ -274,12 +274,14 @@ def plan_keys(
 ) -> dict[str, list[PlannedEntry]]:
     """The batch rules and proofs on each key's fresh listings, key by key."""
     plan_key = fresh_plan(
-        source=source,
-        target=target,
-        source_bucket=where.source_bucket,
-        target_bucket=where.target_bucket,
-        policy=policy_for(where.request, now),
-        scope=where.scope,
+        PairAccess(
+            source,
+            target,
+            where.source_bucket,
+            where.target_bucket,
+            policy_for(where.request, now),
+            where.scope,
+        )
     )
     return {key: plan_key(key) for key in keys}
 

@@ -177,16 +177,21 @@ def only_key(pages: Iterable[ListingPage], key: str) -> Iterator[ListingPage]:
             return
 
 
-def fresh_plan(
-    *,
-    source: S3Store,
-    target: S3Store,
-    source_bucket: str,
-    target_bucket: str,
-    policy: DiffPolicy,
-    scope: Scope,
-) -> FreshPlan:
+@dataclass(frozen=True, slots=True)
+class PairAccess:
+    """The two buckets a re-check lists, and the rules it plans with."""
+
+    source: S3Store
+    target: S3Store
+    source_bucket: str
+    target_bucket: str
+    policy: DiffPolicy
+    scope: Scope
+
+
+def fresh_plan(pair: PairAccess) -> FreshPlan:
     """What the rules plan today for one target key (its bucket key), from fresh listings."""
+    scope = pair.scope
 
     def plan_key(key: str) -> list[PlannedEntry]:
         # recheck asks only for keys in scope: never map a key by cutting a root it lacks
@@ -195,23 +200,24 @@ def fresh_plan(
         source_key = scope.source_key(relative)
         candidates = diff_histories(
             key_histories(
-                only_key(source.list_pages(source_bucket, source_key), source_key),
+                only_key(pair.source.list_pages(pair.source_bucket, source_key), source_key),
                 root=scope.source_root,
             ),
             key_histories(
-                only_key(target.list_pages(target_bucket, key), key), root=scope.target_root
+                only_key(pair.target.list_pages(pair.target_bucket, key), key),
+                root=scope.target_root,
             ),
-            policy,
+            pair.policy,
             DiffStats(),
             source_key=scope.source_key,
         )
         return list(
             resolve(
                 candidates,
-                source=source,
-                target=target,
-                source_bucket=source_bucket,
-                target_bucket=target_bucket,
+                source=pair.source,
+                target=pair.target,
+                source_bucket=pair.source_bucket,
+                target_bucket=pair.target_bucket,
             )
         )
 

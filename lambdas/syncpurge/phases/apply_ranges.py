@@ -26,31 +26,15 @@ fresh run's diff of a key range does (the key-range property tests compare the t
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 from syncpurge.core.diff import DiffStats
 from syncpurge.core.keyspace import KeyRange
-from syncpurge.core.rules import DiffPolicy
-from syncpurge.core.scope import Scope
-from syncpurge.data.s3store import S3Store
 from syncpurge.errors import ListingFailed
 from syncpurge.models import KeyHistory, PlannedEntry
-from syncpurge.phases.apply import fresh_plan
+from syncpurge.phases.apply import PairAccess, fresh_plan
 from syncpurge.phases.diffing import NullProgress, ProgressListener, planned_entries
 
 GAP_PAGES = 4
-
-
-@dataclass(frozen=True, slots=True)
-class PairAccess:
-    """The two buckets a re-check lists, and the rules it plans with."""
-
-    source: S3Store
-    target: S3Store
-    source_bucket: str
-    target_bucket: str
-    policy: DiffPolicy
-    scope: Scope
 
 
 class RangeFresh:
@@ -70,14 +54,7 @@ class RangeFresh:
         self.gap = GAP_PAGES * pair.target.page_size if gap is None else gap
         self.prefixes = tuple(prefixes) or ("",)
         self.progress = progress or NullProgress()
-        self.one_key = fresh_plan(
-            source=pair.source,
-            target=pair.target,
-            source_bucket=pair.source_bucket,
-            target_bucket=pair.target_bucket,
-            policy=pair.policy,
-            scope=pair.scope,
-        )
+        self.one_key = fresh_plan(pair)
         self.range: _RangeListing | None = None
         self.ranges_failed = False
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from syncpurge.core.rules import DiffPolicy
-from syncpurge.phases.apply import Recheck, each_entry_once, in_run_scope
-from syncpurge.phases.apply_ranges import PairAccess, RangeFresh
+from syncpurge.phases.apply import PairAccess, Recheck, each_entry_once, in_run_scope
+from syncpurge.phases.apply_ranges import RangeFresh
 from syncpurge.workflow.context import Stores, place_buckets
 from syncpurge.workflow.diff import DiffItemEvent, PlanChunks, PlanReader, diff_item
 
