@@ -27,7 +27,7 @@ from syncpurge.cli.terminal import (
     say,
 )
 from syncpurge.core.run_ids import new_run_id
-from syncpurge.data.aws import ExecutionFollower
+from syncpurge.data.aws import ExecutionFollower, ExecutionsGateway
 from syncpurge.data.clients import make_client
 from syncpurge.engine import RunResult
 from syncpurge.models import Summary, parse_request
@@ -86,8 +86,7 @@ def run_start(args: argparse.Namespace, err_console: Console) -> int:
 def deployed_buckets(client: Any, state_machine_arn: str) -> tuple[str, str]:
     """The source and the target the deployed state machine runs on, read off its
     definition (the deployment's config that its states pass to Prepare)."""
-    described = client.describe_state_machine(stateMachineArn=state_machine_arn)
-    found = _config_buckets(json.loads(described.get("definition") or "{}"))
+    found = _config_buckets(ExecutionsGateway(client).definition(state_machine_arn))
     if found is None:
         raise CliError(
             f"--prefix: the buckets of {state_machine_arn} can't be read off its definition; "

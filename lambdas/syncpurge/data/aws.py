@@ -3,6 +3,7 @@ notification topic."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +111,11 @@ class ExecutionsGateway:
         for page in paginator.paginate(stateMachineArn=state_machine_arn, statusFilter="RUNNING"):
             running.extend(e["executionArn"] for e in page["executions"])
         return running
+
+    def definition(self, state_machine_arn: str) -> dict[str, Any]:
+        """The state machine's definition (Amazon States Language), parsed."""
+        described = self.client.describe_state_machine(stateMachineArn=state_machine_arn)
+        return json.loads(described.get("definition") or "{}")  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
