@@ -6,7 +6,7 @@
 
 What can't run here (10^9 entries per side on AWS) is predicted from what can:
 
-- **Plan, for real.** `syncpurge.workflow.ranges` cuts three synthetic key spaces of N
+- **Plan, for real.** `syncpurge.phases.cutting` cuts three synthetic key spaces of N
   keys a side (one entry each, generated lazily from their index: a probe is a binary
   search over indexes, never a list of N keys): one prefix (`data/0000000000.parquet`
   ...), 10,000 equal prefixes, and 10,000 Zipf-skewed prefixes (size of the r-th largest
@@ -110,6 +110,7 @@ def cut(space: KeySpace, max_items: int, steady: bool) -> tuple[list[str], float
     LISTs; its probe rounds)."""
     from syncpurge.core.keyspace import ranges_between
     from syncpurge.core.probes import ProbeSplitter
+    from syncpurge.phases import cutting
     from syncpurge.workflow import ranges
 
     rounds = 0
@@ -123,7 +124,7 @@ def cut(space: KeySpace, max_items: int, steady: bool) -> tuple[list[str], float
     ProbeSplitter.next_probes = counted  # type: ignore[method-assign]
     try:
         space.requests = 0
-        cuts, per_item, settled = ranges.probe_boundaries(space, "target", "", "", max_items)  # type: ignore[arg-type]
+        cuts, per_item, settled = cutting.probe_boundaries(space, "target", "", "", max_items)  # type: ignore[arg-type]
     finally:
         ProbeSplitter.next_probes = original  # type: ignore[method-assign]
     lists = space.requests

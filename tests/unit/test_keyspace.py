@@ -1,4 +1,4 @@
-"""Key ranges and how Plan cuts a key space (syncpurge.core.keyspace, workflow.ranges)."""
+"""Key ranges and how Plan cuts a key space (syncpurge.core.keyspace, phases.cutting)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from syncpurge.core.keyspace import (
 from syncpurge.core.scope import Scope
 from syncpurge.data.s3shapes import ListingPage
 from syncpurge.models import Entry
-from syncpurge.workflow import ranges
+from syncpurge.phases import cutting
 from syncpurge.workflow.plan import relative_key_limit
 
 pytestmark = pytest.mark.unit
@@ -142,10 +142,10 @@ def test_probes_cut_one_prefix_into_balanced_items_for_little(
     layout: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given items of 12,500 target entries: ~16 of them over 200,000 keys
-    monkeypatch.setattr(ranges, "FIRST_RUN_TARGET_ENTRIES", 12_500)
+    monkeypatch.setattr(cutting, "FIRST_RUN_TARGET_ENTRIES", 12_500)
     bucket = ListedKeys(LAYOUTS[layout])
 
-    cuts, _, _ = ranges.probe_boundaries(bucket, "b", "", "", 1_000)  # type: ignore[arg-type]
+    cuts, _, _ = cutting.probe_boundaries(bucket, "b", "", "", 1_000)  # type: ignore[arg-type]
 
     sizes = item_sizes(bucket.keys, cuts)
     # Then at least 8 items, none empty, the largest at most twice the mean, for a few
@@ -176,7 +176,7 @@ def test_a_cut_or_probe_marker_never_exceeds_s3_s_1024_byte_key_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Issue 17 (suspected): cuts and probe points longer than any key S3 takes.
-    monkeypatch.setattr(ranges, "FIRST_RUN_TARGET_ENTRIES", 500)
+    monkeypatch.setattr(cutting, "FIRST_RUN_TARGET_ENTRIES", 500)
     bucket = ListedKeys(keys_of_1024_bytes(5_000))
     markers: list[str] = []
     answer = bucket.probe_page
@@ -188,7 +188,7 @@ def test_a_cut_or_probe_marker_never_exceeds_s3_s_1024_byte_key_limit(
 
     bucket.probe_page = probe_page  # type: ignore[method-assign]
 
-    cuts, _, _ = ranges.probe_boundaries(bucket, "b", "", "", 1_000)  # type: ignore[arg-type]
+    cuts, _, _ = cutting.probe_boundaries(bucket, "b", "", "", 1_000)  # type: ignore[arg-type]
 
     assert markers, "the probes never started at a marker"
     assert all(len(m.encode()) <= 1024 for m in markers)

@@ -14,6 +14,7 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 
+from syncpurge.phases import cutting
 from syncpurge.workflow import ranges, recut
 from syncpurge_local.runtime import LocalRuntime
 from tests.workflow.conftest import Deployed, deploy
@@ -80,7 +81,7 @@ def test_one_prefix_fans_out_and_plans_what_one_item_plans(
         populate(deployed)
 
         # Given items of 170 target entries on a first run and 150 entries after
-        monkeypatch.setattr(ranges, "FIRST_RUN_TARGET_ENTRIES", 170)
+        monkeypatch.setattr(cutting, "FIRST_RUN_TARGET_ENTRIES", 170)
         monkeypatch.setattr(ranges, "RECORDED_ENTRIES", 150)
         monkeypatch.setattr(ranges, "MIN_SAMPLE_EVERY", 10)
 
@@ -125,7 +126,7 @@ def test_items_that_overrun_hand_back_and_the_pieces_plan_what_one_item_plans(
 
         # Given first-run items of 170 target entries that hand the rest of their range
         # back after half of it, re-cut into pieces of 60 entries
-        monkeypatch.setattr(ranges, "FIRST_RUN_TARGET_ENTRIES", 170)
+        monkeypatch.setattr(cutting, "FIRST_RUN_TARGET_ENTRIES", 170)
         monkeypatch.setattr(recut, "OVERRUN", 0.5)
         monkeypatch.setattr(recut, "FIRST_WAVE_PLANNED", 60)
         deployed.pair.client.delete_object(

@@ -1,4 +1,5 @@
-"""The phases of a run, one set of functions whichever driver runs them: preflight, diff
+"""The phases of a run, one set of functions whichever driver runs them: preflight, cut the
+key space into ranges, diff
 (or re-check a stored plan), purge with verify-before-destroy, report.
 
 Drivers: the state machine's steps (`syncpurge.workflow`, through `syncpurge_handlers`),

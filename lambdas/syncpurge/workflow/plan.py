@@ -11,6 +11,7 @@ from pydantic import Field
 from syncpurge.core.keyspace import MAX_KEY_BYTES, KeyRange, cuts_within, ranges_between
 from syncpurge.core.lineage import origin_to_json, read_task_reports
 from syncpurge.core.scope import Scope
+from syncpurge.phases.cutting import KEY_SPACE_END, probe_boundaries
 from syncpurge.phases.diffing import policy_for
 from syncpurge.phases.report import EntriesWriter
 from syncpurge.workflow.context import (
@@ -26,9 +27,7 @@ from syncpurge.workflow.context import (
 )
 from syncpurge.workflow.guard import purge_items
 from syncpurge.workflow.ranges import (
-    KEY_SPACE_END,
     MIN_SAMPLE_EVERY,
-    probe_boundaries,
     recorded_boundaries,
     recorded_samples,
     sample_every,

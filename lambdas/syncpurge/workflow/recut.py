@@ -27,12 +27,8 @@ from typing import Any
 from syncpurge.core.keyspace import MAX_KEY_BYTES, KeyRange, cuts_within, ranges_between
 from syncpurge.core.probes import ProbeSplitter
 from syncpurge.data.s3store import S3Store
+from syncpurge.phases.cutting import FIRST_RUN_TARGET_ENTRIES, probe_until_even, prober
 from syncpurge.workflow.context import RunContext, Stores, Wire, all_json, put_json
-from syncpurge.workflow.ranges import (
-    FIRST_RUN_TARGET_ENTRIES,
-    probe_until_even,
-    prober,
-)
 
 MAX_WAVES = 4
 OVERRUN = 2.0
