@@ -31,7 +31,8 @@ from syncpurge.models import (
 )
 from syncpurge.phases.apply import PairAccess, StoredPlan, in_run_scope, recheck
 from syncpurge.phases.apply_ranges import RangeFresh
-from syncpurge.phases.diffing import NullProgress, ProgressListener, diff_scope, policy_for
+from syncpurge.phases.diffing import NullProgress, ProgressListener, policy_for
+from syncpurge.phases.fanout import diff_prefixes
 from syncpurge.phases.preflight import PreflightResult, check_related, run_preflight
 from syncpurge.phases.purge import OutcomeRecord, PurgeSettings, purge_plan, skipped_record
 from syncpurge.phases.report import (
@@ -71,12 +72,14 @@ def reconcile(
     lineage: LineageIndex | None = None,
     stored_plan: StoredPlan | None = None,
     policy: RunPolicy | None = None,
+    workers: int = 1,
 ) -> RunResult:
     """Reconcile `target_bucket` with `source_bucket` within the scope and the request's
     prefixes. `report_bucket` is where the report destination lies (None: not in S3).
     With `stored_plan`, that plan is re-checked and applied instead of a new diff.
     A door's `policy` (syncpurge.core.policy) gives the request, the scope, the report bucket
-    and whether its task withholds the purge (PreserveDeletedFiles=PRESERVE)."""
+    and whether its task withholds the purge (PreserveDeletedFiles=PRESERVE). A new diff
+    runs on `workers` threads, over key ranges cut for them."""
     started = now or datetime.now(UTC)
     if policy is not None:
         request, scope, report_bucket = policy.request, policy.scope, policy.report.bucket
@@ -91,6 +94,7 @@ def reconcile(
         run_id=run_id or new_run_id(started),
         started=started,
         stored_plan=stored_plan,
+        workers=workers,
     )
     preserve_blocks = policy is not None and policy.preserve_blocks
     result = RunResult(run.summary)
@@ -147,8 +151,10 @@ class Reconcile:
         run_id: str,
         started: datetime,
         stored_plan: StoredPlan | None,
+        workers: int = 1,
     ) -> None:
         self.request, self.pair, self.destination = request, pair, destination
+        self.workers = workers
         self.progress, self.scope, self.stored_plan = progress, scope, stored_plan
         self.summary = Summary.begun(
             request,
@@ -230,20 +236,21 @@ class Reconcile:
             stats.target_entries = figures.get("targetEntries", 0)
             stats.keys_in_both = figures.get("keysInBoth", 0)
         else:
-            for prefix in self.summary.prefixes:
-                stats.add(
-                    diff_scope(
-                        source=pair.source,
-                        target=pair.target,
-                        source_bucket=pair.source_bucket,
-                        target_bucket=pair.target_bucket,
-                        prefix=prefix,
-                        policy=policy,
-                        on_plan=self.plan,
-                        progress=self.progress,
-                        scope=self.scope,
-                    )
+            pair = self.pair
+            stats.add(
+                diff_prefixes(
+                    self.summary.prefixes,
+                    workers=self.workers,
+                    plan=self.spool,
+                    progress=self.progress,
+                    source=pair.source,
+                    target=pair.target,
+                    source_bucket=pair.source_bucket,
+                    target_bucket=pair.target_bucket,
+                    policy=policy,
+                    scope=self.scope,
                 )
+            )
         if stats.lineage_doubted_keys:
             self.summary.advisories.append(doubted_advisory(stats.lineage_doubted_keys))
 

@@ -23,7 +23,7 @@ from syncpurge.core.scope import Scope
 from syncpurge.data.s3shapes import ListingPage
 from syncpurge.models import Entry
 from syncpurge.phases import cutting
-from syncpurge.workflow.plan import relative_key_limit
+from syncpurge.phases.cutting import relative_key_limit
 
 pytestmark = pytest.mark.unit
 

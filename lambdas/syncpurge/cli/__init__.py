@@ -19,7 +19,7 @@ from syncpurge.cli.aws_errors import aws_problem
 from syncpurge.cli.bucket_policy import add_bucket_policy_parser
 from syncpurge.cli.events import add_events_parser
 from syncpurge.cli.flags import add_aws_flags, check_connection_flags
-from syncpurge.cli.parsing import CommandParser, top_parser
+from syncpurge.cli.parsing import CommandParser, top_parser, worker_count
 from syncpurge.cli.reconcile import run_reconcile
 from syncpurge.cli.reports import add_reports_parser
 from syncpurge.cli.start import run_start
@@ -33,6 +33,7 @@ from syncpurge.cli.terminal import (  # exit codes re-exported: callers import t
     say,
 )
 from syncpurge.errors import InvalidInput
+from syncpurge.phases.fanout import DEFAULT_WORKERS, MAX_WORKERS
 
 __all__ = ["EXIT_FAILED", "EXIT_GUARD", "EXIT_INVALID", "EXIT_OK", "main"]
 
@@ -92,6 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
             "of the bucket once, by HeadBucket)",
         )
     add_aws_flags(rec)
+    rec.add_argument(
+        "--workers",
+        type=worker_count,
+        default=DEFAULT_WORKERS,
+        metavar="N",
+        help=f"list and diff on N threads, each over key ranges cut for them (1 to "
+        f"{MAX_WORKERS}; 1 lists each prefix in one pass, with no probe) (default "
+        f"{DEFAULT_WORKERS}: enough to keep a laptop's core busy against S3's 0.1 to 0.3 s "
+        "a listing page)",
+    )
     rec.add_argument("--json", action="store_true", help="print exactly summary.json on stdout")
     rec.add_argument(
         "--show",

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from syncpurge.cli.terminal import EXIT_INVALID
+from syncpurge.phases.fanout import MAX_WORKERS
 
 EXIT_CODES = """exit codes:
   0    SUCCEEDED or DRY_RUN
@@ -26,6 +27,17 @@ EXIT_CODES = """exit codes:
   130  stopped by Ctrl-C (the partial report and journal are written)"""
 SEE_EXIT_CODES = "exit codes: see syncpurge --help"
 HELP_WIDTH = 100  # the widest help gets, on a terminal or off one
+
+
+def worker_count(value: str) -> int:
+    """--workers: a whole number from 1 to MAX_WORKERS (the S3 clients' connection pools)."""
+    try:
+        workers = int(value)
+    except ValueError:
+        workers = 0
+    if not 1 <= workers <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number from 1 to {MAX_WORKERS}")
+    return workers
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -10,6 +10,7 @@ counted apart, so a target's figure is its own entries.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ class Figures:
     planned: int = 0
     rechecked: int = 0
     recheck_total: int | None = None
+    ranges_done: int = 0
+    ranges_total: int = 0
     outcomes: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(DONE, 0))
 
     def work(self, phase: str) -> tuple[int, str] | None:
@@ -61,6 +64,8 @@ class Figures:
         parts = [listed]
         if self.recheck_total is not None:
             parts.append(f"re-checked {self.rechecked:,} of {self.recheck_total:,}")
+        if self.ranges_total > 1:
+            parts.append(f"key ranges {self.ranges_done:,} of {self.ranges_total:,} done")
         parts.append(f"planned {self.planned:,}")
         if any(self.outcomes.values()):
             parts.append(", ".join(f"{o.value} {n:,}" for o, n in self.outcomes.items()))
@@ -82,6 +87,7 @@ class RunProgress:
         self._phase_started = self._logged = clock()
         self._phase_work = 0
         self._live: Live | None = None
+        self._lock = threading.Lock()
         if console.is_terminal:
             self._live = Live(
                 get_renderable=self._line, console=console, refresh_per_second=4, transient=False
@@ -99,35 +105,48 @@ class RunProgress:
             self._print(done=True)
 
     # ------------------------------------------------------------------ the listener
+    # A fanned-out diff tells it from several threads: one call at a time changes the
+    # figures (the live line's own thread only reads them).
 
     def phase(self, name: str) -> None:
-        if self._live is None and self._phase:
-            self._print(done=True)  # the phase that ends, once
-        self._phase, self._phase_started = name, self._clock()
-        work = self.figures.work(name)
-        self._phase_work = work[0] if work else 0
+        with self._lock:
+            if self._live is None and self._phase:
+                self._print(done=True)  # the phase that ends, once
+            self._phase, self._phase_started = name, self._clock()
+            work = self.figures.work(name)
+            self._phase_work = work[0] if work else 0
 
     def listed(self, side: str, entries: int) -> None:
-        self.figures.read[side] += entries
-        self._tick()
+        with self._lock:
+            self.figures.read[side] += entries
+            self._tick()
 
     def counted(self, side: str, entries: int) -> None:
-        self.figures.in_scope[side] += entries
+        with self._lock:
+            self.figures.in_scope[side] += entries
 
     def rechecked(self, done: int, total: int) -> None:
-        self.figures.rechecked, self.figures.recheck_total = done, total
-        self._tick()
+        with self._lock:
+            self.figures.rechecked, self.figures.recheck_total = done, total
+            self._tick()
+
+    def ranges(self, done: int, total: int) -> None:
+        with self._lock:
+            self.figures.ranges_done, self.figures.ranges_total = done, total
+            self._tick()
 
     def planned(self, item: PlannedEntry) -> None:
         if item.to_purge:
-            self.figures.planned += 1
+            with self._lock:
+                self.figures.planned += 1
 
     def outcome(self, record: OutcomeRecord) -> None:
-        if self._preview is not None:
-            self._preview.add(record)
-        if record.outcome in self.figures.outcomes:
-            self.figures.outcomes[record.outcome] += 1
-            self._tick()
+        with self._lock:
+            if self._preview is not None:
+                self._preview.add(record)
+            if record.outcome in self.figures.outcomes:
+                self.figures.outcomes[record.outcome] += 1
+                self._tick()
 
     # ------------------------------------------------------------------ output
 

@@ -307,6 +307,7 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
                 policy=policy,
                 lineage=lineage,
                 stored_plan=stored_plan,
+                workers=args.workers,
             )
     finally:
         release_lock(lock, err_console)

@@ -92,6 +92,10 @@ class PlanCounts:
         else:
             self.skipped += 1
 
+    def add(self, other: PlanCounts) -> None:
+        self.planned += other.planned
+        self.skipped += other.skipped
+
 
 class PlanSpool:
     """A plan written to a temporary file as it is produced, readable afterwards."""
@@ -105,6 +109,11 @@ class PlanSpool:
         self.counts.count(item)
         for line in encode_lines((item,)):
             self._file.write(line)
+
+    def extend(self, other: PlanSpool) -> None:
+        """Append `other`'s plan after this one's, as written."""
+        self._file.writelines(other.lines())
+        self.counts.add(other.counts)
 
     def read(self) -> Iterator[PlannedEntry]:
         return decode_lines(self.lines())

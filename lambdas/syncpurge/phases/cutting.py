@@ -11,7 +11,9 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from syncpurge.core.keyspace import MAX_KEY_BYTES, KeyRange, cuts_within, ranges_between
 from syncpurge.core.probes import Probe, ProbeSplitter
+from syncpurge.core.scope import Scope
 from syncpurge.data.s3store import S3Store
 
 # Entries per item. A first run's items are cut from estimates, on the target only, and
@@ -61,18 +63,26 @@ def prober(store: S3Store, bucket: str) -> Callable[[str | None, str], Probe]:
 
 
 def probe_boundaries(
-    store: S3Store, bucket: str, prefix: str, root: str, max_items: int
+    store: S3Store,
+    bucket: str,
+    prefix: str,
+    root: str,
+    max_items: int,
+    *,
+    per_item: float | None = None,
 ) -> tuple[list[str], float, bool]:
-    """Cut `prefix` (a bucket prefix under the scope's `root`) by probing: boundaries as
-    relative keys, the estimated entries per item, and whether the estimate settled (the
-    probes ran out of doubt, not out of budget)."""
+    """Cut `prefix` (a bucket prefix under the scope's `root`) by probing, in items of about
+    `per_item` target entries (None: FIRST_RUN_TARGET_ENTRIES): boundaries as relative
+    keys, the estimated entries per item, and whether the estimate settled (the probes ran
+    out of doubt, not out of budget)."""
+    per_item = per_item or FIRST_RUN_TARGET_ENTRIES
     shared, folders, only = landmarks(store, bucket, prefix)
     probe = prober(store, bucket)
     if only and len(folders) >= MIN_FOLDERS:
-        return folder_boundaries(folders, probe, root, max_items)
+        return folder_boundaries(folders, probe, root, max_items, per_item)
     splitter = ProbeSplitter(shared, folders, only)
     splitter.add(probe(None, shared))
-    items = probe_until_even(splitter, probe, shared, FIRST_RUN_TARGET_ENTRIES, max_items)
+    items = probe_until_even(splitter, probe, shared, per_item, max_items)
     cuts = [key[len(root) :] for key in splitter.boundaries(items)]
     settled = splitter.settled(splitter.total() / items)
     # Twice the target's estimate: Diff lists both sides.
@@ -113,7 +123,11 @@ def probe_until_even(
 
 
 def folder_boundaries(
-    folders: list[str], probe: Callable[[str | None, str], Probe], root: str, max_items: int
+    folders: list[str],
+    probe: Callable[[str | None, str], Probe],
+    root: str,
+    max_items: int,
+    per_item: float,
 ) -> tuple[list[str], float, bool]:
     """Many folders and nothing else at one level (dates, tenants): whole folders per item,
     as many folders in each, sized from the first pages of a few of them (a page that did
@@ -124,7 +138,7 @@ def folder_boundaries(
         sampled
     )
     total = per_folder * len(folders)
-    items = min(len(folders), items_for(total, FIRST_RUN_TARGET_ENTRIES, max_items))
+    items = min(len(folders), items_for(total, per_item, max_items))
     # the last folder of each group, and every key in it: the folder followed by the
     # highest code point sorts after all of them
     cuts = [
@@ -135,4 +149,13 @@ def folder_boundaries(
     return cuts, 2 * total / items, False
 
 
-# ------------------------------------------------------------------ recorded samples
+def relative_key_limit(scope: Scope) -> int:
+    """A relative cut becomes a KeyMarker under either root: the bytes it may take to fit
+    S3's key length under both."""
+    roots = max(len(scope.source_root.encode()), len(scope.target_root.encode()))
+    return MAX_KEY_BYTES - roots
+
+
+def key_ranges(cuts: list[str], scope: Scope) -> list[KeyRange]:
+    """The key ranges between `cuts` (relative keys), each cut fitted to S3's key length."""
+    return ranges_between(cuts_within(cuts, relative_key_limit(scope)))

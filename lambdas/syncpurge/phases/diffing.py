@@ -26,12 +26,15 @@ from syncpurge.phases.purge import OutcomeRecord
 
 class ProgressListener(Protocol):
     """What a run tells whoever watches it. `listed`: entries on the pages a side read;
-    `counted`: those of them inside the scope (what the summary counts)."""
+    `counted`: those of them inside the scope (what the summary counts); `ranges`: the key
+    ranges of a fanned-out diff done, of all. A fanned-out diff tells it from several
+    threads at once."""
 
     def phase(self, name: str) -> None: ...
     def listed(self, side: str, entries: int) -> None: ...
     def counted(self, side: str, entries: int) -> None: ...
     def rechecked(self, done: int, total: int) -> None: ...
+    def ranges(self, done: int, total: int) -> None: ...
     def planned(self, item: PlannedEntry) -> None: ...
     def outcome(self, record: OutcomeRecord) -> None: ...
 
@@ -47,6 +50,9 @@ class NullProgress:
         pass
 
     def rechecked(self, done: int, total: int) -> None:
+        pass
+
+    def ranges(self, done: int, total: int) -> None:
         pass
 
     def planned(self, item: PlannedEntry) -> None:

@@ -19,6 +19,7 @@ from syncpurge.core.plan import (
 )
 from syncpurge.core.rules import Candidate, DiffPolicy, PendingProof
 from syncpurge.models import KeyHistory, PlannedEntry
+from syncpurge.phases.cutting import relative_key_limit
 from syncpurge.phases.diffing import NullProgress, diff_scope
 from syncpurge.workflow.context import (
     RunContext,
@@ -31,7 +32,6 @@ from syncpurge.workflow.plan import (
     MAX_ITEMS_PER_SLOT,
     WorkItem,
     lineage_name,
-    relative_key_limit,
 )
 from syncpurge.workflow.ranges import Sampler
 from syncpurge.workflow.recut import Remainder, cut_remainder, write_remainder

@@ -8,10 +8,9 @@ from typing import Any
 
 from pydantic import Field
 
-from syncpurge.core.keyspace import MAX_KEY_BYTES, KeyRange, cuts_within, ranges_between
+from syncpurge.core.keyspace import KeyRange
 from syncpurge.core.lineage import origin_to_json, read_task_reports
-from syncpurge.core.scope import Scope
-from syncpurge.phases.cutting import KEY_SPACE_END, probe_boundaries
+from syncpurge.phases.cutting import KEY_SPACE_END, key_ranges, probe_boundaries
 from syncpurge.phases.diffing import policy_for
 from syncpurge.phases.report import EntriesWriter
 from syncpurge.workflow.context import (
@@ -121,7 +120,6 @@ def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
                 max_items,
             )
             budget = hand_back_after(per_item, 0, trusted=settled)
-        cuts = cuts_within(cuts, relative_key_limit(scope))
         first = len(items)  # (extend grows the list as the generator runs)
         items.extend(
             WorkItem(
@@ -134,7 +132,7 @@ def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
                 planned=int(per_item),
                 hand_back_after=budget,
             )
-            for i, part in enumerate(ranges_between(cuts))
+            for i, part in enumerate(key_ranges(cuts, scope))
         )
     strays = file_lineage(event, stores, items) if run.lineage is not None else 0
     stats = {
@@ -195,13 +193,6 @@ def apply_items(event: RunEvent, stores: Stores, cutoff: datetime) -> dict[str, 
     }
     put_json(stores, run.workspace, "diff-stats/stored-plan.json", listing)
     return write_items(stores, run, items)
-
-
-def relative_key_limit(scope: Scope) -> int:
-    """A relative cut becomes a KeyMarker under either root: the bytes it may take to fit
-    S3's key length under both."""
-    roots = max(len(scope.source_root.encode()), len(scope.target_root.encode()))
-    return MAX_KEY_BYTES - roots
 
 
 def items_name(wave: int) -> str:

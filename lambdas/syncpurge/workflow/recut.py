@@ -95,7 +95,7 @@ def cut_remainder(
     prefix in the bucket, under the scope's `root`) and cut it into pieces of about the
     size the next wave plans: relative cuts strictly inside the range, and the estimated
     entries (both sides) per piece, and whether that estimate is trusted (never: the
-    next wave caps its pieces). Cuts fit `key_limit` bytes (`plan.relative_key_limit`)."""
+    next wave caps its pieces). Cuts fit `key_limit` bytes (`phases.cutting.relative_key_limit`)."""
     lower = root + after if after is not None else None
     upper = root + up_to if up_to is not None else None
     splitter = ProbeSplitter(within, after=lower, up_to=upper)
