@@ -9,6 +9,9 @@ Faults (chosen per request by a seeded `FaultPlan`), each as S3 or the network g
   answer (the client can't tell whether a delete happened).
 - `key-errors`: a DeleteObjects answer in which some entries are `Errors` (InternalError /
   SlowDown) and were not deleted (S3 API reference, DeleteObjects: per-key Error elements).
+
+Latency (an optional `Latency`): a fixed wait before each request is handled, longer for a
+LIST page than for any other request, as a far-away S3 Region answers; benchmarks use it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import re
 import socket
 import struct
 import threading
+import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -97,6 +101,39 @@ class FaultPlan:
             return self._random.random() < self.key_error_rate
 
 
+@dataclass(frozen=True)
+class Latency:
+    """A fixed wait before each request is handled: `list_seconds` for a LIST page
+    (`request_kind`: ListObjectVersions, ListObjects), `other_seconds` for the rest."""
+
+    list_seconds: float = 0.0
+    other_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.list_seconds < 0 or self.other_seconds < 0:
+            raise ValueError(f"latency can't be negative: {self}")
+
+
+# ListObjects' (version 1) own parameters: a GET on a bucket with no other is a LIST page.
+_LIST_OBJECTS_PARAMETERS = frozenset(
+    ("prefix", "marker", "delimiter", "max-keys", "encoding-type", "optional-object-attributes")
+)
+
+
+def request_kind(method: str, path: str) -> str:
+    """A request's kind: "list" for a LIST page, a GET on a bucket with no key that lists
+    (ListObjectVersions `?versions`, ListObjectsV2 `?list-type=2`, or ListObjects: no query
+    but its own parameters); "other" for the rest, a bucket's configuration read
+    (`?versioning`, `?object-lock`, ...) too. Path-style, as everything the proxy relays."""
+    split = urlsplit(path)
+    bucket, _, key = split.path.lstrip("/").partition("/")
+    if method != "GET" or not bucket or key:
+        return "other"
+    query = set(parse_qs(split.query, keep_blank_values=True))
+    lists = "versions" in query or "list-type" in query or query <= _LIST_OBJECTS_PARAMETERS
+    return "list" if lists else "other"
+
+
 @dataclass
 class ProxyLog:
     """What reached the proxy, and what of it the server carried out."""
@@ -129,11 +166,14 @@ class ProxyLog:
     # Called as (stage, arrival number, is a delete) when a request arrives ("arrived")
     # and after the server carried it out ("carried-out"): where a test kills its client.
     tripwire: Callable[[str, int, bool], None] | None = None
+    # Requests that reached the proxy by `request_kind` ("list" / "other"), faulted or not.
+    kinds: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def arrived(self) -> int:
+    def arrived(self, kind: str = "other") -> int:
         with self._lock:
             self.arrivals += 1
+            self.kinds[kind] += 1
             return self.arrivals
 
     def trip(self, stage: str, arrival: int, is_delete: bool) -> None:
@@ -163,7 +203,11 @@ class _Handler(BaseHTTPRequestHandler):
     do_PUT = do_POST = do_DELETE = do_HEAD = do_GET
 
     def _relay(self) -> None:
-        arrival = self.server.log.arrived()
+        kind = request_kind(self.command, self.path)
+        arrival = self.server.log.arrived(kind)
+        if self.server.latency is not None:
+            latency = self.server.latency
+            time.sleep(latency.list_seconds if kind == "list" else latency.other_seconds)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
@@ -341,11 +385,19 @@ def _url_encode_listing(answer: bytes, unencoded: tuple[bytes, ...] = ()) -> byt
 class _ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, port: int, upstream: str, plan: FaultPlan, log: ProxyLog) -> None:
+    def __init__(
+        self,
+        port: int,
+        upstream: str,
+        plan: FaultPlan,
+        log: ProxyLog,
+        latency: Latency | None = None,
+    ) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.upstream_host = urlsplit(upstream).netloc
         self.plan = plan
         self.log = log
+        self.latency = latency
 
     def handle_error(self, request: object, client_address: object) -> None:
         # A client killed or reset mid-answer: what the tests cause on purpose.
@@ -354,11 +406,16 @@ class _ProxyServer(ThreadingHTTPServer):
 
 @contextmanager
 def s3_proxy(
-    upstream: str, plan: FaultPlan | None = None, log: ProxyLog | None = None
+    upstream: str,
+    plan: FaultPlan | None = None,
+    log: ProxyLog | None = None,
+    *,
+    latency: Latency | None = None,
 ) -> Iterator[tuple[str, ProxyLog]]:
-    """A proxy to `upstream`; yields its endpoint URL and the log of what reached it."""
+    """A proxy to `upstream`; yields its endpoint URL and the log of what reached it.
+    `latency`: wait that long before handling each request (none by default)."""
     log = log or ProxyLog()
-    server = _ProxyServer(free_port(), upstream, plan or FaultPlan(), log)
+    server = _ProxyServer(free_port(), upstream, plan or FaultPlan(), log, latency)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
