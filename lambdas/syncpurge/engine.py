@@ -33,6 +33,7 @@ from syncpurge.phases.apply import PairAccess, StoredPlan, in_run_scope, recheck
 from syncpurge.phases.apply_ranges import RangeFresh
 from syncpurge.phases.diffing import NullProgress, ProgressListener, policy_for
 from syncpurge.phases.fanout import diff_prefixes
+from syncpurge.phases.fanout_purge import purge_in_parts
 from syncpurge.phases.preflight import PreflightResult, check_related, run_preflight
 from syncpurge.phases.purge import OutcomeRecord, PurgeSettings, purge_plan, skipped_record
 from syncpurge.phases.report import (
@@ -307,18 +308,32 @@ class Reconcile:
     def purge(self, preflight: PreflightResult) -> None:
         self.progress.phase("purge")
         pair = self.pair
-        purge_plan(
-            self.spool.read(),
-            source=pair.source,
-            target=pair.target,
-            settings=PurgeSettings(
-                target_bucket=pair.target_bucket,
-                source_bucket=pair.source_bucket,
-                bypass_governance=self.request.bypass_governance,
-                target_object_lock=preflight.target_object_lock,
-            ),
-            on_outcome=self.record,
-            journal=BatchJournal(self.destination, self.summary.run_id),
+        settings = PurgeSettings(
+            target_bucket=pair.target_bucket,
+            source_bucket=pair.source_bucket,
+            bypass_governance=self.request.bypass_governance,
+            target_object_lock=preflight.target_object_lock,
+        )
+
+        def purge_part(
+            part: Iterator[PlannedEntry],
+            number: int | None,
+            on_outcome: Callable[[OutcomeRecord], None],
+            stop: Callable[[], bool],
+        ) -> None:
+            stem = "batch-" if number is None else f"batch-{number:03d}-"
+            purge_plan(
+                part,
+                source=pair.source,
+                target=pair.target,
+                settings=settings,
+                on_outcome=on_outcome,
+                journal=BatchJournal(self.destination, self.summary.run_id, stem),
+                should_stop=stop,
+            )
+
+        purge_in_parts(
+            self.spool, workers=self.workers, purge_part=purge_part, on_outcome=self.record
         )
         self.summary.status = final_status(self.tally)
         if self.tally.totals.failed:

@@ -5,7 +5,8 @@ line, with the same rule, proof, outcome and reason. Only run ids and timings ma
 The world: a DataSync task (datasync mode) or none (replication mode) between the pair;
 a random history of puts, syncs, soft deletes, permanent deletes at the source and
 entries written only to the target, under two prefixes and the root; a run over the whole
-scope or one prefix, as a dry run (both drivers read the same buckets).
+scope or one prefix, as a dry run (both drivers read the same buckets); the CLI on one
+worker, or on three over key ranges cut an entry or two wide.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from syncpurge.phases import fanout
 from syncpurge.phases.report import read_entries_lines
 from syncpurge_local.runtime import LocalDeployment, LocalRuntime
 from tests.conftest import property_examples
@@ -62,7 +64,9 @@ def lines(entries: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return sorted(tuple(line[f] for f in FIELDS) for line in entries)
 
 
-def cli_plan(pair: BucketPair, report: Path, task_arn: str, mode: str, prefix: str | None) -> Any:
+def cli_plan(
+    pair: BucketPair, report: Path, task_arn: str, mode: str, prefix: str | None, *, workers: int
+) -> Any:
     where = ["--task-arn", task_arn] if task_arn else [
         "--source-bucket", pair.source, "--target-bucket", pair.target, "--mode", mode
     ]  # fmt: skip
@@ -78,6 +82,8 @@ def cli_plan(pair: BucketPair, report: Path, task_arn: str, mode: str, prefix: s
         "0",
         "--allow-unrelated-source",
         *(["--prefix", prefix] if prefix else []),
+        "--workers",
+        str(workers),
     ]
     assert exit_code(flags) == 0
     (run,) = list(report.iterdir())
@@ -110,13 +116,19 @@ def state_machine_plan(
     ops=st.lists(operation, min_size=1, max_size=12),
     mode=st.sampled_from(["datasync", "replication"]),
     prefix=st.sampled_from([None, "data/", "logs/"]),
+    workers=st.sampled_from([1, 3]),
 )
 def test_the_cli_and_the_state_machine_plan_alike_line_for_line(
     tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
     ops: list[tuple[Any, ...]],
     mode: str,
     prefix: str | None,
+    workers: int,
 ) -> None:
+    # ranges of an entry or two: the CLI's workers cut even these few keys
+    monkeypatch.setattr(fanout, "RANGE_TARGET_ENTRIES", 1)
     with LocalRuntime() as runtime:
         s3 = boto3.client("s3", region_name="us-east-1")
         pair = BucketPair(s3, "parity-source", "parity-target")
@@ -127,7 +139,7 @@ def test_the_cli_and_the_state_machine_plan_alike_line_for_line(
         for op in ops:
             apply(pair, op)
 
-        by_cli = cli_plan(pair, tmp_path_factory.mktemp("cli"), task_arn, mode, prefix)
+        by_cli = cli_plan(pair, tmp_path_factory.mktemp("cli"), task_arn, mode, prefix, workers)
         by_state_machine = state_machine_plan(runtime, pair, task_arn, mode, prefix)
 
     assert by_cli == by_state_machine

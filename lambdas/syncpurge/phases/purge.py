@@ -24,13 +24,17 @@ from syncpurge.models import Outcome, PlannedEntry, Rule, SkipReason
 from syncpurge.phases.deletes import OutcomeRecord, PurgeSettings, delete_batch
 from syncpurge.phases.verify import VanishedKeyVerifier, VanishedRef, Verdict
 
-__all__ = ["OutcomeRecord", "PurgeSettings", "purge_plan", "skipped_record"]
+__all__ = ["OutcomeRecord", "PurgeSettings", "PurgeStopped", "purge_plan", "skipped_record"]
 
 OutcomeSink = Callable[[OutcomeRecord], None]
 # Writes a batch before it is sent; returns where (its journal file), if anywhere.
 Journal = Callable[[list[PlannedEntry]], str | None]
 # How long a stopped purge (Ctrl-C, an error) waits for the batches already sent.
 DRAIN_SECONDS = 60.0
+
+
+class PurgeStopped(Exception):
+    """`should_stop` said yes: the purge sent nothing more, and accounted for what it had."""
 
 
 @dataclass(slots=True)
@@ -139,6 +143,7 @@ def purge_plan(
     on_outcome: OutcomeSink,
     journal: Journal | None = None,
     drain_seconds: float = DRAIN_SECONDS,
+    should_stop: Callable[[], bool] | None = None,
 ) -> None:
     """Delete every to-purge entry of `plan`; report each entry's outcome exactly once.
 
@@ -146,7 +151,8 @@ def purge_plan(
     `drain_seconds` in all, and their outcomes reported; an entry whose answer never came is
     reported `failed` / `no-answer`, naming its journal batch. A sent batch leaves the
     in-flight queue only once its answer is in hand, and an answer's records leave theirs
-    only once reported, so an interrupt at any instant loses none.
+    only once reported, so an interrupt at any instant loses none. `should_stop` is asked
+    before each key: once it says yes, the purge stops so, and raises PurgeStopped.
     """
     verifier = VanishedKeyVerifier(source, settings.source_bucket)
     order = CurrentLast(target, settings.target_bucket)
@@ -206,6 +212,8 @@ def purge_plan(
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="syncpurge-delete")
     try:
         for _, group in groupby(plan, key=lambda p: p.entry.key):
+            if should_stop is not None and should_stop():
+                raise PurgeStopped
             current, others = None, 0
             for item in group:
                 if not item.to_purge:

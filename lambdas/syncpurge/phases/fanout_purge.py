@@ -1,0 +1,94 @@
+"""Purge a plan in parts on a pool of threads: how the CLI fans its purge out (the state
+machine's Purge Map runs the same `purge_plan` on each chunk of the plan).
+
+A part is a run of whole keys of the plan, so each key's entries, its current entry last,
+stay with one `purge_plan` (invariant 6); each part journals its batches under a name of its
+own before it sends them (invariant 8), and verifies its vanished keys itself. Verify's
+LISTs are what a purge waits on: parts run them side by side.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from itertools import groupby
+
+from syncpurge.core.plan import PlanSpool
+from syncpurge.data.s3store import MAX_KEYS_PER_DELETE
+from syncpurge.models import PlannedEntry
+from syncpurge.phases.purge import OutcomeRecord, PurgeStopped
+
+# Entries to purge per part, at least: a quarter of a DeleteObjects batch. Each part ends on
+# a partly filled batch, so parts of a small plan cost a few DeleteObjects more.
+MIN_PART_ENTRIES = MAX_KEYS_PER_DELETE // 4
+
+OutcomeSink = Callable[[OutcomeRecord], None]
+# Purges one part: its entries, its number (None: the only part), where each outcome goes,
+# and when to stop (purge_plan's should_stop).
+PurgePart = Callable[[Iterator[PlannedEntry], int | None, OutcomeSink, Callable[[], bool]], None]
+
+
+def plan_parts(plan: PlanSpool, workers: int) -> list[PlanSpool]:
+    """The plan, cut between keys into parts of about an equal share of its entries to
+    purge for each worker (at least MIN_PART_ENTRIES each)."""
+    size = max(MIN_PART_ENTRIES, math.ceil(plan.counts.planned / max(1, workers)))
+    parts = [PlanSpool()]
+    for _, group in groupby(plan.read(), key=lambda item: item.entry.key):
+        if parts[-1].counts.planned >= size:
+            parts.append(PlanSpool())
+        for item in group:
+            parts[-1].write(item)
+    return parts
+
+
+def purge_in_parts(
+    plan: PlanSpool, *, workers: int, purge_part: PurgePart, on_outcome: OutcomeSink
+) -> None:
+    """Purge `plan` in parts on up to `workers` threads, each outcome to `on_outcome` (one
+    at a time). A plan of one part is purged on this thread, as ever. The first error (or
+    Ctrl-C) stops every part before its next key; each accounts for what it sent, and the
+    error is raised once they all have."""
+    parts = plan_parts(plan, workers) if workers > 1 else []
+    try:
+        if len(parts) <= 1:
+            purge_part(plan.read(), None, on_outcome, lambda: False)
+            return
+        _purge_side_by_side(parts, workers, purge_part, on_outcome)
+    finally:
+        for part in parts:
+            part.close()
+
+
+def _purge_side_by_side(
+    parts: list[PlanSpool], workers: int, purge_part: PurgePart, on_outcome: OutcomeSink
+) -> None:
+    lock, stop = threading.Lock(), threading.Event()
+
+    def one_at_a_time(record: OutcomeRecord) -> None:
+        with lock:
+            on_outcome(record)
+
+    with ThreadPoolExecutor(min(workers, len(parts)), thread_name_prefix="syncpurge-purge") as pool:
+        futures = [
+            pool.submit(purge_part, part.read(), number, one_at_a_time, stop.is_set)
+            for number, part in enumerate(parts, start=1)
+        ]
+        try:
+            _raise_first_error(futures)
+        except BaseException:
+            stop.set()
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _raise_first_error(futures: list[Future[None]]) -> None:
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+        for future in finished:
+            error = future.exception()
+            if error is not None and not isinstance(error, PurgeStopped):
+                raise error
