@@ -139,7 +139,9 @@ def test_the_cli_and_the_state_machine_plan_alike_line_for_line(
         for op in ops:
             apply(pair, op)
 
-        by_cli = cli_plan(pair, tmp_path_factory.mktemp("cli"), task_arn, mode, prefix, workers)
+        by_cli = cli_plan(
+            pair, tmp_path_factory.mktemp("cli"), task_arn, mode, prefix, workers=workers
+        )
         by_state_machine = state_machine_plan(runtime, pair, task_arn, mode, prefix)
 
     assert by_cli == by_state_machine
