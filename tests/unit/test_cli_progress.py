@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from rich.console import Console
 
-from syncpurge.cli.progress import LOG_EVERY_SECONDS, RunProgress
+from syncpurge.cli.progress import LOG_EVERY_SECONDS, Figures, RunProgress
 from syncpurge.models import Entry, Outcome, PlannedEntry, Proof, Rule
 from syncpurge.phases.purge import OutcomeRecord
 
@@ -93,3 +93,12 @@ def test_applying_a_plan_says_re_checked_x_of_n_and_purging_rates_outcomes() -> 
     assert "re-checked 850 of 850" in diff
     assert "(85 re-checked/s" in diff
     assert "purged 4, retained 0, skipped 0, failed 0 (2 entries done/s" in purge
+
+
+def test_a_cut_diff_counts_what_it_read_past_a_range_end_with_what_lay_outside_the_scope() -> None:
+    figures = Figures()
+    figures.read["source"], figures.in_scope["source"] = 2_000, 1_000
+    figures.ranges_done = figures.ranges_total = 2
+
+    assert "(+1,000 outside the scope or past a key range's end)" in figures.describe(done=True)
+    assert "key ranges 2 of 2 done" in figures.describe(done=True)

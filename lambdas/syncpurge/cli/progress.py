@@ -60,7 +60,9 @@ class Figures:
         outside = sum(self.read.values()) - sum(self.in_scope.values())
         listed = f"listed source {self.in_scope['source']:,}, target {self.in_scope['target']:,}"
         if done and outside > 0:
-            listed += f" (+{outside:,} outside the scope)"
+            # A cut diff reads each range's last page past its end: the next range's too.
+            again = " or past a key range's end" if self.ranges_total > 1 else ""
+            listed += f" (+{outside:,} outside the scope{again})"
         parts = [listed]
         if self.recheck_total is not None:
             parts.append(f"re-checked {self.rechecked:,} of {self.recheck_total:,}")

@@ -40,17 +40,28 @@ def items_for(entries: float, per_item: float, max_items: int) -> int:
     return max(1, min(max_items, math.ceil(entries / per_item)))
 
 
-def landmarks(store: S3Store, bucket: str, prefix: str) -> tuple[str, list[str], bool]:
+def landmarks(
+    store: S3Store, bucket: str, prefix: str, ignore: tuple[str, ...] = ()
+) -> tuple[str, list[str], bool]:
     """Delimiter listings a level or two deep: the prefix every key shares (descending
     while a level holds one folder and nothing else), the folders one level below it, and
-    whether that level holds nothing but them."""
-    folders, only = store.common_prefixes(bucket, prefix)
+    whether that level holds nothing but them. Folders under an `ignore` prefix (outside
+    the scope: the CLI's lock) are not counted: a lone key far from the rest would make a
+    probe read the space between them as nearly empty."""
+    folders, only = _folders(store, bucket, prefix, ignore)
     for _ in range(2):
         if not (only and len(folders) == 1):
             break
         prefix = folders[0]
-        folders, only = store.common_prefixes(bucket, prefix)
+        folders, only = _folders(store, bucket, prefix, ignore)
     return prefix, folders, only
+
+
+def _folders(
+    store: S3Store, bucket: str, prefix: str, ignore: tuple[str, ...]
+) -> tuple[list[str], bool]:
+    folders, only = store.common_prefixes(bucket, prefix)
+    return [folder for folder in folders if not folder.startswith(ignore)], only
 
 
 def prober(store: S3Store, bucket: str) -> Callable[[str | None, str], Probe]:
@@ -70,13 +81,15 @@ def probe_boundaries(
     max_items: int,
     *,
     per_item: float | None = None,
+    ignore: tuple[str, ...] = (),
 ) -> tuple[list[str], float, bool]:
     """Cut `prefix` (a bucket prefix under the scope's `root`) by probing, in items of about
-    `per_item` target entries (None: FIRST_RUN_TARGET_ENTRIES): boundaries as relative
-    keys, the estimated entries per item, and whether the estimate settled (the probes ran
-    out of doubt, not out of budget)."""
+    `per_item` target entries (None: FIRST_RUN_TARGET_ENTRIES), not counting folders under
+    an `ignore` prefix: boundaries as relative keys, the estimated entries per item, and
+    whether the estimate settled (the probes ran out of doubt, not out of budget). Cuts
+    only weigh the items: whatever they are, the items cover the prefix."""
     per_item = per_item or FIRST_RUN_TARGET_ENTRIES
-    shared, folders, only = landmarks(store, bucket, prefix)
+    shared, folders, only = landmarks(store, bucket, prefix, ignore)
     probe = prober(store, bucket)
     if only and len(folders) >= MIN_FOLDERS:
         return folder_boundaries(folders, probe, root, max_items, per_item)

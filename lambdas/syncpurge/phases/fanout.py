@@ -104,6 +104,7 @@ def cut_scope(
             scope.target_root,
             RANGES_PER_WORKER * workers,
             per_item=RANGE_TARGET_ENTRIES,
+            ignore=scope.excluded_target_prefixes,  # the run's lock
         )
         work += [RangeWork(prefix, part) for part in key_ranges(cuts, scope)]
     return work
