@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 
 from syncpurge.cli import EXIT_INVALID, EXIT_OK, main
+from syncpurge.core.scope import Scope
+from syncpurge.data.s3shapes import RequestCounter
+from syncpurge.data.s3store import S3Store
 from syncpurge.phases import fanout, fanout_purge
 from syncpurge.phases.report import read_entries_lines
 from tests.helpers import BucketPair, exit_code, reconcile_flags
@@ -107,3 +110,22 @@ def test_a_worker_count_out_of_range_is_refused_in_one_line(
     assert f"argument --workers: '{value}' is not a whole number from 1 to 32" in err
     assert "Traceback" not in err
     assert pair.entries(pair.target) == before
+
+
+def test_the_run_lock_beside_the_data_does_not_fool_the_cut(
+    pair: BucketPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI's lock (.syncpurge/) sorts before data/: counted as a folder, the first probe
+    read the space between them as nearly empty and the whole bucket was one range."""
+    for n in range(1_500):
+        pair.client.put_object(Bucket=pair.target, Key=f"data/{n // 100:02d}/{n:05d}", Body=b"")
+    pair.client.put_object(Bucket=pair.target, Key=".syncpurge/cli-run.lock", Body=b"")
+    store = S3Store(pair.client, RequestCounter())
+    scope = Scope(excluded_target_prefixes=(".syncpurge/",))
+    monkeypatch.setattr(fanout, "RANGE_TARGET_ENTRIES", 300)
+
+    work = fanout.cut_scope(store, pair.target, scope, [""], 4)
+
+    assert len(work) >= 4
+    assert work[0].key_range.after is None
+    assert work[-1].key_range.up_to is None
