@@ -117,8 +117,9 @@ def test_the_run_lock_beside_the_data_does_not_fool_the_cut(
 ) -> None:
     """The CLI's lock (.syncpurge/) sorts before data/: counted as a folder, the first probe
     read the space between them as nearly empty and the whole bucket was one range."""
-    for n in range(1_500):
-        pair.client.put_object(Bucket=pair.target, Key=f"data/{n // 100:02d}/{n:05d}", Body=b"")
+    for n in range(3_000):  # 20 folders of 150 keys
+        key = f"data/{n // 150:05d}/{n:09d}.bin"
+        pair.client.put_object(Bucket=pair.target, Key=key, Body=b"")
     pair.client.put_object(Bucket=pair.target, Key=".syncpurge/cli-run.lock", Body=b"")
     store = S3Store(pair.client, RequestCounter())
     scope = Scope(excluded_target_prefixes=(".syncpurge/",))
@@ -126,6 +127,6 @@ def test_the_run_lock_beside_the_data_does_not_fool_the_cut(
 
     work = fanout.cut_scope(store, pair.target, scope, [""], 4)
 
-    assert len(work) >= 4
+    assert len(work) >= 8  # 3,000 entries in ranges of about 300 (it was 4, the lock apart)
     assert work[0].key_range.after is None
     assert work[-1].key_range.up_to is None
