@@ -86,8 +86,9 @@ RUNS = ("workers-1", "default", "dry-run", "apply-plan")
 
 
 def child_reconcile(cli_args: list[str]) -> dict[str, Any]:
-    """One `syncpurge reconcile` in this (child) process: its summary and its own figures."""
-    from syncpurge.cli import main
+    """One `syncpurge reconcile` in this (child) process, as the `syncpurge` command runs
+    it (its garbage collector set as the command sets it): its summary and figures."""
+    from syncpurge.cli import command
 
     out = io.StringIO()
     cpu_before = _cpu(resource.RUSAGE_SELF)
@@ -97,7 +98,7 @@ def child_reconcile(cli_args: list[str]) -> dict[str, Any]:
         open(os.devnull, "w") as quiet,
         contextlib.redirect_stderr(quiet),
     ):
-        code = main(["reconcile", *cli_args])
+        code = command(["reconcile", *cli_args])
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
