@@ -1,6 +1,6 @@
 """Data access: how the S3 and AWS clients are built (one session per process and
-profile, the retry policy, the fast timestamp parser, the endpoint). `s3store` and `aws`
-use them."""
+profile, the retry policy, the fast timestamp and listing parsers, the endpoint).
+`s3store` and `aws` use them."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 from botocore.utils import parse_timestamp as botocore_parse_timestamp
+
+from syncpurge.data.listing_parser import ListingParserFactory
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -79,7 +81,8 @@ _sessions: dict[str | None, boto3.session.Session] = {}
 
 
 def shared_session(profile: str | None = None) -> boto3.session.Session:
-    """One boto3 session per process (and named profile), with the fast timestamp parser.
+    """One boto3 session per process (and named profile), with the fast timestamp parser
+    and the one-pass ListObjectVersions parser (`listing_parser`).
 
     Building a session loads botocore's service data (~100 ms); clients from a shared one
     are cheap. Client creation is serialised: sessions are not safe for concurrent use.
@@ -89,9 +92,11 @@ def shared_session(profile: str | None = None) -> boto3.session.Session:
         session = _sessions.get(profile)
         if session is None:
             core = botocore.session.get_session()
-            core.get_component("response_parser_factory").set_parser_defaults(
-                timestamp_parser=parse_timestamp
-            )
+            # This session's clients parse with ListingParser (ListObjectVersions pages
+            # read in one pass); other sessions and botocore's defaults are untouched.
+            factory = ListingParserFactory()
+            factory.set_parser_defaults(timestamp_parser=parse_timestamp)
+            core.register_component("response_parser_factory", factory)
             if profile is not None:
                 core.set_config_variable("profile", profile)
             session = boto3.session.Session(botocore_session=core)
