@@ -10,6 +10,9 @@ non-ASCII), measured in the same run as:
 - botocore_stock: botocore's RestXMLParser as it comes (dateutil timestamps): the baseline;
 - botocore_string_times: the same, timestamps left as strings (the floor for them);
 - botocore_syncpurge_times: the same with syncpurge's timestamp parser;
+- listing_parser: syncpurge's ListingParser (`syncpurge.data.listing_parser`, the
+  parser of `make_s3_client`'s clients) with syncpurge's timestamp parser: one pass over
+  the tree instead of botocore's shape walk;
 - xml_tokenise_no_gc: ElementTree alone over the body (botocore does it twice a page: to
   parse, and in its check for an error inside a 200 answer);
 - timestamps_stock, timestamps_syncpurge: the page's LastModified strings alone;
@@ -18,10 +21,18 @@ non-ASCII), measured in the same run as:
 - engine_stock: `S3Store.list_pages` over a client with botocore's default parser: the
   request built and signed, answered with the page before anything leaves the process,
   parsed, keys URL-decoded, Entries built;
+- engine_botocore_parser: the same over a client of botocore's RestXMLParser with
+  syncpurge's timestamp parser (what `make_s3_client` gave before ListingParser);
 - engine_syncpurge: the same over `make_s3_client`'s client: what a run spends;
+- engine_syncpurge_gc_frozen: the same, everything alive before each page frozen
+  (gc.freeze, as a CLI can do once set up): the collector no longer walks botocore's models;
+- engine_syncpurge_gc_cli: the same with the collector as the `syncpurge` command sets
+  it (`syncpurge.cli.command`: frozen, and YOUNG_OBJECTS_PER_COLLECTION young objects a
+  pass): what a CLI run spends;
 - engine_empty_page: the same for a page of no entries (a request's fixed cost).
 
-`_no_gc` cases run with the garbage collector off: parsing makes ~20,000 objects a page
+The `_gc_` cases change the collector for their own pages only. `_no_gc` cases run with
+the garbage collector off: parsing makes ~20,000 objects a page
 and the collector's passes over them are a cost of their own, which the breakdown shows
 once (engine_syncpurge less engine_syncpurge_no_gc) rather than inside each part.
 
@@ -65,6 +76,7 @@ def parser_cases(body: bytes) -> dict[str, Case]:
     from botocore.utils import parse_timestamp as stock_time
 
     from syncpurge.data.clients import parse_timestamp
+    from syncpurge.data.listing_parser import ListingParser
     from syncpurge.data.s3shapes import page_entries
 
     model = botocore.session.get_session().get_service_model("s3")
@@ -72,6 +84,7 @@ def parser_cases(body: bytes) -> dict[str, Case]:
     response = {"body": body, "headers": {}, "status_code": 200}
     stock, as_string = RestXMLParser(), RestXMLParser(timestamp_parser=str)
     ours = RestXMLParser(timestamp_parser=parse_timestamp)
+    listing = ListingParser(timestamp_parser=parse_timestamp)
     raw = _all_rows(as_string.parse(response, shape))
     times, keys = [v["LastModified"] for v in raw], [v["Key"] for v in raw]
     parsed = ours.parse(response, shape)
@@ -82,6 +95,8 @@ def parser_cases(body: bytes) -> dict[str, Case]:
             lambda: as_string.parse(response, shape)
         ),
         "botocore_syncpurge_times": lambda: ours.parse(response, shape),
+        "listing_parser": lambda: listing.parse(response, shape),
+        "listing_parser_no_gc": lambda: _without_gc(lambda: listing.parse(response, shape)),
         "xml_tokenise_no_gc": lambda: _without_gc(lambda: _tokenise(body)),
         "timestamps_stock": lambda: [stock_time(t) for t in times],
         "timestamps_syncpurge": lambda: [parse_timestamp(t) for t in times],
@@ -107,16 +122,27 @@ def engine_cases(rows: list[Any]) -> dict[str, Case]:
     import boto3
     import botocore.session
 
-    from syncpurge.data.clients import RETRY_CONFIG, make_s3_client
+    from syncpurge.data.clients import RETRY_CONFIG, make_s3_client, parse_timestamp
 
-    stock = boto3.session.Session(botocore_session=botocore.session.get_session()).client(
-        "s3", region_name=REGION, config=RETRY_CONFIG
-    )
-    no_gc = _next_page(make_s3_client(region=REGION), rows)
+    def botocore_client(**parser_defaults: Any) -> Any:
+        core = botocore.session.get_session()
+        core.get_component("response_parser_factory").set_parser_defaults(**parser_defaults)
+        session = boto3.session.Session(botocore_session=core)
+        return session.client("s3", region_name=REGION, config=RETRY_CONFIG)
+
+    def ours() -> Case:
+        return _next_page(make_s3_client(region=REGION), rows)
+
+    no_gc, frozen, raised = ours(), ours(), ours()
     return {
-        "engine_stock": _next_page(stock, rows),
-        "engine_syncpurge": _next_page(make_s3_client(region=REGION), rows),
+        "engine_stock": _next_page(botocore_client(), rows),
+        "engine_botocore_parser": _next_page(
+            botocore_client(timestamp_parser=parse_timestamp), rows
+        ),
+        "engine_syncpurge": ours(),
         "engine_syncpurge_no_gc": lambda: _without_gc(no_gc),
+        "engine_syncpurge_gc_frozen": lambda: _gc_frozen(frozen),
+        "engine_syncpurge_gc_cli": lambda: _gc_as_the_cli(raised),
         "engine_empty_page": _next_page(make_s3_client(region=REGION), []),
     }
 
@@ -127,6 +153,27 @@ def _without_gc(run: Case) -> object:
         return run()
     finally:
         gc.enable()
+
+
+def _gc_frozen(run: Case) -> object:
+    gc.freeze()
+    try:
+        return run()
+    finally:
+        gc.unfreeze()
+
+
+def _gc_as_the_cli(run: Case) -> object:
+    from syncpurge.cli import YOUNG_OBJECTS_PER_COLLECTION
+
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(YOUNG_OBJECTS_PER_COLLECTION, *before[1:])
+    try:
+        return run()
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def _next_page(client: Any, rows: list[Any]) -> Case:
@@ -182,8 +229,8 @@ def breakdown(fig: dict[str, dict[str, float]]) -> dict[str, float]:
     xml = ms("xml_tokenise_no_gc")
     parts = {
         "xml_tokenise_twice": 2 * xml,  # to parse, and botocore's 200-error check
-        "botocore_shape_walk": ms("botocore_string_times_no_gc") - xml,
-        "timestamps": ms("timestamps_syncpurge"),
+        # ListingParser's pass over the tree, its timestamps included
+        "listing_parser_walk": ms("listing_parser_no_gc") - xml,
         "url_decode_keys": ms("url_decode"),
         "entries": ms("entries"),
         "request_build_sign_paginate": ms("engine_empty_page"),
@@ -192,7 +239,15 @@ def breakdown(fig: dict[str, dict[str, float]]) -> dict[str, float]:
     parts["rest"] = ms("engine_syncpurge") - sum(parts.values())
     parts["engine_syncpurge"] = ms("engine_syncpurge")
     parts["stock_timestamps"] = ms("timestamps_stock")
-    parts["saved_by_syncpurge_parser"] = ms("engine_stock") - ms("engine_syncpurge")
+    parts["botocore_shape_walk"] = ms("botocore_string_times_no_gc") - xml
+    parts["saved_by_syncpurge_parsers"] = ms("engine_stock") - ms("engine_syncpurge")
+    parts["saved_by_listing_parser"] = ms("engine_botocore_parser") - ms("engine_syncpurge")
+    parts["garbage_collection_frozen"] = ms("engine_syncpurge_gc_frozen") - ms(
+        "engine_syncpurge_no_gc"
+    )
+    parts["garbage_collection_as_the_cli"] = ms("engine_syncpurge_gc_cli") - ms(
+        "engine_syncpurge_no_gc"
+    )
     return {k: round(v, 2) for k, v in parts.items()}
 
 
@@ -201,6 +256,7 @@ def breakdown(fig: dict[str, dict[str, float]]) -> dict[str, float]:
 BUCKETS = (  # first match wins, on "file:function"
     ("timestamps", ("data/clients.py", "dateutil", "fromisoformat", "'fullmatch'")),
     ("xml tokenising", ("XMLParser", "TreeBuilder", "Element")),
+    ("listing parser", ("listing_parser.py",)),
     ("botocore response parsing", ("botocore/parsers.py",)),
     ("keys URL-decoded", ("urllib/parse.py", "_decode_list_object", "decode_list_object")),
     ("Entries built", ("s3shapes.py", "<string>:__init__", "'sort'", "_entry_key")),
