@@ -178,7 +178,8 @@ def test_ctrl_c_stops_cleanly_with_the_partial_report_and_journal(
 
     monkeypatch.setattr(RunProgress, "outcome", interrupt_after_the_first_batch)
 
-    code = main(base(pair, tmp_path))
+    # one worker: the plan is purged whole on the run's thread (parts: test_cli_workers_stop)
+    code = main([*base(pair, tmp_path), "--workers", "1"])
 
     assert code == 130
     (run,) = tmp_path.iterdir()
@@ -244,7 +245,8 @@ def test_ctrl_c_while_a_batch_is_on_the_wire_still_reports_its_outcomes(
     monkeypatch.setattr(purge, "delete_batch", delete_batch)
     monkeypatch.setattr(Future, "result", interrupted_on_answer)
 
-    code = main(base(pair, tmp_path))
+    # one worker: the plan is purged whole on the run's thread (parts: test_cli_workers_stop)
+    code = main([*base(pair, tmp_path), "--workers", "1"])
 
     assert code == 130
     assert interrupted.is_set()
