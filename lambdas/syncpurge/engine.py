@@ -211,19 +211,10 @@ class Reconcile:
     def diff(self, policy: DiffPolicy) -> None:
         """Plan anew from both listings, or re-check the stored plan; then the advisories."""
         self.progress.phase("diff")
-        pair, stats = self.pair, self.stats
+        stats = self.stats
         if self.stored_plan is not None:
             fresh = RangeFresh(
-                PairAccess(
-                    pair.source,
-                    pair.target,
-                    pair.source_bucket,
-                    pair.target_bucket,
-                    policy,
-                    self.scope,
-                ),
-                self.request.scope_prefixes(),
-                progress=self.progress,
+                self.access(policy), self.request.scope_prefixes(), progress=self.progress
             )
             in_scope = in_run_scope(self.scope, self.summary.prefixes)
             try:
@@ -237,23 +228,23 @@ class Reconcile:
             stats.target_entries = figures.get("targetEntries", 0)
             stats.keys_in_both = figures.get("keysInBoth", 0)
         else:
-            pair = self.pair
             stats.add(
                 diff_prefixes(
                     self.summary.prefixes,
+                    self.access(policy),
                     workers=self.workers,
                     plan=self.spool,
                     progress=self.progress,
-                    source=pair.source,
-                    target=pair.target,
-                    source_bucket=pair.source_bucket,
-                    target_bucket=pair.target_bucket,
-                    policy=policy,
-                    scope=self.scope,
                 )
             )
         if stats.lineage_doubted_keys:
             self.summary.advisories.append(doubted_advisory(stats.lineage_doubted_keys))
+
+    def access(self, policy: DiffPolicy) -> PairAccess:
+        pair = self.pair
+        return PairAccess(
+            pair.source, pair.target, pair.source_bucket, pair.target_bucket, policy, self.scope
+        )
 
     def plan_and_guard(self) -> GuardDecision:
         """Refuse an unrelated source, decide the guard, and write the plan: before the

@@ -125,7 +125,7 @@ def test_the_run_lock_beside_the_data_does_not_fool_the_cut(
     scope = Scope(excluded_target_prefixes=(".syncpurge/",))
     monkeypatch.setattr(fanout, "RANGE_TARGET_ENTRIES", 300)
 
-    work = fanout.cut_scope(store, pair.target, scope, [""], 4)
+    work = fanout.cut_scope(store, pair.target, scope, [""], 16)
 
     assert len(work) >= 8  # 3,000 entries in ranges of about 300 (it was 4, the lock apart)
     assert work[0].key_range.after is None

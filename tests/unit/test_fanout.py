@@ -186,7 +186,10 @@ def test_one_worker_purges_the_plan_whole_on_this_thread() -> None:
     assert len(seen) == 2_000
 
 
-def test_a_failing_part_stops_the_others_before_their_next_key() -> None:
+def test_a_failing_part_stops_the_others_before_their_next_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(fanout_purge, "MIN_PART_ENTRIES", 100)
     stopped: list[bool] = []
     started = threading.Event()
 

@@ -82,6 +82,7 @@ def probe_boundaries(
     *,
     per_item: float | None = None,
     ignore: tuple[str, ...] = (),
+    folder_samples: int = FOLDER_SAMPLES,
 ) -> tuple[list[str], float, bool]:
     """Cut `prefix` (a bucket prefix under the scope's `root`) by probing, in items of about
     `per_item` target entries (None: FIRST_RUN_TARGET_ENTRIES), not counting folders under
@@ -92,7 +93,9 @@ def probe_boundaries(
     shared, folders, only = landmarks(store, bucket, prefix, ignore)
     probe = prober(store, bucket)
     if only and len(folders) >= MIN_FOLDERS:
-        return folder_boundaries(folders, probe, root, max_items, per_item)
+        return folder_boundaries(
+            folders, probe, root, max_items, per_item=per_item, samples=folder_samples
+        )
     splitter = ProbeSplitter(shared, folders, only)
     splitter.add(probe(None, shared))
     items = probe_until_even(splitter, probe, shared, per_item, max_items)
@@ -140,13 +143,15 @@ def folder_boundaries(
     probe: Callable[[str | None, str], Probe],
     root: str,
     max_items: int,
+    *,
     per_item: float,
+    samples: int = FOLDER_SAMPLES,
 ) -> tuple[list[str], float, bool]:
     """Many folders and nothing else at one level (dates, tenants): whole folders per item,
     as many folders in each, sized from the first pages of a few of them (a page that did
     not hold its folder whole counts double)."""
-    step = max(1, len(folders) // FOLDER_SAMPLES)
-    sampled = [probe(None, folder) for folder in folders[::step][:FOLDER_SAMPLES]]
+    step = max(1, len(folders) // samples)
+    sampled = [probe(None, folder) for folder in folders[::step][:samples]]
     per_folder = sum(sum(n for _, n in p.keys) * (2 if p.truncated else 1) for p in sampled) / len(
         sampled
     )

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from syncpurge.core.diff import DiffStats
 from syncpurge.core.keyspace import KeyRange
 from syncpurge.core.plan import PlanSpool
-from syncpurge.core.rules import DiffPolicy
 from syncpurge.core.scope import Scope
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import PlannedEntry
+from syncpurge.phases.apply import PairAccess
 from syncpurge.phases.cutting import key_ranges, probe_boundaries
 from syncpurge.phases.diffing import ProgressListener, diff_scope
 
@@ -27,13 +27,17 @@ from syncpurge.phases.diffing import ProgressListener, diff_scope
 # per side (half a LIST each, on average), so a run cut this fine pays about 2 % more LISTs
 # than one listing; ranges of a bucket that large keep every worker busy.
 RANGE_TARGET_ENTRIES = 25_000
+# Folders whose first page sizes a layout of many folders: two LISTs, not the state
+# machine's eight (its items are 64,000 entries; a CLI run's probes are a larger share).
+FOLDER_SAMPLES = 2
 # The CLI's threads: eight keep one core busy parsing pages against S3's 0.1 to 0.3 s a
 # LIST page (two listings each, ~20 ms of CPU a page); at most as many as the S3 clients'
 # connection pools hold (data.clients.RETRY_CONFIG).
 DEFAULT_WORKERS = 8
 MAX_WORKERS = 32
-# Ranges per worker, at most: a few, so that uneven ranges even out at the tail.
-RANGES_PER_WORKER = 4
+# Ranges per worker, at most: one. Each range costs about a LIST more than one listing;
+# at 200,000 entries a side, sixteen ranges made the run's LISTs 6 % more than one pass.
+RANGES_PER_WORKER = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +55,11 @@ DiffRange = Callable[[RangeWork, Callable[[PlannedEntry], None], Callable[[], bo
 
 def diff_prefixes(
     prefixes: list[str],
+    pair: PairAccess,
     *,
     workers: int,
     plan: PlanSpool,
     progress: ProgressListener,
-    source: S3Store,
-    target: S3Store,
-    source_bucket: str,
-    target_bucket: str,
-    policy: DiffPolicy,
-    scope: Scope,
 ) -> DiffStats:
     """Diff the scope's `prefixes` anew on `workers` threads, over key ranges cut for them;
     the plan goes to `plan`, in key order."""
@@ -69,20 +68,20 @@ def diff_prefixes(
         work: RangeWork, on_plan: Callable[[PlannedEntry], None], stop: Callable[[], bool]
     ) -> DiffStats:
         return diff_scope(
-            source=source,
-            target=target,
-            source_bucket=source_bucket,
-            target_bucket=target_bucket,
+            source=pair.source,
+            target=pair.target,
+            source_bucket=pair.source_bucket,
+            target_bucket=pair.target_bucket,
             prefix=work.prefix,
             key_range=work.key_range,
-            policy=policy,
+            policy=pair.policy,
             on_plan=on_plan,
             progress=progress,
-            scope=scope,
+            scope=pair.scope,
             should_stop=stop,
         )
 
-    work = cut_scope(target, target_bucket, scope, prefixes, workers)
+    work = cut_scope(pair.target, pair.target_bucket, pair.scope, prefixes, workers)
     return diff_in_ranges(
         work, workers=workers, diff_range=diff_range, plan=plan, progress=progress
     )
@@ -105,6 +104,7 @@ def cut_scope(
             RANGES_PER_WORKER * workers,
             per_item=RANGE_TARGET_ENTRIES,
             ignore=scope.excluded_target_prefixes,  # the run's lock
+            folder_samples=FOLDER_SAMPLES,
         )
         work += [RangeWork(prefix, part) for part in key_ranges(cuts, scope)]
     return work

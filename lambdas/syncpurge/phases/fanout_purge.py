@@ -20,9 +20,10 @@ from syncpurge.data.s3store import MAX_KEYS_PER_DELETE
 from syncpurge.models import PlannedEntry
 from syncpurge.phases.purge import OutcomeRecord, PurgeStopped
 
-# Entries to purge per part, at least: a quarter of a DeleteObjects batch. Each part ends on
-# a partly filled batch, so parts of a small plan cost a few DeleteObjects more.
-MIN_PART_ENTRIES = MAX_KEYS_PER_DELETE // 4
+# Entries to purge per part, at least: a DeleteObjects batch. Each part ends on a partly
+# filled batch (two, where its keys' current entries wait for the rest), so smaller parts
+# would cost DeleteObjects beyond the plan's ceil(entries / 1,000).
+MIN_PART_ENTRIES = MAX_KEYS_PER_DELETE
 
 OutcomeSink = Callable[[OutcomeRecord], None]
 # Purges one part: its entries, its number (None: the only part), where each outcome goes,
