@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from syncpurge.cli import main
-from syncpurge.phases import fanout_purge, purge
+from syncpurge.phases import fanout_purge, purge, side_by_side
 from syncpurge.phases.report import read_entries_lines
 from tests.helpers import BucketPair, reconcile_flags
 
@@ -42,7 +42,7 @@ def test_ctrl_c_while_parts_are_on_the_wire_stops_them_and_reports_every_deleted
     leftovers(pair)
     monkeypatch.setattr(fanout_purge, "MIN_PART_ENTRIES", 100)  # 1,200 entries: 4 parts
     monkeypatch.setattr(purge, "MAX_KEYS_PER_DELETE", 20)  # of 15 batches each
-    real_delete_batch, real_wait = purge.delete_batch, fanout_purge.wait
+    real_delete_batch, real_wait = purge.delete_batch, side_by_side.wait
     deleted_once, interrupted = threading.Event(), threading.Event()
 
     def delete_batch(target: Any, batch: list[Any], settings: Any) -> Any:
@@ -51,15 +51,24 @@ def test_ctrl_c_while_parts_are_on_the_wire_stops_them_and_reports_every_deleted
         return records
 
     def interrupted_while_waiting(futures: Iterable[Any], **kwargs: Any) -> Any:
-        # Ctrl-C lands in the run's thread, which waits on its parts
+        # Ctrl-C lands in the run's thread, which waits on its parts (not the diff's ranges)
+        if not purging.is_set():
+            return real_wait(futures, **kwargs)
         deleted_once.wait(10)
         if not interrupted.is_set():
             interrupted.set()
             raise KeyboardInterrupt
         return real_wait(futures, **kwargs)
 
+    purging, real_run = threading.Event(), fanout_purge.run_side_by_side
+
+    def purge_side_by_side(*args: Any, **kwargs: Any) -> Any:
+        purging.set()
+        return real_run(*args, **kwargs)
+
     monkeypatch.setattr(purge, "delete_batch", delete_batch)
-    monkeypatch.setattr(fanout_purge, "wait", interrupted_while_waiting)
+    monkeypatch.setattr(fanout_purge, "run_side_by_side", purge_side_by_side)
+    monkeypatch.setattr(side_by_side, "wait", interrupted_while_waiting)
 
     code = run(pair, tmp_path)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from syncpurge.core.diff import DiffStats
@@ -22,6 +21,7 @@ from syncpurge.models import PlannedEntry
 from syncpurge.phases.apply import PairAccess
 from syncpurge.phases.cutting import key_ranges, probe_boundaries
 from syncpurge.phases.diffing import ProgressListener, diff_scope
+from syncpurge.phases.side_by_side import run_side_by_side
 
 # Target entries a range is cut at: 25 pages a side. Each range ends on a partly read page
 # per side (half a LIST each, on average), so a run cut this fine pays about 2 % more LISTs
@@ -120,23 +120,27 @@ def diff_in_ranges(
 ) -> DiffStats:
     """Diff every range on `workers` threads and append their plans to `plan` in key order;
     returns the figures of all. The first error (or Ctrl-C) stops every range at its next
-    key, and is raised once they have."""
-    stats, stop = DiffStats(), threading.Event()
+    key, and is raised once they have (`side_by_side`): nothing of it reaches `plan`."""
+    stats, stop, done = DiffStats(), threading.Event(), [0]
     spools = [PlanSpool() for _ in work]
+
+    def piece(part: RangeWork, spool: PlanSpool) -> Callable[[], DiffStats]:
+        return lambda: diff_range(part, _planner(spool, progress), stop.is_set)
+
+    def ended(range_stats: DiffStats) -> None:
+        stats.add(range_stats)
+        done[0] += 1
+        progress.ranges(done[0], len(work))
+
     progress.ranges(0, len(work))
     try:
-        with ThreadPoolExecutor(max(1, workers), thread_name_prefix="syncpurge-diff") as pool:
-            futures = [
-                pool.submit(diff_range, part, _planner(spool, progress), stop.is_set)
-                for part, spool in zip(work, spools, strict=True)
-            ]
-            try:
-                _gather(futures, stats, progress)
-            except BaseException:
-                stop.set()
-                for future in futures:
-                    future.cancel()
-                raise
+        run_side_by_side(
+            [piece(part, spool) for part, spool in zip(work, spools, strict=True)],
+            workers=workers,
+            stop=stop,
+            on_result=ended,
+            name="syncpurge-diff",
+        )
         for spool in spools:
             plan.extend(spool)
     finally:
@@ -151,14 +155,3 @@ def _planner(spool: PlanSpool, progress: ProgressListener) -> Callable[[PlannedE
         progress.planned(item)
 
     return on_plan
-
-
-def _gather(futures: list[Future[DiffStats]], stats: DiffStats, progress: ProgressListener) -> None:
-    """Wait for every range, adding its figures as it ends; raise the first error."""
-    pending, done = set(futures), 0
-    while pending:
-        finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
-        for future in finished:
-            stats.add(future.result())
-            done += 1
-            progress.ranges(done, len(futures))

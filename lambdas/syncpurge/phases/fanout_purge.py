@@ -12,13 +12,13 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from itertools import groupby
 
 from syncpurge.core.plan import PlanSpool
 from syncpurge.data.s3store import MAX_KEYS_PER_DELETE
 from syncpurge.models import PlannedEntry
 from syncpurge.phases.purge import OutcomeRecord, PurgeStopped
+from syncpurge.phases.side_by_side import run_side_by_side
 
 # Entries to purge per part, at least: a DeleteObjects batch. Each part ends on a partly
 # filled batch (two, where its keys' current entries wait for the rest), so smaller parts
@@ -71,25 +71,14 @@ def _purge_side_by_side(
         with lock:
             on_outcome(record)
 
-    with ThreadPoolExecutor(min(workers, len(parts)), thread_name_prefix="syncpurge-purge") as pool:
-        futures = [
-            pool.submit(purge_part, part.read(), number, one_at_a_time, stop.is_set)
-            for number, part in enumerate(parts, start=1)
-        ]
-        try:
-            _raise_first_error(futures)
-        except BaseException:
-            stop.set()
-            for future in futures:
-                future.cancel()
-            raise
+    def piece(part: PlanSpool, number: int) -> Callable[[], None]:
+        return lambda: purge_part(part.read(), number, one_at_a_time, stop.is_set)
 
-
-def _raise_first_error(futures: list[Future[None]]) -> None:
-    pending = set(futures)
-    while pending:
-        finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
-        for future in finished:
-            error = future.exception()
-            if error is not None and not isinstance(error, PurgeStopped):
-                raise error
+    run_side_by_side(
+        [piece(part, number) for number, part in enumerate(parts, start=1)],
+        workers=workers,
+        stop=stop,
+        on_result=lambda _: None,
+        stopped=(PurgeStopped,),
+        name="syncpurge-purge",
+    )

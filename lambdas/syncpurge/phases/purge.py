@@ -152,7 +152,8 @@ def purge_plan(
     reported `failed` / `no-answer`, naming its journal batch. A sent batch leaves the
     in-flight queue only once its answer is in hand, and an answer's records leave theirs
     only once reported, so an interrupt at any instant loses none. `should_stop` is asked
-    before each key: once it says yes, the purge stops so, and raises PurgeStopped.
+    before each key and each batch: once it says yes, the purge stops so (no batch is sent
+    and no held current entry released after), and raises PurgeStopped.
     """
     verifier = VanishedKeyVerifier(source, settings.source_bucket)
     order = CurrentLast(target, settings.target_bucket)
@@ -183,6 +184,10 @@ def purge_plan(
         report(records)
 
     def send(batch: list[PlannedEntry], pool: ThreadPoolExecutor) -> None:
+        # Asked before every batch, not only between keys: a purge past its last key sends
+        # its last batches, and the current entries they release, from the loop below.
+        if should_stop is not None and should_stop():
+            raise PurgeStopped
         vanished = [p for p in batch if p.rule is Rule.VANISHED_KEY]
         verdict = verifier.check(
             [
