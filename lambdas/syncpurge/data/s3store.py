@@ -81,10 +81,13 @@ class S3Store:
         start: PageMarker | None = None,
         after: str | None = None,
         up_to: str | None = None,
+        counts_past: Callable[[str], bool] | None = None,
     ) -> Iterator[ListingPage]:
         """Every page of ListObjectVersions under `prefix`, from page marker `start`, or
         else from the first key after `after`; no page is asked for once one has gone
-        past `up_to` (the caller drops the keys beyond it).
+        past `up_to` (the caller drops the keys beyond it): once it holds a key past
+        `up_to` that `counts_past` says yes to (None: any key). A caller that must see the
+        first key past its range that it keeps (its scope admits) says which.
 
         `after` is sent as a KeyMarker alone, which S3 reads as "keys after this one"
         (LocalStack agrees; moto is made to, `syncpurge_local.moto_s3`).
@@ -109,7 +112,9 @@ class S3Store:
                 marker=marker,
             )
             if up_to is not None and entries and entries[-1].key > up_to:
-                return
+                past = (e.key for e in entries if e.key > up_to)
+                if counts_past is None or any(counts_past(key) for key in past):
+                    return
             if page.get("IsTruncated"):
                 marker = (page["NextKeyMarker"], page.get("NextVersionIdMarker", ""))
 

@@ -119,10 +119,17 @@ def planned_entries(
     up_to = key_range.up_to
 
     def pages(
-        store: S3Store, bucket: str, to_bucket: Callable[[str], str], side: SideCursor | None
+        store: S3Store,
+        bucket: str,
+        to_bucket: Callable[[str], str],
+        side: SideCursor | None,
+        root: str | None = None,
     ) -> Generator[ListingPage, None, None]:
+        """A side's pages; with `root` (the source, which looks one key past the range),
+        they go on past `up_to` until one holds a key past it that the scope admits."""
         if side is not None and side.exhausted:
             return prefetched(iter(()))
+        admitted = None if root is None else (lambda key: scope.admits(key[len(root) :]))
         return prefetched(
             store.list_pages(
                 bucket,
@@ -130,6 +137,7 @@ def planned_entries(
                 start=side.marker if side else None,
                 after=to_bucket(after_key) if after_key is not None else None,
                 up_to=to_bucket(up_to) if up_to is not None else None,
+                counts_past=admitted,
             )
         )
 
@@ -148,7 +156,13 @@ def planned_entries(
         counted = _counted(listed, lambda n: progress.counted(side, n), up_to)
         return sampler(side, counted) if sampler is not None else counted
 
-    source_pages = pages(source, source_bucket, scope.source_key, resume.source if resume else None)
+    source_pages = pages(
+        source,
+        source_bucket,
+        scope.source_key,
+        resume.source if resume else None,
+        root=scope.source_root,
+    )
     target_pages = pages(target, target_bucket, scope.target_key, resume.target if resume else None)
     with closing(source_pages), closing(target_pages):
         candidates = diff_histories(
