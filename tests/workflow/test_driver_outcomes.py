@@ -1,8 +1,8 @@
 """Parity of the two drivers' outcomes (issue 29, "One pipeline, two drivers"): two copies of
-one random world, one purged by the CLI (on one worker or on three, over key ranges an
-entry or two wide), the other by the local runtime's state machine, end with the same
-report lines and the same target, line for line. Only run ids, version ids, times and
-sizes may differ.
+one random world, one purged by the CLI (on one worker, or on three over key ranges an
+entry or two wide and a plan purged in parts of a key or two), the other by the local
+runtime's state machine, end with the same report lines and the same target, line for
+line. Only run ids, version ids, times and sizes may differ.
 
 The world: a DataSync task (datasync mode, with no filter, an Exclude or an Include) or none
 (replication mode); a random history of puts, syncs, soft deletes, permanent deletes at the
@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from syncpurge.phases import fanout
+from syncpurge.phases import fanout, fanout_purge
 from syncpurge.phases.report import read_entries_lines
 from syncpurge_local.runtime import LocalDeployment, LocalRuntime
 from tests.conftest import property_examples
@@ -144,6 +144,7 @@ def test_the_cli_and_the_state_machine_purge_alike_line_for_line(
     # a prefix the task's Include leaves out is refused by both (test_policy_parity)
     assume(not (mode == "datasync" and filters == "include" and prefix == "logs/"))
     monkeypatch.setattr(fanout, "RANGE_TARGET_ENTRIES", 1)
+    monkeypatch.setattr(fanout_purge, "MIN_PART_ENTRIES", 1)  # three workers: parts of a key
     run = {"prefix": prefix, "workers": workers, "stored": stored}
     includes, excludes = FILTERS[filters] if mode == "datasync" else ("", "")
     with LocalRuntime() as runtime:
