@@ -29,11 +29,12 @@ from syncpurge.models import (
     RunStatus,
     Summary,
 )
-from syncpurge.phases.apply import PairAccess, StoredPlan, in_run_scope, recheck
+from syncpurge.phases.apply import PairAccess, StoredPlan, in_run_scope
 from syncpurge.phases.apply_ranges import RangeFresh
 from syncpurge.phases.diffing import NullProgress, ProgressListener, policy_for
 from syncpurge.phases.fanout import diff_prefixes
 from syncpurge.phases.fanout_purge import purge_in_parts
+from syncpurge.phases.fanout_recheck import Recheck, RecheckCount, recheck_in_parts
 from syncpurge.phases.preflight import PreflightResult, check_related, run_preflight
 from syncpurge.phases.purge import OutcomeRecord, PurgeSettings, purge_plan, skipped_record
 from syncpurge.phases.report import (
@@ -213,16 +214,16 @@ class Reconcile:
         self.progress.phase("diff")
         stats = self.stats
         if self.stored_plan is not None:
-            fresh = RangeFresh(
-                self.access(policy), self.request.scope_prefixes(), progress=self.progress
+            access, prefixes = self.access(policy), self.request.scope_prefixes()
+            how = Recheck(
+                new_fresh=lambda: RangeFresh(access, prefixes, progress=self.progress),
+                in_scope=in_run_scope(self.scope, self.summary.prefixes),
+                progress=self.progress,
+                count=RecheckCount(int(self.stored_plan.figures["planned"]), self.progress),
             )
-            in_scope = in_run_scope(self.scope, self.summary.prefixes)
-            try:
-                stored = counted_as_rechecked(self.stored_plan, self.progress)
-                for item in recheck(stored, fresh, in_scope):
-                    self.plan(item)
-            finally:
-                fresh.close()
+            recheck_in_parts(
+                self.stored_plan.entries(), workers=self.workers, how=how, plan=self.spool
+            )
             figures = self.stored_plan.figures
             stats.source_entries = figures.get("sourceEntries", 0)
             stats.target_entries = figures.get("targetEntries", 0)
@@ -360,19 +361,6 @@ def record_without_purging(spool: PlanSpool, record: Callable[[OutcomeRecord], N
             record(OutcomeRecord(item, Outcome.PLANNED, item.detail))
         else:
             record(skipped_record(item))
-
-
-def counted_as_rechecked(
-    stored_plan: StoredPlan, progress: ProgressListener
-) -> Iterator[PlannedEntry]:
-    """The stored plan's entries, each planned one counted as re-checked as it is read."""
-    total, done = int(stored_plan.figures["planned"]), 0
-    progress.rechecked(done, total)
-    for entry in stored_plan.entries():
-        if entry.to_purge:
-            done += 1
-            progress.rechecked(done, total)
-        yield entry
 
 
 def final_status(tally: OutcomeTally) -> RunStatus:

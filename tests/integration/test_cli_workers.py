@@ -130,3 +130,35 @@ def test_the_run_lock_beside_the_data_does_not_fool_the_cut(
     assert len(work) >= 8  # 3,000 entries in ranges of about 300 (it was 4, the lock apart)
     assert work[0].key_range.after is None
     assert work[-1].key_range.up_to is None
+
+
+def test_applying_a_plan_on_many_workers_re_checks_it_in_parts_and_keeps_its_order(
+    pair: BucketPair,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    world(pair)
+    monkeypatch.setattr(fanout_purge, "MIN_PART_ENTRIES", 2)  # 17 entries: parts of a key
+    _, dry = run(pair, tmp_path, "--dry-run", "--workers", "1")
+    capsys.readouterr()
+
+    flags = reconcile_flags(pair, "--report", str(tmp_path), "--allow-unrelated-source")
+    assert main([*flags, "--apply-plan", dry["runId"], "--workers", "4"]) == EXIT_OK
+
+    err = capsys.readouterr().err
+    assert "re-checked 17 of 17" in err
+    folders = {folder.name: folder for folder in tmp_path.iterdir()}
+    applied = folders[max(name for name in folders if name != dry["runId"])]
+    summary = json.loads((applied / "summary.json").read_text())
+    assert summary["totals"]["purged"] == 17
+
+    def plan_lines(folder: Path) -> list[tuple[str, str]]:
+        return [
+            (line["k"], line["v"])  # the plan codec's short names
+            for path in sorted((folder / "plan").iterdir())
+            for line in map(json.loads, path.read_text().splitlines())
+        ]
+
+    # the re-checked plan, joined from its parts, in the stored plan's order
+    assert plan_lines(applied) == plan_lines(folders[dry["runId"]])
