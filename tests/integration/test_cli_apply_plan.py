@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from syncpurge.cli import EXIT_INVALID, EXIT_OK, main
+from syncpurge.phases import fanout_purge
 from syncpurge.phases.report import read_entries_lines
 from tests.helpers import BucketPair, reconcile_flags
 
@@ -115,16 +116,24 @@ def test_a_plan_line_repeated_across_batches_never_makes_a_deleted_object_visibl
     assert ("skipped", "protects-current") in outcome.values()
 
 
+@pytest.mark.parametrize("workers", ["1", "4"])
 def test_a_plan_out_of_key_order_is_refused_before_anything_is_deleted(
-    pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    pair: BucketPair,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    workers: str,
 ) -> None:
+    # on 4 workers, parts of a key: the key repeated at the end lands in another part
+    monkeypatch.setattr(fanout_purge, "MIN_PART_ENTRIES", 1)
     pair.put_live()
     for key in ("gone-1", "gone-2"):
         pair.put(key, "x", bucket=pair.target)
     run_id = dry_run_then_edit(pair, tmp_path, capsys, lambda lines: [*lines, lines[0]])
     before = pair.entries()
 
-    code = main(reconcile_flags(pair, "--report", str(tmp_path), "--apply-plan", run_id))
+    flags = reconcile_flags(pair, "--report", str(tmp_path), "--apply-plan", run_id)
+    code = main([*flags, "--workers", workers])
 
     assert code == EXIT_INVALID
     assert "not in key order" in capsys.readouterr().err

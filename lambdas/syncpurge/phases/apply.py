@@ -58,7 +58,7 @@ class Recheck:
 
     def __init__(self, fresh_for_key: FreshPlan, in_scope: Callable[[str], bool]) -> None:
         self.fresh_for_key, self.in_scope = fresh_for_key, in_scope
-        self.previous: str | None = None
+        self.order = KeyOrder()
         self.streak = FailureStreak("applyPlan could not list keys again")
 
     def key(self, group: Iterable[PlannedEntry]) -> Iterator[PlannedEntry]:
@@ -67,13 +67,7 @@ class Recheck:
         if not entries:
             return
         key = entries[0].entry.key
-        if self.previous is not None and key <= self.previous:
-            raise InvalidInput(
-                f"applyPlan: the stored plan is not in key order ({key!r} comes after "
-                f"{self.previous!r}); each key's lines must be together, keys in order, as "
-                "a run writes them"
-            )
-        self.previous = key
+        self.order.check(key)
         if not any(p.to_purge for p in entries):
             yield from entries
             return
@@ -97,6 +91,31 @@ class Recheck:
             assert kept.entry.version_id == item.entry.version_id
             assert item.to_purge or not kept.to_purge
             yield kept
+
+
+class KeyOrder:
+    """A stored plan's keys as a run writes them: each key's lines together, keys in order.
+    Anything else (a hand edit) refuses the run before anything is deleted."""
+
+    def __init__(self) -> None:
+        self.previous: str | None = None
+
+    def check(self, key: str) -> None:
+        if self.previous is not None and key <= self.previous:
+            raise InvalidInput(
+                f"applyPlan: the stored plan is not in key order ({key!r} comes after "
+                f"{self.previous!r}); each key's lines must be together, keys in order, as "
+                "a run writes them"
+            )
+        self.previous = key
+
+
+def in_key_order(stored: Iterable[PlannedEntry]) -> Iterator[PlannedEntry]:
+    """The stored plan's entries, refused (KeyOrder) at the first key out of order."""
+    order = KeyOrder()
+    for key, group in groupby(stored, key=lambda p: p.entry.key):
+        order.check(key)
+        yield from group
 
 
 def _rechecked(item: PlannedEntry, now: PlannedEntry | None) -> PlannedEntry:

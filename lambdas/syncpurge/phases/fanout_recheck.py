@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from syncpurge.core.plan import PlanSpool
 from syncpurge.models import PlannedEntry
-from syncpurge.phases.apply import recheck
+from syncpurge.phases.apply import in_key_order, recheck
 from syncpurge.phases.apply_ranges import RangeFresh
 from syncpurge.phases.diffing import ProgressListener
 from syncpurge.phases.fanout_purge import plan_parts
@@ -69,7 +69,9 @@ def recheck_in_parts(
         how.part(stored, plan)
         return
     with PlanSpool() as whole:
-        for item in stored:
+        # Each part checks the order of its own keys: the whole plan's is checked here,
+        # before any part starts (a key repeated out of order would land in two parts).
+        for item in in_key_order(stored):
             whole.write(item)
         parts = plan_parts(whole, workers)
     outputs = [PlanSpool() for _ in parts]
