@@ -181,10 +181,6 @@ class Reconcile:
         self.tally.add(line)
         self.progress.outcome(outcome)
 
-    def plan(self, item: PlannedEntry) -> None:
-        self.spool.write(item)
-        self.progress.planned(item)
-
     def planned_count(self) -> int:
         # The guard and the report count a plan as it was made (an applied one: as stored).
         if self.stored_plan is not None:

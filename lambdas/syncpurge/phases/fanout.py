@@ -121,16 +121,17 @@ def diff_in_ranges(
     """Diff every range on `workers` threads and append their plans to `plan` in key order;
     returns the figures of all. The first error (or Ctrl-C) stops every range at its next
     key, and is raised once they have (`side_by_side`): nothing of it reaches `plan`."""
-    stats, stop, done = DiffStats(), threading.Event(), [0]
+    stats, stop, done = DiffStats(), threading.Event(), 0
     spools = [PlanSpool() for _ in work]
 
     def piece(part: RangeWork, spool: PlanSpool) -> Callable[[], DiffStats]:
-        return lambda: diff_range(part, _planner(spool, progress), stop.is_set)
+        return lambda: diff_range(part, planner(spool, progress), stop.is_set)
 
     def ended(range_stats: DiffStats) -> None:
+        nonlocal done
         stats.add(range_stats)
-        done[0] += 1
-        progress.ranges(done[0], len(work))
+        done += 1
+        progress.ranges(done, len(work))
 
     progress.ranges(0, len(work))
     try:
@@ -149,7 +150,9 @@ def diff_in_ranges(
     return stats
 
 
-def _planner(spool: PlanSpool, progress: ProgressListener) -> Callable[[PlannedEntry], None]:
+def planner(spool: PlanSpool, progress: ProgressListener) -> Callable[[PlannedEntry], None]:
+    """Each planned entry into `spool`, and told to `progress`."""
+
     def on_plan(item: PlannedEntry) -> None:
         spool.write(item)
         progress.planned(item)

@@ -78,7 +78,6 @@ def _purge_side_by_side(
         [piece(part, number) for number, part in enumerate(parts, start=1)],
         workers=workers,
         stop=stop,
-        on_result=lambda _: None,
         stopped=(PurgeStopped,),
         name="syncpurge-purge",
     )

@@ -19,6 +19,7 @@ from syncpurge.models import PlannedEntry
 from syncpurge.phases.apply import in_key_order, recheck
 from syncpurge.phases.apply_ranges import RangeFresh
 from syncpurge.phases.diffing import ProgressListener
+from syncpurge.phases.fanout import planner
 from syncpurge.phases.fanout_purge import plan_parts
 from syncpurge.phases.side_by_side import run_side_by_side
 
@@ -53,9 +54,9 @@ class Recheck:
     def part(self, stored: Iterable[PlannedEntry], plan: PlanSpool) -> None:
         fresh = self.new_fresh()
         try:
+            on_plan = planner(plan, self.progress)
             for item in recheck(_counted(stored, self.count), fresh, self.in_scope):
-                plan.write(item)
-                self.progress.planned(item)
+                on_plan(item)
         finally:
             fresh.close()
 
@@ -85,7 +86,6 @@ def recheck_in_parts(
             [piece(part, output) for part, output in zip(parts, outputs, strict=True)],
             workers=workers,
             stop=stop,
-            on_result=lambda _: None,
             stopped=(RecheckStopped,),
             name="syncpurge-recheck",
         )

@@ -1,5 +1,6 @@
 """Run a phase's pieces on a pool of threads, and stop them all as one: how the CLI's worker
-pool drives the diff's key ranges (`fanout`) and the purge's parts (`fanout_purge`).
+pool drives the diff's key ranges (`fanout`), a stored plan's re-check (`fanout_recheck`)
+and the purge's parts (`fanout_purge`).
 
 The first error, or Ctrl-C, sets the run's stop event (each piece asks it before its next
 key) and cancels the pieces not started yet; it is raised only once every started piece has
@@ -22,13 +23,13 @@ def run_side_by_side(
     *,
     workers: int,
     stop: threading.Event,
-    on_result: Callable[[Result], None],
+    on_result: Callable[[Result], None] | None = None,
     stopped: tuple[type[BaseException], ...] = (),
     name: str = "syncpurge-worker",
 ) -> None:
-    """Run `pieces` on up to `workers` threads, `on_result` on this thread as each ends.
-    A piece that raises one of `stopped` only obeyed the stop: the error that set it is
-    the one raised."""
+    """Run `pieces` on up to `workers` threads, `on_result` (if any) on this thread as each
+    ends. A piece that raises one of `stopped` only obeyed the stop: the error that set it
+    is the one raised."""
     pool = ThreadPoolExecutor(max(1, min(workers, len(pieces))), thread_name_prefix=name)
     futures: list[Future[Result]] = []
     try:
@@ -40,7 +41,8 @@ def run_side_by_side(
             for future in finished:
                 error = future.exception()
                 if error is None:
-                    on_result(future.result())
+                    if on_result is not None:
+                        on_result(future.result())
                 elif not isinstance(error, stopped):
                     raise error
     except BaseException:
