@@ -70,6 +70,19 @@ class SlowDeletes:
         return waiting
 
 
+def leftovers(
+    pair: BucketPair, monkeypatch: pytest.MonkeyPatch, count: int, batch: int
+) -> set[str]:
+    """`count` leftovers on the target, purged in parts of 30 entries and batches of `batch`."""
+    pair.put_live()
+    keys = {f"gone/{i:05d}" for i in range(count)}
+    for key in keys:
+        pair.put(key, "x", bucket=pair.target)
+    monkeypatch.setattr(fanout_purge, "MIN_PART_ENTRIES", 30)
+    monkeypatch.setattr(purge, "MAX_KEYS_PER_DELETE", batch)
+    return keys
+
+
 def reported_every_deletion(pair: BucketPair, report: Path, keys: set[str]) -> None:
     (folder,) = report.iterdir()
     reported = {line["key"] for line in read_entries_lines(folder)}
@@ -79,12 +92,7 @@ def reported_every_deletion(pair: BucketPair, report: Path, keys: set[str]) -> N
 def test_a_part_past_its_last_key_sends_no_batch_after_ctrl_c(
     pair: BucketPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pair.put_live()
-    keys = {f"gone/{i:05d}" for i in range(60)}
-    for key in keys:
-        pair.put(key, "x", bucket=pair.target)
-    monkeypatch.setattr(fanout_purge, "MIN_PART_ENTRIES", 30)  # 2 parts
-    monkeypatch.setattr(purge, "MAX_KEYS_PER_DELETE", 20)  # a full batch, then 10 left
+    keys = leftovers(pair, monkeypatch, 60, batch=20)  # 2 parts
     deletes = SlowDeletes(monkeypatch)
     monkeypatch.setattr(side_by_side, "wait", deletes.ctrl_c_once_both_parts_sent())
 
@@ -119,12 +127,7 @@ def test_no_held_current_entry_is_released_after_ctrl_c(
 def test_ctrl_c_while_the_parts_are_being_started_stops_those_already_started(
     pair: BucketPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pair.put_live()
-    keys = {f"gone/{i:05d}" for i in range(90)}
-    for key in keys:
-        pair.put(key, "x", bucket=pair.target)
-    monkeypatch.setattr(fanout_purge, "MIN_PART_ENTRIES", 30)  # 3 parts of 30
-    monkeypatch.setattr(purge, "MAX_KEYS_PER_DELETE", 5)
+    keys = leftovers(pair, monkeypatch, 90, batch=5)  # 3 parts of 30
 
     class Pool(ThreadPoolExecutor):
         submitted = 0
@@ -149,12 +152,7 @@ def test_ctrl_c_while_the_parts_are_being_started_stops_those_already_started(
 def test_a_second_ctrl_c_while_parts_drain_still_waits_for_them_and_reports_all(
     pair: BucketPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pair.put_live()
-    keys = {f"gone/{i:05d}" for i in range(60)}
-    for key in keys:
-        pair.put(key, "x", bucket=pair.target)
-    monkeypatch.setattr(fanout_purge, "MIN_PART_ENTRIES", 30)
-    monkeypatch.setattr(purge, "MAX_KEYS_PER_DELETE", 20)
+    keys = leftovers(pair, monkeypatch, 60, batch=20)
     deletes = SlowDeletes(monkeypatch)
     monkeypatch.setattr(side_by_side, "wait", deletes.ctrl_c_once_both_parts_sent(times=2))
 

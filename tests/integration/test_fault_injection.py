@@ -8,7 +8,6 @@ faults followed by at most one fault-free rerun; the end states must be equal.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -18,25 +17,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from tests.faultrun import run_seed
 from tests.s3proxy import FAULT_KINDS, FaultPlan, s3_proxy
-from tests.s3servers import moto_server
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("credentials")]
 
 SEEDS = range(6)  # `python -m tests.faultrun 40` runs more for docs/reliability.md's figures
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
-@pytest.fixture(autouse=True)
-def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -5,32 +5,18 @@ LIST page waits `list_seconds`, any other request `other_seconds`."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
 
-from tests.s3proxy import Latency, request_kind, s3_proxy
-from tests.s3servers import moto_server
+from tests.s3proxy import s3_proxy
+from tests.s3requests import Latency, request_kind
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("credentials")]
 
 LIST_SECONDS, OTHER_SECONDS = 0.2, 0.02
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
-@pytest.fixture(autouse=True)
-def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
 
 
 def timed(call: Callable[[], Any]) -> float:
