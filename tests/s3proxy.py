@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from tests.s3requests import Latency, request_kind
 from tests.s3servers import free_port
 
 FAULT_KINDS = ("slowdown", "internal", "reset-before", "reset-after", "key-errors")
@@ -99,39 +100,6 @@ class FaultPlan:
     def fails_key(self) -> bool:
         with self._lock:
             return self._random.random() < self.key_error_rate
-
-
-@dataclass(frozen=True)
-class Latency:
-    """A fixed wait before each request is handled: `list_seconds` for a LIST page
-    (`request_kind`: ListObjectVersions, ListObjects), `other_seconds` for the rest."""
-
-    list_seconds: float = 0.0
-    other_seconds: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.list_seconds < 0 or self.other_seconds < 0:
-            raise ValueError(f"latency can't be negative: {self}")
-
-
-# ListObjects' (version 1) own parameters: a GET on a bucket with no other is a LIST page.
-_LIST_OBJECTS_PARAMETERS = frozenset(
-    ("prefix", "marker", "delimiter", "max-keys", "encoding-type", "optional-object-attributes")
-)
-
-
-def request_kind(method: str, path: str) -> str:
-    """A request's kind: "list" for a LIST page, a GET on a bucket with no key that lists
-    (ListObjectVersions `?versions`, ListObjectsV2 `?list-type=2`, or ListObjects: no query
-    but its own parameters); "other" for the rest, a bucket's configuration read
-    (`?versioning`, `?object-lock`, ...) too. Path-style, as everything the proxy relays."""
-    split = urlsplit(path)
-    bucket, _, key = split.path.lstrip("/").partition("/")
-    if method != "GET" or not bucket or key:
-        return "other"
-    query = set(parse_qs(split.query, keep_blank_values=True))
-    lists = "versions" in query or "list-type" in query or query <= _LIST_OBJECTS_PARAMETERS
-    return "list" if lists else "other"
 
 
 @dataclass
