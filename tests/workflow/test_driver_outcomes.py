@@ -87,13 +87,16 @@ def by_cli(
         *(["--prefix", run["prefix"]] if run["prefix"] else []),
         "--workers", str(run["workers"]),
     ]  # fmt: skip
+    dry_runs: set[Path] = set()
     if run["stored"]:
         assert exit_code([*flags, "--dry-run"]) == 0
-        (dry,) = list(report.iterdir())
+        dry_runs = set(report.iterdir())
+        (dry,) = dry_runs
         flags += ["--apply-plan", dry.name]
     assert exit_code(flags) == 0
-    newest = max(report.iterdir(), key=lambda folder: folder.name)
-    return lines(list(read_entries_lines(newest)))
+    # (run ids of one second sort by their random part: the dry run's may sort after)
+    (purging,) = set(report.iterdir()) - dry_runs
+    return lines(list(read_entries_lines(purging)))
 
 
 def by_state_machine(
