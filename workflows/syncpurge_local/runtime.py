@@ -38,8 +38,6 @@ DEFINITION = Path(__file__).with_name("syncpurge.asl.json")
 STEPS = ("prepare", "plan", "diff", "guard", "purge", "report")
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/syncpurge-local"
-# How long leaving the runtime waits for executions still running.
-DRAIN_SECONDS = 60.0
 
 
 def function_arn(step: str) -> str:
@@ -183,27 +181,7 @@ class LocalRuntime:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
-            self._let_executions_end()
-        finally:
-            self._stack.close()
-
-    def _let_executions_end(self, timeout: float = DRAIN_SECONDS) -> None:
-        """Wait for executions still running (one started with `start --no-follow`): moto
-        runs them on threads of their own, which would otherwise go on after the runtime's
-        environment is restored, their Lambda metrics then printed to whoever's stdout."""
-        client = boto3.client("stepfunctions", region_name=REGION)
-        deadline = time.monotonic() + timeout
-        for machine in client.list_state_machines()["stateMachines"]:
-            running = client.list_executions(
-                stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
-            )["executions"]
-            for execution in running:
-                arn = execution["executionArn"]
-                while time.monotonic() < deadline:
-                    if client.describe_execution(executionArn=arn)["status"] != "RUNNING":
-                        break
-                    time.sleep(0.05)
+        self._stack.close()
 
     # ------------------------------------------------------------------ dispatch
 
