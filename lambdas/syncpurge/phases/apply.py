@@ -207,6 +207,10 @@ class PairAccess:
     policy: DiffPolicy
     scope: Scope
 
+    def listing(self) -> dict[str, Any]:
+        """The pair as `phases.diffing.diff_scope` takes it (its keyword arguments)."""
+        return {name.name: getattr(self, name.name) for name in dataclasses.fields(self)}
+
 
 def fresh_plan(pair: PairAccess) -> FreshPlan:
     """What the rules plan today for one target key (its bucket key), from fresh listings."""

@@ -68,16 +68,11 @@ def diff_prefixes(
         work: RangeWork, on_plan: Callable[[PlannedEntry], None], stop: Callable[[], bool]
     ) -> DiffStats:
         return diff_scope(
-            source=pair.source,
-            target=pair.target,
-            source_bucket=pair.source_bucket,
-            target_bucket=pair.target_bucket,
+            **pair.listing(),
             prefix=work.prefix,
             key_range=work.key_range,
-            policy=pair.policy,
             on_plan=on_plan,
             progress=progress,
-            scope=pair.scope,
             should_stop=stop,
         )
 
