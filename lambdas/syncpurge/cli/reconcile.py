@@ -47,7 +47,7 @@ from syncpurge.phases.preflight import check_readable
 from syncpurge.phases.report import (
     LocalReportDestination,
     ReportDestination,
-    S3ReportDestination,
+    StoreDestination,
     split_s3_uri,
     write_started,
 )
@@ -63,7 +63,7 @@ def request_from_args(args: argparse.Namespace) -> ReconcileRequest:
 def report_destination(report: Place, store_for_s3: S3Store) -> ReportDestination:
     """Where a run writes, from its policy's run folder."""
     if report.bucket is not None:
-        return S3ReportDestination(store_for_s3, report.bucket, report.prefix)
+        return StoreDestination(store_for_s3, report.bucket, report.prefix)
     return LocalReportDestination(Path(report.prefix))
 
 

@@ -36,7 +36,7 @@ from syncpurge.events.path import (
 from syncpurge.models import ReconcileRequest, Summary
 from syncpurge.phases.deletes import PurgeSettings
 from syncpurge.phases.preflight import check_pair
-from syncpurge.phases.report import BatchJournal, S3ReportDestination, write_summary_doc
+from syncpurge.phases.report import BatchJournal, StoreDestination, write_summary_doc
 from syncpurge.workflow.context import (
     STATE_PREFIX,
     DeploymentSettings,
@@ -121,7 +121,7 @@ def consume(
     # before anything is written or deleted.
     check_pair(stores.s3, stores.s3, config.source_bucket, config.target_bucket)
     brake = BrakeState.model_validate(get_json(stores, state, BRAKE_FILE) or {})
-    destination = S3ReportDestination(stores.s3, report.bucket, report.prefix)
+    destination = StoreDestination(stores.s3, report.bucket, report.prefix)
     hourly = _stored_hour(stores, report) or HourlyReport(
         summary=Summary.begun(
             policy.request,

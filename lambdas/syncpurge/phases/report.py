@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from syncpurge.data.s3store import S3Store
+from syncpurge.data.files import RunFiles
 from syncpurge.errors import InvalidInput
 from syncpurge.models import Outcome, PlannedEntry, RuleTotals, Summary, Totals
 from syncpurge.phases.purge import OutcomeRecord
@@ -43,8 +43,10 @@ class LocalReportDestination:
 
 
 @dataclass(slots=True)
-class S3ReportDestination:
-    store: S3Store
+class StoreDestination:
+    """A report or workspace folder as objects: in S3, or in a local FolderStore."""
+
+    store: RunFiles
     bucket: str
     prefix: str  # ends with '/' or is empty
 

@@ -29,9 +29,10 @@ from syncpurge.core.policy import PolicySettings
 from syncpurge.core.run_ids import execution_run_id
 from syncpurge.core.scope import Scope
 from syncpurge.data.aws import DataSyncGateway, ExecutionsGateway, NotificationGateway
+from syncpurge.data.files import RunFiles
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import Mode, ReconcileRequest
-from syncpurge.phases.report import EntriesWriter, S3ReportDestination
+from syncpurge.phases.report import EntriesWriter, StoreDestination
 
 PLAN_CHUNK_ENTRIES = 50_000
 # Settings left unset in the definition: cfn-lint reads an empty substitution as a missing
@@ -183,9 +184,13 @@ class Stores:
         datasync: DataSyncGateway | None = None,
         executions: ExecutionsGateway | None = None,
         notifications: NotificationGateway | None = None,
+        files: RunFiles | None = None,
     ) -> None:
         self.notifications = notifications
         self.s3 = s3
+        # The run's workspace and report: in their S3 bucket, or in a local folder that
+        # holds them under the same names (data.files.FolderStore).
+        self.files: RunFiles = files or s3
         self.datasync = datasync
         self.executions = executions
 
@@ -235,8 +240,8 @@ def chunk_writer(stores: Stores, workspace: Location, folder: str, stem: str) ->
     )
 
 
-def workspace_destination(stores: Stores, workspace: Location) -> S3ReportDestination:
-    return S3ReportDestination(stores.s3, workspace.bucket, workspace.prefix)
+def workspace_destination(stores: Stores, workspace: Location) -> StoreDestination:
+    return StoreDestination(stores.files, workspace.bucket, workspace.prefix)
 
 
 WORKSPACE_PREFIX = "syncpurge-work/"
@@ -253,17 +258,17 @@ def stored_workspace(workspace: Location, run_id: str) -> Location:
 
 def put_json(stores: Stores, workspace: Location, name: str, doc: Any) -> None:
     body = json.dumps(doc).encode()
-    stores.s3.put_bytes(workspace.bucket, workspace.key(name), body, "application/json")
+    stores.files.put_bytes(workspace.bucket, workspace.key(name), body, "application/json")
 
 
 def get_json(stores: Stores, workspace: Location, name: str) -> Any:
-    body = stores.s3.get_bytes_or_none(workspace.bucket, workspace.key(name))
+    body = stores.files.get_bytes_or_none(workspace.bucket, workspace.key(name))
     return None if body is None else json.loads(body)
 
 
 def all_json(stores: Stores, workspace: Location, folder: str) -> list[dict[str, Any]]:
-    keys = stores.s3.list_keys(workspace.bucket, workspace.key(folder))
-    return [json.loads(stores.s3.get_bytes(workspace.bucket, key)) for key in keys]
+    keys = stores.files.list_keys(workspace.bucket, workspace.key(folder))
+    return [json.loads(stores.files.get_bytes(workspace.bucket, key)) for key in keys]
 
 
 def sum_json(stores: Stores, workspace: Location, folder: str) -> dict[str, Any]:

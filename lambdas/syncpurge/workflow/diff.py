@@ -163,7 +163,7 @@ class PlanReader:
     def _lines(self) -> Iterator[tuple[tuple[int, int], PlannedEntry]]:
         start_chunk, start_line = self.progress.chunk, self.progress.offset
         for chunk in range(start_chunk, len(self.plan_keys)):
-            body = self.stores.s3.get_bytes(self.run.workspace.bucket, self.plan_keys[chunk])
+            body = self.stores.files.get_bytes(self.run.workspace.bucket, self.plan_keys[chunk])
             start = start_line if chunk == start_chunk else 0
             for line, planned in enumerate(decode_lines(body.splitlines()[start:]), start):
                 yield (chunk, line + 1), planned
@@ -343,7 +343,9 @@ def item_lineage(run: RunContext, item: WorkItem, stores: Stores) -> Callable[[s
     if run.lineage is None:
         return None
     filed = item.index if item.lineage_of is None else item.lineage_of
-    body = stores.s3.get_bytes_or_none(run.workspace.bucket, run.workspace.key(lineage_name(filed)))
+    body = stores.files.get_bytes_or_none(
+        run.workspace.bucket, run.workspace.key(lineage_name(filed))
+    )
     if body is None:
         return None
     return LineageIndex.from_lines(body.splitlines()).lookup

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pydantic import Field
 
 from syncpurge.phases.purge import OutcomeRecord, PurgeSettings, purge_plan
-from syncpurge.phases.report import BatchJournal, OutcomeTally, S3ReportDestination, record_to_line
+from syncpurge.phases.report import BatchJournal, OutcomeTally, StoreDestination, record_to_line
 from syncpurge.workflow.context import (
     RunContext,
     Stores,
@@ -55,7 +55,7 @@ def purge_item(
     # attempt sent (invariant 8).
     attempt = secrets.token_hex(4)
     journal = BatchJournal(
-        S3ReportDestination(stores.s3, run.report.bucket, run.report.prefix),
+        StoreDestination(stores.files, run.report.bucket, run.report.prefix),
         run.run_id,
         stem=f"{stem}-{progress.slice:05d}-{attempt}-",
     )

@@ -26,7 +26,7 @@ from syncpurge.phases.report import (
     ENTRIES_PER_FILE,
     EntriesWriter,
     OutcomeTally,
-    S3ReportDestination,
+    StoreDestination,
     record_to_line,
     set_totals,
     write_summary,
@@ -87,13 +87,13 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
     summary.sync = sync_info(event.sync)
     plan_doc = get_json(stores, run.workspace, "plan-stats.json") or {}
     summary.advisories = [*run.advisories, *plan_advisories(plan_doc), *diff_advisories(figures)]
-    destination = S3ReportDestination(stores.s3, run.report.bucket, run.report.prefix)
+    destination = StoreDestination(stores.files, run.report.bucket, run.report.prefix)
     writer = EntriesWriter(destination, ENTRIES_PER_FILE)
     tally = OutcomeTally()
     decision = guard_doc.get("decision") if guard_doc else None
     if decision == Decision.PURGE:
-        for key in stores.s3.list_keys(run.workspace.bucket, run.workspace.key("outcomes/")):
-            for raw in stores.s3.get_bytes(run.workspace.bucket, key).splitlines():
+        for key in stores.files.list_keys(run.workspace.bucket, run.workspace.key("outcomes/")):
+            for raw in stores.files.get_bytes(run.workspace.bucket, key).splitlines():
                 if raw.strip():
                     line = json.loads(raw)
                     writer.write(line)
@@ -101,7 +101,7 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
     elif guard_doc is not None:
         plan_keys = sorted(k for keys in figures.get("planKeys", []) for k in keys)
         for key in plan_keys:
-            body = stores.s3.get_bytes(run.workspace.bucket, key)
+            body = stores.files.get_bytes(run.workspace.bucket, key)
             for planned in decode_lines(body.splitlines()):
                 record = (
                     OutcomeRecord(planned, Outcome.PLANNED, planned.detail)
@@ -223,7 +223,7 @@ def _report_without_run(
         finished_at=datetime.now(UTC),
         error=f"{error[0]}: {error[1]}" if error else "prepare failed",
     )
-    write_summary(S3ReportDestination(stores.s3, location.bucket, location.prefix), summary)
+    write_summary(StoreDestination(stores.files, location.bucket, location.prefix), summary)
     notify(stores, config, summary, f"s3://{location.bucket}/{location.prefix}")
     return {
         "status": summary.status.value,
