@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from syncpurge.core.diff import DiffStats
-from syncpurge.core.guard import applied_plan_guard, evaluate_guard
 from syncpurge.core.lineage import LineageIndex, doubted_advisory, stray_files_advisory
 from syncpurge.core.plan import PlanSpool
 from syncpurge.core.policy import RunPolicy
@@ -21,8 +20,6 @@ from syncpurge.core.scope import Scope
 from syncpurge.data.s3store import S3Store
 from syncpurge.errors import InvalidInput, PreflightRefused
 from syncpurge.models import (
-    GuardDecision,
-    Outcome,
     PlannedEntry,
     ReconcileRequest,
     RequestCounts,
@@ -31,12 +28,13 @@ from syncpurge.models import (
 )
 from syncpurge.phases.apply import PairAccess, StoredPlan, in_run_scope
 from syncpurge.phases.apply_ranges import RangeFresh
+from syncpurge.phases.decision import Decision, DiffFigures, ReviewedPlan, final_status, guard_run
 from syncpurge.phases.diffing import NullProgress, ProgressListener, policy_for
 from syncpurge.phases.fanout import diff_prefixes
 from syncpurge.phases.fanout_purge import purge_in_parts
 from syncpurge.phases.fanout_recheck import Recheck, RecheckCount, recheck_in_parts
-from syncpurge.phases.preflight import PreflightResult, check_related, run_preflight
-from syncpurge.phases.purge import OutcomeRecord, PurgeSettings, purge_plan, skipped_record
+from syncpurge.phases.preflight import PreflightResult, run_preflight
+from syncpurge.phases.purge import OutcomeRecord, PurgeSettings, purge_plan, unpurged_record
 from syncpurge.phases.report import (
     BatchJournal,
     EntriesWriter,
@@ -107,11 +105,11 @@ def reconcile(
         if lineage is not None and lineage.stray_files:
             run.summary.advisories.append(stray_files_advisory(lineage.stray_files))
         run.diff(policy_for(request, started, lineage=lineage.lookup if lineage else None))
-        guard = run.plan_and_guard()
-        if request.dry_run or guard.tripped or preserve_blocks:
-            run.record_without_purging(guard)
-        else:
+        decision = run.plan_and_guard(preserve_blocks)
+        if decision is Decision.PURGE:
             run.purge(preflight)
+        else:
+            run.record_without_purging(decision)
     except (PreflightRefused, InvalidInput) as err:
         run.summary.error = result.refusal = str(err)
     except KeyboardInterrupt:
@@ -243,32 +241,27 @@ class Reconcile:
             pair.source, pair.target, pair.source_bucket, pair.target_bucket, policy, self.scope
         )
 
-    def plan_and_guard(self) -> GuardDecision:
+    def plan_and_guard(self, preserve_blocks: bool) -> Decision:
         """Refuse an unrelated source, decide the guard, and write the plan: before the
-        first delete, and proof that the destination takes writes."""
+        first delete, and proof that the destination takes writes. Then whether the run
+        purges, as the state machine's Guard decides it."""
         request, stats = self.request, self.stats
         planned = self.planned_count()
-        check_related(
-            source_entries=stats.source_entries,
-            target_entries=stats.target_entries,
-            keys_in_both=stats.keys_in_both,
-            allow_unrelated=request.allow_unrelated_source,
-        )
-        if self.stored_plan is not None:
-            # Applying a reviewed plan is its approval: the guard was the plan's.
-            guard = applied_plan_guard(
-                self.stored_plan.reviewed_guard(request),
-                rechecked=self.spool.counts.planned,
-                plan_run=self.stored_plan.run_id,
-            )
-        else:
-            guard = evaluate_guard(
+        stored = self.stored_plan
+        reviewed = ReviewedPlan(stored.run_id, stored.reviewed_guard(request)) if stored else None
+        guard, decision = guard_run(
+            request,
+            DiffFigures(
+                source_entries=stats.source_entries,
+                target_entries=stats.target_entries,
+                keys_in_both=stats.keys_in_both,
                 planned=planned,
-                target_entries_in_scope=stats.target_entries,
-                max_purge=request.max_purge,
-                max_purge_fraction=request.max_purge_fraction,
-                force=request.force,
-            )
+                skipped=self.spool.counts.skipped,
+                rechecked=self.spool.counts.planned,
+            ),
+            reviewed=reviewed,
+            preserve_blocks=preserve_blocks,
+        )
         self.summary.guard = guard
         write_plan(
             self.destination,
@@ -284,14 +277,13 @@ class Reconcile:
                 "prefixes": request.prefixes,
             },
         )
-        return guard
+        return decision
 
-    def record_without_purging(self, guard: GuardDecision) -> None:
+    def record_without_purging(self, decision: Decision) -> None:
         self.progress.phase("report")
-        record_without_purging(self.spool, self.record)
-        # As the state machine's Guard decides: a dry run, then the guard, then PRESERVE.
-        tripped = guard.tripped and not self.request.dry_run
-        self.summary.status = RunStatus.GUARD_TRIPPED if tripped else RunStatus.DRY_RUN
+        for item in self.spool.read():
+            self.record(unpurged_record(item))
+        self.summary.status, _ = final_status(None, decision, self.tally)
 
     def purge(self, preflight: PreflightResult) -> None:
         self.progress.phase("purge")
@@ -323,9 +315,9 @@ class Reconcile:
         purge_in_parts(
             self.spool, workers=self.workers, purge_part=purge_part, on_outcome=self.record
         )
-        self.summary.status = final_status(self.tally)
-        if self.tally.totals.failed:
-            self.summary.error = f"{self.tally.totals.failed} entries failed to delete; see entries"
+        self.summary.status, error = final_status(None, Decision.PURGE, self.tally)
+        if error is not None:
+            self.summary.error = error
 
     def finish(self) -> None:
         """Totals, request counts and summary.json, whatever happened before."""
@@ -349,18 +341,6 @@ class Reconcile:
             problem = f"the report could not be written to {self.destination.location}: {err}"
             summary.status = RunStatus.FAILED
             summary.error = f"{summary.error}; {problem}" if summary.error else problem
-
-
-def record_without_purging(spool: PlanSpool, record: Callable[[OutcomeRecord], None]) -> None:
-    for item in spool.read():
-        if item.to_purge:
-            record(OutcomeRecord(item, Outcome.PLANNED, item.detail))
-        else:
-            record(skipped_record(item))
-
-
-def final_status(tally: OutcomeTally) -> RunStatus:
-    return RunStatus.FAILED if tally.totals.failed else RunStatus.SUCCEEDED
 
 
 def request_counts(source: S3Store, target: S3Store) -> RequestCounts:

@@ -59,6 +59,14 @@ def skipped_record(item: PlannedEntry) -> OutcomeRecord:
     return OutcomeRecord(item, Outcome.SKIPPED, item.skip.value, why)
 
 
+def unpurged_record(item: PlannedEntry) -> OutcomeRecord:
+    """A plan line's report line in a run that purges nothing (a dry run, a tripped guard,
+    PRESERVE): planned, or skipped with the plan's reason."""
+    if item.to_purge:
+        return OutcomeRecord(item, Outcome.PLANNED, item.detail)
+    return skipped_record(item)
+
+
 def confirmed_gone(record: OutcomeRecord) -> bool:
     return record.outcome is Outcome.PURGED or record.reason == SkipReason.ALREADY_ABSENT
 

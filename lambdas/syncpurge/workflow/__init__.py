@@ -4,10 +4,11 @@ Handlers only parse an event and call one of these; see `context` for the state 
 the run's workspace layout.
 """
 
+from syncpurge.phases.decision import Decision
 from syncpurge.workflow.apply import diff_step
 from syncpurge.workflow.context import Location, RunConfig, RunContext, RunEvent, Stores
 from syncpurge.workflow.diff import DiffItemEvent, Progress, diff_item
-from syncpurge.workflow.guard import Decision, guard
+from syncpurge.workflow.guard import guard
 from syncpurge.workflow.plan import PlanEvent, WorkItem, plan_items, plan_step
 from syncpurge.workflow.prepare import PrepareEvent, datasync_includes, prepare
 from syncpurge.workflow.purge import PurgeItem, PurgeItemEvent, PurgeSlice, purge_item

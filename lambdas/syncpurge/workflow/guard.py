@@ -5,13 +5,11 @@ figures stand, and applying the reviewed plan is the approval (`syncpurge.core.g
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
-from syncpurge.core.guard import applied_plan_guard, evaluate_guard
 from syncpurge.errors import InvalidInput
 from syncpurge.models import GuardDecision
-from syncpurge.phases.preflight import check_related
+from syncpurge.phases.decision import Decision, DiffFigures, ReviewedPlan, guard_run
 from syncpurge.workflow.context import (
     PLAN_CHUNK_ENTRIES,
     RunEvent,
@@ -23,49 +21,27 @@ from syncpurge.workflow.context import (
 )
 
 
-class Decision(StrEnum):
-    PURGE = "purge"
-    DRY_RUN = "dry-run"
-    GUARD_TRIPPED = "guard-tripped"
-    PRESERVE = "preserve"
-    NOTHING = "nothing"
-
-
 def guard(event: RunEvent, stores: Stores) -> dict[str, Any]:
     """Sum the Diff slices, check the mode and the guard, and decide whether to purge."""
     run = event.run
     figures = sum_json(stores, run.workspace, "diff-stats/")
-    check_related(
-        source_entries=figures.get("sourceEntries", 0),
-        target_entries=figures.get("targetEntries", 0),
-        keys_in_both=figures.get("keysInBoth", 0),
-        allow_unrelated=run.request.allow_unrelated_source,
-    )
     planned = figures.get("planned", 0)
-    if run.request.apply_plan:
-        decision_model = applied_plan_guard(
-            reviewed_guard(event, stores, run.request.apply_plan),
-            rechecked=figures.get("recheckedPlanned", 0),
-            plan_run=run.request.apply_plan,
-        )
-    else:
-        decision_model = evaluate_guard(
+    plan_run = run.request.apply_plan
+    decision_model, decision = guard_run(
+        run.request,
+        DiffFigures(
+            source_entries=figures.get("sourceEntries", 0),
+            target_entries=figures.get("targetEntries", 0),
+            keys_in_both=figures.get("keysInBoth", 0),
             planned=planned,
-            target_entries_in_scope=figures.get("targetEntries", 0),
-            max_purge=run.request.max_purge,
-            max_purge_fraction=run.request.max_purge_fraction,
-            force=run.request.force,
-        )
-    if run.request.dry_run:
-        decision = Decision.DRY_RUN
-    elif decision_model.tripped:
-        decision = Decision.GUARD_TRIPPED
-    elif run.preserve_blocks_purge:
-        decision = Decision.PRESERVE
-    elif planned == 0 and figures.get("skipped", 0) == 0:
-        decision = Decision.NOTHING
-    else:
-        decision = Decision.PURGE
+            skipped=figures.get("skipped", 0),
+            rechecked=figures.get("recheckedPlanned", 0),
+        ),
+        reviewed=ReviewedPlan(plan_run, reviewed_guard(event, stores, plan_run))
+        if plan_run
+        else None,
+        preserve_blocks=run.preserve_blocks_purge,
+    )
     items = purge_items(figures) if decision is Decision.PURGE else []
     put_json(stores, run.workspace, "purge-items.json", items)
     put_json(

@@ -15,13 +15,13 @@ from syncpurge.models import (
     DiffWaves,
     GuardDecision,
     Mode,
-    Outcome,
     RequestCounts,
     RunStatus,
     Summary,
     SyncInfo,
 )
-from syncpurge.phases.purge import OutcomeRecord, skipped_record
+from syncpurge.phases.decision import Decision, final_status
+from syncpurge.phases.purge import unpurged_record
 from syncpurge.phases.report import (
     ENTRIES_PER_FILE,
     EntriesWriter,
@@ -42,7 +42,6 @@ from syncpurge.workflow.context import (
     place_buckets,
     sum_json,
 )
-from syncpurge.workflow.guard import Decision
 from syncpurge.workflow.notify import notify
 from syncpurge.workflow.ranges import point_at_this_run
 from syncpurge.workflow.recut import recut_summary
@@ -103,12 +102,7 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
         for key in plan_keys:
             body = stores.files.get_bytes(run.workspace.bucket, key)
             for planned in decode_lines(body.splitlines()):
-                record = (
-                    OutcomeRecord(planned, Outcome.PLANNED, planned.detail)
-                    if planned.to_purge
-                    else skipped_record(planned)
-                )
-                line = record_to_line(record, run.run_id)
+                line = record_to_line(unpurged_record(planned), run.run_id)
                 writer.write(line)
                 tally.add(line)
     writer.close()
@@ -148,20 +142,6 @@ def plan_advisories(plan_doc: dict[str, Any]) -> list[str]:
 def diff_advisories(figures: dict[str, Any]) -> list[str]:
     doubted = int(figures.get("lineageDoubtedKeys", 0))
     return [doubted_advisory(doubted)] if doubted else []
-
-
-def final_status(
-    error: tuple[str, str] | None, decision: str | None, tally: OutcomeTally
-) -> tuple[RunStatus, str | None]:
-    if error is not None:
-        return RunStatus.FAILED, f"{error[0]}: {error[1]}"
-    if decision == Decision.GUARD_TRIPPED:
-        return RunStatus.GUARD_TRIPPED, None
-    if decision in (Decision.DRY_RUN, Decision.PRESERVE):
-        return RunStatus.DRY_RUN, None
-    if tally.totals.failed:
-        return RunStatus.FAILED, f"{tally.totals.failed} entries failed to delete; see entries"
-    return RunStatus.SUCCEEDED, None
 
 
 def describe_failure(failure: FailureInfo, sync: dict[str, Any] | None) -> tuple[str, str]:
