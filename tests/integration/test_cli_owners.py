@@ -16,7 +16,8 @@ MOTO_ACCOUNT = "123456789012"  # what moto's STS answers GetCallerIdentity with
 
 
 def args(**given: str | None) -> argparse.Namespace:
-    values = {"source_account": None, "target_account": None, "task_arn": None}
+    values = {"source_account": None, "target_account": None, "report_account": None}
+    values["task_arn"] = None
     return argparse.Namespace(region="us-east-1", profile=None, **{**values, **given})
 
 
@@ -24,17 +25,24 @@ def args(**given: str | None) -> argparse.Namespace:
 def test_a_task_run_expects_the_caller_s_account_unless_a_flag_names_another() -> None:
     task = "arn:aws:datasync:us-east-1:123456789012:task/task-0123456789abcdef0"
 
-    assert expected_owners(args(task_arn=task)) == (MOTO_ACCOUNT, MOTO_ACCOUNT)
+    assert expected_owners(args(task_arn=task)) == (MOTO_ACCOUNT, MOTO_ACCOUNT, MOTO_ACCOUNT)
     assert expected_owners(args(task_arn=task, source_account="210987654321")) == (
         "210987654321",
         MOTO_ACCOUNT,
+        MOTO_ACCOUNT,
+    )
+    assert expected_owners(args(task_arn=task, report_account="210987654321")) == (
+        MOTO_ACCOUNT,
+        MOTO_ACCOUNT,
+        "210987654321",
     )
 
 
 def test_without_a_task_only_the_flags_name_owners() -> None:
     # (any S3-compatible endpoint: the header goes only where the user asks for it)
-    assert expected_owners(args()) == (None, None)
-    assert expected_owners(args(target_account="210987654321")) == (None, "210987654321")
+    assert expected_owners(args()) == (None, None, None)
+    assert expected_owners(args(target_account="210987654321")) == (None, "210987654321", None)
+    assert expected_owners(args(report_account="210987654321")) == (None, None, "210987654321")
 
 
 @pytest.mark.usefixtures("aws")

@@ -130,6 +130,7 @@ def event_path(world: World) -> Verdict:
         target_bucket=world.pair.target,
         report_bucket=REPORTS,
         task_arn=world.task_arn,
+        report_account=settings.get("report_account", ""),
         prefixes=list(settings.get("prefixes", ())),
         require_approval=settings.get("require_approval", False),
         target_account=settings.get("target_account", ""),
@@ -200,13 +201,20 @@ ROWS = {
         purged=(),
         refused=True,
     ),
+    "report bucket owner": Row(
+        lambda rt: make_world(
+            rt, report_account=SOMEONE_ELSE, cli=("--report-account", SOMEONE_ELSE)
+        ),
+        purged=(),
+        refused=True,
+    ),
 }
 
 
 @contextlib.contextmanager
 def owned_buckets() -> Iterator[None]:
     """S3 answers a request naming another ExpectedBucketOwner 403 (moto ignores it)."""
-    with bucket_owners_checked({"parity-source": OWNER, "parity-target": OWNER}):
+    with bucket_owners_checked({"parity-source": OWNER, "parity-target": OWNER, REPORTS: OWNER}):
         yield
 
 

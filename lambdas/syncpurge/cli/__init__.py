@@ -93,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"the {side} bucket's Region: its requests are signed for it (default: asked "
             "of the bucket once, by HeadBucket)",
         )
+    rec.add_argument(
+        "--report-account",
+        metavar="ACCOUNT_ID",
+        help="the account that must own an s3:// --report bucket: every request on it "
+        "carries ExpectedBucketOwner, and a bucket owned by another account is refused "
+        "(default with --task-arn: the caller's account; else not checked)",
+    )
     add_aws_flags(rec)
     rec.add_argument(
         "--workers",

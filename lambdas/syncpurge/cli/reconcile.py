@@ -124,13 +124,14 @@ def resolve_target(args: argparse.Namespace, request: ReconcileRequest) -> Recon
         )
     named = "--report" if args.report else "--task-arn (its task report destination)"
     report = report or "syncpurge-reports"
-    source_owner, target_owner = expected_owners(args)
+    source_owner, target_owner, report_owner = expected_owners(args)
     settings = PolicySettings(
         source_bucket=source,
         target_bucket=target,
         mode=request.mode,  # the CLI's flags are its settings
         source_account=source_owner or "",
         target_account=target_owner or "",
+        report_account=report_owner or "",
         report=report_root(report, named),
     )
     return ReconcileTarget(settings, facts)
@@ -143,15 +144,16 @@ def report_root(report: str, named: str) -> Place:
     return Place(None, f"{Path(report)}/", setting=named)
 
 
-def expected_owners(args: argparse.Namespace) -> tuple[str | None, str | None]:
-    """The accounts that must own the source and the target: the flags, else, for a
-    DataSync task (so on AWS), the caller's own account, which is the task's
-    (`resolve_target` refuses any other caller); else none (not checked)."""
-    source, target = args.source_account, args.target_account
-    if args.task_arn and (source is None or target is None):
+def expected_owners(args: argparse.Namespace) -> tuple[str | None, str | None, str | None]:
+    """The accounts that must own the source, the target and an S3 report bucket: the
+    flags, else, for a DataSync task (so on AWS), the caller's own account, which is the
+    task's (`resolve_target` refuses any other caller); else none (not checked)."""
+    owners = [args.source_account, args.target_account, args.report_account]
+    if args.task_arn:
         task_account = arn_home(args.task_arn)[1]
-        source, target = source or task_account, target or task_account
-    return source, target
+        owners = [owner or task_account for owner in owners]
+    source, target, report = owners
+    return source, target, report
 
 
 def open_stores(
@@ -222,6 +224,7 @@ APPLY_VALUE_FLAGS = (
     "profile",
     "source_account",
     "target_account",
+    "report_account",
     "source_region",
     "target_region",
     "mode",

@@ -74,8 +74,9 @@ class PolicySettings:
     def owners(self) -> dict[str, str | None]:
         """Bucket -> the account that must own it (ExpectedBucketOwner on every request)."""
         owners: dict[str, str | None] = {}
-        if self.report_bucket:
-            owners[self.report_bucket] = self.report_account or None
+        for report_bucket in (self.report_bucket, self.report.bucket if self.report else None):
+            if report_bucket:
+                owners[report_bucket] = self.report_account or None
         owners[self.source_bucket] = self.source_account or None
         owners[self.target_bucket] = self.target_account or None
         return owners

@@ -388,11 +388,16 @@ class S3Store:
         return body
 
     def get_bytes_or_none(self, bucket: str, key: str) -> bytes | None:
+        """The object, or None; a bucket denying the read (another owner's) is refused."""
         try:
             return self.get_bytes(bucket, key)
         except ClientError as err:
-            if _error_code(err) in ("NoSuchKey", "404"):
+            code = _error_code(err)
+            if code in ("NoSuchKey", "404"):
                 return None
+            if code in ("403", "AccessDenied"):
+                owner = self.router.owners.get(bucket)
+                raise BucketAccessDenied(bucket, "s3:GetObject", owner) from err
             raise
 
 
