@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import boto3
 import pytest
 
 from syncpurge.cli import EXIT_INVALID, main
 from syncpurge.cli.reconcile import expected_owners
+from tests.helpers import BucketPair, bucket_owners_checked, make_versioned_bucket, reconcile_flags
 
 pytestmark = pytest.mark.integration
 
@@ -59,3 +61,31 @@ def test_a_task_of_another_account_is_refused_naming_both_accounts(
     assert "--task-arn" in err
     assert "account 210987654321" in err
     assert f"account {MOTO_ACCOUNT}" in err
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_report_bucket_of_another_account_is_refused_naming_the_expected_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given a report bucket S3 says belongs to another account than --report-account
+    s3 = boto3.client("s3", region_name="us-east-1")
+    pair = BucketPair(s3, "owners-source", "owners-target")
+    for bucket in (pair.source, pair.target):
+        make_versioned_bucket(s3, bucket)
+    s3.create_bucket(Bucket="owners-reports")
+    pair.put_live()
+    pair.put("gone", bucket=pair.target)
+    before = pair.entries()
+
+    # When a run names that bucket as its report
+    with bucket_owners_checked({"owners-reports": MOTO_ACCOUNT}):
+        flags = ["--report", "s3://owners-reports/runs/", "--report-account", "210987654321"]
+        code = main(reconcile_flags(pair, *flags, "--max-purge-fraction", "1"))
+
+    # Then it is refused in one line naming the account it expected; nothing was deleted
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == EXIT_INVALID
+    assert "s3://owners-reports/runs/" in err
+    assert "account 210987654321 (--report-account)" in err
+    assert "nothing was deleted" in err
+    assert pair.entries() == before

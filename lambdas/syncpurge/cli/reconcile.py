@@ -281,9 +281,11 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     try:
         write_started(destination, started_doc)
     except (OSError, ClientError) as err:
+        owner = where.settings.report_account
+        expected = f"; it must be a bucket of account {owner} (--report-account)" if owner else ""
         raise CliError(
-            f"--report: {destination.location} can't be written ({write_problem(err)}); "
-            "nothing was deleted"
+            f"--report: {destination.location} can't be written ({write_problem(err)}"
+            f"{expected}); nothing was deleted"
         ) from None
     lock = TargetLock(target, where.target_bucket, where.source_bucket)
     try:
