@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -9,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -18,10 +19,14 @@ import boto3
 
 from syncpurge.cli import main
 from syncpurge.core.lineage import LineageIndex
+from syncpurge.core.policy import Place, PolicySettings, RunPolicy, build_policy
+from syncpurge.core.run_ids import new_run_id
+from syncpurge.core.scope import Scope
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
 from syncpurge.engine import RunResult, reconcile
 from syncpurge.models import ReconcileRequest
+from syncpurge.phases.apply import StoredPlan
 from syncpurge.phases.report import LocalReportDestination, read_entries_lines
 from syncpurge_local.datasync_copy import copy_like_datasync
 from tests.s3proxy import error_body, signed_region
@@ -184,15 +189,35 @@ def run_engine(
     target = S3Store(client or pair.client, counter, page_size=page_size)
     destination = LocalReportDestination(report_dir)
     result = reconcile(
-        ReconcileRequest.model_validate(request or {}),
-        source_bucket=pair.source,
-        target_bucket=pair.target,
+        engine_policy(pair.source, pair.target, ReconcileRequest.model_validate(request or {})),
         source=source,
         target=target,
         destination=destination,
         lineage=lineage,
     )
     return result, list(read_entries_lines(report_dir))
+
+
+def engine_policy(
+    source_bucket: str,
+    target_bucket: str,
+    request: ReconcileRequest,
+    *,
+    stored_plan: StoredPlan | None = None,
+    scope: Scope | None = None,
+) -> RunPolicy:
+    """The policy `syncpurge reconcile` builds for two buckets and no task: the request (a
+    stored plan's, when one is applied), the whole buckets or `scope`, a local report."""
+    if stored_plan is not None:
+        request = stored_plan.request_for(request)
+    settings = PolicySettings(
+        source_bucket=source_bucket,
+        target_bucket=target_bucket,
+        mode=request.mode,
+        report=Place(None, "syncpurge-reports/"),
+    )
+    policy = build_policy(settings, None, request, run_id=new_run_id(datetime.now(UTC)))
+    return policy if scope is None else dataclasses.replace(policy, scope=scope)
 
 
 @contextmanager

@@ -57,55 +57,45 @@ class RunResult:
 
 
 def reconcile(
-    request: ReconcileRequest,
+    policy: RunPolicy,
     *,
-    source_bucket: str,
-    target_bucket: str,
     source: S3Store,
     target: S3Store,
     destination: ReportDestination,
     progress: ProgressListener | None = None,
     run_id: str | None = None,
     now: datetime | None = None,
-    scope: Scope | None = None,
-    report_bucket: str | None = None,
     lineage: LineageIndex | None = None,
     stored_plan: StoredPlan | None = None,
-    policy: RunPolicy | None = None,
     workers: int = 1,
 ) -> RunResult:
-    """Reconcile `target_bucket` with `source_bucket` within the scope and the request's
-    prefixes. `report_bucket` is where the report destination lies (None: not in S3).
-    With `stored_plan`, that plan is re-checked and applied instead of a new diff.
-    A door's `policy` (syncpurge.core.policy) gives the request, the scope, the report bucket
-    and whether its task withholds the purge (PreserveDeletedFiles=PRESERVE). A new diff
-    runs on `workers` threads, over key ranges cut for them."""
+    """Reconcile the target with the source as the door's `policy` (syncpurge.core.policy)
+    allows: its request, its scope, its report bucket, and whether its task withholds the
+    purge (PreserveDeletedFiles=PRESERVE). The policy checked the request and the scope;
+    the run checks nothing of them again. With `stored_plan` (whose request the policy
+    was built from: `StoredPlan.request_for`), that plan is re-checked and applied instead
+    of a new diff. A new diff runs on `workers` threads, over key ranges cut for them."""
     started = now or datetime.now(UTC)
-    if policy is not None:
-        request, scope, report_bucket = policy.request, policy.scope, policy.report.bucket
-    if stored_plan is not None:
-        request = stored_plan.request_for(request)
+    request, settings = policy.request, policy.settings
     run = Reconcile(
         request,
-        pair=Pair(source, target, source_bucket, target_bucket),
+        pair=Pair(source, target, settings.source_bucket, settings.target_bucket),
         destination=destination,
         progress=progress or NullProgress(),
-        scope=scope or Scope(),
+        scope=policy.scope,
         run_id=run_id or new_run_id(started),
         started=started,
         stored_plan=stored_plan,
         workers=workers,
     )
-    preserve_blocks = policy is not None and policy.preserve_blocks
     result = RunResult(run.summary)
     try:
-        preflight = run.preflight(report_bucket)
-        if policy is not None:
-            run.summary.advisories += policy.advisories
+        preflight = run.preflight(policy.report.bucket)
+        run.summary.advisories += policy.advisories
         if lineage is not None and lineage.stray_files:
             run.summary.advisories.append(stray_files_advisory(lineage.stray_files))
         run.diff(policy_for(request, started, lineage=lineage.lookup if lineage else None))
-        decision = run.plan_and_guard(preserve_blocks)
+        decision = run.plan_and_guard(policy.preserve_blocks)
         if decision is Decision.PURGE:
             run.purge(preflight)
         else:
@@ -189,9 +179,6 @@ class Reconcile:
 
     def preflight(self, report_bucket: str | None) -> PreflightResult:
         self.progress.phase("preflight")
-        self.scope.check()
-        for prefix in self.request.prefixes:
-            self.scope.check_prefix(prefix)
         pair = self.pair
         preflight = run_preflight(
             pair.source,

@@ -193,6 +193,7 @@ def bench(
     import boto3
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.s3.models import s3_backends
+    from tests.helpers import engine_policy
     from tests.s3servers import moto_server
     from tests.workflow.conftest import REPORTS, deploy
 
@@ -268,9 +269,9 @@ def bench(
             started = time.perf_counter()
             store = S3Store(make_s3_client(), RequestCounter())
             single = reconcile(
-                ReconcileRequest.model_validate({**request, "dryRun": True}),
-                source_bucket=source,
-                target_bucket=target,
+                engine_policy(
+                    source, target, ReconcileRequest.model_validate({**request, "dryRun": True})
+                ),
                 source=store,
                 target=store,
                 destination=LocalReportDestination(Path(tmp) / "single"),

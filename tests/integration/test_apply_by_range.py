@@ -28,7 +28,7 @@ from syncpurge.phases.apply_ranges import GAP_PAGES, RangeFresh
 from syncpurge.phases.diffing import policy_for
 from syncpurge.phases.report import LocalReportDestination
 from tests.conftest import property_examples
-from tests.helpers import BucketPair
+from tests.helpers import BucketPair, engine_policy
 from tests.integration.bucket_histories import KEYS, OUTSIDE, SCOPE, operation
 from tests.integration.test_key_ranges import history
 
@@ -85,17 +85,16 @@ def lists_of(
     LISTs and its totals."""
     store = S3Store(pair.client, RequestCounter(), page_size=PAGE)
     plan_run = request.get("applyPlan")
+    stored = read_stored_plan(str(report), plan_run, store, "applyPlan") if plan_run else None
     result = reconcile(
-        ReconcileRequest.model_validate(request),
-        source_bucket=pair.source,
-        target_bucket=pair.target,
+        engine_policy(
+            pair.source, pair.target, ReconcileRequest.model_validate(request), stored_plan=stored
+        ),
         source=store,
         target=store,
         destination=LocalReportDestination(report / run_id),
         run_id=run_id,
-        stored_plan=read_stored_plan(str(report), plan_run, store, "applyPlan")
-        if plan_run
-        else None,
+        stored_plan=stored,
     )
     summary = result.summary
     assert summary.error is None, summary.error

@@ -18,7 +18,7 @@ from syncpurge.events.consumer import EventPathConfig, QueuedEvent, consume
 from syncpurge.models import ReconcileRequest
 from syncpurge.phases.report import LocalReportDestination
 from syncpurge.workflow.context import Stores
-from tests.helpers import BucketPair
+from tests.helpers import BucketPair, engine_policy
 from tests.integration.test_event_consumer import REPORTS, deliver, eventbridge
 from tests.integration.test_event_path import erased_version
 
@@ -122,8 +122,7 @@ def test_a_suspended_source_is_refused_by_the_batch_path_and_the_event_path(
     before = pair.entries()
 
     batch = reconcile(
-        ReconcileRequest(max_purge_fraction=1.0),
-        source_bucket=pair.source, target_bucket=pair.target,
+        engine_policy(pair.source, pair.target, ReconcileRequest(max_purge_fraction=1.0)),
         source=S3Store(pair.client), target=S3Store(pair.client),
         destination=LocalReportDestination(tmp_path),
     )  # fmt: skip

@@ -30,6 +30,7 @@ from syncpurge.engine import reconcile
 from syncpurge.models import ReconcileRequest
 from syncpurge.phases.report import LocalReportDestination, read_entries_lines
 from tests.conftest import property_examples
+from tests.helpers import engine_policy
 from tests.integration.bucket_histories import (
     SCOPE,
     World,
@@ -45,14 +46,12 @@ pytestmark = pytest.mark.integration
 def run(world: World, tmp: Path, page_size: int, **extra: Any) -> tuple[Any, list[dict[str, Any]]]:
     counter = RequestCounter()
     store = S3Store(world.client, counter, page_size=page_size)
+    request = ReconcileRequest.model_validate({"maxPurgeFraction": 1.0, **extra})
     result = reconcile(
-        ReconcileRequest.model_validate({"maxPurgeFraction": 1.0, **extra}),
-        source_bucket=world.source,
-        target_bucket=world.target,
+        engine_policy(world.source, world.target, request, scope=SCOPE),
         source=store,
         target=store,
         destination=LocalReportDestination(tmp),
-        scope=SCOPE,
         lineage=world.lineage,
     )
     return result, list(read_entries_lines(tmp))

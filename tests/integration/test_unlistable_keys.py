@@ -32,7 +32,7 @@ from syncpurge.phases.apply import read_stored_plan
 from syncpurge.phases.deletes import OutcomeRecord, PurgeSettings
 from syncpurge.phases.purge import purge_plan
 from syncpurge.phases.report import LocalReportDestination, read_entries_lines
-from tests.helpers import BucketPair, make_versioned_bucket, run_engine
+from tests.helpers import BucketPair, engine_policy, make_versioned_bucket, run_engine
 from tests.s3proxy import ProxyLog, error_body, s3_proxy
 from tests.s3servers import moto_server
 
@@ -164,9 +164,9 @@ def test_an_applied_plan_skips_a_key_it_cant_list_again_and_applies_the_rest(
     stored = read_stored_plan(str(tmp_path), "dry", source, "--apply-plan")
 
     applied = reconcile(
-        ReconcileRequest.model_validate(ALL),
-        source_bucket=pair.source,
-        target_bucket=pair.target,
+        engine_policy(
+            pair.source, pair.target, ReconcileRequest.model_validate(ALL), stored_plan=stored
+        ),
         source=source,
         target=S3Store(client, source.counter),
         destination=LocalReportDestination(tmp_path / "applied"),

@@ -8,6 +8,7 @@ runs `syncpurge.engine.reconcile` and prints its summary.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from syncpurge.cli.terminal import (
     say,
 )
 from syncpurge.core.lineage import LineageIndex, read_task_reports
-from syncpurge.core.policy import Place, PolicySettings, build_policy
+from syncpurge.core.policy import Place, PolicySettings, RunPolicy, build_policy
 from syncpurge.core.run_ids import new_run_id
 from syncpurge.data.aws import DataSyncGateway, TaskFacts, arn_home, caller_account
 from syncpurge.data.clients import make_client, make_s3_client
@@ -42,7 +43,7 @@ from syncpurge.data.s3store import S3Store
 from syncpurge.engine import reconcile
 from syncpurge.errors import AlreadyRunning, PreflightRefused
 from syncpurge.models import ReconcileRequest, RunStatus, parse_request
-from syncpurge.phases.apply import read_stored_plan
+from syncpurge.phases.apply import StoredPlan, read_stored_plan
 from syncpurge.phases.preflight import check_readable
 from syncpurge.phases.report import (
     LocalReportDestination,
@@ -188,6 +189,20 @@ def open_stores(
     return source, target, reports
 
 
+def applied_plan_policy(
+    where: ReconcileTarget, stored: StoredPlan, request: ReconcileRequest, run_id: str
+) -> RunPolicy:
+    """The policy of a run that applies `stored`: built, as any run's, from the request it
+    runs, which is the stored plan's own (its mode, rules and prefixes), so the policy
+    checks the plan's prefixes against the scope before anything is listed."""
+    applied = stored.request_for(request)
+    settings = dataclasses.replace(where.settings, mode=applied.mode)
+    try:
+        return build_policy(settings, where.facts, applied, run_id=run_id)
+    except PreflightRefused as err:
+        raise CliError(f"{err} (nothing was deleted)") from None
+
+
 def release_lock(lock: TargetLock, err_console: Console) -> None:
     """Release the run's lock; a failure is reported, never taken for the run's outcome
     (the run may have purged: its exit code and report stand)."""
@@ -272,6 +287,7 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     stored_plan = None
     if args.apply_plan:
         stored_plan = read_stored_plan(where.report, args.apply_plan, reports, "--apply-plan")
+        policy = applied_plan_policy(where, stored_plan, policy.request, run_id)
     started_doc = {
         "runId": run_id,
         "startedAt": started.isoformat(),
@@ -300,16 +316,13 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
         preview = PlanPreview(show)
         with RunProgress(err_console, preview) as progress:
             result = reconcile(
-                request,
-                source_bucket=where.source_bucket,
-                target_bucket=where.target_bucket,
+                policy,
                 source=source,
                 target=target,
                 destination=destination,
                 progress=progress,
                 run_id=run_id,
                 now=started,
-                policy=policy,
                 lineage=lineage,
                 stored_plan=stored_plan,
                 workers=args.workers,
