@@ -173,6 +173,16 @@ def make_versioned_bucket(
     client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
 
 
+def versioned_pair(client: Any, source: str, target: str, *, reports: str = "") -> BucketPair:
+    """Two versioned buckets (and an unversioned report bucket, if named) on `client`."""
+    pair = BucketPair(client, source, target)
+    make_versioned_bucket(client, source)
+    make_versioned_bucket(client, target)
+    if reports:
+        client.create_bucket(Bucket=reports)
+    return pair
+
+
 def run_engine(
     pair: BucketPair,
     report_dir: Path,

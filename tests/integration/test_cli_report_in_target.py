@@ -13,13 +13,17 @@ from tests.helpers import BucketPair, reconcile_flags
 pytestmark = pytest.mark.integration
 
 
+def report_in_the_target(pair: BucketPair) -> tuple[str, ...]:
+    """A synced pair, and the flags of runs that report into the target's reports/."""
+    pair.put("live", "x")
+    pair.sync()
+    return ("--max-purge-fraction", "1", "--report", f"s3://{pair.target}/reports/")
+
+
 def test_a_later_cli_run_never_purges_an_earlier_run_s_report_in_the_target(
     pair: BucketPair, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pair.put("live", "x")
-    pair.sync()
-    report = f"s3://{pair.target}/reports/"
-    flags = ("--max-purge-fraction", "1", "--report", report, "--json")
+    flags = (*report_in_the_target(pair), "--json")
     assert main(reconcile_flags(pair, *flags)) == EXIT_OK
     first = json.loads(capsys.readouterr().out)
     assert f"reports/{first['runId']}/summary.json" in pair.all_keys(pair.target)
@@ -37,10 +41,7 @@ def test_a_stored_plan_whose_prefixes_name_the_report_is_refused_by_the_policy(
 ) -> None:
     # Given a dry run's plan, its report in the target, whose plan.json was edited to name
     # the report folder as the plan's prefix
-    pair.put("live", "x")
-    pair.sync()
-    report = f"s3://{pair.target}/reports/"
-    flags = ("--max-purge-fraction", "1", "--report", report)
+    flags = report_in_the_target(pair)
     assert main(reconcile_flags(pair, *flags, "--dry-run", "--json")) == EXIT_OK
     run_id = json.loads(capsys.readouterr().out)["runId"]
     key = f"reports/{run_id}/plan.json"

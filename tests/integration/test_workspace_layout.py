@@ -37,7 +37,7 @@ from syncpurge.workflow import (
     report,
 )
 from syncpurge.workflow.plan import WaveState
-from tests.helpers import BucketPair, make_versioned_bucket
+from tests.helpers import versioned_pair
 
 pytestmark = pytest.mark.integration
 
@@ -111,10 +111,7 @@ def world_and_run(files: Callable[[S3Store], RunFiles]) -> dict[str, list[str]]:
     """A target holding two keys the source erased; the run's files afterwards."""
     with mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
-        pair = BucketPair(client, "layout-source", "layout-target")
-        make_versioned_bucket(client, pair.source)
-        make_versioned_bucket(client, pair.target)
-        client.create_bucket(Bucket=REPORTS)
+        pair = versioned_pair(client, "layout-source", "layout-target", reports=REPORTS)
         pair.put_live()
         for key in ("gone/a.txt", "gone/b.txt"):
             pair.put(key, "old", bucket=pair.target)

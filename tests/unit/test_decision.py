@@ -85,20 +85,12 @@ def test_final_status_follows_the_decision_then_the_deletes(
     )
 
 
-def test_an_unrelated_source_is_refused_whatever_force_says() -> None:
+@pytest.mark.parametrize("found", [{"source_entries": 0}, {"keys_in_both": 0}])
+def test_an_unrelated_source_is_refused_whatever_force_says(found: dict[str, int]) -> None:
+    # An empty source, or one that shares no key with the target
     with pytest.raises(UnrelatedSource):
         guard_run(
-            ReconcileRequest(force=True),
-            figures(source_entries=0),
-            reviewed=None,
-            preserve_blocks=False,
-        )
-    with pytest.raises(UnrelatedSource):
-        guard_run(
-            ReconcileRequest(force=True),
-            figures(keys_in_both=0),
-            reviewed=None,
-            preserve_blocks=False,
+            ReconcileRequest(force=True), figures(**found), reviewed=None, preserve_blocks=False
         )
 
 

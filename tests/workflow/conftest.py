@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from syncpurge_local.runtime import ExecutionResult, LocalDeployment, LocalRuntime
-from tests.helpers import BucketPair, make_versioned_bucket, read_run_report
+from tests.helpers import BucketPair, read_run_report, versioned_pair
 
 REPORTS = "syncpurge-reports"
 
@@ -78,10 +78,7 @@ def deploy(
     """The pair, a DataSync task between them, and the state machine; `accounts`: the
     (source, target) owner settings ("": not checked)."""
     s3 = boto3.client("s3", region_name="us-east-1")
-    pair = BucketPair(s3, "wf-source", "wf-target")
-    make_versioned_bucket(s3, pair.source)
-    make_versioned_bucket(s3, pair.target)
-    s3.create_bucket(Bucket=REPORTS)
+    pair = versioned_pair(s3, "wf-source", "wf-target", reports=REPORTS)
     task.setdefault("report_bucket", REPORTS)
     task = runtime.create_task(pair.source, pair.target, preserve_deleted_files=preserve, **task)
     topic, queue = notification_queue()

@@ -7,7 +7,7 @@ import boto3
 import pytest
 
 from syncpurge_local.runtime import LocalDeployment, LocalRuntime
-from tests.helpers import BucketPair, bucket_owners_checked, make_versioned_bucket
+from tests.helpers import bucket_owners_checked, versioned_pair
 from tests.workflow.conftest import REPORTS, Deployed, deploy
 
 pytestmark = pytest.mark.workflow
@@ -17,10 +17,7 @@ SOURCE_ACCOUNT, TARGET_ACCOUNT, SOMEONE_ELSE = "111111111111", "222222222222", "
 
 def cross_account(runtime: LocalRuntime, target_account: str) -> Deployed:
     s3 = boto3.client("s3", region_name="us-east-1")
-    pair = BucketPair(s3, "xa-source", "xa-target")
-    make_versioned_bucket(s3, pair.source)
-    make_versioned_bucket(s3, pair.target)
-    s3.create_bucket(Bucket=REPORTS)
+    pair = versioned_pair(s3, "xa-source", "xa-target", reports=REPORTS)
     pair.seed_case_2()
     deployment = LocalDeployment(
         pair.source,

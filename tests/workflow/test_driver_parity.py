@@ -23,7 +23,7 @@ from syncpurge.phases import fanout
 from syncpurge.phases.report import read_entries_lines
 from syncpurge_local.runtime import LocalDeployment, LocalRuntime
 from tests.conftest import property_examples
-from tests.helpers import BucketPair, exit_code, make_versioned_bucket, read_run_report
+from tests.helpers import BucketPair, exit_code, read_run_report, versioned_pair
 from tests.workflow.conftest import REPORTS
 
 pytestmark = pytest.mark.workflow
@@ -131,10 +131,7 @@ def test_the_cli_and_the_state_machine_plan_alike_line_for_line(
     monkeypatch.setattr(fanout, "RANGE_TARGET_ENTRIES", 1)
     with LocalRuntime() as runtime:
         s3 = boto3.client("s3", region_name="us-east-1")
-        pair = BucketPair(s3, "parity-source", "parity-target")
-        make_versioned_bucket(s3, pair.source)
-        make_versioned_bucket(s3, pair.target)
-        s3.create_bucket(Bucket=REPORTS)
+        pair = versioned_pair(s3, "parity-source", "parity-target", reports=REPORTS)
         task_arn = runtime.create_task(pair.source, pair.target) if mode == "datasync" else ""
         for op in ops:
             apply(pair, op)

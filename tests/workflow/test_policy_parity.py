@@ -25,7 +25,7 @@ from syncpurge.events.consumer import EventPathConfig, QueuedEvent, consume
 from syncpurge.workflow.context import Stores
 from syncpurge_local.datasync_copy import ACCOUNT
 from syncpurge_local.runtime import LocalDeployment, LocalRuntime
-from tests.helpers import BucketPair, bucket_owners_checked, exit_code, make_versioned_bucket
+from tests.helpers import BucketPair, bucket_owners_checked, exit_code, versioned_pair
 from tests.integration.test_event_consumer import eventbridge
 from tests.workflow.conftest import REPORTS
 
@@ -52,10 +52,7 @@ class World:
 def make_world(runtime: LocalRuntime, *, preserve: str = "REMOVE", report_bucket: str = REPORTS,
                empty_source: bool = False, **settings: Any) -> World:  # fmt: skip
     s3 = boto3.client("s3", region_name="us-east-1")
-    pair = BucketPair(s3, "parity-source", "parity-target")
-    make_versioned_bucket(s3, pair.source)
-    make_versioned_bucket(s3, pair.target)
-    s3.create_bucket(Bucket=REPORTS)
+    pair = versioned_pair(s3, "parity-source", "parity-target", reports=REPORTS)
     task = runtime.create_task(
         pair.source, pair.target, preserve_deleted_files=preserve, report_bucket=report_bucket
     )
