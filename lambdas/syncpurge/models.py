@@ -229,6 +229,8 @@ def prefix_problem(prefix: str) -> str | None:
         return "an empty prefix is not allowed (omit prefixes for the whole scope)"
     if prefix.startswith("/"):
         return f"{prefix!r} starts with '/': prefixes are relative key prefixes, e.g. 'logs/'"
+    if prefix.startswith("s3://"):  # a --prefix flag's path is converted; a request's isn't
+        return f"{prefix!r} is an S3 URI: give the key prefix in the bucket, e.g. 'logs/'"
     for char in PREFIX_FORBIDDEN:
         if char in prefix:
             return f"{prefix!r} contains {char!r}, which DataSync filters can't express"

@@ -93,6 +93,7 @@ def test_overlapping_prefixes_are_listed_once() -> None:
         ({"graceMinutes": -5}, "graceMinutes"),
         ({"prefixes": ["ok/", 7]}, "prefixes[1]"),
         ({"prefixes": "logs/"}, "prefixes"),
+        ({"prefixes": ["s3://bucket/logs/"]}, "prefixes[0]: 's3://bucket/logs/' is an S3 URI"),
         ({"mode": "mirror"}, "mode: 'mirror' is not one of"),
         ({"rules": ["vanished-key", "everything"]}, "rules: 'everything' is not one of"),
         ({"rules": []}, "rules"),

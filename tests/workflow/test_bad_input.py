@@ -35,6 +35,7 @@ BAD_INPUTS: list[tuple[str, Any, str]] = [
     ("prefixes-string", {"prefixes": "logs/"}, "prefixes"),
     ("prefix-empty", {"prefixes": [""]}, "prefixes[0]"),
     ("prefix-leading-slash", {"prefixes": ["/logs/"]}, "prefixes[0]"),
+    ("prefix-s3-uri", {"prefixes": ["s3://wf-source/logs/"]}, "prefixes[0]"),
     ("prefix-pipe", {"prefixes": ["a|b/"]}, "prefixes[0]"),
     ("prefix-star", {"prefixes": ["logs/*"]}, "prefixes[0]"),
     ("prefix-too-long", {"prefixes": ["p" * 1025]}, "prefixes[0]"),

@@ -141,6 +141,7 @@ def test_start_takes_a_whole_request_and_the_request_flags(
         (["--input", "not json"], "--input"),
         (["--input", "[1]"], "--input"),
         (["--input", '{"surprise": 1}'], "surprise"),
+        (["--input", '{"prefixes": ["s3://wf-source/logs/"]}'], "is an S3 URI"),
         (["--max-purge-fraction", "7"], "--max-purge-fraction"),
         (["--mode", "mirror"], "--mode"),
     ],
