@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 
 from syncpurge.cli import EXIT_INVALID, main
 from syncpurge.cli.reconcile import expected_owners
-from tests.helpers import BucketPair, bucket_owners_checked, make_versioned_bucket, reconcile_flags
+from tests.helpers import (
+    ACCESS_DENIED,
+    BucketPair,
+    bucket_owners_checked,
+    make_versioned_bucket,
+    moto_s3_answering,
+    reconcile_flags,
+    versioned_pair,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -88,4 +97,34 @@ def test_a_report_bucket_of_another_account_is_refused_naming_the_expected_one(
     assert "s3://owners-reports/runs/" in err
     assert "account 210987654321 (--report-account)" in err
     assert "nothing was deleted" in err
+    assert pair.entries() == before
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_stored_plan_the_report_bucket_refuses_to_read_is_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given a report bucket that answers 403 to reading a stored plan (another owner's)
+    s3 = boto3.client("s3", region_name="us-east-1")
+    pair = versioned_pair(s3, "owners-source", "owners-target", reports="owners-reports")
+    pair.put_live()
+    pair.put("gone", bucket=pair.target)
+    before = pair.entries()
+
+    def deny_reads(bucket: str, request: Any) -> Any:
+        if bucket == "owners-reports" and request.method == "GET":
+            return 403, {"Content-Type": "application/xml"}, ACCESS_DENIED
+        return None
+
+    # When a plan is applied from it
+    with moto_s3_answering(deny_reads):
+        flags = ["--report", "s3://owners-reports/runs/", "--apply-plan", "20261207T000000Z-abc"]
+        code = main(reconcile_flags(pair, *flags))
+
+    # Then the refusal is one line naming the bucket and the read it was denied
+    err = capsys.readouterr().err
+    assert code == EXIT_INVALID
+    assert "Traceback" not in err
+    assert "owners-reports" in err
+    assert "s3:GetObject" in err
     assert pair.entries() == before

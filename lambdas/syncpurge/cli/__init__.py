@@ -33,7 +33,7 @@ from syncpurge.cli.terminal import (  # exit codes re-exported: callers import t
     CliError,
     say,
 )
-from syncpurge.errors import InvalidInput
+from syncpurge.errors import InvalidInput, PreflightRefused
 from syncpurge.phases.fanout import DEFAULT_WORKERS, MAX_WORKERS
 
 __all__ = ["EXIT_FAILED", "EXIT_GUARD", "EXIT_INVALID", "EXIT_OK", "main"]
@@ -264,8 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_connection_flags(args)
         code: int = args.handler(args, err_console)
-    except InvalidInput as err:
-        say(err_console, "invalid input", str(err))
+    except (InvalidInput, PreflightRefused) as err:
+        # PreflightRefused here: a bucket the command reads refused it (its owner, a 403)
+        say(err_console, "invalid input" if isinstance(err, InvalidInput) else "refused", str(err))
         return EXIT_INVALID
     except CliError as err:
         say(err_console, "error", str(err))
