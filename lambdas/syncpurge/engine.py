@@ -234,8 +234,6 @@ class Reconcile:
         purges, as the state machine's Guard decides it."""
         request, stats = self.request, self.stats
         planned = self.planned_count()
-        stored = self.stored_plan
-        reviewed = ReviewedPlan(stored.run_id, stored.reviewed_guard(request)) if stored else None
         guard, decision = guard_run(
             request,
             DiffFigures(
@@ -246,7 +244,7 @@ class Reconcile:
                 skipped=self.spool.counts.skipped,
                 rechecked=self.spool.counts.planned,
             ),
-            reviewed=reviewed,
+            reviewed=self.reviewed_plan if self.stored_plan is not None else None,
             preserve_blocks=preserve_blocks,
         )
         self.summary.guard = guard
@@ -265,6 +263,11 @@ class Reconcile:
             },
         )
         return decision
+
+    def reviewed_plan(self) -> ReviewedPlan:
+        """The applied plan's run and the guard it was reviewed with."""
+        assert self.stored_plan is not None
+        return ReviewedPlan(self.stored_plan.run_id, self.stored_plan.reviewed_guard(self.request))
 
     def record_without_purging(self, decision: Decision) -> None:
         self.progress.phase("report")

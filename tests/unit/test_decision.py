@@ -110,7 +110,7 @@ def test_an_applied_plan_keeps_its_reviewed_guard_and_may_not_grow() -> None:
     applied, decision = guard_run(
         ReconcileRequest(applyPlan=reviewed.run_id),
         figures(planned=50, rechecked=40),
-        reviewed=reviewed,
+        reviewed=lambda: reviewed,
         preserve_blocks=False,
     )
     assert not applied.tripped
@@ -121,6 +121,21 @@ def test_an_applied_plan_keeps_its_reviewed_guard_and_may_not_grow() -> None:
         guard_run(
             ReconcileRequest(applyPlan=reviewed.run_id),
             figures(planned=50, rechecked=51),
-            reviewed=reviewed,
+            reviewed=lambda: reviewed,
+            preserve_blocks=False,
+        )
+
+
+def test_an_unrelated_source_is_refused_before_the_applied_plan_is_read() -> None:
+    # The state machine records an unrelated source's refusal for the event path: a stored
+    # plan that can't be read must not hide it (review, this session)
+    def unreadable() -> ReviewedPlan:
+        raise InvalidInput("applyPlan: run 'x' never finished its plan")
+
+    with pytest.raises(UnrelatedSource):
+        guard_run(
+            ReconcileRequest(applyPlan="x"),
+            figures(keys_in_both=0),
+            reviewed=unreadable,
             preserve_blocks=False,
         )

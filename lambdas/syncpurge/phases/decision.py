@@ -4,6 +4,7 @@ Report steps and for the CLI's run alike."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -45,12 +46,12 @@ def guard_run(
     request: ReconcileRequest,
     figures: DiffFigures,
     *,
-    reviewed: ReviewedPlan | None,
+    reviewed: Callable[[], ReviewedPlan] | None,
     preserve_blocks: bool,
 ) -> tuple[GuardDecision, Decision]:
     """The Guard phase: refuse an unrelated source (whatever `force` says), then the guard
-    (an applied plan's is the one it was reviewed with: applying it is the approval), then
-    whether the run purges."""
+    (an applied plan's is the one it was reviewed with, read only then: applying it is the
+    approval), then whether the run purges."""
     check_related(
         source_entries=figures.source_entries,
         target_entries=figures.target_entries,
@@ -58,9 +59,8 @@ def guard_run(
         allow_unrelated=request.allow_unrelated_source,
     )
     if reviewed is not None:
-        guard = applied_plan_guard(
-            reviewed.guard, rechecked=figures.rechecked, plan_run=reviewed.run_id
-        )
+        plan = reviewed()
+        guard = applied_plan_guard(plan.guard, rechecked=figures.rechecked, plan_run=plan.run_id)
     else:
         guard = evaluate_guard(
             planned=figures.planned,

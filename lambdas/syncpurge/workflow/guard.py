@@ -37,7 +37,7 @@ def guard(event: RunEvent, stores: Stores) -> dict[str, Any]:
             skipped=figures.get("skipped", 0),
             rechecked=figures.get("recheckedPlanned", 0),
         ),
-        reviewed=ReviewedPlan(plan_run, reviewed_guard(event, stores, plan_run))
+        reviewed=(lambda: ReviewedPlan(plan_run, reviewed_guard(event, stores, plan_run)))
         if plan_run
         else None,
         preserve_blocks=run.preserve_blocks_purge,
