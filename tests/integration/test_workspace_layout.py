@@ -36,6 +36,7 @@ from syncpurge.workflow import (
     purge_item,
     report,
 )
+from syncpurge.workflow.context import STATE_PREFIX
 from syncpurge.workflow.plan import WaveState
 from tests.helpers import versioned_pair
 
@@ -107,8 +108,11 @@ def files_of(files: RunFiles) -> dict[str, list[str]]:
     }
 
 
-def world_and_run(files: Callable[[S3Store], RunFiles]) -> dict[str, list[str]]:
-    """A target holding two keys the source erased; the run's files afterwards."""
+def world_and_run(
+    files: Callable[[S3Store], RunFiles],
+) -> tuple[dict[str, list[str]], list[str]]:
+    """A target holding two keys the source erased; the run's files afterwards, and the
+    deployment's state files in the report bucket in S3."""
     with mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
         pair = versioned_pair(client, "layout-source", "layout-target", reports=REPORTS)
@@ -120,16 +124,20 @@ def world_and_run(files: Callable[[S3Store], RunFiles]) -> dict[str, list[str]]:
         stores = Stores(s3, files=files(s3))
         run_the_steps(stores)
         assert pair.all_keys() == {"live"}
-        return files_of(stores.files)
+        return files_of(stores.files), s3.list_keys(REPORTS, STATE_PREFIX)
 
 
 def test_a_run_keeps_the_same_files_in_s3_and_in_a_local_folder(tmp_path: Path) -> None:
-    in_s3 = world_and_run(lambda s3: s3)
-    in_folder = world_and_run(lambda _: FolderStore(tmp_path))
+    in_s3, state_in_s3 = world_and_run(lambda s3: s3)
+    in_folder, state_beside_folder = world_and_run(lambda _: FolderStore(tmp_path))
 
-    assert in_folder == in_s3
-    names = sorted(in_s3)
+    # The workspace and the report: the same files in either place
+    run_files = {name: lines for name, lines in in_s3.items() if not name.startswith(STATE_PREFIX)}
+    assert in_folder == run_files
+    names = sorted(run_files)
     assert any(name.startswith("syncpurge-work/") and "/plan/" in name for name in names)
     assert any("/outcomes/" in name for name in names)
     assert any(name.endswith("/summary.json") for name in names)
     assert any("/journal/" in name for name in names)
+    # The deployment's state (the verdict on the source the event path reads) stays in S3
+    assert state_in_s3 == state_beside_folder == [f"{STATE_PREFIX}source-verdict.json"]

@@ -53,11 +53,35 @@ def test_a_write_in_progress_is_no_key(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("bucket", "key"),
-    [("reports", "../elsewhere"), ("reports", "a/../../b"), ("..", "x"), ("a/b", "x"), ("r", "")],
+    [
+        ("reports", "../elsewhere"),
+        ("reports", "a/../../b"),
+        ("reports", "k/"),  # would be the file 'k' (S3 keeps 'k' and 'k/' apart)
+        ("reports", "."),  # would be the bucket's folder
+        ("..", "x"),
+        ("a/b", "x"),
+        ("r", ""),
+    ],
 )
 def test_a_key_outside_its_bucket_folder_is_refused(tmp_path: Path, bucket: str, key: str) -> None:
     store = FolderStore(tmp_path / "root")
 
-    with pytest.raises(ValueError, match="not a key of a local folder store"):
+    with pytest.raises(ValueError, match=r"not a (key|bucket) of a local folder store"):
         store.put_bytes(bucket, key, b"x", "text/plain")
     assert list(tmp_path.rglob("*")) == []
+
+
+def test_listing_stays_in_its_bucket_and_sees_neither_links_nor_folders(tmp_path: Path) -> None:
+    # Given two buckets' folders, and a link inside one to the other's file
+    store = FolderStore(tmp_path)
+    store.put_bytes("reports", "w/a.json", b"a", "application/json")
+    store.put_bytes("other", "w/secret.json", b"s", "application/json")
+    (tmp_path / "reports/w/link.json").symlink_to(tmp_path / "other/w/secret.json")
+
+    # Then a prefix that climbs out lists nothing, a link is no key, and a folder is no
+    # object (as 'a' is no key in S3 when only 'a/x' is)
+    assert store.list_keys("reports", "../other/w/") == []
+    assert store.list_keys("reports", "w/") == ["w/a.json"]
+    assert store.get_bytes_or_none("reports", "w") is None
+    with pytest.raises(ValueError, match="not a key of a local folder store"):
+        store.get_bytes("reports", "w/link.json")

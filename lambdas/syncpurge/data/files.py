@@ -5,6 +5,7 @@ run's workspace has one layout wherever it lies (docs/design.md §14)."""
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Protocol
 
@@ -33,17 +34,24 @@ class FolderStore:
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    def _folder(self, bucket: str) -> Path:
+        if bucket in ("", ".", "..") or "/" in bucket:
+            raise ValueError(f"not a bucket of a local folder store: {bucket!r}")
+        return (self.root / bucket).resolve()
+
     def _path(self, bucket: str, key: str) -> Path:
-        folder = (self.root / bucket).resolve()
+        folder = self._folder(bucket)
         path = (folder / key).resolve()
-        if not key or bucket in ("", ".", "..") or "/" in bucket or not path.is_relative_to(folder):
+        # 'k' and 'k/' would be one file, and '.' the bucket's folder: S3 keeps them apart
+        if key.endswith("/") or path == folder or not path.is_relative_to(folder):
             raise ValueError(f"not a key of a local folder store: {bucket!r}, {key!r}")
         return path
 
     def put_bytes(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
         path = self._path(bucket, key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}{PARTIAL_SUFFIX}")
+        # A name of its own per write: two writers of one key never share a partial file.
+        partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}")
         partial.write_bytes(body)
         os.replace(partial, path)
 
@@ -53,19 +61,20 @@ class FolderStore:
     def get_bytes_or_none(self, bucket: str, key: str) -> bytes | None:
         try:
             return self.get_bytes(bucket, key)
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError):  # 'a' when only 'a/x' is: no key
             return None
 
     def list_keys(self, bucket: str, prefix: str) -> list[str]:
-        """Keys under `prefix`, in key order (files being written aside are no keys)."""
-        folder = self.root / bucket
+        """Keys under `prefix`, in key order (files being written aside, and links, are no
+        keys)."""
+        folder = self._folder(bucket)
         # Only the folder the prefix names lies under it: list no other.
-        start = folder / prefix.rpartition("/")[0] if "/" in prefix else folder
-        if not start.is_dir():
+        start = (folder / prefix.rpartition("/")[0]).resolve() if "/" in prefix else folder
+        if not start.is_relative_to(folder) or not start.is_dir():
             return []
         keys = []
         for path in start.rglob("*"):
-            if not path.is_file() or _written_aside(path.name):
+            if path.is_symlink() or not path.is_file() or _written_aside(path.name):
                 continue
             key = path.relative_to(folder).as_posix()
             if key.startswith(prefix):

@@ -256,19 +256,29 @@ def stored_workspace(workspace: Location, run_id: str) -> Location:
     return Location(bucket=workspace.bucket, prefix=f"{WORKSPACE_PREFIX}{run_id}/")
 
 
+def files_of(stores: Stores, where: Location) -> RunFiles:
+    """Where `where` lies: the deployment's state (STATE_PREFIX: the event path's brake
+    and holds, the last verdict on the source) always in its S3 bucket, where every door
+    looks for it; a run's workspace and report where `Stores.files` keeps them."""
+    return stores.s3 if where.prefix.startswith(STATE_PREFIX) else stores.files
+
+
 def put_json(stores: Stores, workspace: Location, name: str, doc: Any) -> None:
     body = json.dumps(doc).encode()
-    stores.files.put_bytes(workspace.bucket, workspace.key(name), body, "application/json")
+    files_of(stores, workspace).put_bytes(
+        workspace.bucket, workspace.key(name), body, "application/json"
+    )
 
 
 def get_json(stores: Stores, workspace: Location, name: str) -> Any:
-    body = stores.files.get_bytes_or_none(workspace.bucket, workspace.key(name))
+    body = files_of(stores, workspace).get_bytes_or_none(workspace.bucket, workspace.key(name))
     return None if body is None else json.loads(body)
 
 
 def all_json(stores: Stores, workspace: Location, folder: str) -> list[dict[str, Any]]:
-    keys = stores.files.list_keys(workspace.bucket, workspace.key(folder))
-    return [json.loads(stores.files.get_bytes(workspace.bucket, key)) for key in keys]
+    files = files_of(stores, workspace)
+    keys = files.list_keys(workspace.bucket, workspace.key(folder))
+    return [json.loads(files.get_bytes(workspace.bucket, key)) for key in keys]
 
 
 def sum_json(stores: Stores, workspace: Location, folder: str) -> dict[str, Any]:
