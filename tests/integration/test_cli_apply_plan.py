@@ -177,3 +177,28 @@ def test_applying_a_plan_shows_how_much_is_re_checked_and_what_the_ranges_listed
     diff = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("[diff]"))
     assert "re-checked 3 of 3" in diff
     assert "listed source 0, target 0" not in diff
+
+
+def test_a_plan_of_another_mode_than_the_run_s_is_refused(
+    pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a datasync-mode dry run's plan
+    pair.put_live()
+    pair.put("gone", "x", bucket=pair.target)
+    dry = run(pair, str(tmp_path), capsys, "--dry-run")
+    before = pair.entries()
+
+    # When it is applied by a run that says it is in replication mode
+    flags = ["--report", str(tmp_path), "--apply-plan", dry["runId"], "--mode", "replication"]
+    code = main(reconcile_flags(pair, *flags))
+
+    # Then it is refused, as a deployment of the other mode refuses it; nothing is deleted
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == EXIT_INVALID
+    assert "was made in datasync mode" in err
+    assert pair.entries() == before
+
+    # And without --mode the plan is applied in its own mode
+    applied = run(pair, str(tmp_path), capsys, "--apply-plan", dry["runId"])
+    assert applied["mode"] == "datasync"
+    assert applied["totals"]["purged"] == 1

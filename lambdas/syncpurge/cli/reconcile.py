@@ -190,12 +190,24 @@ def open_stores(
 
 
 def applied_plan_policy(
-    where: ReconcileTarget, stored: StoredPlan, request: ReconcileRequest, run_id: str
+    args: argparse.Namespace,
+    where: ReconcileTarget,
+    stored: StoredPlan,
+    request: ReconcileRequest,
+    run_id: str,
 ) -> RunPolicy:
     """The policy of a run that applies `stored`: built, as any run's, from the request it
     runs, which is the stored plan's own (its mode, rules and prefixes), so the policy
-    checks the plan's prefixes against the scope before anything is listed."""
+    checks the plan's prefixes against the scope before anything is listed. A --mode
+    given is this run's setting, as a deployment's mode is its: a plan of another mode is
+    refused, as the state machine refuses it."""
     applied = stored.request_for(request)
+    if args.mode is not None and args.mode != applied.mode.value:
+        raise CliError(
+            f"--mode {args.mode}: run {stored.run_id}'s plan was made in "
+            f"{applied.mode.value} mode; apply it with --mode {applied.mode.value}, or "
+            "without --mode (nothing was deleted)"
+        )
     settings = dataclasses.replace(where.settings, mode=applied.mode)
     try:
         return build_policy(settings, where.facts, applied, run_id=run_id)
@@ -287,7 +299,7 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
     stored_plan = None
     if args.apply_plan:
         stored_plan = read_stored_plan(where.report, args.apply_plan, reports, "--apply-plan")
-        policy = applied_plan_policy(where, stored_plan, policy.request, run_id)
+        policy = applied_plan_policy(args, where, stored_plan, policy.request, run_id)
     started_doc = {
         "runId": run_id,
         "startedAt": started.isoformat(),
