@@ -1,12 +1,15 @@
 """The Guard phase (phases.decision), as the state machine's Guard step and the CLI's run
-both take it."""
+both take it, and the policy's refusal of a plan of another mode."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from syncpurge.core.policy import Place, PolicySettings, build_policy
 from syncpurge.errors import InvalidInput, UnrelatedSource
-from syncpurge.models import GuardDecision, ReconcileRequest, RunStatus
+from syncpurge.models import GuardDecision, Mode, ReconcileRequest, RunStatus
 from syncpurge.phases.decision import (
     Decision,
     DiffFigures,
@@ -139,3 +142,25 @@ def test_an_unrelated_source_is_refused_before_the_applied_plan_is_read() -> Non
             reviewed=unreadable,
             preserve_blocks=False,
         )
+
+
+@pytest.mark.parametrize(
+    ("mode_setting", "said"),
+    [
+        ("", "mode: this deployment runs in replication mode (its setting 'mode')"),
+        ("--mode", "--mode replication: run 20261207T120000Z-abcdef's plan was made in datasync"),
+    ],
+)
+def test_a_plan_of_another_mode_is_refused_by_the_policy(mode_setting: str, said: str) -> None:
+    # A deployment (its setting) and the CLI (its --mode) refuse alike, each in its words
+    settings = PolicySettings(
+        source_bucket="s",
+        target_bucket="t",
+        mode=Mode.REPLICATION,
+        mode_setting=mode_setting,
+        report=Place(None, "reports/"),
+    )
+    request = ReconcileRequest(applyPlan="20261207T120000Z-abcdef", mode=Mode.DATASYNC)
+
+    with pytest.raises(InvalidInput, match=re.escape(said)):
+        build_policy(settings, None, request, run_id="20261207T130000Z-123456")

@@ -42,7 +42,7 @@ from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
 from syncpurge.engine import reconcile
 from syncpurge.errors import AlreadyRunning, PreflightRefused
-from syncpurge.models import ReconcileRequest, RunStatus, parse_request
+from syncpurge.models import Mode, ReconcileRequest, RunStatus, parse_request
 from syncpurge.phases.apply import StoredPlan, read_stored_plan
 from syncpurge.phases.preflight import check_readable
 from syncpurge.phases.report import (
@@ -130,6 +130,7 @@ def resolve_target(args: argparse.Namespace, request: ReconcileRequest) -> Recon
         source_bucket=source,
         target_bucket=target,
         mode=request.mode,  # the CLI's flags are its settings
+        mode_setting="--mode",
         source_account=source_owner or "",
         target_account=target_owner or "",
         report_account=report_owner or "",
@@ -198,17 +199,11 @@ def applied_plan_policy(
 ) -> RunPolicy:
     """The policy of a run that applies `stored`: built, as any run's, from the request it
     runs, which is the stored plan's own (its mode, rules and prefixes), so the policy
-    checks the plan's prefixes against the scope before anything is listed. A --mode
-    given is this run's setting, as a deployment's mode is its: a plan of another mode is
-    refused, as the state machine refuses it."""
+    checks the plan's prefixes and mode before anything is listed. A --mode given is
+    this run's setting, as a deployment's mode is its; without one, the plan's mode."""
     applied = stored.request_for(request)
-    if args.mode is not None and args.mode != applied.mode.value:
-        raise CliError(
-            f"--mode {args.mode}: run {stored.run_id}'s plan was made in "
-            f"{applied.mode.value} mode; apply it with --mode {applied.mode.value}, or "
-            "without --mode (nothing was deleted)"
-        )
-    settings = dataclasses.replace(where.settings, mode=applied.mode)
+    mode = Mode(args.mode) if args.mode is not None else applied.mode
+    settings = dataclasses.replace(where.settings, mode=mode)
     try:
         return build_policy(settings, where.facts, applied, run_id=run_id)
     except PreflightRefused as err:

@@ -53,6 +53,9 @@ class PolicySettings:
     source_bucket: str
     target_bucket: str
     mode: Mode = Mode.DATASYNC
+    # The flag that set `mode` (the CLI's '--mode'), for refusals; "": a deployment's
+    # setting 'mode'.
+    mode_setting: str = ""
     # The deployment's `prefixes`: every request's scope lies under one of them; a request
     # that names none gets them all. () : the whole scope.
     prefixes: tuple[str, ...] = ()
@@ -150,12 +153,7 @@ def build_policy(
 ) -> RunPolicy:
     """The run's policy, or InvalidInput / PreflightRefused naming what is wrong. Nothing
     has been listed, written or deleted when it refuses."""
-    if request.mode is not settings.mode:
-        raise InvalidInput(
-            f"mode: this deployment runs in {settings.mode.value} mode (its setting 'mode'), "
-            f"so it can't serve a {request.mode.value}-mode request; omit 'mode' or deploy "
-            f"with -c mode={request.mode.value}"
-        )
+    check_mode(settings, request)
     if facts is not None:
         check_task_buckets(settings, facts)
     task_id = facts.task_id if facts else NO_TASK_ID
@@ -182,6 +180,24 @@ def build_policy(
         workspace=workspace,
         lineage=lineage_place(facts),
         preserve_deleted_files=facts.preserve_deleted_files if facts else None,
+    )
+
+
+def check_mode(settings: PolicySettings, request: ReconcileRequest) -> None:
+    """A door serves the mode its settings name; an applied plan keeps the mode it was
+    made in, so a plan of another mode is refused."""
+    if request.mode is settings.mode:
+        return
+    mode, asked = settings.mode.value, request.mode.value
+    if settings.mode_setting and request.apply_plan:
+        flag = settings.mode_setting
+        raise InvalidInput(
+            f"{flag} {mode}: run {request.apply_plan}'s plan was made in {asked} mode; "
+            f"apply it with {flag} {asked}, or without {flag}"
+        )
+    raise InvalidInput(
+        f"mode: this deployment runs in {mode} mode (its setting 'mode'), so it can't "
+        f"serve a {asked}-mode request; omit 'mode' or deploy with -c mode={asked}"
     )
 
 
