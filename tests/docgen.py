@@ -21,7 +21,8 @@ from markdown.extensions.toc import slugify
 from pydantic import BaseModel, ConfigDict, Field
 
 from syncpurge.cli import build_parser
-from syncpurge.models import GuardDecision, Mode, Outcome, Proof, ReconcileRequest, Rule, Summary
+from syncpurge.models import GuardDecision, Mode, Outcome, Proof, ReconcileRequest, Rule
+from syncpurge.summary import Summary
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"

@@ -7,7 +7,8 @@ Layers, from the inside out:
     workflow/  the state machine's driver: one function per step, state in a workspace
     engine.py  the CLI's driver of the same phases; cli/ is its front door
     events/    the event path's driver (a permanent delete, minutes after it happens)
-models.py and errors.py are the vocabulary every layer shares.
+models.py (entries, the request, the guard), summary.py (summary.json) and errors.py are
+the vocabulary every layer shares.
 """
 
 __version__ = "0.1.0"

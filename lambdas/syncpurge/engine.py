@@ -19,13 +19,7 @@ from syncpurge.core.run_ids import new_run_id
 from syncpurge.core.scope import Scope
 from syncpurge.data.s3store import S3Store
 from syncpurge.errors import InvalidInput, PreflightRefused
-from syncpurge.models import (
-    PlannedEntry,
-    ReconcileRequest,
-    RequestCounts,
-    RunStatus,
-    Summary,
-)
+from syncpurge.models import PlannedEntry, ReconcileRequest, RunStatus
 from syncpurge.phases.apply import PairAccess, StoredPlan, in_run_scope
 from syncpurge.phases.apply_ranges import RangeFresh
 from syncpurge.phases.decision import Decision, DiffFigures, ReviewedPlan, final_status, guard_run
@@ -45,6 +39,7 @@ from syncpurge.phases.report import (
     write_plan,
     write_summary,
 )
+from syncpurge.summary import RequestCounts, Summary
 
 
 @dataclass(slots=True)

@@ -14,8 +14,9 @@ import pytest
 from rich.console import Console
 
 from syncpurge.cli import EXIT_OK, main
-from syncpurge.models import GuardDecision, Mode, RunStatus, Summary, Totals
+from syncpurge.models import GuardDecision, Mode, RunStatus
 from syncpurge.phases.report import read_entries_lines
+from syncpurge.summary import Summary, Totals
 from tests.helpers import BucketPair, reconcile_flags
 
 pytestmark = pytest.mark.integration

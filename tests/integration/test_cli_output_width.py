@@ -16,7 +16,7 @@ from syncpurge.cli import EXIT_OK, main
 from syncpurge.cli.events import turn_on_lines
 from syncpurge.cli.reports import run_rows
 from syncpurge.core.run_ids import new_run_id
-from syncpurge.models import Summary
+from syncpurge.summary import Summary
 from tests.helpers import BucketPair, reconcile_flags
 
 pytestmark = pytest.mark.integration

@@ -29,8 +29,8 @@ from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
 from syncpurge.errors import PreflightRefused
-from syncpurge.models import Summary
 from syncpurge.phases.report import PLAN_FILE, split_s3_uri
+from syncpurge.summary import Summary
 
 
 def add_reports_parser(commands: Any) -> None:

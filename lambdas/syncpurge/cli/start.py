@@ -30,7 +30,8 @@ from syncpurge.core.run_ids import new_run_id
 from syncpurge.data.aws import ExecutionFollower, ExecutionsGateway
 from syncpurge.data.clients import make_client
 from syncpurge.engine import RunResult
-from syncpurge.models import Summary, parse_request
+from syncpurge.models import parse_request
+from syncpurge.summary import Summary
 
 FOLLOW_CEILING_SECONDS = 30.0
 

@@ -11,11 +11,8 @@ from rich.text import Text
 
 from syncpurge.core.guard import fraction_limit
 from syncpurge.engine import RunResult
-from syncpurge.models import (
-    GuardDecision,
-    RunStatus,
-    Summary,
-)
+from syncpurge.models import GuardDecision, RunStatus
+from syncpurge.summary import Summary
 
 if TYPE_CHECKING:  # entries_view draws on this module's printing
     pass

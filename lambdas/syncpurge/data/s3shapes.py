@@ -8,7 +8,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from syncpurge.models import Entry, PageMarker, RequestCounts
+from syncpurge.models import Entry, PageMarker
+from syncpurge.summary import RequestCounts
 
 # Characters XML 1.0 can't carry (https://www.w3.org/TR/xml/#charsets): a DeleteObjects
 # body naming such a key is rejected whole with MalformedXML, and a listing answer holding

@@ -33,10 +33,11 @@ from syncpurge.events.path import (
     EventState,
     process_notices,
 )
-from syncpurge.models import ReconcileRequest, Summary
+from syncpurge.models import ReconcileRequest
 from syncpurge.phases.deletes import PurgeSettings
 from syncpurge.phases.preflight import check_pair
 from syncpurge.phases.report import BatchJournal, StoreDestination, write_summary_doc
+from syncpurge.summary import Summary
 from syncpurge.workflow.context import (
     STATE_PREFIX,
     DeploymentSettings,

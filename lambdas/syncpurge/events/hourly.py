@@ -13,8 +13,9 @@ from statistics import quantiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from syncpurge.events.path import EventBatchResult, hour_of
-from syncpurge.models import Mode, RunStatus, Summary
+from syncpurge.models import Mode, RunStatus
 from syncpurge.phases.report import EntriesWriter, OutcomeTally, ReportDestination, record_to_line
+from syncpurge.summary import Summary
 
 
 class EventFigures(BaseModel):

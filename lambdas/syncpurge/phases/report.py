@@ -12,8 +12,9 @@ from typing import IO, Any, Protocol
 
 from syncpurge.data.files import RunFiles
 from syncpurge.errors import InvalidInput
-from syncpurge.models import Outcome, PlannedEntry, RuleTotals, Summary, Totals
+from syncpurge.models import Outcome, PlannedEntry
 from syncpurge.phases.purge import OutcomeRecord
+from syncpurge.summary import RuleTotals, Summary, Totals
 
 ENTRIES_PER_FILE = 50_000
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from syncpurge.models import RunStatus, Summary
+from syncpurge.models import RunStatus
+from syncpurge.summary import Summary
 from syncpurge.workflow.context import RunConfig, Stores
 
 

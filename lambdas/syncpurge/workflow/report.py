@@ -11,15 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from syncpurge.core.lineage import doubted_advisory, stray_files_advisory
 from syncpurge.core.plan import decode_lines
 from syncpurge.errors import InvalidInput
-from syncpurge.models import (
-    DiffWaves,
-    GuardDecision,
-    Mode,
-    RequestCounts,
-    RunStatus,
-    Summary,
-    SyncInfo,
-)
+from syncpurge.models import GuardDecision, Mode, RunStatus
 from syncpurge.phases.decision import Decision, final_status
 from syncpurge.phases.purge import unpurged_record
 from syncpurge.phases.report import (
@@ -31,6 +23,7 @@ from syncpurge.phases.report import (
     set_totals,
     write_summary,
 )
+from syncpurge.summary import DiffWaves, RequestCounts, Summary, SyncInfo
 from syncpurge.workflow.context import (
     Location,
     RunConfig,
