@@ -1,4 +1,5 @@
-"""Data access: the only module that talks to S3. Clients are handed in.
+"""Data access: S3Store, the run's S3 calls (its reads of a bucket's configuration in
+`bucket_facts`). Clients are handed in.
 
 Every request the run makes is counted here, so the report's `requests` figures are the
 calls actually sent (botocore's own retries of one call are not counted again).
@@ -7,11 +8,11 @@ calls actually sent (botocore's own retries of one call are not counted again).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from syncpurge.data.bucket_facts import BucketFacts, error_code
 from syncpurge.data.failures import failing_as_listing, listing_call, listing_failed
 from syncpurge.data.routing import BucketRouter
 from syncpurge.data.s3shapes import (
@@ -23,7 +24,7 @@ from syncpurge.data.s3shapes import (
     RequestCounter,
     page_entries,
 )
-from syncpurge.errors import BucketAccessDenied, PreflightRefused
+from syncpurge.errors import BucketAccessDenied
 from syncpurge.models import PageMarker
 
 if TYPE_CHECKING:
@@ -31,13 +32,9 @@ if TYPE_CHECKING:
 
 MAX_KEYS_PER_PAGE = 1000
 MAX_KEYS_PER_DELETE = 1000
-# A KeyMarker only keys that begin with U+10FFFF, the last code point, sort after: a listing
-# from it is empty, so its answer echoes no key of the bucket (a key XML 1.0 can't carry,
-# echoed raw as LocalStack echoes NextKeyMarker, would make the answer unparsable).
-PAST_EVERY_KEY = "\U0010ffff"
 
 
-class S3Store:
+class S3Store(BucketFacts):
     """The S3 calls a run makes, on one client, counted into a shared RequestCounter."""
 
     def __init__(
@@ -205,7 +202,7 @@ class S3Store:
                 Bucket=bucket, Key=key, VersionId=version_id, ChecksumMode="ENABLED"
             )
         except ClientError as err:
-            if _error_code(err) in ("400", "403", "404", "405", "NoSuchKey", "NoSuchVersion"):
+            if error_code(err) in ("400", "403", "404", "405", "NoSuchKey", "NoSuchVersion"):
                 return None
             raise
         checksums = {
@@ -274,82 +271,13 @@ class S3Store:
         try:
             self._client(bucket).delete_object(Bucket=bucket, Key=key, VersionId=version_id)
         except ClientError as err:
-            code = _error_code(err)
+            code = error_code(err)
             message = str(err.response.get("Error", {}).get("Message", "")).lower()
             gone = code in ("NoSuchVersion", "NoSuchKey", "404") or (
                 code == "InvalidArgument" and "version" in message
             )
             if not gone:
                 raise
-
-    # ----------------------------------------------------------------- bucket facts
-
-    def versioning(self, bucket: str) -> tuple[str, bool]:
-        """(versioning status, MFA Delete enabled); refuses a bucket that can't be read,
-        naming the action it was denied."""
-        with self._refusing(bucket, "s3:ListBucket"):
-            self._client(bucket).head_bucket(Bucket=bucket)
-        with self._refusing(bucket, "s3:GetBucketVersioning"):
-            answer = self._client(bucket).get_bucket_versioning(Bucket=bucket)
-        return answer.get("Status") or "Disabled", answer.get("MFADelete") == "Enabled"
-
-    def check_list_versions(self, bucket: str) -> None:
-        """One empty ListObjectVersions: refuses, naming s3:ListBucketVersions, a bucket
-        whose versions this identity may not list (before anything is planned)."""
-        with self._refusing(bucket, "s3:ListBucketVersions"):
-            self._client(bucket).list_object_versions(
-                Bucket=bucket, KeyMarker=PAST_EVERY_KEY, MaxKeys=1
-            )
-
-    @contextmanager
-    def _refusing(self, bucket: str, action: str) -> Iterator[None]:
-        try:
-            yield
-        except ClientError as err:
-            code = _error_code(err)
-            if code in ("404", "NoSuchBucket"):
-                raise PreflightRefused(f"bucket {bucket!r} does not exist") from err
-            if code in ("403", "AccessDenied"):
-                raise BucketAccessDenied(bucket, action, self.router.owners.get(bucket)) from err
-            raise
-
-    def sends_eventbridge_events(self, bucket: str) -> bool:
-        """Whether the bucket's notification configuration sends its events to EventBridge."""
-        answer = self._client(bucket).get_bucket_notification_configuration(Bucket=bucket)
-        return "EventBridgeConfiguration" in answer
-
-    def object_lock_enabled(self, bucket: str) -> bool:
-        try:
-            config = self._client(bucket).get_object_lock_configuration(Bucket=bucket)
-        except ClientError as err:
-            if _error_code(err) == "ObjectLockConfigurationNotFoundError":
-                return False
-            raise
-        return config.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
-
-    def default_encryption(self, bucket: str) -> str:
-        """The bucket's default SSE algorithm ('AES256', 'aws:kms', 'aws:kms:dsse')."""
-        try:
-            config = self._client(bucket).get_bucket_encryption(Bucket=bucket)
-        except ClientError as err:
-            if _error_code(err) == "ServerSideEncryptionConfigurationNotFoundError":
-                return "AES256"  # S3 encrypts with SSE-S3 when nothing else is set
-            raise
-        rules = config.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
-        for rule in rules:
-            algorithm = rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
-            if algorithm:
-                return str(algorithm)
-        return "AES256"
-
-    def lifecycle_rules(self, bucket: str) -> list[dict[str, Any]]:
-        try:
-            config = self._client(bucket).get_bucket_lifecycle_configuration(Bucket=bucket)
-        except ClientError as err:
-            if _error_code(err) == "NoSuchLifecycleConfiguration":
-                return []
-            raise
-        return [dict(rule) for rule in config.get("Rules", [])]
 
     # ----------------------------------------------------------------- report objects
 
@@ -377,7 +305,7 @@ class S3Store:
         try:
             answer = self._client(bucket).get_object(Bucket=bucket, Key=key, VersionId=version_id)
         except ClientError as err:
-            if _error_code(err) in ("NoSuchKey", "NoSuchVersion", "404"):
+            if error_code(err) in ("NoSuchKey", "NoSuchVersion", "404"):
                 return None
             raise
         body: bytes = answer["Body"].read()
@@ -392,14 +320,10 @@ class S3Store:
         try:
             return self.get_bytes(bucket, key)
         except ClientError as err:
-            code = _error_code(err)
+            code = error_code(err)
             if code in ("NoSuchKey", "404"):
                 return None
             if code in ("403", "AccessDenied"):
                 owner = self.router.owners.get(bucket)
                 raise BucketAccessDenied(bucket, "s3:GetObject", owner) from err
             raise
-
-
-def _error_code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
