@@ -27,8 +27,7 @@ class RunFiles(Protocol):
 class FolderStore:
     """Buckets as folders: object `key` of `bucket` is the file `root/bucket/key`.
 
-    Writes are whole or absent (a file is written aside, then renamed), as S3's PUT is:
-    a run killed mid-write leaves no half a journal. Keys list in S3's order, by their
+    Writes are whole or absent (`write_whole`). Keys list in S3's order, by their
     UTF-8 bytes. A key that would name a file outside its bucket's folder is refused."""
 
     def __init__(self, root: Path) -> None:
@@ -48,12 +47,7 @@ class FolderStore:
         return path
 
     def put_bytes(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
-        path = self._path(bucket, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A name of its own per write: two writers of one key never share a partial file.
-        partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}")
-        partial.write_bytes(body)
-        os.replace(partial, path)
+        write_whole(self._path(bucket, key), body)
 
     def get_bytes(self, bucket: str, key: str) -> bytes:
         return self._path(bucket, key).read_bytes()
@@ -80,6 +74,16 @@ class FolderStore:
             if key.startswith(prefix):
                 keys.append(key)
         return sorted(keys, key=lambda key: key.encode())
+
+
+def write_whole(path: Path, body: bytes) -> None:
+    """Write the file whole or not at all, as S3's PUT is: the body goes to a hidden file
+    of its own beside it (two writers never share one), then is renamed over it. A process
+    killed mid-write leaves no half a journal line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}")
+    partial.write_bytes(body)
+    os.replace(partial, path)
 
 
 def _written_aside(name: str) -> bool:

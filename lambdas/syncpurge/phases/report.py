@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from syncpurge.data.files import RunFiles
+from syncpurge.data.files import RunFiles, write_whole
 from syncpurge.errors import InvalidInput
 from syncpurge.models import Outcome, PlannedEntry
 from syncpurge.phases.purge import OutcomeRecord
@@ -35,12 +34,7 @@ class LocalReportDestination:
         return str(self.folder)
 
     def write(self, name: str, body: bytes, content_type: str) -> None:
-        # Whole or absent: a run killed mid-write must not leave half a journal line.
-        path = self.folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partial")
-        partial.write_bytes(body)
-        os.replace(partial, path)
+        write_whole(self.folder / name, body)
 
 
 @dataclass(slots=True)
