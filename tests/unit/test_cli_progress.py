@@ -80,9 +80,9 @@ def test_applying_a_plan_says_re_checked_x_of_n_and_purging_rates_outcomes() -> 
     clock = Clock()
     with RunProgress(console, clock=clock) as progress:
         progress.phase("diff")
-        progress.rechecked(0, 850)
+        progress.to_recheck(850)
         clock.now += 10
-        progress.rechecked(850, 850)
+        progress.rechecked(850)
         progress.phase("purge")
         for _ in range(4):
             progress.outcome(OutcomeRecord(planned("gone"), Outcome.PURGED, ""))

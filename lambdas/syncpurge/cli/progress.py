@@ -127,9 +127,14 @@ class RunProgress:
         with self._lock:
             self.figures.in_scope[side] += entries
 
-    def rechecked(self, done: int, total: int) -> None:
+    def to_recheck(self, total: int) -> None:
         with self._lock:
-            self.figures.rechecked, self.figures.recheck_total = done, total
+            self.figures.recheck_total = total
+            self._tick()
+
+    def rechecked(self, entries: int) -> None:
+        with self._lock:
+            self.figures.rechecked += entries
             self._tick()
 
     def ranges(self, done: int, total: int) -> None:

@@ -26,14 +26,16 @@ from syncpurge.phases.purge import OutcomeRecord
 
 class ProgressListener(Protocol):
     """What a run tells whoever watches it. `listed`: entries on the pages a side read;
-    `counted`: those of them inside the scope (what the summary counts); `ranges`: the key
-    ranges of a fanned-out diff done, of all. A fanned-out diff tells it from several
-    threads at once."""
+    `counted`: those of them inside the scope (what the summary counts); `to_recheck`: the
+    entries to purge of the stored plan a run applies, and `rechecked`: how many more of
+    them were re-checked; `ranges`: the key ranges of a fanned-out diff done, of all. A
+    fanned-out diff tells it from several threads at once."""
 
     def phase(self, name: str) -> None: ...
     def listed(self, side: str, entries: int) -> None: ...
     def counted(self, side: str, entries: int) -> None: ...
-    def rechecked(self, done: int, total: int) -> None: ...
+    def to_recheck(self, total: int) -> None: ...
+    def rechecked(self, entries: int) -> None: ...
     def ranges(self, done: int, total: int) -> None: ...
     def planned(self, item: PlannedEntry) -> None: ...
     def outcome(self, record: OutcomeRecord) -> None: ...
@@ -49,7 +51,10 @@ class NullProgress:
     def counted(self, side: str, entries: int) -> None:
         pass
 
-    def rechecked(self, done: int, total: int) -> None:
+    def to_recheck(self, total: int) -> None:
+        pass
+
+    def rechecked(self, entries: int) -> None:
         pass
 
     def ranges(self, done: int, total: int) -> None:

@@ -9,7 +9,6 @@ stored plan's order. A re-check only lists: a stop ends a part before its next e
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -33,13 +32,11 @@ class RecheckCount:
 
     def __init__(self, total: int, progress: ProgressListener) -> None:
         self.total, self.progress = total, progress
-        self._done, self._lock = itertools.count(1), threading.Lock()
-        progress.rechecked(0, total)
+        progress.to_recheck(total)
 
     def __call__(self, entry: PlannedEntry) -> None:
         if entry.to_purge:
-            with self._lock:
-                self.progress.rechecked(next(self._done), self.total)
+            self.progress.rechecked(1)
 
 
 @dataclass(frozen=True, slots=True)

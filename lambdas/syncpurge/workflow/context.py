@@ -30,9 +30,11 @@ from syncpurge.core.run_ids import execution_run_id
 from syncpurge.core.scope import Scope
 from syncpurge.data.aws import DataSyncGateway, ExecutionsGateway, NotificationGateway
 from syncpurge.data.files import RunFiles
+from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import Mode, ReconcileRequest
 from syncpurge.phases.report import EntriesWriter, StoreDestination
+from syncpurge.summary import RequestCounts
 
 PLAN_CHUNK_ENTRIES = 50_000
 # Settings left unset in the definition: cfn-lint reads an empty substitution as a missing
@@ -185,14 +187,43 @@ class Stores:
         executions: ExecutionsGateway | None = None,
         notifications: NotificationGateway | None = None,
         files: RunFiles | None = None,
+        *,
+        source: S3Store | None = None,
+        target: S3Store | None = None,
     ) -> None:
         self.notifications = notifications
         self.s3 = s3
+        # The pair's own stores: `s3` unless a driver gives each side its own (the CLI's
+        # source and target, which a test may also give clients of their own).
+        self.source = source or s3
+        self.target = target or s3
         # The run's workspace and report: in their S3 bucket, or in a local folder that
         # holds them under the same names (data.files.FolderStore).
         self.files: RunFiles = files or s3
         self.datasync = datasync
         self.executions = executions
+
+    def all_s3(self) -> list[S3Store]:
+        """Each distinct S3 store once."""
+        stores: list[S3Store] = []
+        for store in (self.s3, self.source, self.target):
+            if all(store is not seen for seen in stores):
+                stores.append(store)
+        return stores
+
+    def requests(self) -> RequestCounts:
+        """The S3 requests this step's stores sent, each counter once."""
+        total = RequestCounts()
+        counters: list[RequestCounter] = []
+        for store in self.all_s3():
+            if all(store.counter is not seen for seen in counters):
+                counters.append(store.counter)
+                counts = store.counter.snapshot()
+                total.list += counts.list
+                total.delete += counts.delete
+                total.verify += counts.verify
+                total.head += counts.head
+        return total
 
 
 class PairSettings(Protocol):
@@ -210,13 +241,16 @@ def expect_owners(stores: Stores, config: PairSettings) -> None:
     """Every request of this step on the source, the target or the deployment's report
     bucket names the account that must own it (ExpectedBucketOwner): a bucket that changed
     hands answers 403."""
-    stores.s3.expect_owners(config.policy_settings().owners())
+    owners = config.policy_settings().owners()
+    for store in stores.all_s3():
+        store.expect_owners(owners)
 
 
 def place_buckets(stores: Stores, run: RunContext) -> None:
     """Owners as `expect_owners`, and each bucket called in the Region Prepare found."""
     expect_owners(stores, run.config)
-    stores.s3.place(run.regions)
+    for store in stores.all_s3():
+        store.place(run.regions)
 
 
 def find_regions(stores: Stores, config: PairSettings, buckets: list[str]) -> dict[str, str]:

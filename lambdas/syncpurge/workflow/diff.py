@@ -20,7 +20,7 @@ from syncpurge.core.plan import (
 from syncpurge.core.rules import Candidate, DiffPolicy, PendingProof
 from syncpurge.models import KeyHistory, PlannedEntry
 from syncpurge.phases.cutting import relative_key_limit
-from syncpurge.phases.diffing import NullProgress, diff_scope
+from syncpurge.phases.diffing import NullProgress, ProgressListener, diff_scope
 from syncpurge.workflow.context import (
     RunContext,
     Stores,
@@ -185,18 +185,27 @@ class DiffItemEvent(Wire):
 
 
 def diff_item(
-    event: DiffItemEvent, stores: Stores, should_stop: Callable[[], bool] | None = None
+    event: DiffItemEvent,
+    stores: Stores,
+    should_stop: Callable[[], bool] | None = None,
+    progress_listener: ProgressListener | None = None,
 ) -> dict[str, Any]:
-    """Diff one work item until done or `should_stop`; returns the next progress."""
+    """Diff one work item until done or `should_stop`; returns the next progress. A driver
+    that shows the run live gives a `progress_listener` (the entries listed, the plan)."""
     run, item, progress = event.run, event.item, event.progress
     stem = f"{item.index:05d}-{progress.slice:05d}"
     plan = PlanChunks(stores, run, stem)
     sampler = Sampler(item.sample_every, item.up_to)
     listed = ListedEntries(progress.listed, item.up_to)
     limit = progress.hand_back_at or item.hand_back_after
+    listener = progress_listener or NullProgress()
+
+    def on_plan(planned: PlannedEntry) -> None:
+        plan.write(planned)
+        listener.planned(planned)
     stats = diff_scope(
-        source=stores.s3,
-        target=stores.s3,
+        source=stores.source,
+        target=stores.target,
         source_bucket=run.config.source_bucket,
         target_bucket=run.config.target_bucket,
         prefix=item.prefix,
@@ -207,8 +216,8 @@ def diff_item(
             grace_cutoff=item.grace_cutoff,
             lineage=item_lineage(run, item, stores),
         ),
-        on_plan=plan.write,
-        progress=NullProgress(),
+        on_plan=on_plan,
+        progress=listener,
         scope=run.scope_model,
         resume=progress.cursor.to_cursor() if progress.cursor else None,
         should_stop=should_stop,
@@ -267,7 +276,7 @@ def hand_back(
     max_items = MAX_ITEMS_PER_SLOT * run.config.diff_max_concurrency
     scope = run.scope_model
     cuts, per_piece, settled = cut_remainder(
-        stores.s3,
+        stores.target,
         run.config.target_bucket,
         within=scope.target_key(item.prefix),
         root=scope.target_root,
@@ -334,7 +343,7 @@ class PlanChunks:
         doc["planKeys"] = [self.run.workspace.key(name) for name in self.chunks.names]
         doc["chunkSpans"] = self.spans
         doc["chunkLines"] = self.chunks.line_counts
-        doc["requests"] = self.stores.s3.counter.snapshot().model_dump()
+        doc["requests"] = self.stores.requests().model_dump()
         put_json(self.stores, self.run.workspace, f"diff-stats/{self.stem}.json", doc)
 
 

@@ -113,7 +113,7 @@ def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
         else:
             cuts_from = "probes"
             cuts, per_item, settled = probe_boundaries(
-                stores.s3,
+                stores.target,
                 run.config.target_bucket,
                 scope.target_key(prefix),
                 scope.target_root,
@@ -136,7 +136,7 @@ def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
         )
     strays = file_lineage(event, stores, items) if run.lineage is not None else 0
     stats = {
-        **stores.s3.counter.snapshot().model_dump(),
+        **stores.requests().model_dump(),
         "items": len(items),
         "cutFrom": cuts_from,
         "lineageStrayFiles": strays,

@@ -52,10 +52,11 @@ def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
         request = request.model_copy(update={"dry_run": True})
     buckets = [config.source_bucket, config.target_bucket, report.bucket, workspace.bucket]
     regions = find_regions(stores, config, buckets)
-    stores.s3.place(regions)
+    for store in stores.all_s3():
+        store.place(regions)
     preflight = run_preflight(
-        stores.s3,
-        stores.s3,
+        stores.source,
+        stores.target,
         config.source_bucket,
         config.target_bucket,
         report_bucket=report.bucket,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
+from syncpurge.phases.diffing import ProgressListener
 from syncpurge.phases.purge import OutcomeRecord, PurgeSettings, purge_plan
 from syncpurge.phases.report import BatchJournal, OutcomeTally, StoreDestination, record_to_line
 from syncpurge.workflow.context import (
@@ -39,7 +40,10 @@ class PurgeSlice:
 
 
 def purge_item(
-    event: PurgeItemEvent, stores: Stores, should_stop: Callable[[], bool] | None = None
+    event: PurgeItemEvent,
+    stores: Stores,
+    should_stop: Callable[[], bool] | None = None,
+    progress_listener: ProgressListener | None = None,
 ) -> PurgeSlice:
     """Purge an item's plan chunks from its progress until done or `should_stop` (checked
     between keys, so a key's entries and its current entry are always settled by one
@@ -67,11 +71,13 @@ def purge_item(
         line = record_to_line(outcome, run.run_id)
         tally.add(line)
         outcomes.write(line)
+        if progress_listener is not None:
+            progress_listener.outcome(outcome)
 
     purge_plan(
         (planned for key in reader.keys(should_stop) for planned in key),
-        source=stores.s3,
-        target=stores.s3,
+        source=stores.source,
+        target=stores.target,
         settings=PurgeSettings(
             target_bucket=run.config.target_bucket,
             source_bucket=run.config.source_bucket,
@@ -86,6 +92,6 @@ def purge_item(
         stores,
         run.workspace,
         f"purge-stats/{name}.json",
-        {"requests": stores.s3.counter.snapshot().model_dump()},
+        {"requests": stores.requests().model_dump()},
     )
     return PurgeSlice(reader.next_progress(), tally)

@@ -13,6 +13,7 @@ from syncpurge.core.plan import decode_lines
 from syncpurge.errors import InvalidInput
 from syncpurge.models import GuardDecision, Mode, RunStatus
 from syncpurge.phases.decision import Decision, final_status
+from syncpurge.phases.diffing import ProgressListener
 from syncpurge.phases.purge import unpurged_record
 from syncpurge.phases.report import (
     ENTRIES_PER_FILE,
@@ -56,8 +57,11 @@ class ReportEvent(Wire):
     error: FailureInfo | None = None
 
 
-def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
-    """Write summary.json and the entries files; always runs, success or failure."""
+def report(
+    event: ReportEvent, stores: Stores, progress_listener: ProgressListener | None = None
+) -> dict[str, Any]:
+    """Write summary.json and the entries files; always runs, success or failure. A
+    driver that shows the run live is told each planned entry the run left in place."""
     run = event.run
     if run is not None:
         place_buckets(stores, run)
@@ -71,8 +75,8 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
         run_id=run.run_id,
         source_bucket=run.config.source_bucket,
         target_bucket=run.config.target_bucket,
-        source_region=stores.s3.region(run.config.source_bucket),
-        target_region=stores.s3.region(run.config.target_bucket),
+        source_region=stores.source.region(run.config.source_bucket),
+        target_region=stores.target.region(run.config.target_bucket),
         scope=run.scope,
         started_at=run.config.start_time,
     )
@@ -95,9 +99,12 @@ def report(event: ReportEvent, stores: Stores) -> dict[str, Any]:
         for key in plan_keys:
             body = stores.files.get_bytes(run.workspace.bucket, key)
             for planned in decode_lines(body.splitlines()):
-                line = record_to_line(unpurged_record(planned), run.run_id)
+                record = unpurged_record(planned)
+                line = record_to_line(record, run.run_id)
                 writer.write(line)
                 tally.add(line)
+                if progress_listener is not None:
+                    progress_listener.outcome(record)
     writer.close()
     set_totals(
         summary,
