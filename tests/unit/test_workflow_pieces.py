@@ -9,6 +9,7 @@ import pytest
 from syncpurge.data.aws import S3Location, TaskFacts
 from syncpurge.errors import InvalidInput
 from syncpurge.workflow import FailureInfo, datasync_includes, describe_failure
+from syncpurge.workflow.context import Location, stored_workspace, workspace_root
 from syncpurge.workflow.guard import purge_items
 
 pytestmark = pytest.mark.unit
@@ -104,3 +105,15 @@ def test_guard_joins_small_plan_chunks_of_key_range_items_into_full_purge_items(
         {"planKeys": ["p/00003-00000-001"]},
         {"planKeys": ["p/00004-00000-001"]},
     ]
+
+
+def test_a_stored_workspace_lies_beside_the_runs_own() -> None:
+    deployment = Location(bucket="reports", prefix="syncpurge-work/20261207T120000Z-abc123/")
+    assert stored_workspace(deployment, "run-1") == Location(
+        bucket="reports", prefix="syncpurge-work/run-1/"
+    )
+    assert workspace_root(deployment) == Location(bucket="reports", prefix="syncpurge-work/")
+    # a workspace kept under a report root (a CLI run's --report)
+    nested = Location(bucket="b", prefix="team/reports/syncpurge-work/run-2/")
+    assert stored_workspace(nested, "run-1").prefix == "team/reports/syncpurge-work/run-1/"
+    assert workspace_root(Location(bucket="b", prefix="run-2/")).prefix == ""

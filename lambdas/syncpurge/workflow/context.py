@@ -285,9 +285,17 @@ WORKSPACE_PREFIX = "syncpurge-work/"
 STATE_PREFIX = "syncpurge-state/"
 
 
+def workspace_root(workspace: Location) -> Location:
+    """The folder every run's workspace lies in, beside this one's: a deployment's is
+    WORKSPACE_PREFIX at its report bucket's root; a CLI run's lies under its --report."""
+    parent = workspace.prefix.rstrip("/").rpartition("/")[0]
+    return Location(bucket=workspace.bucket, prefix=f"{parent}/" if parent else "")
+
+
 def stored_workspace(workspace: Location, run_id: str) -> Location:
-    """The workspace an earlier run of the same deployment kept (its plan, its figures)."""
-    return Location(bucket=workspace.bucket, prefix=f"{WORKSPACE_PREFIX}{run_id}/")
+    """The workspace an earlier run kept beside this one's (its plan, its figures)."""
+    root = workspace_root(workspace)
+    return Location(bucket=root.bucket, prefix=f"{root.prefix}{run_id}/")
 
 
 def files_of(stores: Stores, where: Location) -> RunFiles:

@@ -203,6 +203,7 @@ def diff_item(
     def on_plan(planned: PlannedEntry) -> None:
         plan.write(planned)
         listener.planned(planned)
+
     stats = diff_scope(
         source=stores.source,
         target=stores.target,

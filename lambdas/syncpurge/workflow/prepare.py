@@ -3,14 +3,16 @@ the same for every door), run the preflight."""
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
-from syncpurge.core.policy import Place, build_policy
+from syncpurge.core.policy import Place, RunPolicy, build_policy
 from syncpurge.data.aws import TaskFacts, arn_home
 from syncpurge.errors import AlreadyRunning, InvalidInput, PreflightRefused
 from syncpurge.models import ReconcileRequest, parse_request
 from syncpurge.phases.apply import applying
-from syncpurge.phases.preflight import run_preflight
+from syncpurge.phases.preflight import PreflightResult, run_preflight
 from syncpurge.workflow.context import (
     WORKSPACE_PREFIX,
     Location,
@@ -61,23 +63,12 @@ def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
         config.target_bucket,
         report_bucket=report.bucket,
     )
-    run = RunContext(
-        run_id=run_id,
-        config=config,
-        request=request,
-        task_id=policy.task_id,
-        report=report,
-        workspace=workspace,
-        skip_sync=request.skip_sync or facts is None,
-        includes=datasync_includes(request.scope_prefixes(), facts),
-        scope=policy.scope.describe(),
-        lineage=location(policy.lineage) if policy.lineage else None,
-        regions=regions,
-        preserve_blocks_purge=policy.preserve_blocks,
-        target_object_lock=preflight.target_object_lock,
-        advisories=[*preflight.advisories, *policy.advisories],
-        poll_interval_seconds=config.poll_interval_seconds,
-        poll_ceiling_seconds=max(config.poll_ceiling_seconds, config.poll_interval_seconds),
+    run = run_context(
+        config,
+        dataclasses.replace(policy, request=request),
+        facts,
+        RunPlaces(report=report, workspace=workspace, regions=regions),
+        preflight,
     )
     # Kept with the plan, so a later run can apply this one's plan (applyPlan).
     put_json(stores, workspace, "run.json", run.to_state())
@@ -87,6 +78,45 @@ def prepare(event: PrepareEvent, stores: Stores) -> dict[str, Any]:
         "error": None,
         "poll": {"seconds": run.poll_interval_seconds},
     }
+
+
+@dataclass(frozen=True, slots=True)
+class RunPlaces:
+    """Where a run keeps its report and its workspace, and each bucket's Region."""
+
+    report: Location
+    workspace: Location
+    regions: dict[str, str]
+
+
+def run_context(
+    config: RunConfig,
+    policy: RunPolicy,
+    facts: TaskFacts | None,
+    places: RunPlaces,
+    preflight: PreflightResult,
+) -> RunContext:
+    """What every later step carries: the run as its policy and its preflight decided it
+    (whichever door prepared it)."""
+    request = policy.request
+    return RunContext(
+        run_id=config.run_id,
+        config=config,
+        request=request,
+        task_id=policy.task_id,
+        report=places.report,
+        workspace=places.workspace,
+        skip_sync=request.skip_sync or facts is None,
+        includes=datasync_includes(request.scope_prefixes(), facts),
+        scope=policy.scope.describe(),
+        lineage=location(policy.lineage) if policy.lineage else None,
+        regions=places.regions,
+        preserve_blocks_purge=policy.preserve_blocks,
+        target_object_lock=preflight.target_object_lock,
+        advisories=[*preflight.advisories, *policy.advisories],
+        poll_interval_seconds=config.poll_interval_seconds,
+        poll_ceiling_seconds=max(config.poll_ceiling_seconds, config.poll_interval_seconds),
+    )
 
 
 def refuse_concurrent_runs(config: RunConfig, stores: Stores) -> None:

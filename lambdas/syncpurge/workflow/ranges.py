@@ -18,7 +18,6 @@ from syncpurge.core.keyspace import split_by_samples
 from syncpurge.models import KeyHistory
 from syncpurge.phases.cutting import KEY_SPACE_END, items_for
 from syncpurge.workflow.context import (
-    WORKSPACE_PREFIX,
     Location,
     RunContext,
     Stores,
@@ -26,6 +25,7 @@ from syncpurge.workflow.context import (
     get_json,
     put_json,
     stored_workspace,
+    workspace_root,
 )
 
 # Entries per item of a run cut on recorded samples (both sides' counts, exact).
@@ -85,7 +85,8 @@ def scope_id(run: RunContext) -> str:
 
 
 def _pointer(run: RunContext) -> Location:
-    return Location(bucket=run.workspace.bucket, prefix=f"{WORKSPACE_PREFIX}boundaries/")
+    root = workspace_root(run.workspace)
+    return Location(bucket=root.bucket, prefix=f"{root.prefix}boundaries/")
 
 
 def point_at_this_run(stores: Stores, run: RunContext) -> None:
