@@ -21,7 +21,8 @@ from markdown.extensions.toc import slugify
 from pydantic import BaseModel, ConfigDict, Field
 
 from syncpurge.cli import build_parser
-from syncpurge.models import GuardDecision, Mode, Outcome, Proof, ReconcileRequest, Rule
+from syncpurge.models import GuardDecision, Outcome, Proof, ReconcileRequest, Rule
+from syncpurge.phases.decision import Decision
 from syncpurge.summary import Summary
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,9 +35,10 @@ SCHEMAS = DOCS / "reference" / "schemas"
 
 
 class PlanLine(BaseModel):
-    """One line of `plan/plan-NNNNN.jsonl`: a target entry the diff selected, to purge (with
-    its proof) or skipped (with the reason). Short names: a plan may hold millions of lines.
-    `reports show RUN_ID --plan` prints them with the entry lines' names."""
+    """One line of a run's `plan/*.jsonl` (in its workspace): a target entry the diff
+    selected, to purge (with its proof) or skipped (with the reason). Short names: a plan
+    may hold millions of lines. `reports show RUN_ID --plan` prints them with the entry
+    lines' names."""
 
     model_config = ConfigDict(extra="forbid", strict=True, title="plan line")
 
@@ -58,22 +60,17 @@ class PlanLine(BaseModel):
     key_entries: int = Field(alias="n", description="the target key's entries when diffed")
 
 
-class PlanDocument(BaseModel):
-    """`plan.json`: a run's plan, written before its first delete; `--apply-plan RUN_ID`
-    (`{"applyPlan": "RUN_ID"}`) re-checks and purges exactly it."""
+class StoredGuard(BaseModel):
+    """`syncpurge-work/<run-id>/guard.json`: the guard's decision on a run's plan, kept in
+    the run's workspace before its first delete. With the workspace's `run.json` (the run's
+    request), `diff-stats/` (its figures, and which plan files hold its lines) and
+    `plan/*.jsonl` (the lines), it is the plan `--apply-plan RUN_ID`
+    (`{"applyPlan": "RUN_ID"}`) re-checks and purges."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, title="plan.json")
+    model_config = ConfigDict(extra="forbid", strict=True, title="guard.json")
 
-    run_id: str = Field(alias="runId")
-    planned: int = Field(description="entries planned to purge")
-    source_entries: int = Field(alias="sourceEntries", description="source entries in scope")
-    target_entries: int = Field(alias="targetEntries", description="target entries in scope")
-    keys_in_both: int = Field(alias="keysInBoth", description="keys both sides hold")
-    mode: Mode
-    rules: list[Rule]
-    prefixes: list[str]
-    chunks: list[str] = Field(description="the plan's line files, plan/plan-NNNNN.jsonl")
-    guard: GuardDecision | None = Field(description="the guard's decision on this plan")
+    decision: Decision = Field(description="what the run did with its plan")
+    guard: GuardDecision = Field(description="the guard's decision on this plan")
 
 
 class EntryLine(BaseModel):
@@ -99,7 +96,7 @@ def schemas() -> dict[str, dict[str, Any]]:
     """File name → JSON Schema of each format."""
     return {
         "request.schema.json": ReconcileRequest.model_json_schema(by_alias=True),
-        "plan.schema.json": PlanDocument.model_json_schema(by_alias=True),
+        "guard.schema.json": StoredGuard.model_json_schema(by_alias=True),
         "plan-line.schema.json": PlanLine.model_json_schema(by_alias=True),
         "entry-line.schema.json": EntryLine.model_json_schema(by_alias=True),
         "summary.schema.json": Summary.model_json_schema(by_alias=True, mode="serialization"),

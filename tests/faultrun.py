@@ -177,8 +177,9 @@ def _run(
 
 
 def journal_refs(report: Path) -> set[tuple[str, str]]:
+    """The entries journaled in a run folder, or in every run folder under a report root."""
     refs: set[tuple[str, str]] = set()
-    for path in sorted(report.glob("journal/*.jsonl")):
+    for path in sorted([*report.glob("journal/*.jsonl"), *report.glob("*/journal/*.jsonl")]):
         for line in path.read_text(encoding="utf-8").splitlines():
             doc = json.loads(line)
             refs.add((doc["key"], doc["versionId"]))

@@ -18,16 +18,17 @@ from unittest import mock
 import boto3
 
 from syncpurge.cli import main
-from syncpurge.core.lineage import LineageIndex
+from syncpurge.core.lineage import LineageIndex, report_prefix
 from syncpurge.core.policy import Place, PolicySettings, RunPolicy, build_policy
 from syncpurge.core.run_ids import new_run_id
 from syncpurge.core.scope import Scope
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
-from syncpurge.engine import RunResult, reconcile
+from syncpurge.engine import RunFolders, RunResult, RunStores, reconcile
 from syncpurge.models import ReconcileRequest
-from syncpurge.phases.apply import StoredPlan
-from syncpurge.phases.report import LocalReportDestination, read_entries_lines
+from syncpurge.phases.report import read_entries_lines
+from syncpurge.workflow import Stores
+from syncpurge.workflow.prepare import stored_request
 from syncpurge_local.datasync_copy import copy_like_datasync
 from tests.s3proxy import error_body, signed_region
 
@@ -193,19 +194,80 @@ def run_engine(
     page_size: int = 1000,
     lineage: LineageIndex | None = None,
 ) -> tuple[RunResult, list[dict[str, Any]]]:
-    """One reconcile run on the pair; returns the result and the report's entry lines."""
+    """One reconcile run on the pair, its report under `report_dir`; returns the result and
+    the report's entry lines. `lineage`: records of the task's reports, which the run reads
+    as DataSync wrote them."""
     counter = RequestCounter()
     source = S3Store(source_client or pair.client, counter, page_size=page_size)
     target = S3Store(client or pair.client, counter, page_size=page_size)
-    destination = LocalReportDestination(report_dir)
-    result = reconcile(
-        engine_policy(pair.source, pair.target, ReconcileRequest.model_validate(request or {})),
-        source=source,
-        target=target,
-        destination=destination,
-        lineage=lineage,
+    policy = engine_policy(pair.source, pair.target, ReconcileRequest.model_validate(request or {}))
+    if lineage is not None:
+        lineage_place = task_reports(pair.client, lineage)
+        policy = dataclasses.replace(policy, lineage=lineage_place)
+    result = engine_run(policy, source=source, target=target, report=report_dir)
+    return result, list(read_entries_lines(report_dir / result.summary.run_id))
+
+
+def engine_run(
+    policy: RunPolicy,
+    *,
+    source: S3Store,
+    target: S3Store,
+    report: Path,
+    run_id: str | None = None,
+    workers: int = 1,
+    progress: Any = None,
+) -> RunResult:
+    """`syncpurge.engine.reconcile` as the CLI calls it, its run folder `report/<run-id>/`
+    (and its workspace beside it, in `report/syncpurge-work/`)."""
+    run_id = run_id or new_run_id(datetime.now(UTC))
+    folders = RunFolders.under(Place(None, f"{report}/"), run_id, source)
+    return reconcile(
+        policy,
+        stores=RunStores(source, target, source),
+        folders=folders,
+        run_id=run_id,
+        workers=workers,
+        progress=progress,
     )
-    return result, list(read_entries_lines(report_dir))
+
+
+def applying_request(
+    request: ReconcileRequest, report: Path, plan_run: str, store: S3Store
+) -> ReconcileRequest:
+    """The request that applies run `plan_run`'s stored plan, kept under `report` (as the
+    CLI's --apply-plan reads it: `workflow.prepare.stored_request`)."""
+    request = request.model_copy(update={"apply_plan": plan_run})
+    folders = RunFolders.under(Place(None, f"{report}/"), "applying", store)
+    return stored_request(Stores(store, files=folders.files), folders.workspace, plan_run, request)
+
+
+LINEAGE_BUCKET = "task-reports"
+LINEAGE_TASK = "task-0123456789abcdef0"
+LINEAGE_EXECUTION = "exec-0123456789abcdef0"
+
+
+def task_reports(client: Any, lineage: LineageIndex) -> Place:
+    """`lineage`'s records as the transferred report a DataSync task writes (Enhanced mode
+    where a record has an ETag, Basic mode where not), in a bucket of their own: the place
+    a run's policy reads lineage from."""
+    client.create_bucket(Bucket=LINEAGE_BUCKET)
+    prefix = report_prefix("", LINEAGE_TASK)
+    items: list[dict[str, Any]] = []
+    for version_id, origin in lineage.records():
+        when = origin.last_modified.strftime("%Y-%m-%dT%H:%M:%SZ") if origin.last_modified else None
+        if origin.etag is not None:
+            meta = {"ContentSize": origin.size, "LastModified": when}
+            meta["SystemMetadata"] = {"ETag": origin.etag}  # type: ignore[assignment]
+            items.append({"RelativePath": origin.relative_key, "SourceMetadata": meta})
+        else:
+            basic = {"ContentSize": origin.size, "Mtime": when}
+            items.append({"RelativePath": f"/{origin.relative_key}", "SrcMetadata": basic})
+        items[-1] |= {"DstS3VersionId": version_id, "TransferStatus": "SUCCESS"}
+    execution = LINEAGE_EXECUTION
+    key = f"{prefix}{execution}/{execution}.files-transferred-v1-00001-0123456789abcdef.json"
+    client.put_object(Bucket=LINEAGE_BUCKET, Key=key, Body=json.dumps({"Transferred": items}))
+    return Place(LINEAGE_BUCKET, prefix)
 
 
 def engine_policy(
@@ -213,13 +275,10 @@ def engine_policy(
     target_bucket: str,
     request: ReconcileRequest,
     *,
-    stored_plan: StoredPlan | None = None,
     scope: Scope | None = None,
 ) -> RunPolicy:
-    """The policy `syncpurge reconcile` builds for two buckets and no task: the request (a
-    stored plan's, when one is applied), the whole buckets or `scope`, a local report."""
-    if stored_plan is not None:
-        request = stored_plan.request_for(request)
+    """The policy `syncpurge reconcile` builds for two buckets and no task: the request,
+    the whole buckets or `scope`, a local report."""
     settings = PolicySettings(
         source_bucket=source_bucket,
         target_bucket=target_bucket,
@@ -376,3 +435,10 @@ def age_entries(*buckets: str, minutes: int) -> None:
         for _, versions in backend.buckets[name].keys.iterlists():
             for version in versions:
                 version.last_modified -= timedelta(minutes=minutes)
+
+
+def run_folders(report: Path) -> list[Path]:
+    """A local report root's run folders (its runs' workspaces lie beside them, apart)."""
+    if not report.exists():
+        return []
+    return sorted(p for p in report.iterdir() if p.is_dir() and p.name != "syncpurge-work")

@@ -193,16 +193,15 @@ def bench(
     import boto3
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.s3.models import s3_backends
-    from tests.helpers import engine_policy
+    from tests.helpers import engine_policy, engine_run
     from tests.s3servers import moto_server
     from tests.workflow.conftest import REPORTS, deploy
 
     from syncpurge.data.clients import make_s3_client
     from syncpurge.data.s3shapes import RequestCounter
     from syncpurge.data.s3store import S3Store
-    from syncpurge.engine import reconcile
     from syncpurge.models import ReconcileRequest
-    from syncpurge.phases.report import LocalReportDestination, read_entries_lines
+    from syncpurge.phases.report import read_entries_lines
     from syncpurge_local.runtime import LocalRuntime
 
     figures: dict[str, Any] = {"keys": keys, "layout": layout, "where": where(layout)}
@@ -265,18 +264,19 @@ def bench(
             return doc
 
         if not slices_only and "A" in runs:
-            log("A: the engine, one item, dry run...")
+            log("A: the CLI's driver, one worker, dry run...")
             started = time.perf_counter()
             store = S3Store(make_s3_client(), RequestCounter())
-            single = reconcile(
+            single = engine_run(
                 engine_policy(
                     source, target, ReconcileRequest.model_validate({**request, "dryRun": True})
                 ),
                 source=store,
                 target=store,
-                destination=LocalReportDestination(Path(tmp) / "single"),
+                report=Path(tmp) / "single",
             )
-            plan_a = plan_rows(list(read_entries_lines(Path(tmp) / "single")))
+            folder = Path(tmp) / "single" / single.summary.run_id
+            plan_a = plan_rows(list(read_entries_lines(folder)))
             figures["A"] = {
                 "seconds": round(time.perf_counter() - started),
                 "requests": single.summary.requests.model_dump(),

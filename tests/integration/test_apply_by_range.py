@@ -20,15 +20,13 @@ from hypothesis import strategies as st
 from syncpurge.core.scope import Scope
 from syncpurge.data.s3shapes import ListingPage, RequestCounter
 from syncpurge.data.s3store import S3Store
-from syncpurge.engine import reconcile
 from syncpurge.errors import ListingFailed
 from syncpurge.models import PlannedEntry, ReconcileRequest
-from syncpurge.phases.apply import PairAccess, fresh_plan, read_stored_plan
+from syncpurge.phases.apply import PairAccess, fresh_plan
 from syncpurge.phases.apply_ranges import GAP_PAGES, RangeFresh
 from syncpurge.phases.diffing import policy_for
-from syncpurge.phases.report import LocalReportDestination
 from tests.conftest import property_examples
-from tests.helpers import BucketPair, engine_policy
+from tests.helpers import BucketPair, applying_request, engine_policy, engine_run
 from tests.integration.bucket_histories import KEYS, OUTSIDE, SCOPE, operation
 from tests.integration.test_key_ranges import history
 
@@ -84,17 +82,16 @@ def lists_of(
     """Run `run_id` of the engine, pages of PAGE entries, its report under `report`: its
     LISTs and its totals."""
     store = S3Store(pair.client, RequestCounter(), page_size=PAGE)
+    parsed = ReconcileRequest.model_validate(request)
     plan_run = request.get("applyPlan")
-    stored = read_stored_plan(str(report), plan_run, store, "applyPlan") if plan_run else None
-    result = reconcile(
-        engine_policy(
-            pair.source, pair.target, ReconcileRequest.model_validate(request), stored_plan=stored
-        ),
+    if plan_run:
+        parsed = applying_request(parsed, report, plan_run, store)
+    result = engine_run(
+        engine_policy(pair.source, pair.target, parsed),
         source=store,
         target=store,
-        destination=LocalReportDestination(report / run_id),
+        report=report,
         run_id=run_id,
-        stored_plan=stored,
     )
     summary = result.summary
     assert summary.error is None, summary.error

@@ -41,7 +41,7 @@ def test_the_athena_columns_are_the_report_fields(pair: BucketPair, tmp_path: Pa
 
     result, lines = run_engine(pair, tmp_path, {"maxPurgeFraction": 1.0})
 
-    summary = (tmp_path / "summary.json").read_text()
+    summary = (tmp_path / result.summary.run_id / "summary.json").read_text()
     assert summary.count("\n") == 1  # one object, one line
     assert columns("syncpurge_summaries") == list(json.loads(summary))
     assert result.summary.totals.purged == 1

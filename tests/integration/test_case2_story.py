@@ -38,7 +38,7 @@ def test_leftover_marker_and_version_of_a_permanently_deleted_key_are_purged(
     totals = result.summary.totals
     assert (totals.planned, totals.purged, totals.failed) == (2, 2, 0)
     assert totals.bytes_reclaimed == len("hello")
-    summary = json.loads((tmp_path / "summary.json").read_text())
+    summary = json.loads((tmp_path / result.summary.run_id / "summary.json").read_text())
     assert summary["status"] == "SUCCEEDED"
     assert summary["totals"]["purged"] == 2
     assert summary["byRule"]["vanished-key"]["purged"] == 2

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from syncpurge.cli import EXIT_FAILED, EXIT_GUARD, EXIT_INVALID, EXIT_OK, main
-from tests.helpers import BucketPair, reconcile_flags
+from tests.helpers import BucketPair, reconcile_flags, run_folders
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +18,7 @@ def reconcile_args(pair: BucketPair, report: Path, *extra: str) -> list[str]:
 
 
 def only_run_folder(report: Path) -> Path:
-    (folder,) = report.iterdir()
+    (folder,) = run_folders(report)
     return folder
 
 
@@ -82,17 +82,14 @@ def test_report_to_s3_uri(
     run_id = json.loads(capsys.readouterr().out)["runId"]
     assert code == EXIT_OK
     keys = {o["Key"] for o in pair.client.list_objects_v2(Bucket="reports-bucket")["Contents"]}
-    assert keys == {
-        f"runs/{run_id}/{name}"
-        for name in (
-            "started.json",
-            "plan.json",
-            "plan/plan-00001.jsonl",
-            "journal/batch-00001.jsonl",
-            "summary.json",
-            "entries/entries-00001.jsonl",
-        )
-    }
+    # The run's report folder under the root; its workspace (its plan) beside the runs'.
+    assert {k for k in keys if not k.startswith(("runs/syncpurge-work/", "runs/20"))} == set()
+    report = {k.removeprefix(f"runs/{run_id}/") for k in keys if k.startswith(f"runs/{run_id}/")}
+    journals = {k for k in report if k.startswith("journal/")}
+    assert len(journals) == 1
+    assert report - journals == {"started.json", "summary.json", "entries/entries-00001.jsonl"}
+    assert f"runs/syncpurge-work/{run_id}/guard.json" in keys
+    assert any(k.startswith(f"runs/syncpurge-work/{run_id}/plan/") for k in keys)
 
 
 def test_guard_tripped_exits_3_and_deletes_nothing(pair: BucketPair, tmp_path: Path) -> None:

@@ -57,7 +57,7 @@ def test_a_stored_plan_edited_to_purge_more_than_was_planned_is_refused(
     run_id = reconcile(pair, tmp_path, capsys, "--dry-run")
     # ... then gone-3 appears at the target and a line for it is added to the stored plan
     version = pair.put("gone-3", "x", bucket=pair.target)
-    (chunk,) = (tmp_path / run_id / "plan").iterdir()
+    (chunk,) = (tmp_path / "syncpurge-work" / run_id / "plan").iterdir()
     lines = chunk.read_bytes().splitlines()
     added = json.loads(lines[-1]) | {"k": "gone-3", "v": version}
     chunk.write_bytes(b"\n".join([*lines, json.dumps(added).encode()]) + b"\n")
@@ -84,15 +84,15 @@ def test_a_plan_whose_guard_was_edited_is_refused_naming_its_file(
 ) -> None:
     vanished_keys(pair, 2)
     run_id = reconcile(pair, tmp_path, capsys, "--dry-run")
-    plan = tmp_path / run_id / "plan.json"
-    figures = json.loads(plan.read_text())
+    kept = tmp_path / "syncpurge-work" / run_id / "guard.json"
+    figures = json.loads(kept.read_text())
     figures["guard"] = guard if isinstance(guard, dict) else {**figures["guard"], "planned": guard}
-    plan.write_text(json.dumps(figures))
+    kept.write_text(json.dumps(figures))
     before = pair.entries()
 
     code = main(reconcile_flags(pair, "--report", str(tmp_path), "--apply-plan", run_id))
 
     err = " ".join(capsys.readouterr().err.split())
     assert code == EXIT_INVALID
-    assert f"--apply-plan: {tmp_path / run_id}/plan.json: {named}" in err
+    assert f"{kept}: {named}" in err
     assert pair.entries() == before

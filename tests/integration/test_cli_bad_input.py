@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,14 +13,16 @@ from unittest import mock
 
 import pytest
 
+from syncpurge import engine
 from syncpurge.cli import EXIT_INVALID, main
 from syncpurge.cli.progress import RunProgress
+from syncpurge.data.files import FolderStore
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import Entry, PlannedEntry, Proof, Rule
-from syncpurge.phases import purge
+from syncpurge.phases import purge, side_by_side
 from syncpurge.phases.purge import OutcomeRecord, PurgeSettings
-from syncpurge.phases.report import BatchJournal, LocalReportDestination, read_entries_lines
-from tests.helpers import BucketPair, exit_code, reconcile_flags
+from syncpurge.phases.report import BatchJournal, StoreDestination, read_entries_lines
+from tests.helpers import BucketPair, exit_code, reconcile_flags, run_folders
 
 pytestmark = pytest.mark.integration
 
@@ -178,16 +179,16 @@ def test_ctrl_c_stops_cleanly_with_the_partial_report_and_journal(
 
     monkeypatch.setattr(RunProgress, "outcome", interrupt_after_the_first_batch)
 
-    # one worker: the plan is purged whole on the run's thread (parts: test_cli_workers_stop)
+    # one worker: the plan is purged whole as one item (parts: test_cli_workers_stop)
     code = main([*base(pair, tmp_path), "--workers", "1"])
 
     assert code == 130
-    (run,) = tmp_path.iterdir()
+    (run,) = run_folders(tmp_path)
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "FAILED"
     assert "interrupted" in summary["error"]
     assert summary["totals"]["purged"] >= 999
-    assert (run / "journal" / "batch-00001.jsonl").exists()
+    assert list((run / "journal").glob("*.jsonl"))  # the batch sent, journaled first
     assert "Traceback" not in capsys.readouterr().err
 
 
@@ -223,10 +224,11 @@ def test_ctrl_c_while_a_batch_is_on_the_wire_still_reports_its_outcomes(
     pair.put_live()
     for i in range(1200):
         pair.put(f"gone/{i:05d}", "x", bucket=pair.target)
-    # Ctrl-C (SIGINT's KeyboardInterrupt) lands in the run's thread as it takes the first
-    # answer from its future: the window where the old loop had already dropped the batch.
-    # (Raised here, not by a signal: a test worker process may not handle SIGINT.)
-    real_result, real_delete_batch = Future.result, purge.delete_batch
+    # Ctrl-C (SIGINT's KeyboardInterrupt) lands in the run's main thread, which waits on
+    # the purge items, right after S3 deleted the first batch: the window where the old
+    # loop had dropped the batch. (Raised here, not by a signal: a test worker process
+    # may not handle SIGINT.)
+    real_wait, real_delete_batch = side_by_side.wait, purge.delete_batch
     deleted_once, interrupted = threading.Event(), threading.Event()
 
     def delete_batch(*args: Any, **kwargs: Any) -> Any:
@@ -234,23 +236,28 @@ def test_ctrl_c_while_a_batch_is_on_the_wire_still_reports_its_outcomes(
         deleted_once.set()
         return records
 
-    def interrupted_on_answer(self: Future[Any], timeout: float | None = None) -> Any:
-        answer = real_result(self, timeout)
-        main_thread = threading.current_thread() is threading.main_thread()
-        if main_thread and deleted_once.is_set() and not interrupted.is_set():
+    def interrupted_while_waiting(futures: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is threading.main_thread() and not interrupted.is_set():
+            deleted_once.wait(timeout=30)
             interrupted.set()
             raise KeyboardInterrupt
-        return answer
+        return real_wait(futures, **kwargs)
 
     monkeypatch.setattr(purge, "delete_batch", delete_batch)
-    monkeypatch.setattr(Future, "result", interrupted_on_answer)
 
-    # one worker: the plan is purged whole on the run's thread (parts: test_cli_workers_stop)
+    def purge_waits(self: Any) -> None:
+        monkeypatch.setattr(side_by_side, "wait", interrupted_while_waiting)
+        real_purge(self)
+
+    real_purge = engine.Pipeline.purge
+    monkeypatch.setattr(engine.Pipeline, "purge", purge_waits)
+
+    # one worker: the plan is purged whole as one item (parts: test_cli_workers_stop)
     code = main([*base(pair, tmp_path), "--workers", "1"])
 
     assert code == 130
     assert interrupted.is_set()
-    (run,) = tmp_path.iterdir()
+    (run,) = run_folders(tmp_path)
     lines = list(read_entries_lines(run))
     reported = {line["key"]: line["outcome"] for line in lines}
     deleted = {f"gone/{i:05d}" for i in range(1200)} - pair.all_keys(pair.target)
@@ -285,7 +292,7 @@ def test_a_batch_whose_answer_never_comes_is_reported_naming_its_journal_batch(
         return []
 
     with mock.patch.object(purge, "delete_batch", never_answers):
-        journal = BatchJournal(LocalReportDestination(tmp_path), "run-1")
+        journal = BatchJournal(StoreDestination(FolderStore(tmp_path), "report", ""), "run-1")
         with pytest.raises(KeyboardInterrupt):
             purge.purge_plan(
                 interrupt_after(plan),

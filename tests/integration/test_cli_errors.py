@@ -265,13 +265,13 @@ def test_a_task_with_an_endpoint_is_refused_saying_why(
 
 @pytest.fixture
 def dry_run(moto_url: str, s3: Any, keys: dict[str, str], tmp_path: Path) -> Path:
-    """A dry run's report folder, its plan (purge 'gone') kept in it."""
+    """A dry run's workspace, its plan (purge 'gone') kept in it."""
     report = tmp_path / "reports"
     done = syncpurge(reconcile_argv(moto_url, report, "--dry-run", "--json"), keys)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["totals"]["planned"] == 1
-    return report / summary["runId"]
+    return report / "syncpurge-work" / summary["runId"]
 
 
 def reconcile_argv(moto_url: str, report: Path, *extra: str) -> list[str]:
@@ -297,11 +297,12 @@ def test_a_broken_plan_file_is_one_line_naming_it(
     s3: Any,
     keys: dict[str, str],
 ) -> None:
-    plan = dry_run / "plan.json"
+    plan = dry_run / "run.json"
     plan.write_text(edit(plan.read_text()))
     before = versions(s3)
 
-    done = syncpurge(reconcile_argv(moto_url, dry_run.parent, "--apply-plan", dry_run.name), keys)
+    report = dry_run.parent.parent
+    done = syncpurge(reconcile_argv(moto_url, report, "--apply-plan", dry_run.name), keys)
 
     one_line(done, str(plan), why)
     assert versions(s3) == before
@@ -310,11 +311,12 @@ def test_a_broken_plan_file_is_one_line_naming_it(
 def test_a_broken_plan_chunk_is_one_line_naming_it_and_its_line(
     dry_run: Path, moto_url: str, s3: Any, keys: dict[str, str]
 ) -> None:
-    chunk = dry_run / json.loads((dry_run / "plan.json").read_text())["chunks"][0]
+    (chunk,) = (dry_run / "plan").iterdir()
     chunk.write_text(chunk.read_text() + '{"k": "half a line\n')
     before = versions(s3)
 
-    done = syncpurge(reconcile_argv(moto_url, dry_run.parent, "--apply-plan", dry_run.name), keys)
+    report = dry_run.parent.parent
+    done = syncpurge(reconcile_argv(moto_url, report, "--apply-plan", dry_run.name), keys)
 
     one_line(done, str(chunk), "line 2", "not JSON", "nothing was deleted")
     assert versions(s3) == before
@@ -330,11 +332,10 @@ def test_a_broken_plan_chunk_in_s3_is_named_by_its_s3_uri(
     dry = syncpurge([*argv, "--dry-run", "--json"], keys)
     assert dry.returncode == 0, dry.stderr
     run_id = json.loads(dry.stdout)["runId"]
-    folder = f"runs/{run_id}/"
-    plan = json.loads(
-        s3.get_object(Bucket="first-hour-reports", Key=f"{folder}plan.json")["Body"].read()
+    listed = s3.list_objects_v2(
+        Bucket="first-hour-reports", Prefix=f"runs/syncpurge-work/{run_id}/plan/"
     )
-    chunk = folder + plan["chunks"][0]
+    (chunk,) = [item["Key"] for item in listed["Contents"]]
     s3.put_object(Bucket="first-hour-reports", Key=chunk, Body=b'{"k": 1}\n')
     before = versions(s3)
 

@@ -39,14 +39,14 @@ def test_a_later_cli_run_never_purges_an_earlier_run_s_report_in_the_target(
 def test_a_stored_plan_whose_prefixes_name_the_report_is_refused_by_the_policy(
     pair: BucketPair, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given a dry run's plan, its report in the target, whose plan.json was edited to name
-    # the report folder as the plan's prefix
+    # Given a dry run's plan, its report (and workspace) in the target, whose stored run
+    # was edited to name the report folder as the plan's prefix
     flags = report_in_the_target(pair)
     assert main(reconcile_flags(pair, *flags, "--dry-run", "--json")) == EXIT_OK
     run_id = json.loads(capsys.readouterr().out)["runId"]
-    key = f"reports/{run_id}/plan.json"
+    key = f"reports/syncpurge-work/{run_id}/run.json"
     plan = json.loads(pair.client.get_object(Bucket=pair.target, Key=key)["Body"].read())
-    plan["prefixes"] = ["reports/"]
+    plan["request"]["prefixes"] = ["reports/"]
     pair.client.put_object(Bucket=pair.target, Key=key, Body=json.dumps(plan).encode())
     before = pair.entries(pair.target)
 

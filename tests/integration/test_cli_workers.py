@@ -3,21 +3,23 @@ threads, and the run plans and purges exactly what one listing does, in the same
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from syncpurge.cli import EXIT_INVALID, EXIT_OK, main
-from syncpurge.core.scope import Scope
-from syncpurge.data.s3shapes import RequestCounter
-from syncpurge.data.s3store import S3Store
-from syncpurge.phases import fanout, fanout_purge
+from syncpurge.phases import cutting
 from syncpurge.phases.report import read_entries_lines
-from tests.helpers import BucketPair, exit_code, reconcile_flags
+from tests.helpers import BucketPair, exit_code, reconcile_flags, run_folders
 
 pytestmark = pytest.mark.integration
+
+# the module (the package names its step function `guard` too)
+workflow_guard = importlib.import_module("syncpurge.workflow.guard")
 
 FIELDS = ("key", "versionId", "isDeleteMarker", "rule", "proof", "outcome", "reason")
 
@@ -40,7 +42,7 @@ def run(pair: BucketPair, report: Path, *extra: str) -> tuple[list[tuple[Any, ..
         pair, "--report", str(report), "--allow-unrelated-source", "--json", *extra
     )
     assert main(flags) == EXIT_OK
-    (folder,) = report.iterdir()
+    (folder,) = run_folders(report)
     lines = [tuple(line[f] for f in FIELDS) for line in read_entries_lines(folder)]
     return lines, json.loads((folder / "summary.json").read_text())
 
@@ -53,7 +55,7 @@ def test_many_workers_plan_what_one_listing_plans_in_the_same_order(
 ) -> None:
     world(pair)
     # ranges of a few entries, so that 40 keys are cut into many
-    monkeypatch.setattr(fanout, "RANGE_TARGET_ENTRIES", 6)
+    monkeypatch.setattr(cutting, "FIRST_RUN_TARGET_ENTRIES", 6)
 
     one, one_summary = run(pair, tmp_path / "one", "--dry-run", "--workers", "1")
     capsys.readouterr()
@@ -71,8 +73,8 @@ def test_many_workers_purge_exactly_the_plan_in_parts_each_journaled_apart(
     pair: BucketPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world(pair)
-    monkeypatch.setattr(fanout, "RANGE_TARGET_ENTRIES", 6)
-    monkeypatch.setattr(fanout_purge, "MIN_PART_ENTRIES", 2)  # 17 entries: several parts
+    monkeypatch.setattr(cutting, "FIRST_RUN_TARGET_ENTRIES", 6)
+    monkeypatch.setattr(workflow_guard, "MIN_ITEM_LINES", 2)  # 17 entries: several parts
     source_before, target_before = pair.entries(pair.source), pair.entries(pair.target)
 
     lines, summary = run(pair, tmp_path, "--force", "--workers", "8")
@@ -82,10 +84,9 @@ def test_many_workers_purge_exactly_the_plan_in_parts_each_journaled_apart(
     assert summary["totals"]["purged"] == len(purged) == len(lines) == 17
     assert pair.entries(pair.target) == target_before - purged
     assert pair.entries(pair.source) == source_before
-    (folder,) = tmp_path.iterdir()
+    (folder,) = run_folders(tmp_path)
     journals = sorted(path.name for path in (folder / "journal").iterdir())
-    assert len(journals) > 1
-    assert all(name.startswith("batch-0") and name.count("-") == 2 for name in journals)
+    assert len(journals) > 1  # each purge item journals under names of its own
     journaled = [
         json.loads(line)["versionId"]
         for name in journals
@@ -113,23 +114,24 @@ def test_a_worker_count_out_of_range_is_refused_in_one_line(
 
 
 def test_the_run_lock_beside_the_data_does_not_fool_the_cut(
-    pair: BucketPair, monkeypatch: pytest.MonkeyPatch
+    pair: BucketPair,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The CLI's lock (.syncpurge/) sorts before data/: counted as a folder, the first probe
     read the space between them as nearly empty and the whole bucket was one range."""
     for n in range(3_000):  # 20 folders of 150 keys
         key = f"data/{n // 150:05d}/{n:09d}.bin"
         pair.client.put_object(Bucket=pair.target, Key=key, Body=b"")
-    pair.client.put_object(Bucket=pair.target, Key=".syncpurge/cli-run.lock", Body=b"")
-    store = S3Store(pair.client, RequestCounter())
-    scope = Scope(excluded_target_prefixes=(".syncpurge/",))
-    monkeypatch.setattr(fanout, "RANGE_TARGET_ENTRIES", 300)
+    monkeypatch.setattr(cutting, "FIRST_RUN_TARGET_ENTRIES", 300)
 
-    work = fanout.cut_scope(store, pair.target, scope, [""], 16)
+    run(pair, tmp_path, "--dry-run", "--workers", "16")
 
-    assert len(work) >= 8  # 3,000 entries in ranges of about 300 (it was 4, the lock apart)
-    assert work[0].key_range.after is None
-    assert work[-1].key_range.up_to is None
+    # 3,000 entries in items of about 300 (it was one item, the lock apart)
+    ranges = re.search(r"key ranges (\d+) of (\d+) done", capsys.readouterr().err)
+    assert ranges is not None
+    assert int(ranges[2]) >= 8
 
 
 def test_applying_a_plan_on_many_workers_re_checks_it_in_parts_and_keeps_its_order(
@@ -139,7 +141,7 @@ def test_applying_a_plan_on_many_workers_re_checks_it_in_parts_and_keeps_its_ord
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     world(pair)
-    monkeypatch.setattr(fanout_purge, "MIN_PART_ENTRIES", 2)  # 17 entries: parts of a key
+    monkeypatch.setattr(workflow_guard, "MIN_ITEM_LINES", 2)  # 17 entries: parts of a key
     _, dry = run(pair, tmp_path, "--dry-run", "--workers", "1")
     capsys.readouterr()
 
@@ -148,7 +150,7 @@ def test_applying_a_plan_on_many_workers_re_checks_it_in_parts_and_keeps_its_ord
 
     err = capsys.readouterr().err
     assert "re-checked 17 of 17" in err
-    folders = {folder.name: folder for folder in tmp_path.iterdir()}
+    folders = {folder.name: folder for folder in run_folders(tmp_path)}
     applied = folders[max(name for name in folders if name != dry["runId"])]
     summary = json.loads((applied / "summary.json").read_text())
     assert summary["totals"]["purged"] == 17
@@ -156,7 +158,7 @@ def test_applying_a_plan_on_many_workers_re_checks_it_in_parts_and_keeps_its_ord
     def plan_lines(folder: Path) -> list[tuple[str, str]]:
         return [
             (line["k"], line["v"])  # the plan codec's short names
-            for path in sorted((folder / "plan").iterdir())
+            for path in sorted((tmp_path / "syncpurge-work" / folder.name / "plan").iterdir())
             for line in map(json.loads, path.read_text().splitlines())
         ]
 

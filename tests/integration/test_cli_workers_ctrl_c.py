@@ -5,6 +5,7 @@ Ctrl-C again while the parts drained; and every entry deleted is in the report."
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 from collections.abc import Iterable
@@ -14,12 +15,16 @@ from typing import Any
 
 import pytest
 
+from syncpurge import engine
 from syncpurge.cli import main
-from syncpurge.phases import fanout_purge, purge, side_by_side
+from syncpurge.phases import cutting, purge, side_by_side
 from syncpurge.phases.report import read_entries_lines
-from tests.helpers import BucketPair, reconcile_flags
+from tests.helpers import BucketPair, reconcile_flags, run_folders
 
 pytestmark = pytest.mark.integration
+
+# the module (the package names its step function `guard` too)
+workflow_guard = importlib.import_module("syncpurge.workflow.guard")
 
 
 def run(pair: BucketPair, report: Path, workers: int) -> int:
@@ -36,15 +41,15 @@ class SlowDeletes:
         self.after: list[Any] = []
         self.real = purge.delete_batch
         monkeypatch.setattr(purge, "delete_batch", self)
-        # the diff's ranges run side by side too: Ctrl-C is for the purge's parts
+        # the diff's items run side by side too: Ctrl-C is for the purge's items
         self.purging = threading.Event()
-        real_run = fanout_purge.run_side_by_side
+        real_purge = engine.Pipeline.purge
 
-        def purging(*args: Any, **kwargs: Any) -> Any:
+        def purging(pipeline: Any) -> None:
             self.purging.set()
-            return real_run(*args, **kwargs)
+            real_purge(pipeline)
 
-        monkeypatch.setattr(fanout_purge, "run_side_by_side", purging)
+        monkeypatch.setattr(engine.Pipeline, "purge", purging)
 
     def __call__(self, target: Any, batch: list[Any], settings: Any) -> Any:
         if self.interrupted.is_set():
@@ -73,18 +78,25 @@ class SlowDeletes:
 def leftovers(
     pair: BucketPair, monkeypatch: pytest.MonkeyPatch, count: int, batch: int
 ) -> set[str]:
-    """`count` leftovers on the target, purged in parts of 30 entries and batches of `batch`."""
+    """`count` leftovers on the target, purged in items of about 30 entries, batches of `batch`."""
     pair.put_live()
     keys = {f"gone/{i:05d}" for i in range(count)}
     for key in keys:
         pair.put(key, "x", bucket=pair.target)
-    monkeypatch.setattr(fanout_purge, "MIN_PART_ENTRIES", 30)
+    parts_of(monkeypatch, 30)
     monkeypatch.setattr(purge, "MAX_KEYS_PER_DELETE", batch)
     return keys
 
 
+def parts_of(monkeypatch: pytest.MonkeyPatch, entries: int) -> None:
+    """Purge items of about `entries` plan lines: Diff items (whose plan chunks they
+    gather) of about that many target entries, gathered up to that many lines."""
+    monkeypatch.setattr(cutting, "FIRST_RUN_TARGET_ENTRIES", entries)
+    monkeypatch.setattr(workflow_guard, "MIN_ITEM_LINES", entries)
+
+
 def reported_every_deletion(pair: BucketPair, report: Path, keys: set[str]) -> None:
-    (folder,) = report.iterdir()
+    (folder,) = run_folders(report)
     reported = {line["key"] for line in read_entries_lines(folder)}
     assert keys - pair.all_keys(pair.target) <= reported
 
@@ -111,7 +123,7 @@ def test_no_held_current_entry_is_released_after_ctrl_c(
     for key in sorted(keys):  # two versions each: the current one waits for the other
         pair.put(key, "old", bucket=pair.target)
         pair.put(key, "new", bucket=pair.target)
-    monkeypatch.setattr(fanout_purge, "MIN_PART_ENTRIES", 30)
+    parts_of(monkeypatch, 30)
     monkeypatch.setattr(purge, "MAX_KEYS_PER_DELETE", 10)
     deletes = SlowDeletes(monkeypatch)
     monkeypatch.setattr(side_by_side, "wait", deletes.ctrl_c_once_both_parts_sent())

@@ -1,9 +1,10 @@
-"""Ctrl-C and failures while the CLI purges a plan in parts on its workers (issue 29): every
-part stops before its next key, accounts for the batches it had sent, and the run's report
+"""Ctrl-C and failures while the CLI purges a plan's items side by side (issue 29): every
+item stops before its next key, accounts for the batches it had sent, and the run's report
 says what happened to each entry once; nothing is sent after the stop."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import threading
 from collections.abc import Iterable
@@ -12,12 +13,16 @@ from typing import Any
 
 import pytest
 
+from syncpurge import engine
 from syncpurge.cli import main
-from syncpurge.phases import fanout_purge, purge, side_by_side
+from syncpurge.phases import cutting, purge, side_by_side
 from syncpurge.phases.report import read_entries_lines
-from tests.helpers import BucketPair, reconcile_flags
+from tests.helpers import BucketPair, reconcile_flags, run_folders
 
 pytestmark = pytest.mark.integration
+
+# the module (the package names its step function `guard` too)
+workflow_guard = importlib.import_module("syncpurge.workflow.guard")
 
 GONE = 1_200
 
@@ -26,6 +31,13 @@ def leftovers(pair: BucketPair) -> None:
     pair.put_live()
     for i in range(GONE):
         pair.put(f"gone/{i:05d}", "x", bucket=pair.target)
+
+
+def items_of(monkeypatch: pytest.MonkeyPatch, entries: int) -> None:
+    """Purge items of about `entries` plan lines: Diff items (whose plan chunks they
+    gather) of about that many target entries, gathered up to that many lines."""
+    monkeypatch.setattr(cutting, "FIRST_RUN_TARGET_ENTRIES", entries)
+    monkeypatch.setattr(workflow_guard, "MIN_ITEM_LINES", entries)
 
 
 def run(pair: BucketPair, report: Path) -> int:
@@ -40,7 +52,7 @@ def test_ctrl_c_while_parts_are_on_the_wire_stops_them_and_reports_every_deleted
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     leftovers(pair)
-    monkeypatch.setattr(fanout_purge, "MIN_PART_ENTRIES", 100)  # 1,200 entries: 4 parts
+    items_of(monkeypatch, 300)  # 1,200 entries: 4 purge items
     monkeypatch.setattr(purge, "MAX_KEYS_PER_DELETE", 20)  # of 15 batches each
     real_delete_batch, real_wait = purge.delete_batch, side_by_side.wait
     deleted_once, interrupted = threading.Event(), threading.Event()
@@ -51,7 +63,7 @@ def test_ctrl_c_while_parts_are_on_the_wire_stops_them_and_reports_every_deleted
         return records
 
     def interrupted_while_waiting(futures: Iterable[Any], **kwargs: Any) -> Any:
-        # Ctrl-C lands in the run's thread, which waits on its parts (not the diff's ranges)
+        # Ctrl-C lands in the run's thread, which waits on its purge items (not the diff's)
         if not purging.is_set():
             return real_wait(futures, **kwargs)
         deleted_once.wait(10)
@@ -60,20 +72,20 @@ def test_ctrl_c_while_parts_are_on_the_wire_stops_them_and_reports_every_deleted
             raise KeyboardInterrupt
         return real_wait(futures, **kwargs)
 
-    purging, real_run = threading.Event(), fanout_purge.run_side_by_side
+    purging, real_purge = threading.Event(), engine.Pipeline.purge
 
-    def purge_side_by_side(*args: Any, **kwargs: Any) -> Any:
+    def purge_side_by_side(pipeline: Any) -> None:
         purging.set()
-        return real_run(*args, **kwargs)
+        real_purge(pipeline)
 
     monkeypatch.setattr(purge, "delete_batch", delete_batch)
-    monkeypatch.setattr(fanout_purge, "run_side_by_side", purge_side_by_side)
+    monkeypatch.setattr(engine.Pipeline, "purge", purge_side_by_side)
     monkeypatch.setattr(side_by_side, "wait", interrupted_while_waiting)
 
     code = run(pair, tmp_path)
 
     assert code == 130
-    (folder,) = tmp_path.iterdir()
+    (folder,) = run_folders(tmp_path)
     lines = list(read_entries_lines(folder))
     reported = {line["key"]: line["outcome"] for line in lines}
     deleted = {f"gone/{i:05d}" for i in range(GONE)} - pair.all_keys(pair.target)
@@ -100,7 +112,7 @@ def test_a_part_whose_delete_request_raises_reports_its_batch_and_the_run_fails(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     leftovers(pair)
-    monkeypatch.setattr(fanout_purge, "MIN_PART_ENTRIES", 100)
+    items_of(monkeypatch, 300)
     real_delete_batch = purge.delete_batch
     calls: list[int] = []
     lock = threading.Lock()
@@ -117,7 +129,7 @@ def test_a_part_whose_delete_request_raises_reports_its_batch_and_the_run_fails(
     code = run(pair, tmp_path)
 
     assert code == 1
-    (folder,) = tmp_path.iterdir()
+    (folder,) = run_folders(tmp_path)
     lines = list(read_entries_lines(folder))
     reported = {line["key"]: line["outcome"] for line in lines}
     deleted = {f"gone/{i:05d}" for i in range(GONE)} - pair.all_keys(pair.target)

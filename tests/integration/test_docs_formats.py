@@ -1,6 +1,6 @@
 """The JSON Schemas in docs/reference/schemas/ describe the files a run really writes:
-plan.json, its plan lines, the report's entry lines and summary.json, from a dry run and
-the run that applies its plan; and the state machine's request as the docs show it."""
+the stored plan's guard.json and lines, the report's entry lines and summary.json, from a
+dry run and the run that applies its plan; and the state machine's request as the docs show it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from syncpurge.cli import EXIT_OK, main
 from syncpurge.phases.report import read_entries_lines
 from tests.docgen import SCHEMAS
-from tests.helpers import BucketPair, reconcile_flags
+from tests.helpers import BucketPair, reconcile_flags, run_folders
 
 pytestmark = pytest.mark.integration
 
@@ -37,12 +37,12 @@ def test_the_files_a_dry_run_and_its_applied_plan_write_match_the_schemas(
 
     # When a dry run plans, and a second run applies its plan
     assert main(reconcile_flags(pair, "--report", str(tmp_path), "--dry-run")) == EXIT_OK
-    (planned,) = list(tmp_path.iterdir())
+    (planned,) = run_folders(tmp_path)
     applied = reconcile_flags(pair, "--report", str(tmp_path), "--apply-plan", planned.name)
     assert main(applied) == EXIT_OK
 
     # Then every file of both runs has the documented shape
-    runs = sorted(tmp_path.iterdir())
+    runs = run_folders(tmp_path)
     assert len(runs) == 2
     for run in runs:
         check("summary.schema.json", json.loads((run / "summary.json").read_text()))
@@ -50,10 +50,12 @@ def test_the_files_a_dry_run_and_its_applied_plan_write_match_the_schemas(
         assert lines
         for line in lines:
             check("entry-line.schema.json", line)
-    plan = json.loads((planned / "plan.json").read_text())
-    check("plan.schema.json", plan)
-    plan_lines = [json.loads(line) for chunk in plan["chunks"] for line in (planned / chunk).open()]
-    assert len(plan_lines) == plan["planned"] > 0
+    workspace = tmp_path / "syncpurge-work" / planned.name
+    check("guard.schema.json", json.loads((workspace / "guard.json").read_text()))
+    chunks = sorted((workspace / "plan").glob("*.jsonl"))
+    plan_lines = [json.loads(line) for chunk in chunks for line in chunk.open()]
+    stats = [json.loads(p.read_text()) for p in (workspace / "diff-stats").glob("*.json")]
+    assert len(plan_lines) == sum(doc["planned"] + doc["skipped"] for doc in stats) > 0
     for line in plan_lines:
         check("plan-line.schema.json", line)
 

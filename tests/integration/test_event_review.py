@@ -12,13 +12,11 @@ from pathlib import Path
 import pytest
 
 from syncpurge.data.s3store import S3Store
-from syncpurge.engine import reconcile
 from syncpurge.errors import PreflightRefused
 from syncpurge.events.consumer import EventPathConfig, QueuedEvent, consume
 from syncpurge.models import ReconcileRequest
-from syncpurge.phases.report import LocalReportDestination
 from syncpurge.workflow.context import Stores
-from tests.helpers import BucketPair, engine_policy
+from tests.helpers import BucketPair, engine_policy, engine_run
 from tests.integration.test_event_consumer import REPORTS, deliver, eventbridge
 from tests.integration.test_event_path import erased_version
 
@@ -121,10 +119,9 @@ def test_a_suspended_source_is_refused_by_the_batch_path_and_the_event_path(
     pair.delete_version("a.txt", v1)  # a.txt vanished from the source
     before = pair.entries()
 
-    batch = reconcile(
+    batch = engine_run(
         engine_policy(pair.source, pair.target, ReconcileRequest(max_purge_fraction=1.0)),
-        source=S3Store(pair.client), target=S3Store(pair.client),
-        destination=LocalReportDestination(tmp_path),
+        source=S3Store(pair.client), target=S3Store(pair.client), report=tmp_path,
     )  # fmt: skip
     assert batch.refusal
     assert "versioning" in batch.refusal

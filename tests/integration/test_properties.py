@@ -16,6 +16,7 @@ The pure diff's properties are in tests/unit/test_diff_properties.py.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,10 @@ from hypothesis import strategies as st
 from syncpurge.core.lineage import LineageIndex
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
-from syncpurge.engine import reconcile
 from syncpurge.models import ReconcileRequest
-from syncpurge.phases.report import LocalReportDestination, read_entries_lines
+from syncpurge.phases.report import read_entries_lines
 from tests.conftest import property_examples
-from tests.helpers import engine_policy
+from tests.helpers import engine_policy, engine_run, task_reports
 from tests.integration.bucket_histories import (
     SCOPE,
     World,
@@ -47,14 +47,11 @@ def run(world: World, tmp: Path, page_size: int, **extra: Any) -> tuple[Any, lis
     counter = RequestCounter()
     store = S3Store(world.client, counter, page_size=page_size)
     request = ReconcileRequest.model_validate({"maxPurgeFraction": 1.0, **extra})
-    result = reconcile(
-        engine_policy(world.source, world.target, request, scope=SCOPE),
-        source=store,
-        target=store,
-        destination=LocalReportDestination(tmp),
-        lineage=world.lineage,
-    )
-    return result, list(read_entries_lines(tmp))
+    policy = engine_policy(world.source, world.target, request, scope=SCOPE)
+    if len(world.lineage):
+        policy = dataclasses.replace(policy, lineage=task_reports(world.client, world.lineage))
+    result = engine_run(policy, source=store, target=store, report=tmp)
+    return result, list(read_entries_lines(tmp / result.summary.run_id))
 
 
 # Each example is two whole runs on moto (~4 ms a request), so this property takes half the

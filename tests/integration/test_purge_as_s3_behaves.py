@@ -296,8 +296,8 @@ def test_outcomes_of_batches_already_deleted_survive_a_later_failure(
     assert result.summary.status.value == "FAILED"
     assert len(purged) == 1000
     assert result.summary.totals.purged == 1000
-    journal = (tmp_path / "journal" / "batch-00001.jsonl").read_text().splitlines()
-    assert len(journal) == 1000
+    (journal,) = (tmp_path / result.summary.run_id / "journal").iterdir()
+    assert len(journal.read_text().splitlines()) == 1000
     assert len(pair.all_keys()) == 1 + 500
 
 

@@ -27,7 +27,7 @@ import pytest
 
 from syncpurge.cli.lock import LOCK_KEY
 from tests.faultrun import journal_refs, ordered_entries, signature, twin_pairs
-from tests.helpers import BucketPair, run_engine
+from tests.helpers import BucketPair, run_engine, run_folders
 from tests.s3proxy import ProxyLog, s3_proxy
 from tests.s3servers import moto_server
 
@@ -131,12 +131,13 @@ def test_a_killed_run_is_journaled_and_a_rerun_finishes_it(
     assert process.returncode == -signal.SIGKILL
 
     # Then every delete the server carried out is in the killed run's journal
-    run_folders = [p for p in report.iterdir() if p.is_dir()] if report.exists() else []
+    folders = run_folders(report)
     sent = {(key, version) for bucket, key, version in log.deletes_sent if bucket == killed.target}
     if sent or killer.moment != "arrival":
-        assert len(run_folders) == 1, f"no report folder after a kill at {killer.killed_at}"
-        assert (run_folders[0] / "plan.json").is_file(), "no plan.json before the first delete"
-        assert sent <= journal_refs(run_folders[0]), killer.killed_at
+        assert len(folders) == 1, f"no report folder after a kill at {killer.killed_at}"
+        workspace = report / "syncpurge-work" / folders[0].name
+        assert (workspace / "guard.json").is_file(), "no plan before the first delete"
+        assert sent <= journal_refs(folders[0]), killer.killed_at
     # And no key's current entry changed except by vanishing (invariant 6)
     target_after = ordered_entries(setup, killed.target)
     for key, entries in target_before.items():

@@ -26,13 +26,18 @@ from moto.core.botocore_stubber import MockRawResponse
 from syncpurge.data.clients import make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
-from syncpurge.engine import reconcile
 from syncpurge.models import Entry, Outcome, PlannedEntry, Proof, ReconcileRequest, Rule, RunStatus
-from syncpurge.phases.apply import read_stored_plan
 from syncpurge.phases.deletes import OutcomeRecord, PurgeSettings
 from syncpurge.phases.purge import purge_plan
-from syncpurge.phases.report import LocalReportDestination, read_entries_lines
-from tests.helpers import BucketPair, engine_policy, make_versioned_bucket, run_engine
+from syncpurge.phases.report import read_entries_lines
+from tests.helpers import (
+    BucketPair,
+    applying_request,
+    engine_policy,
+    engine_run,
+    make_versioned_bucket,
+    run_engine,
+)
 from tests.s3proxy import ProxyLog, error_body, s3_proxy
 from tests.s3servers import moto_server
 
@@ -156,26 +161,24 @@ def test_an_applied_plan_skips_a_key_it_cant_list_again_and_applies_the_rest(
     # Given a dry run's plan of 30 vanished keys, applied while the source fails every
     # listing covering gone/17 (its fresh one-key listing among them)
     gone_with_markers(pair)
-    dry, _ = run_engine(pair, tmp_path / "dry", {**ALL, "dryRun": True})
+    dry, _ = run_engine(pair, tmp_path, {**ALL, "dryRun": True})
     assert dry.summary.totals.planned == 2 * 30
     client = boto3.client("s3", region_name="us-east-1", config=FEW_RETRIES)
     fail_listings_covering(client, pair.source, "gone/17")
     source = S3Store(client, RequestCounter())
-    stored = read_stored_plan(str(tmp_path), "dry", source, "--apply-plan")
+    request = ReconcileRequest.model_validate(ALL)
+    applying = applying_request(request, tmp_path, dry.summary.run_id, source)
 
-    applied = reconcile(
-        engine_policy(
-            pair.source, pair.target, ReconcileRequest.model_validate(ALL), stored_plan=stored
-        ),
+    applied = engine_run(
+        engine_policy(pair.source, pair.target, applying),
         source=source,
         target=S3Store(client, source.counter),
-        destination=LocalReportDestination(tmp_path / "applied"),
-        stored_plan=stored,
+        report=tmp_path,
     )
 
     # Then gone/17's entries are skipped naming the listing that failed; the rest go
     assert applied.summary.status is RunStatus.SUCCEEDED, applied.summary.error
-    lines = list(read_entries_lines(tmp_path / "applied"))
+    lines = list(read_entries_lines(tmp_path / applied.summary.run_id))
     for outcome, reason, error in by_key(lines, "gone/17").values():
         assert (outcome, reason) == ("skipped", "unverifiable")
         assert "ListObjectVersions" in error

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from syncpurge.core.listing import ListingOrderError, key_histories, prefetched
-from syncpurge.core.plan import PlanSpool, decode_lines, encode_lines
+from syncpurge.core.plan import decode_lines, encode_lines
 from syncpurge.data.s3shapes import ListingPage, page_entries
 from syncpurge.models import Entry, PlannedEntry, Rule, SkipReason
 
@@ -168,15 +168,3 @@ def test_plan_round_trips_through_its_codec() -> None:
     )
     marker = PlannedEntry(entry("m", "v2", marker=True), Rule.VANISHED_KEY, "gone")
     assert list(decode_lines(encode_lines([item, marker]))) == [item, marker]
-
-
-def test_plan_spool_counts_and_reads_back() -> None:
-    items = [
-        PlannedEntry(entry("a", "1"), Rule.VANISHED_KEY, "gone"),
-        PlannedEntry(entry("b", "1"), Rule.ORPHAN_VERSION, "x", SkipReason.GRACE),
-    ]
-    with PlanSpool() as spool:
-        for item in items:
-            spool.write(item)
-        assert list(spool.read()) == items
-        assert (spool.counts.planned, spool.counts.skipped) == (1, 1)

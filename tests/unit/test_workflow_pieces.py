@@ -7,10 +7,16 @@ import json
 import pytest
 
 from syncpurge.data.aws import S3Location, TaskFacts
+from syncpurge.data.s3store import MAX_KEYS_PER_DELETE
 from syncpurge.errors import InvalidInput
 from syncpurge.workflow import FailureInfo, datasync_includes, describe_failure
-from syncpurge.workflow.context import Location, stored_workspace, workspace_root
-from syncpurge.workflow.guard import purge_items
+from syncpurge.workflow.context import (
+    PLAN_CHUNK_ENTRIES,
+    Location,
+    stored_workspace,
+    workspace_root,
+)
+from syncpurge.workflow.guard import item_share, purge_items
 
 pytestmark = pytest.mark.unit
 
@@ -117,3 +123,20 @@ def test_a_stored_workspace_lies_beside_the_runs_own() -> None:
     nested = Location(bucket="b", prefix="team/reports/syncpurge-work/run-2/")
     assert stored_workspace(nested, "run-1").prefix == "team/reports/syncpurge-work/run-1/"
     assert workspace_root(Location(bucket="b", prefix="run-2/")).prefix == ""
+
+
+def test_purge_items_share_the_plan_among_the_items_that_run_at_once() -> None:
+    # a Purge Map of 8 items at once: a small plan is one DeleteObjects batch's item, a
+    # large one is cut in eighths, and no item holds more than a chunk
+    assert item_share(17, 8) == MAX_KEYS_PER_DELETE
+    assert item_share(200_000, 8) == 25_000
+    assert item_share(10**7, 8) == PLAN_CHUNK_ENTRIES
+    # eight chunks of 10,000 lines, eight at once: an item each
+    keys = [f"plan/{i:05d}-00000-001.jsonl" for i in range(8)]
+    figures = {
+        "planKeys": [keys],
+        "chunkSpans": [[[f"k{i}a", f"k{i}z"] for i in range(8)]],
+        "chunkLines": [[10_000] * 8],
+    }
+    assert len(purge_items(figures, item_share(80_000, 8))) == 8
+    assert len(purge_items(figures, item_share(80_000, 1))) == 2  # chunks of 50,000 at most

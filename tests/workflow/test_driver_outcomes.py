@@ -12,6 +12,7 @@ purged at once, or planned by a dry run whose stored plan is then applied.
 
 from __future__ import annotations
 
+import importlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -21,15 +22,18 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from syncpurge.phases import fanout, fanout_purge
+from syncpurge.phases import cutting
 from syncpurge.phases.report import read_entries_lines
 from syncpurge_local.runtime import LocalDeployment, LocalRuntime
 from tests.conftest import property_examples
-from tests.helpers import BucketPair, exit_code, make_versioned_bucket, read_run_report
+from tests.helpers import BucketPair, exit_code, make_versioned_bucket, read_run_report, run_folders
 from tests.workflow.conftest import REPORTS
 from tests.workflow.test_driver_parity import operation
 
 pytestmark = pytest.mark.workflow
+
+# the module (the package names its step function `guard` too)
+workflow_guard = importlib.import_module("syncpurge.workflow.guard")
 
 # What a line says of an entry; run ids, version ids, times and sizes are each world's own.
 FIELDS = ("key", "isDeleteMarker", "rule", "proof", "outcome", "reason")
@@ -90,12 +94,12 @@ def by_cli(
     dry_runs: set[Path] = set()
     if run["stored"]:
         assert exit_code([*flags, "--dry-run"]) == 0
-        dry_runs = set(report.iterdir())
+        dry_runs = set(run_folders(report))
         (dry,) = dry_runs
         flags += ["--apply-plan", dry.name]
     assert exit_code(flags) == 0
     # (run ids of one second sort by their random part: the dry run's may sort after)
-    (purging,) = set(report.iterdir()) - dry_runs
+    (purging,) = set(run_folders(report)) - dry_runs
     return lines(list(read_entries_lines(purging)))
 
 
@@ -146,8 +150,8 @@ def test_the_cli_and_the_state_machine_purge_alike_line_for_line(
 ) -> None:
     # a prefix the task's Include leaves out is refused by both (test_policy_parity)
     assume(not (mode == "datasync" and filters == "include" and prefix == "logs/"))
-    monkeypatch.setattr(fanout, "RANGE_TARGET_ENTRIES", 1)
-    monkeypatch.setattr(fanout_purge, "MIN_PART_ENTRIES", 1)  # three workers: parts of a key
+    monkeypatch.setattr(cutting, "FIRST_RUN_TARGET_ENTRIES", 1)
+    monkeypatch.setattr(workflow_guard, "MIN_ITEM_LINES", 1)  # three workers: items of a key
     run = {"prefix": prefix, "workers": workers, "stored": stored}
     includes, excludes = FILTERS[filters] if mode == "datasync" else ("", "")
     with LocalRuntime() as runtime:

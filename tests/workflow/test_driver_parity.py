@@ -19,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncpurge.phases import fanout
+from syncpurge.phases import cutting
 from syncpurge.phases.report import read_entries_lines
 from syncpurge_local.runtime import LocalDeployment, LocalRuntime
 from tests.conftest import property_examples
-from tests.helpers import BucketPair, exit_code, read_run_report, versioned_pair
+from tests.helpers import BucketPair, exit_code, read_run_report, run_folders, versioned_pair
 from tests.workflow.conftest import REPORTS
 
 pytestmark = pytest.mark.workflow
@@ -86,7 +86,7 @@ def cli_plan(
         str(workers),
     ]
     assert exit_code(flags) == 0
-    (run,) = list(report.iterdir())
+    (run,) = run_folders(report)
     return lines(list(read_entries_lines(run)))
 
 
@@ -127,8 +127,8 @@ def test_the_cli_and_the_state_machine_plan_alike_line_for_line(
     prefix: str | None,
     workers: int,
 ) -> None:
-    # ranges of an entry or two: the CLI's workers cut even these few keys
-    monkeypatch.setattr(fanout, "RANGE_TARGET_ENTRIES", 1)
+    # items of an entry or two: the CLI's workers cut even these few keys
+    monkeypatch.setattr(cutting, "FIRST_RUN_TARGET_ENTRIES", 1)
     with LocalRuntime() as runtime:
         s3 = boto3.client("s3", region_name="us-east-1")
         pair = versioned_pair(s3, "parity-source", "parity-target", reports=REPORTS)

@@ -12,7 +12,7 @@ import pytest
 
 from syncpurge.cli import EXIT_OK, main
 from syncpurge.core.run_ids import RUN_ID, execution_run_id, new_run_id
-from tests.helpers import BucketPair, reconcile_flags
+from tests.helpers import BucketPair, reconcile_flags, run_folders
 from tests.workflow.conftest import Deployed
 
 pytestmark = pytest.mark.workflow
@@ -31,7 +31,9 @@ def test_the_cli_names_its_runs_in_the_format(
     run_id = json.loads(capsys.readouterr().out)["runId"]
     assert code == EXIT_OK
     assert RUN_ID.match(run_id), run_id
-    assert [p.name for p in tmp_path.iterdir()] == [run_id]
+    assert [p.name for p in run_folders(tmp_path)] == [run_id]
+    workspaces = [p.name for p in (tmp_path / "syncpurge-work").iterdir() if p.name != "boundaries"]
+    assert workspaces == [run_id]  # its plan
 
 
 def test_syncpurge_start_names_its_execution_in_the_format(

@@ -33,8 +33,8 @@ from syncpurge.cli.terminal import (  # exit codes re-exported: callers import t
     CliError,
     say,
 )
+from syncpurge.engine import DEFAULT_WORKERS, MAX_WORKERS
 from syncpurge.errors import InvalidInput, PreflightRefused
-from syncpurge.phases.fanout import DEFAULT_WORKERS, MAX_WORKERS
 
 __all__ = ["EXIT_FAILED", "EXIT_GUARD", "EXIT_INVALID", "EXIT_OK", "main"]
 
@@ -106,10 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
         type=worker_count,
         default=DEFAULT_WORKERS,
         metavar="N",
-        help=f"list and diff on N threads, each over key ranges cut for them (1 to "
-        f"{MAX_WORKERS}; 1 lists each prefix in one pass, with no probe) (default "
-        f"{DEFAULT_WORKERS}: enough to keep a laptop's core busy against S3's 0.1 to 0.3 s "
-        "a listing page)",
+        help=f"run N of the run's work items at once: the key ranges its diff is cut into, "
+        f"and the parts of its purge, as the state machine's Maps run them (1 to "
+        f"{MAX_WORKERS}) (default {DEFAULT_WORKERS}: enough to keep a laptop's core busy "
+        "against S3's 0.1 to 0.3 s a listing page)",
     )
     rec.add_argument("--json", action="store_true", help="print exactly summary.json on stdout")
     rec.add_argument(

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from syncpurge.cli.terminal import EXIT_INVALID
-from syncpurge.phases.fanout import MAX_WORKERS
+from syncpurge.engine import MAX_WORKERS
 
 EXIT_CODES = """exit codes:
   0    SUCCEEDED or DRY_RUN

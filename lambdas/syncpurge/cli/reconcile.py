@@ -33,25 +33,22 @@ from syncpurge.cli.terminal import (
     request_doc,
     say,
 )
-from syncpurge.core.lineage import LineageIndex, read_task_reports
 from syncpurge.core.policy import Place, PolicySettings, RunPolicy, build_policy
 from syncpurge.core.run_ids import new_run_id
 from syncpurge.data.aws import DataSyncGateway, TaskFacts, arn_home, caller_account
 from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
-from syncpurge.engine import reconcile
-from syncpurge.errors import AlreadyRunning, PreflightRefused
+from syncpurge.engine import RunFolders, RunStores, reconcile
+from syncpurge.errors import AlreadyRunning, InvalidInput, PreflightRefused
 from syncpurge.models import Mode, ReconcileRequest, RunStatus, parse_request
-from syncpurge.phases.apply import StoredPlan, read_stored_plan
 from syncpurge.phases.preflight import check_readable
 from syncpurge.phases.report import (
-    LocalReportDestination,
-    ReportDestination,
-    StoreDestination,
     split_s3_uri,
     write_started,
 )
+from syncpurge.workflow import Stores
+from syncpurge.workflow.prepare import stored_request
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -59,13 +56,6 @@ if TYPE_CHECKING:
 
 def request_from_args(args: argparse.Namespace) -> ReconcileRequest:
     return parse_request(request_doc(args), FLAG_OF_FIELD)
-
-
-def report_destination(report: Place, store_for_s3: S3Store) -> ReportDestination:
-    """Where a run writes, from its policy's run folder."""
-    if report.bucket is not None:
-        return StoreDestination(store_for_s3, report.bucket, report.prefix)
-    return LocalReportDestination(Path(report.prefix))
 
 
 @dataclass(frozen=True)
@@ -191,17 +181,13 @@ def open_stores(
 
 
 def applied_plan_policy(
-    args: argparse.Namespace,
-    where: ReconcileTarget,
-    stored: StoredPlan,
-    request: ReconcileRequest,
-    run_id: str,
+    args: argparse.Namespace, where: ReconcileTarget, applied: ReconcileRequest, run_id: str
 ) -> RunPolicy:
-    """The policy of a run that applies `stored`: built, as any run's, from the request it
-    runs, which is the stored plan's own (its mode, rules and prefixes), so the policy
-    checks the plan's prefixes and mode before anything is listed. A --mode given is
-    this run's setting, as a deployment's mode is its; without one, the plan's mode."""
-    applied = stored.request_for(request)
+    """The policy of a run that applies a stored plan: built, as any run's, from the
+    request it runs, which is the stored plan's own (its mode, rules and prefixes:
+    `workflow.prepare.stored_request`), so the policy checks the plan's prefixes and mode
+    before anything is listed. A --mode given is this run's setting, as a deployment's
+    mode is its; without one, the plan's mode."""
     mode = Mode(args.mode) if args.mode is not None else applied.mode
     settings = dataclasses.replace(where.settings, mode=mode)
     try:
@@ -282,19 +268,21 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
         raise CliError(f"{err} (nothing was deleted)") from None
     report_bucket = policy.report.bucket
     source, target, reports = open_stores(args, where, report_bucket, policy.lineage)
-    destination = report_destination(policy.report, reports)
-    lineage = None
-    if policy.lineage is not None and policy.lineage.bucket is not None:
-        strays: list[str] = []
-        records = read_task_reports(
-            reports, policy.lineage.bucket, policy.lineage.prefix, strays=strays
-        )
-        lineage = LineageIndex(records)
-        lineage.stray_files = len(strays)
-    stored_plan = None
+    assert where.settings.report is not None  # resolve_target always names one
+    folders = RunFolders.under(where.settings.report, run_id, reports)
+    destination = folders.destination
     if args.apply_plan:
-        stored_plan = read_stored_plan(where.report, args.apply_plan, reports, "--apply-plan")
-        policy = applied_plan_policy(args, where, stored_plan, policy.request, run_id)
+        try:
+            applied = stored_request(
+                Stores(reports, files=folders.files),
+                folders.workspace,
+                args.apply_plan,
+                policy.request,
+                setting="--apply-plan",
+            )
+        except InvalidInput as err:
+            raise CliError(str(err)) from None
+        policy = applied_plan_policy(args, where, applied, run_id)
     started_doc = {
         "runId": run_id,
         "startedAt": started.isoformat(),
@@ -307,7 +295,7 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
         owner = where.settings.report_account
         expected = f"; it must be a bucket of account {owner} (--report-account)" if owner else ""
         raise CliError(
-            f"--report: {destination.location} can't be written ({write_problem(err)}"
+            f"--report: {folders.shown} can't be written ({write_problem(err)}"
             f"{expected}); nothing was deleted"
         ) from None
     lock = TargetLock(target, where.target_bucket, where.source_bucket)
@@ -324,14 +312,11 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
         with RunProgress(err_console, preview) as progress:
             result = reconcile(
                 policy,
-                source=source,
-                target=target,
-                destination=destination,
+                stores=RunStores(source, target, reports),
+                folders=folders,
                 progress=progress,
                 run_id=run_id,
                 now=started,
-                lineage=lineage,
-                stored_plan=stored_plan,
                 workers=args.workers,
             )
     finally:
@@ -340,13 +325,13 @@ def run_reconcile(args: argparse.Namespace, err_console: Console) -> int:
         sys.stdout.write(json.dumps(result.summary.to_document(), indent=2) + "\n")
     else:
         console = output_console()
-        render_summary(console, result.summary, destination.location)
+        render_summary(console, result.summary, folders.shown)
         if result.refusal is None and result.summary.status in (
             RunStatus.DRY_RUN,
             RunStatus.GUARD_TRIPPED,
         ):
             command = apply_command(args, result.summary.run_id)
-            render_plan(console, preview, destination.location, command)
+            render_plan(console, preview, folders.shown, command)
     if result.refusal:
         say(err_console, "refused", f"{result.refusal} (nothing was deleted)")
     elif result.summary.error:

@@ -29,8 +29,9 @@ from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
 from syncpurge.errors import PreflightRefused
-from syncpurge.phases.report import PLAN_FILE, split_s3_uri
+from syncpurge.phases.report import split_s3_uri
 from syncpurge.summary import Summary
+from syncpurge.workflow.context import WORKSPACE_PREFIX
 
 
 def add_reports_parser(commands: Any) -> None:
@@ -203,19 +204,53 @@ class RunFolder:
                         yield json.loads(line)
 
     def plan(self) -> Iterator[dict[str, Any]]:
-        """The plan the run stored (plan.json's chunks), each line with readable names."""
-        body = self._read(PLAN_FILE)
-        if body is None:
-            raise CliError(
-                f"--plan: {self.where} holds no stored plan (a state machine run keeps its "
-                "plan in its workspace; its report's entries list it: --entries)"
+        """The plan the run stored in its workspace (its Diff slices' plan chunks, in key
+        order), each line with readable names."""
+        for workspace in self.workspaces():
+            stats = [n for n in workspace._names("diff-stats/") if n.endswith(".json")]
+            if not stats:
+                continue
+            plan_keys = sorted(
+                key
+                for name in stats
+                for keys in [json.loads(workspace._read(name) or b"{}").get("planKeys", [])]
+                for key in keys
             )
-        for name in json.loads(body).get("chunks", []):
-            chunk = self._read(name)
-            if chunk is None:
-                raise CliError(f"--plan: {self.where} lacks its plan file {name}")
-            for planned in decode_lines(chunk.splitlines()):
-                yield readable_line(planned)
+            for key in plan_keys:
+                chunk = workspace.read_key(key)
+                if chunk is None:
+                    raise CliError(f"--plan: {workspace.where} lacks its plan chunk {key}")
+                for planned in decode_lines(chunk.splitlines()):
+                    yield readable_line(planned)
+            return
+        raise CliError(
+            f"--plan: no workspace of run {self.run_id} is kept beside {self.where} (a "
+            "deployment keeps them for its workspaceRetentionDays; the report's entries "
+            "list the plan too: --entries)"
+        )
+
+    @property
+    def run_id(self) -> str:
+        return self.where.rstrip("/").rpartition("/")[2]
+
+    def workspaces(self) -> list[RunFolder]:
+        """Where the run's workspace may be: beside its report folder (a CLI run's, under
+        its --report), or at its bucket's root (a deployment's)."""
+        parent = self.where.rstrip("/").rpartition("/")[0]
+        found = [RunFolder(f"{parent}/{WORKSPACE_PREFIX}{self.run_id}/", self.store)]
+        if self.store is not None:
+            bucket, _ = split_s3_uri(self.where)
+            found.append(RunFolder(f"s3://{bucket}/{WORKSPACE_PREFIX}{self.run_id}/", self.store))
+        return found
+
+    def read_key(self, key: str) -> bytes | None:
+        """An object of this workspace's bucket (a plan chunk's key, as its run wrote it):
+        a local workspace's bucket is the folder two levels up."""
+        if self.store is None:
+            path = Path(self.where).parent.parent / key
+            return path.read_bytes() if path.is_file() else None
+        bucket, _ = split_s3_uri(self.where)
+        return self.store.get_bytes_or_none(bucket, key)
 
 
 def print_lines(

@@ -133,6 +133,9 @@ class LineageIndex:
     def lookup(self, version_id: str) -> Origin | None:
         return self._origins.get(version_id)
 
+    def records(self) -> Iterator[tuple[str, Origin]]:
+        return iter(self._origins.items())
+
     @classmethod
     def from_lines(cls, lines: Iterable[bytes | str]) -> LineageIndex:
         return cls(origin_from_json(json.loads(line)) for line in lines if line.strip())

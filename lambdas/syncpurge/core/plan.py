@@ -9,11 +9,10 @@ gives a line the report's names (`syncpurge reports show RUN_ID --plan`).
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Any
+from typing import Any
 
 from syncpurge.models import Entry, PlannedEntry, Proof, Rule, SkipReason
 
@@ -79,6 +78,15 @@ def decode_lines(lines: Iterable[bytes | str]) -> Iterator[PlannedEntry]:
             yield plan_from_json(json.loads(line))
 
 
+def line_problem(err: Exception) -> str:
+    """Why a line of a plan file (a hand edit) is no plan entry, in a few words."""
+    if isinstance(err, json.JSONDecodeError):  # its own "line 1" would be the line's
+        return f"not JSON: {err.msg} at column {err.colno}"
+    if isinstance(err, KeyError):
+        return f"no field {err}"
+    return f"{type(err).__name__}: {err}"
+
+
 @dataclass(slots=True)
 class PlanCounts:
     """How many entries a plan would purge, and how many it skips (the guard's input)."""
@@ -95,40 +103,3 @@ class PlanCounts:
     def add(self, other: PlanCounts) -> None:
         self.planned += other.planned
         self.skipped += other.skipped
-
-
-class PlanSpool:
-    """A plan written to a temporary file as it is produced, readable afterwards."""
-
-    def __init__(self) -> None:
-        # Owned by the spool for its whole life; closed by close() / the with-block.
-        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="syncpurge-plan-")  # noqa: SIM115
-        self.counts = PlanCounts()
-
-    def write(self, item: PlannedEntry) -> None:
-        self.counts.count(item)
-        for line in encode_lines((item,)):
-            self._file.write(line)
-
-    def extend(self, other: PlanSpool) -> None:
-        """Append `other`'s plan after this one's, as written."""
-        self._file.writelines(other.lines())
-        self.counts.add(other.counts)
-
-    def read(self) -> Iterator[PlannedEntry]:
-        return decode_lines(self.lines())
-
-    def lines(self) -> Iterator[bytes]:
-        """The plan as written: one JSON line per planned entry."""
-        self._file.flush()
-        self._file.seek(0)
-        return iter(self._file)
-
-    def close(self) -> None:
-        self._file.close()
-
-    def __enter__(self) -> PlanSpool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

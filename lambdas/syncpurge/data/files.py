@@ -23,6 +23,10 @@ class RunFiles(Protocol):
 
     def list_keys(self, bucket: str, prefix: str) -> list[str]: ...
 
+    def shown(self, bucket: str, key: str) -> str:
+        """Where an object or a folder of these files is, as a person finds it."""
+        ...
+
 
 class FolderStore:
     """Buckets as folders: object `key` of `bucket` is the file `root/bucket/key`.
@@ -48,6 +52,9 @@ class FolderStore:
 
     def put_bytes(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
         write_whole(self._path(bucket, key), body)
+
+    def shown(self, bucket: str, key: str) -> str:
+        return str(self._folder(bucket) / key) + ("/" if key.endswith("/") else "")
 
     def get_bytes(self, bucket: str, key: str) -> bytes:
         return self._path(bucket, key).read_bytes()

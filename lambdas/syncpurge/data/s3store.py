@@ -7,6 +7,7 @@ calls actually sent (botocore's own retries of one call are not counted again).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,16 @@ class S3Store(BucketFacts):
         self.page_size = page_size
         # Which client serves each bucket (its Region) and the owner its requests name.
         self.router = BucketRouter(client, regional)
+
+    def shown(self, bucket: str, key: str) -> str:
+        return f"s3://{bucket}/{key}"
+
+    def counted_apart(self) -> S3Store:
+        """This store (its clients, its buckets' Regions and owners) with a request
+        counter of its own: one step's requests, as a Lambda invocation counts them."""
+        store = copy.copy(self)  # a test's store of its own kind stays of that kind
+        store.counter = RequestCounter()
+        return store
 
     def expect_owners(self, owners: Mapping[str, str | None]) -> None:
         """Every request on one of these buckets carries its account as ExpectedBucketOwner

@@ -12,27 +12,20 @@ the plan goes on.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
-from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from syncpurge.core.diff import DiffStats, diff_histories
-from syncpurge.core.guard import evaluate_guard
 from syncpurge.core.listing import key_histories
-from syncpurge.core.plan import decode_lines
 from syncpurge.core.proof import resolve
 from syncpurge.core.rules import DiffPolicy
 from syncpurge.core.scope import Scope
 from syncpurge.data.s3shapes import ListingPage
 from syncpurge.data.s3store import S3Store
 from syncpurge.errors import FailureStreak, InvalidInput, ListingFailed
-from syncpurge.models import GuardDecision, Mode, PlannedEntry, ReconcileRequest, Rule, SkipReason
-from syncpurge.phases.report import PLAN_FILE, split_s3_uri
+from syncpurge.models import Mode, PlannedEntry, ReconcileRequest, Rule, SkipReason
 
 FreshPlan = Callable[[str], list[PlannedEntry]]
 
@@ -108,14 +101,6 @@ class KeyOrder:
                 "a run writes them"
             )
         self.previous = key
-
-
-def in_key_order(stored: Iterable[PlannedEntry]) -> Iterator[PlannedEntry]:
-    """The stored plan's entries, refused (KeyOrder) at the first key out of order."""
-    order = KeyOrder()
-    for key, group in groupby(stored, key=lambda p: p.entry.key):
-        order.check(key)
-        yield from group
 
 
 def _rechecked(item: PlannedEntry, now: PlannedEntry | None) -> PlannedEntry:
@@ -245,125 +230,3 @@ def fresh_plan(pair: PairAccess) -> FreshPlan:
         )
 
     return plan_key
-
-
-@dataclass(frozen=True)
-class StoredPlan:
-    """A plan an earlier CLI run kept in its report folder (plan.json and plan/)."""
-
-    run_id: str
-    figures: dict[str, Any]
-    read: Callable[[str], bytes]  # a file of the run's folder, by name
-    shown: str = ""  # the run's folder as a person reads it: a file of it is shown + name
-    flag: str = "applyPlan"
-
-    def entries(self) -> Iterator[PlannedEntry]:
-        """The stored entries, chunk by chunk; a line that is no plan entry (a hand edit)
-        refuses the run, naming its file and line, before anything is deleted."""
-        for name in self.figures.get("chunks", []):
-            for number, line in enumerate(self.read(name).splitlines(), start=1):
-                try:
-                    entries = list(decode_lines([line]))
-                except (ValueError, KeyError, TypeError) as err:
-                    raise InvalidInput(
-                        f"{self.flag}: {self.shown}{name} line {number} is not a plan entry "
-                        f"({_line_problem(err)})"
-                    ) from None
-                yield from entries
-
-    def reviewed_guard(self, request: ReconcileRequest) -> GuardDecision:
-        """The guard as the plan's own run decided it (plans kept before plan.json held
-        it: its figures under this request's limits)."""
-        doc = self.figures.get("guard")
-        if doc:
-            try:
-                reviewed = GuardDecision.model_validate(doc)
-            except ValidationError as err:  # a hand edit: name the file
-                problem = f"its 'guard' is not the guard's decision ({err.error_count()} errors)"
-                raise InvalidInput(f"{self.flag}: {self.shown}{PLAN_FILE}: {problem}") from None
-            if reviewed.planned != self.figures["planned"]:
-                raise InvalidInput(
-                    f"{self.flag}: {self.shown}{PLAN_FILE}: its guard counted "
-                    f"{reviewed.planned} entries and its 'planned' says "
-                    f"{self.figures['planned']}: not as a run writes them"
-                )
-            return reviewed
-        return evaluate_guard(
-            planned=int(self.figures["planned"]),
-            target_entries_in_scope=int(self.figures.get("targetEntries", 0)),
-            max_purge=request.max_purge,
-            max_purge_fraction=request.max_purge_fraction,
-            force=False,
-        )
-
-    def request_for(self, request: ReconcileRequest) -> ReconcileRequest:
-        applied = request.model_copy(update={"apply_plan": self.run_id})
-        return applying(
-            applied,
-            mode=Mode(self.figures["mode"]),
-            rules=(Rule(r) for r in self.figures["rules"]),
-            prefixes=self.figures["prefixes"],
-        )
-
-
-def read_stored_plan(report: str, run_id: str, store: S3Store, flag: str) -> StoredPlan:
-    """The plan run `run_id` stored under the report destination `report`."""
-    if report.startswith("s3://"):
-        bucket, prefix = split_s3_uri(report)
-        folder = f"{prefix}{run_id}/"
-        where = f"s3://{bucket}/{folder}"
-
-        def read(name: str) -> bytes:
-            return store.get_bytes(bucket, folder + name)
-
-        body = store.get_bytes_or_none(bucket, folder + PLAN_FILE)
-    else:
-        path = Path(report) / run_id
-        where = str(path)
-
-        def read(name: str) -> bytes:
-            return (path / name).read_bytes()
-
-        body = (path / PLAN_FILE).read_bytes() if (path / PLAN_FILE).is_file() else None
-    shown = where if where.endswith("/") else f"{where}/"  # a file of it, to a person: + name
-    if body is None:
-        raise InvalidInput(f"{flag}: no stored plan of run {run_id!r} at {where}")
-    try:
-        figures = json.loads(body)
-    except ValueError as err:  # a hand edit: name the file, not just the column
-        raise InvalidInput(f"{flag}: {shown}{PLAN_FILE} is not JSON ({err})") from None
-    if isinstance(figures, dict) and "rules" not in figures:
-        raise InvalidInput(f"{flag}: run {run_id!r} at {where} kept no applicable plan")
-    problem = _figures_problem(figures)
-    if problem:
-        raise InvalidInput(f"{flag}: {shown}{PLAN_FILE} is not a syncpurge plan: {problem}")
-    return StoredPlan(run_id, figures, read, shown=shown, flag=flag)
-
-
-def _line_problem(err: Exception) -> str:
-    if isinstance(err, json.JSONDecodeError):  # its own "line 1" would be the line's
-        return f"not JSON: {err.msg} at column {err.colno}"
-    if isinstance(err, KeyError):
-        return f"no field {err}"
-    return f"{type(err).__name__}: {err}"
-
-
-def _figures_problem(figures: Any) -> str | None:
-    """What in plan.json a run applying it can't use, or None."""
-    if not isinstance(figures, dict):
-        return "not a JSON object"
-    for field, kind in (("mode", str), ("rules", list), ("prefixes", list), ("chunks", list)):
-        if not isinstance(figures.get(field), kind):
-            return f"{field!r} is missing or not a {kind.__name__}"
-    if not isinstance(figures.get("planned"), int):
-        return "'planned' is missing or not a whole number"
-    try:
-        Mode(figures["mode"])
-        for rule in figures["rules"]:
-            Rule(rule)
-    except ValueError as err:
-        return str(err)
-    named = ("prefixes", "chunks")
-    if not all(isinstance(item, str) for field in named for item in figures[field]):
-        return "'prefixes' and 'chunks' must be lists of strings"
-    return None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from syncpurge.data.files import RunFiles, write_whole
+from syncpurge.data.files import RunFiles
 from syncpurge.errors import InvalidInput
 from syncpurge.models import Outcome, PlannedEntry
 from syncpurge.phases.purge import OutcomeRecord
@@ -23,18 +23,6 @@ class ReportDestination(Protocol):
     def location(self) -> str: ...
 
     def write(self, name: str, body: bytes, content_type: str) -> None: ...
-
-
-@dataclass(slots=True)
-class LocalReportDestination:
-    folder: Path
-
-    @property
-    def location(self) -> str:
-        return str(self.folder)
-
-    def write(self, name: str, body: bytes, content_type: str) -> None:
-        write_whole(self.folder / name, body)
 
 
 @dataclass(slots=True)
@@ -245,32 +233,6 @@ class BatchJournal:
         name = f"journal/{self.stem}{self.sent:05d}.jsonl"
         self.destination.write(name, journal_lines(batch, self.run_id), "application/x-ndjson")
         return name
-
-
-PLAN_FILE = "plan.json"
-
-
-def plan_chunk_name(number: int) -> str:
-    return f"plan/plan-{number:05d}.jsonl"
-
-
-def write_plan(
-    destination: ReportDestination,
-    summary: Summary,
-    lines: Iterable[bytes],
-    figures: dict[str, Any],
-) -> None:
-    """The run's plan, before the first delete (proof the destination takes writes): every
-    planned entry under plan/, and plan.json with its figures and the rules that made it,
-    which a later run can apply (`--apply-plan`)."""
-    chunks = EntriesWriter(destination, name=plan_chunk_name)
-    for line in lines:
-        chunks.write_raw(line)
-    chunks.close()
-    doc = {"runId": summary.run_id, **figures, "chunks": chunks.names, "guard": None}
-    if summary.guard is not None:
-        doc["guard"] = summary.guard.model_dump(mode="json", by_alias=True)
-    destination.write(PLAN_FILE, json.dumps(doc).encode() + b"\n", "application/json")
 
 
 def write_summary(destination: ReportDestination, summary: Summary) -> None:

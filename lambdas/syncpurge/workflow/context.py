@@ -32,6 +32,7 @@ from syncpurge.data.aws import DataSyncGateway, ExecutionsGateway, NotificationG
 from syncpurge.data.files import RunFiles
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
+from syncpurge.errors import InvalidInput
 from syncpurge.models import Mode, ReconcileRequest
 from syncpurge.phases.report import EntriesWriter, StoreDestination
 from syncpurge.summary import RequestCounts
@@ -190,6 +191,7 @@ class Stores:
         *,
         source: S3Store | None = None,
         target: S3Store | None = None,
+        keeps_state: bool = True,
     ) -> None:
         self.notifications = notifications
         self.s3 = s3
@@ -202,6 +204,9 @@ class Stores:
         self.files: RunFiles = files or s3
         self.datasync = datasync
         self.executions = executions
+        # A deployment's steps keep its state (STATE_PREFIX: the last verdict on the
+        # source, which holds its event path); a CLI run is no deployment's, and keeps none.
+        self.keeps_state = keeps_state
 
     def all_s3(self) -> list[S3Store]:
         """Each distinct S3 store once."""
@@ -302,7 +307,11 @@ def files_of(stores: Stores, where: Location) -> RunFiles:
     """Where `where` lies: the deployment's state (STATE_PREFIX: the event path's brake
     and holds, the last verdict on the source) always in its S3 bucket, where every door
     looks for it; a run's workspace and report where `Stores.files` keeps them."""
-    return stores.s3 if where.prefix.startswith(STATE_PREFIX) else stores.files
+    if not where.prefix.startswith(STATE_PREFIX):
+        return stores.files
+    if not stores.keeps_state:
+        raise ValueError(f"a run that keeps no deployment's state reached {where.prefix}")
+    return stores.s3
 
 
 def put_json(stores: Stores, workspace: Location, name: str, doc: Any) -> None:
@@ -315,6 +324,20 @@ def put_json(stores: Stores, workspace: Location, name: str, doc: Any) -> None:
 def get_json(stores: Stores, workspace: Location, name: str) -> Any:
     body = files_of(stores, workspace).get_bytes_or_none(workspace.bucket, workspace.key(name))
     return None if body is None else json.loads(body)
+
+
+def stored_json(stores: Stores, where: Location, name: str, setting: str) -> Any:
+    """A JSON file of a stored workspace (which a person may have edited), or None; one
+    that is not JSON refuses the run, naming it."""
+    files = files_of(stores, where)
+    body = files.get_bytes_or_none(where.bucket, where.key(name))
+    if body is None:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError as err:
+        shown = files.shown(where.bucket, where.key(name))
+        raise InvalidInput(f"{setting}: {shown} is not JSON ({err})") from None
 
 
 def all_json(stores: Stores, workspace: Location, folder: str) -> list[dict[str, Any]]:

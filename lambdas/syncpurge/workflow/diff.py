@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from itertools import groupby
 from typing import Any
@@ -12,12 +13,13 @@ from syncpurge.core.diff import DiffCursor, InsideKey, SideCursor
 from syncpurge.core.lineage import LineageIndex
 from syncpurge.core.plan import (
     PlanCounts,
-    decode_lines,
     encode_lines,
+    line_problem,
     plan_from_json,
     plan_to_json,
 )
 from syncpurge.core.rules import Candidate, DiffPolicy, PendingProof
+from syncpurge.errors import InvalidInput
 from syncpurge.models import KeyHistory, PlannedEntry
 from syncpurge.phases.cutting import relative_key_limit
 from syncpurge.phases.diffing import NullProgress, ProgressListener, diff_scope
@@ -161,12 +163,25 @@ class PlanReader:
         self.position = (len(self.plan_keys), 0)
 
     def _lines(self) -> Iterator[tuple[tuple[int, int], PlannedEntry]]:
+        """Each entry with its place: (chunk, line number). A line that is no plan entry
+        (a stored plan edited by hand) refuses the run, naming its file and line: a
+        stored plan is read whole in the Diff, before anything is deleted."""
         start_chunk, start_line = self.progress.chunk, self.progress.offset
+        files, bucket = self.stores.files, self.run.workspace.bucket
         for chunk in range(start_chunk, len(self.plan_keys)):
-            body = self.stores.files.get_bytes(self.run.workspace.bucket, self.plan_keys[chunk])
+            body = files.get_bytes(bucket, self.plan_keys[chunk])
             start = start_line if chunk == start_chunk else 0
-            for line, planned in enumerate(decode_lines(body.splitlines()[start:]), start):
-                yield (chunk, line + 1), planned
+            for number, line in enumerate(body.splitlines()[start:], start + 1):
+                if not line.strip():
+                    continue
+                try:
+                    planned = plan_from_json(json.loads(line))
+                except (ValueError, KeyError, TypeError) as err:
+                    where = files.shown(bucket, self.plan_keys[chunk])
+                    raise InvalidInput(
+                        f"{where} line {number} is not a plan entry ({line_problem(err)})"
+                    ) from None
+                yield (chunk, number), planned
 
     def next_progress(self) -> Progress:
         chunk, offset = self.position

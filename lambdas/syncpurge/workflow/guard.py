@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
+from syncpurge.data.s3store import MAX_KEYS_PER_DELETE
 from syncpurge.errors import InvalidInput
 from syncpurge.models import GuardDecision
 from syncpurge.phases.decision import Decision, DiffFigures, ReviewedPlan, guard_run
@@ -14,8 +17,9 @@ from syncpurge.workflow.context import (
     PLAN_CHUNK_ENTRIES,
     RunEvent,
     Stores,
-    get_json,
+    files_of,
     put_json,
+    stored_json,
     stored_workspace,
     sum_json,
 )
@@ -42,7 +46,8 @@ def guard(event: RunEvent, stores: Stores) -> dict[str, Any]:
         else None,
         preserve_blocks=run.preserve_blocks_purge,
     )
-    items = purge_items(figures) if decision is Decision.PURGE else []
+    share = item_share(planned, run.config.purge_max_concurrency)
+    items = purge_items(figures, share) if decision is Decision.PURGE else []
     put_json(stores, run.workspace, "purge-items.json", items)
     put_json(
         stores,
@@ -60,17 +65,47 @@ def guard(event: RunEvent, stores: Stores) -> dict[str, Any]:
 
 
 def reviewed_guard(event: RunEvent, stores: Stores, plan_run: str) -> GuardDecision:
-    """The guard the applied plan's own run decided (Prepare checked that it has one)."""
-    doc = get_json(stores, stored_workspace(event.run.workspace, plan_run), "guard.json")
+    """The guard the applied plan's own run decided (Prepare checked that it has one).
+    A stored workspace is files a person may edit: a guard that is not the guard's
+    decision, or that counted another plan than the one stored, refuses the run."""
+    stored = stored_workspace(event.run.workspace, plan_run)
+    doc = stored_json(stores, stored, "guard.json", "applyPlan")
     if doc is None:
         raise InvalidInput(f"applyPlan: run {plan_run!r} never finished its plan")
-    return GuardDecision.model_validate(doc["guard"])
+    shown = files_of(stores, stored).shown(stored.bucket, stored.key("guard.json"))
+    try:
+        reviewed = GuardDecision.model_validate(doc["guard"])
+    except (ValidationError, KeyError, TypeError):
+        raise InvalidInput(f"applyPlan: {shown}: its 'guard' is not the guard's decision") from None
+    planned = sum_json(stores, stored, "diff-stats/").get("planned", 0)
+    if reviewed.planned != planned:
+        raise InvalidInput(
+            f"applyPlan: {shown}: its guard counted {reviewed.planned} entries and the "
+            f"plan stored beside it holds {planned}: not as a run writes them"
+        )
+    return reviewed
 
 
-def purge_items(figures: dict[str, Any]) -> list[dict[str, list[str]]]:
+# Each purge item ends on a partly filled DeleteObjects batch: smaller items would cost
+# more DeleteObjects than the plan's ceil(entries / 1,000).
+MIN_ITEM_LINES = MAX_KEYS_PER_DELETE
+
+
+def item_share(planned: int, concurrency: int) -> int:
+    """Plan lines a purge item gathers: an equal share of the plan for each item the Purge
+    Map runs at once (a purge waits on its items' verify LISTs, which they run side by
+    side), at least a DeleteObjects batch (each item ends on a partly filled one), at most
+    a chunk."""
+    share = -(-planned // max(1, concurrency))
+    return min(PLAN_CHUNK_ENTRIES, max(MIN_ITEM_LINES, share))
+
+
+def purge_items(
+    figures: dict[str, Any], share: int = PLAN_CHUNK_ENTRIES
+) -> list[dict[str, list[str]]]:
     """Purge items over the plan chunks in key order: a chunk joins the item before it when
     a key runs across them (a long key, or a Diff slice that stopped inside one), so the
-    key is purged in order, or when both together stay within a chunk's size, so the many
+    key is purged in order, or when both together stay within `share` lines, so the many
     small chunks of key-range Diff items still make full DeleteObjects batches."""
     spans: dict[str, list[str]] = {}
     lines: dict[str, int] = {}
@@ -89,7 +124,7 @@ def purge_items(figures: dict[str, Any]) -> list[dict[str, list[str]]]:
     for plan_key in sorted(spans):
         first, last = spans[plan_key]
         size = lines[plan_key]
-        if items and (first == last_key or held + size <= PLAN_CHUNK_ENTRIES):
+        if items and (first == last_key or held + size <= share):
             items[-1]["planKeys"].append(plan_key)
             held += size
         else:

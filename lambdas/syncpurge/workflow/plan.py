@@ -103,11 +103,16 @@ def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
         return apply_items(event, stores, cutoff)
     scope = run.scope_model
     recorded = recorded_samples(stores, run)
-    max_items = MAX_ITEMS_PER_SLOT * run.config.diff_max_concurrency
+    max_items = max_diff_items(run)
     items: list[WorkItem] = []
-    cuts_from = "samples"
+    cuts_from = "whole" if max_items == 1 else "samples"
+    cuts: list[str]
+    budget: int | None
     for prefix in run.request.scope_prefixes():
-        if prefix in recorded:
+        if max_items == 1:
+            # one item at a time (the CLI's --workers 1): each prefix whole, no probe spent
+            cuts, per_item, budget = [], 0.0, None
+        elif prefix in recorded:
             cuts, per_item = recorded_boundaries(recorded[prefix], max_items)
             budget = hand_back_after(per_item, 0, trusted=True)
         else:
@@ -118,6 +123,9 @@ def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
                 scope.target_key(prefix),
                 scope.target_root,
                 max_items,
+                # what no run lists (a CLI run's lock, report folders in the target) is
+                # no folder to cut by
+                ignore=scope.excluded_target_prefixes,
             )
             budget = hand_back_after(per_item, 0, trusted=settled)
         first = len(items)  # (extend grows the list as the generator runs)
@@ -143,6 +151,13 @@ def plan_items(event: RunEvent, stores: Stores) -> dict[str, Any]:
     }
     put_json(stores, run.workspace, "plan-stats.json", stats)
     return write_items(stores, run, items)
+
+
+def max_diff_items(run: RunContext) -> int:
+    """Diff items a wave is cut into at most: a few per item the Map runs at once, so
+    that uneven items even out at the tail; one when it runs one at a time."""
+    concurrency = run.config.diff_max_concurrency
+    return 1 if concurrency == 1 else MAX_ITEMS_PER_SLOT * concurrency
 
 
 def next_wave(event: PlanEvent, stores: Stores) -> dict[str, Any]:

@@ -7,6 +7,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from syncpurge.core.policy import Place, RunPolicy, build_policy
 from syncpurge.data.aws import TaskFacts, arn_home
 from syncpurge.errors import AlreadyRunning, InvalidInput, PreflightRefused
@@ -22,8 +24,8 @@ from syncpurge.workflow.context import (
     Wire,
     expect_owners,
     find_regions,
-    get_json,
     put_json,
+    stored_json,
     stored_workspace,
 )
 
@@ -144,21 +146,35 @@ def location(where: Place) -> Location:
 
 
 def stored_request(
-    stores: Stores, workspace: Location, run_id: str, request: ReconcileRequest
+    stores: Stores,
+    workspace: Location,
+    run_id: str,
+    request: ReconcileRequest,
+    *,
+    setting: str = "applyPlan",
 ) -> ReconcileRequest:
-    """The request to apply an earlier run's plan with (`syncpurge.phases.apply.applying`)."""
+    """The request to apply an earlier run's plan with (`syncpurge.phases.apply.applying`);
+    `setting` names what asked for it (the request's field, the CLI's flag)."""
+    if set(run_id) <= {"."}:  # the pattern allows dots; a folder named so is none
+        raise InvalidInput(f"{setting}: {run_id!r} is not a run id")
     stored = stored_workspace(workspace, run_id)
-    where = f"s3://{stored.bucket}/{stored.prefix}"
-    doc = get_json(stores, stored, "run.json")
+    where = stores.files.shown(stored.bucket, stored.prefix)
+    doc = stored_json(stores, stored, "run.json", setting)
     if doc is None:
         raise InvalidInput(
-            f"applyPlan: no stored plan of run {run_id!r} at {where} (a run's plan is kept "
-            "with its workspace, for the deployment's workspaceRetentionDays)"
+            f"{setting}: no stored plan of run {run_id!r} at {where} (a run's plan is kept "
+            "with its workspace; a deployment keeps it for its workspaceRetentionDays)"
         )
-    if get_json(stores, stored, "guard.json") is None:
-        raise InvalidInput(f"applyPlan: run {run_id!r} never finished its plan ({where})")
-    planned = RunContext.model_validate(doc)
-    stored_request = planned.request
+    if stored_json(stores, stored, "guard.json", setting) is None:
+        raise InvalidInput(f"{setting}: run {run_id!r} never finished its plan ({where})")
+    try:
+        stored_request = RunContext.model_validate(doc).request
+    except ValidationError as err:  # a hand edit: name the file
+        raise InvalidInput(
+            f"{setting}: {where}run.json is not a syncpurge plan's run "
+            f"({err.error_count()} errors, the first at "
+            f"{'.'.join(str(p) for p in err.errors()[0]['loc'])})"
+        ) from None
     return applying(
         request,
         mode=stored_request.mode,

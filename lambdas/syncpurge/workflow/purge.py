@@ -44,10 +44,13 @@ def purge_item(
     stores: Stores,
     should_stop: Callable[[], bool] | None = None,
     progress_listener: ProgressListener | None = None,
+    *,
+    interrupted: Callable[[], bool] | None = None,
 ) -> PurgeSlice:
     """Purge an item's plan chunks from its progress until done or `should_stop` (checked
     between keys, so a key's entries and its current entry are always settled by one
-    slice). Chunks are read one at a time."""
+    slice). Chunks are read one at a time. Once `interrupted` says yes (the CLI's Ctrl-C)
+    the slice sends nothing more, accounts for what it sent, and raises PurgeStopped."""
     run, progress = event.run, event.progress
     place_buckets(stores, run)
     plan_keys = event.item.plan_keys
@@ -74,24 +77,29 @@ def purge_item(
         if progress_listener is not None:
             progress_listener.outcome(outcome)
 
-    purge_plan(
-        (planned for key in reader.keys(should_stop) for planned in key),
-        source=stores.source,
-        target=stores.target,
-        settings=PurgeSettings(
-            target_bucket=run.config.target_bucket,
-            source_bucket=run.config.source_bucket,
-            bypass_governance=run.request.bypass_governance,
-            target_object_lock=run.target_object_lock,
-        ),
-        on_outcome=record,
-        journal=journal,
-    )
-    outcomes.close()
-    put_json(
-        stores,
-        run.workspace,
-        f"purge-stats/{name}.json",
-        {"requests": stores.requests().model_dump()},
-    )
+    try:
+        purge_plan(
+            (planned for key in reader.keys(should_stop) for planned in key),
+            source=stores.source,
+            target=stores.target,
+            settings=PurgeSettings(
+                target_bucket=run.config.target_bucket,
+                source_bucket=run.config.source_bucket,
+                bypass_governance=run.request.bypass_governance,
+                target_object_lock=run.target_object_lock,
+            ),
+            on_outcome=record,
+            journal=journal,
+            should_stop=interrupted,
+        )
+    finally:
+        # What the slice sent reaches the report whatever ended it (an error, Ctrl-C in
+        # the CLI); a slice run again writes its outcomes anew, under the same names.
+        outcomes.close()
+        put_json(
+            stores,
+            run.workspace,
+            f"purge-stats/{name}.json",
+            {"requests": stores.requests().model_dump()},
+        )
     return PurgeSlice(reader.next_progress(), tally)

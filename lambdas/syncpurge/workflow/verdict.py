@@ -22,6 +22,8 @@ def record_verdict(
 ) -> None:
     """Report: a run that reached Guard's decision found the source related; one that
     failed with UnrelatedSource refused it. Any other failure says nothing of it."""
+    if not stores.keeps_state:
+        return
     if error is not None and error[0] == REFUSING_ERROR:
         refused: str | None = error[1]
     elif guard_reached:
