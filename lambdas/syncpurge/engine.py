@@ -101,7 +101,7 @@ def reconcile(
     listener = progress or NullProgress()
     settings = policy.settings
     config = RunConfig(
-        **settings_fields(policy),
+        **settings_fields(policy, folders),
         diff_max_concurrency=max(1, workers),
         purge_max_concurrency=max(1, workers),
         state_machine_arn="",
@@ -133,8 +133,9 @@ def reconcile(
     return Pipeline(run, stores, folders.files, listener, workers).run()
 
 
-def settings_fields(policy: RunPolicy) -> dict[str, Any]:
-    """The RunConfig fields a door's policy settings give (the CLI's flags)."""
+def settings_fields(policy: RunPolicy, folders: RunFolders) -> dict[str, Any]:
+    """The RunConfig fields a door's policy settings give (the CLI's flags); the report
+    bucket is the one its folders lie in (a local report root's folder, for a FolderStore)."""
     settings = policy.settings
     return {
         "source_bucket": settings.source_bucket,
@@ -144,7 +145,7 @@ def settings_fields(policy: RunPolicy) -> dict[str, Any]:
         "source_account": settings.source_account,
         "target_account": settings.target_account,
         "report_account": settings.report_account,
-        "report_bucket": policy.report.bucket or "local",
+        "report_bucket": folders.report.bucket,
         "prefixes": list(settings.prefixes),
     }
 

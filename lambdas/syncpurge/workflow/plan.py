@@ -24,7 +24,7 @@ from syncpurge.workflow.context import (
     sum_json,
     workspace_destination,
 )
-from syncpurge.workflow.guard import purge_items
+from syncpurge.workflow.guard import item_share, purge_items
 from syncpurge.workflow.ranges import (
     MIN_SAMPLE_EVERY,
     recorded_boundaries,
@@ -199,9 +199,12 @@ def apply_items(event: RunEvent, stores: Stores, cutoff: datetime) -> dict[str, 
     run = event.run
     stored = stored_workspace(run.workspace, run.request.apply_plan or "")
     figures = sum_json(stores, stored, "diff-stats/")
+    planned = int(figures.get("planned", 0)) + int(figures.get("skipped", 0))
+    concurrency = run.config.diff_max_concurrency
     items = [
         WorkItem(index=i, prefix="", grace_cutoff=cutoff, apply_chunks=chain["planKeys"])
-        for i, chain in enumerate(purge_items(figures))
+        # the stored plan's purge items, as many as the Diff Map runs at once: a share each
+        for i, chain in enumerate(purge_items(figures, item_share(planned, concurrency)))
     ]
     listing = {
         name: figures.get(name, 0) for name in ("sourceEntries", "targetEntries", "keysInBoth")
