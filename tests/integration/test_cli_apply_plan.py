@@ -3,6 +3,7 @@ purge exactly it, each entry re-checked against fresh listings of its key."""
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,14 @@ from typing import Any
 import pytest
 
 from syncpurge.cli import EXIT_INVALID, EXIT_OK, main
+from syncpurge.phases import cutting
 from syncpurge.phases.report import read_entries_lines
 from tests.helpers import BucketPair, reconcile_flags
 
 pytestmark = pytest.mark.integration
+
+# the module (the package names its step function `guard` too)
+workflow_guard = importlib.import_module("syncpurge.workflow.guard")
 
 
 def run(pair: BucketPair, report: str, capsys: pytest.CaptureFixture[str], *extra: str) -> dict:
@@ -198,3 +203,36 @@ def test_a_plan_of_another_mode_than_the_run_s_is_refused(
     applied = run(pair, str(tmp_path), capsys, "--apply-plan", dry["runId"])
     assert applied["mode"] == "datasync"
     assert applied["totals"]["purged"] == 1
+
+
+@pytest.mark.parametrize("apart", [True, False], ids=["items-apart", "one-item"])
+def test_a_plan_line_copied_into_another_chunk_is_refused_before_anything_is_deleted(
+    pair: BucketPair,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    apart: bool,
+) -> None:
+    # Found by review: a line of one stored chunk copied over the first line of the next
+    # (the planned count unchanged) was re-checked by two items and reported twice
+    pair.put_live()
+    for i in range(30):
+        pair.put(f"gone/{i:05d}", "x", bucket=pair.target)
+    monkeypatch.setattr(cutting, "FIRST_RUN_TARGET_ENTRIES", 15)  # a plan of several chunks
+    dry = run(pair, str(tmp_path), capsys, "--dry-run", "--workers", "2")
+    workspace = tmp_path / "syncpurge-work" / dry["runId"]
+    chunks = sorted((workspace / "plan").glob("*.jsonl"))
+    assert len(chunks) >= 2
+    first, second = (chunk.read_bytes().splitlines() for chunk in chunks[:2])
+    chunks[1].write_bytes(b"\n".join([first[0], *second[1:]]) + b"\n")
+    if apart:  # each chunk its own item, as in a plan of over 50,000 lines
+        monkeypatch.setattr(workflow_guard, "MIN_ITEM_LINES", 1)
+    before = pair.entries()
+
+    flags = reconcile_flags(pair, "--report", str(tmp_path), "--apply-plan", dry["runId"])
+    code = main([*flags, "--workers", "2"])
+
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == EXIT_INVALID
+    assert f"{chunks[1]} line 1: its key lies outside the keys its run recorded" in err
+    assert pair.entries() == before

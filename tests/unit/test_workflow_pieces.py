@@ -17,6 +17,7 @@ from syncpurge.workflow.context import (
     workspace_root,
 )
 from syncpurge.workflow.guard import item_share, purge_items
+from syncpurge.workflow.plan import stored_spans
 
 pytestmark = pytest.mark.unit
 
@@ -140,3 +141,11 @@ def test_purge_items_share_the_plan_among_the_items_that_run_at_once() -> None:
     }
     assert len(purge_items(figures, item_share(80_000, 8))) == 8
     assert len(purge_items(figures, item_share(80_000, 1))) == 2  # chunks of 50,000 at most
+
+
+def test_stored_chunks_whose_keys_overlap_are_refused_and_a_key_across_two_is_not() -> None:
+    overlapping = {"planKeys": [["p/1", "p/2"]], "chunkSpans": [[["a", "k"], ["j", "z"]]]}
+    with pytest.raises(InvalidInput, match="not in key order"):
+        stored_spans(overlapping, "ws/")
+    across = {"planKeys": [["p/1", "p/2"]], "chunkSpans": [[["a", "k"], ["k", "z"]]]}
+    assert stored_spans(across, "ws/") == {"p/1": ["a", "k"], "p/2": ["k", "z"]}

@@ -37,7 +37,7 @@ def apply_item(
 ) -> dict[str, Any]:
     """Re-check the item's stored plan chunks from its progress, a key at a time."""
     run, item, progress = event.run, event.item, event.progress
-    stored = PlanReader(stores, run, item.apply_chunks, progress)
+    stored = PlanReader(stores, run, item.apply_chunks, progress, item.apply_spans)
     plan = PlanChunks(stores, run, f"{item.index:05d}-{progress.slice:05d}")
     stored_counts = {"planned": 0, "skipped": 0}
     policy = DiffPolicy(

@@ -146,9 +146,16 @@ class PlanReader:
     entries at a time; `next_progress` says where the next slice starts."""
 
     def __init__(
-        self, stores: Stores, run: RunContext, plan_keys: list[str], progress: Progress
+        self,
+        stores: Stores,
+        run: RunContext,
+        plan_keys: list[str],
+        progress: Progress,
+        spans: list[list[str]] | None = None,
     ) -> None:
         self.stores, self.run, self.plan_keys, self.progress = stores, run, plan_keys, progress
+        # a stored plan's: each chunk's [first key, last key], as its run recorded them
+        self.spans = spans or None
         self.position = (progress.chunk, progress.offset)
 
     def keys(self, should_stop: Callable[[], bool] | None = None) -> Iterator[list[PlannedEntry]]:
@@ -181,7 +188,19 @@ class PlanReader:
                     raise InvalidInput(
                         f"{where} line {number} is not a plan entry ({line_problem(err)})"
                     ) from None
+                if self.spans is not None:
+                    self._within_span(chunk, number, planned.entry.key)
                 yield (chunk, number), planned
+
+    def _within_span(self, chunk: int, number: int, key: str) -> None:
+        assert self.spans is not None
+        first, last = self.spans[chunk]
+        if not first <= key <= last:
+            where = self.stores.files.shown(self.run.workspace.bucket, self.plan_keys[chunk])
+            raise InvalidInput(
+                f"{where} line {number}: its key lies outside the keys its run recorded for "
+                f"this file ({first!r} to {last!r}): not as a run writes a plan"
+            )
 
     def next_progress(self) -> Progress:
         chunk, offset = self.position

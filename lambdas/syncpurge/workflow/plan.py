@@ -10,6 +10,7 @@ from pydantic import Field
 
 from syncpurge.core.keyspace import KeyRange
 from syncpurge.core.lineage import origin_to_json, read_task_reports
+from syncpurge.errors import InvalidInput
 from syncpurge.phases.cutting import KEY_SPACE_END, key_ranges, probe_boundaries
 from syncpurge.phases.diffing import policy_for
 from syncpurge.phases.report import EntriesWriter
@@ -69,8 +70,10 @@ class WorkItem(Wire):
     grace_cutoff: datetime
     # Diff notes a boundary key every this many entries per side, for the next run.
     sample_every: int = MIN_SAMPLE_EVERY
-    # applyPlan: the stored plan chunks this item re-checks, instead of a listing to diff.
+    # applyPlan: the stored plan chunks this item re-checks, instead of a listing to diff,
+    # and the [first key, last key] its run recorded for each (a line outside is refused).
     apply_chunks: list[str] = Field(default_factory=list)
+    apply_spans: list[list[str]] = Field(default_factory=list)
     # Re-cutting (`workflow.recut`): the Diff Map's wave this item runs in, the entries
     # (both sides) it was planned at, how many it lists before handing the rest of its
     # range back (None: never), and the item whose lineage file it reads.
@@ -199,10 +202,17 @@ def apply_items(event: RunEvent, stores: Stores, cutoff: datetime) -> dict[str, 
     run = event.run
     stored = stored_workspace(run.workspace, run.request.apply_plan or "")
     figures = sum_json(stores, stored, "diff-stats/")
+    spans = stored_spans(figures, stores.files.shown(stored.bucket, stored.prefix))
     planned = int(figures.get("planned", 0)) + int(figures.get("skipped", 0))
     concurrency = run.config.diff_max_concurrency
     items = [
-        WorkItem(index=i, prefix="", grace_cutoff=cutoff, apply_chunks=chain["planKeys"])
+        WorkItem(
+            index=i,
+            prefix="",
+            grace_cutoff=cutoff,
+            apply_chunks=chain["planKeys"],
+            apply_spans=[spans[key] for key in chain["planKeys"]],
+        )
         # the stored plan's purge items, as many as the Diff Map runs at once: a share each
         for i, chain in enumerate(purge_items(figures, item_share(planned, concurrency)))
     ]
@@ -211,6 +221,27 @@ def apply_items(event: RunEvent, stores: Stores, cutoff: datetime) -> dict[str, 
     }
     put_json(stores, run.workspace, "diff-stats/stored-plan.json", listing)
     return write_items(stores, run, items)
+
+
+def stored_spans(figures: dict[str, Any], where: str) -> dict[str, list[str]]:
+    """Each stored plan chunk's [first key, last key], checked to follow each other in key
+    order, as a run writes them: a plan edited so that a key lies in two chunks would be
+    re-checked by two items at once, and reported twice."""
+    spans: dict[str, list[str]] = {}
+    for keys, chunk_spans in zip(
+        figures.get("planKeys", []), figures.get("chunkSpans", []), strict=True
+    ):
+        spans.update(zip(keys, chunk_spans, strict=True))
+    last: str | None = None
+    for plan_key in sorted(spans):
+        first, end = spans[plan_key]
+        if first > end or (last is not None and first < last):
+            raise InvalidInput(
+                f"applyPlan: {where}: the stored plan's chunks are not in key order "
+                f"({plan_key} starts at {first!r}, before {last!r}): not as a run writes them"
+            )
+        last = end
+    return spans
 
 
 def items_name(wave: int) -> str:
