@@ -17,7 +17,8 @@ from syncpurge.data.s3store import S3Store
 from syncpurge.errors import InvalidInput, PreflightRefused
 from syncpurge.models import ReconcileRequest, RunStatus
 from syncpurge.phases.diffing import ProgressListener
-from syncpurge.phases.purge import PurgeStopped
+from syncpurge.phases.purge import OutcomeRecord, PurgeStopped
+from syncpurge.phases.report import OutcomeTally, record_to_line, set_totals
 from syncpurge.phases.side_by_side import run_side_by_side
 from syncpurge.summary import Summary
 from syncpurge.workflow import (
@@ -122,7 +123,11 @@ class Pipeline:
             problem = f"the report could not be written to {where}: {err}"
             if failure is not None:
                 problem = f"{failure.Error}: {failure.Cause}; {problem}"
-            return RunResult(unreported(run, problem), refusal, interrupted)
+            summary = unreported(run, problem)
+            # what the purge did still stands: its outcomes as told, the plan's figures
+            # if they can be read
+            set_totals(summary, **self.figures(), tally=self.listener.purged)
+            return RunResult(summary, refusal, interrupted)
         return RunResult(Summary.model_validate(done["summary"]), refusal, interrupted)
 
     # ------------------------------------------------------------------ Diff
@@ -167,7 +172,11 @@ class Pipeline:
         self.listener.phase("purge")
         listing = self.files.get_bytes(run.workspace.bucket, run.workspace.key("purge-items.json"))
         items = [PurgeItem.model_validate(doc) for doc in json.loads(listing)]
-        self.side_by_side([self.purge_whole(item) for item in items], None, "purge")
+        self.listener.purging = True
+        try:
+            self.side_by_side([self.purge_whole(item) for item in items], None, "purge")
+        finally:
+            self.listener.purging = False
 
     def purge_whole(self, item: PurgeItem) -> Callable[[], None]:
         def purge() -> None:
@@ -199,6 +208,19 @@ class Pipeline:
             name=f"syncpurge-{name}",
         )
 
+    def figures(self) -> dict[str, int]:
+        """The listing figures and the plan's size, as the Diff slices wrote them (zeros
+        where they can't be read)."""
+        try:
+            figures = sum_json(self.step_stores(), self.run_context.workspace, "diff-stats/")
+        except (OSError, ClientError, ValueError):
+            figures = {}
+        return {
+            "source_entries": int(figures.get("sourceEntries", 0)),
+            "target_entries": int(figures.get("targetEntries", 0)),
+            "planned": int(figures.get("planned", 0)),
+        }
+
     def read_json(self, written: dict[str, Any]) -> Any:
         return json.loads(self.files.get_bytes(written["bucket"], written["key"]))
 
@@ -224,6 +246,10 @@ class LockedProgress:
 
     def __init__(self, inner: ProgressListener) -> None:
         self.inner, self.lock = inner, threading.Lock()
+        # What the purge did, entry by entry, as it was told: the run's own count, should
+        # its report fail to be written.
+        self.purged = OutcomeTally()
+        self.purging = False
 
     def phase(self, name: str) -> None:
         with self.lock:
@@ -253,8 +279,10 @@ class LockedProgress:
         with self.lock:
             self.inner.planned(item)
 
-    def outcome(self, record: Any) -> None:
+    def outcome(self, record: OutcomeRecord) -> None:
         with self.lock:
+            if self.purging:
+                self.purged.add(record_to_line(record))
             self.inner.outcome(record)
 
 

@@ -8,20 +8,26 @@ API reference says S3 does, and records what was sent.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from syncpurge.cli import main
 from syncpurge.data.s3shapes import XML_INVALID, ListingPage
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import Entry, Outcome, PlannedEntry, Proof, Rule
 from syncpurge.phases.deletes import OutcomeRecord, PurgeSettings
 from syncpurge.phases.purge import purge_plan
-from tests.helpers import BucketPair, make_versioned_bucket, run_engine
+from tests.helpers import BucketPair, make_versioned_bucket, reconcile_flags, run_engine
 
 pytestmark = pytest.mark.integration
+
+# the module (the package names its step function `report` too)
+report_step = importlib.import_module("syncpurge.workflow.report")
 
 ALL = {"maxPurgeFraction": 1.0}
 
@@ -316,3 +322,27 @@ def test_an_unwritable_report_destination_is_found_before_any_delete(
     assert "could not be written" in (result.summary.error or "")
     assert "gone" in pair.all_keys()
     assert result.summary.requests.delete == 0
+
+
+def test_a_report_that_cant_be_written_after_the_purge_still_counts_what_was_purged(
+    pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    # Found by review: the summary printed when summary.json could not be written said
+    # nothing was purged, though the purge had deleted every leftover
+    pair.put_live()
+    for i in range(3):
+        pair.put(f"gone/{i}", "x", bucket=pair.target)
+
+    def disk_full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report_step, "write_summary", disk_full)
+    flags = reconcile_flags(pair, "--report", str(tmp_path), "--max-purge-fraction", "1")
+    code = main([*flags, "--json"])
+
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert pair.all_keys() == {"live"}
+    assert summary["status"] == "FAILED"
+    assert "the report could not be written" in summary["error"]
+    assert (summary["totals"]["planned"], summary["totals"]["purged"]) == (3, 3)
