@@ -236,3 +236,34 @@ def test_a_plan_line_copied_into_another_chunk_is_refused_before_anything_is_del
     assert code == EXIT_INVALID
     assert f"{chunks[1]} line 1: its key lies outside the keys its run recorded" in err
     assert pair.entries() == before
+
+
+@pytest.mark.parametrize("how", ["a-link-out", "not-json-stats"])
+def test_a_stored_workspace_that_cant_be_read_is_refused_naming_its_file(
+    pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str], how: str
+) -> None:
+    # Found by review: each ended in a traceback (or a FAILED run that named no file)
+    pair.put_live()
+    pair.put("gone", "x", bucket=pair.target)
+    report = tmp_path / "reports"
+    dry = run(pair, str(report), capsys, "--dry-run")
+    workspace = report / "syncpurge-work" / dry["runId"]
+    if how == "a-link-out":
+        outside = tmp_path / "elsewhere.json"
+        outside.write_bytes((workspace / "run.json").read_bytes())
+        (workspace / "run.json").unlink()
+        (workspace / "run.json").symlink_to(outside)
+        named = f"{workspace / 'run.json'} can't be read"
+    else:
+        (stats,) = (workspace / "diff-stats").iterdir()
+        stats.write_text("{,")
+        named = f"{workspace}/diff-stats/ can't be read"
+    before = pair.entries()
+
+    code = main(reconcile_flags(pair, "--report", str(report), "--apply-plan", dry["runId"]))
+
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == EXIT_INVALID
+    assert named in err
+    assert "Traceback" not in err
+    assert pair.entries() == before

@@ -57,10 +57,16 @@ def test_a_stored_plan_edited_to_purge_more_than_was_planned_is_refused(
     run_id = reconcile(pair, tmp_path, capsys, "--dry-run")
     # ... then gone-3 appears at the target and a line for it is added to the stored plan
     version = pair.put("gone-3", "x", bucket=pair.target)
-    (chunk,) = (tmp_path / "syncpurge-work" / run_id / "plan").iterdir()
+    workspace = tmp_path / "syncpurge-work" / run_id
+    (chunk,) = (workspace / "plan").iterdir()
     lines = chunk.read_bytes().splitlines()
     added = json.loads(lines[-1]) | {"k": "gone-3", "v": version}
     chunk.write_bytes(b"\n".join([*lines, json.dumps(added).encode()]) + b"\n")
+    # and the chunk's recorded keys widened to match (the span check is not what is tested)
+    (stats_file,) = (workspace / "diff-stats").iterdir()
+    stats = json.loads(stats_file.read_text())
+    stats["chunkSpans"][-1][1] = "gone-3"
+    stats_file.write_text(json.dumps(stats))
     before = pair.entries()
 
     code = main(reconcile_flags(pair, "--report", str(tmp_path), "--apply-plan", run_id))

@@ -115,6 +115,8 @@ BAD_INVOCATIONS: list[tuple[str, Edit, str]] = [
     ("report-no-bucket", setting("--report", "s3://"), "--report"),
     ("report-is-a-file", report_to_a_file, "--report"),
     ("report-bad-bucket", report_bucket_named_badly, "--report"),
+    ("report-fs-root", setting("--report", "/"), "--report"),
+    ("report-in-state", setting("--report", "s3://syncpurge-dst/syncpurge-state/r/"), "--report"),
     ("region-words", setting("--region", "the moon"), "--region"),
     ("rules-unknown", setting("--rules", "vanished-key,nope"), "--rules"),
     ("rules-empty", setting("--rules", ""), "--rules"),

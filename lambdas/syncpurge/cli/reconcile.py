@@ -133,6 +133,8 @@ def report_root(report: str, named: str) -> Place:
     """--report as a place run folders go below: s3://bucket/prefix/ or a local folder."""
     if report.startswith("s3://"):
         return Place(*split_s3_uri(report), setting=named)
+    if not Path(report).resolve().name:  # run folders go in a folder of their own
+        raise CliError(f"{named}: {report} is the file system's root: give a folder below it")
     return Place(None, f"{Path(report)}/", setting=named)
 
 

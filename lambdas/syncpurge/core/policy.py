@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 REPORTS_PREFIX = "Purge-Reports/"
 WORKSPACE_PREFIX = "syncpurge-work/"
+# A deployment's state (the event path's brake and holds, the last verdict on its source):
+# no run's report may lie in it.
+STATE_PREFIX = "syncpurge-state/"
 # DataSync's own report folders beside ours, when its reports go to a bucket's root.
 DATASYNC_REPORT_FOLDERS = ("Detailed-Reports/", "Summary-Reports/")
 NO_TASK_ID = "no-task"
@@ -158,6 +161,12 @@ def build_policy(
         check_task_buckets(settings, facts)
     task_id = facts.task_id if facts else NO_TASK_ID
     report = report_place(settings, facts, task_id, run_id)
+    if report.bucket is not None and report.prefix.startswith(STATE_PREFIX):
+        named = f"{report.setting}: " if report.setting else ""
+        raise InvalidInput(
+            f"{named}the report destination {report.uri} lies in {STATE_PREFIX}, where a "
+            "deployment keeps its state: choose another folder"
+        )
     for place, what in ((report, "report destination"), (workspace, "run workspace")):
         if place is not None and place.bucket == settings.source_bucket:
             named = f"{place.setting}: " if place.setting else ""

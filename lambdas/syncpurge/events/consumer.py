@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import Field
 
-from syncpurge.core.policy import Place, PolicySettings, build_policy
+from syncpurge.core.policy import STATE_PREFIX, Place, PolicySettings, build_policy
 from syncpurge.data.aws import QueueGateway
 from syncpurge.errors import InvalidInput, PreflightRefused
 from syncpurge.events.holds import S3Holds
@@ -39,7 +39,6 @@ from syncpurge.phases.preflight import check_pair
 from syncpurge.phases.report import BatchJournal, StoreDestination, write_summary_doc
 from syncpurge.summary import Summary
 from syncpurge.workflow.context import (
-    STATE_PREFIX,
     DeploymentSettings,
     Location,
     Stores,

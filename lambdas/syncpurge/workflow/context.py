@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-from syncpurge.core.policy import PolicySettings
+from syncpurge.core.policy import STATE_PREFIX, PolicySettings
 from syncpurge.core.run_ids import execution_run_id
 from syncpurge.core.scope import Scope
 from syncpurge.data.aws import DataSyncGateway, ExecutionsGateway, NotificationGateway
@@ -284,10 +284,9 @@ def workspace_destination(stores: Stores, workspace: Location) -> StoreDestinati
 
 
 WORKSPACE_PREFIX = "syncpurge-work/"
-# What must outlive any run and never expire (the event path's brake and holds, the last
-# batch run's verdict on its source): no lifecycle rule covers it, and only the roles that
-# own each file may write it.
-STATE_PREFIX = "syncpurge-state/"
+# STATE_PREFIX (syncpurge.core.policy) is what must outlive any run and never expire (the
+# event path's brake and holds, the last batch run's verdict on its source): no lifecycle
+# rule covers it, and only the roles that own each file may write it.
 
 
 def workspace_root(workspace: Location) -> Location:
@@ -330,13 +329,16 @@ def stored_json(stores: Stores, where: Location, name: str, setting: str) -> Any
     """A JSON file of a stored workspace (which a person may have edited), or None; one
     that is not JSON refuses the run, naming it."""
     files = files_of(stores, where)
-    body = files.get_bytes_or_none(where.bucket, where.key(name))
+    shown = files.shown(where.bucket, where.key(name))
+    try:
+        body = files.get_bytes_or_none(where.bucket, where.key(name))
+    except (OSError, ValueError) as err:  # unreadable, or a link out of its folder
+        raise InvalidInput(f"{setting}: {shown} can't be read ({err})") from None
     if body is None:
         return None
     try:
         return json.loads(body)
     except ValueError as err:
-        shown = files.shown(where.bucket, where.key(name))
         raise InvalidInput(f"{setting}: {shown} is not JSON ({err})") from None
 
 

@@ -201,8 +201,12 @@ def apply_items(event: RunEvent, stores: Stores, cutoff: datetime) -> dict[str, 
     and the stored run's listing figures, which the guard and the report count from."""
     run = event.run
     stored = stored_workspace(run.workspace, run.request.apply_plan or "")
-    figures = sum_json(stores, stored, "diff-stats/")
-    spans = stored_spans(figures, stores.files.shown(stored.bucket, stored.prefix))
+    where = stores.files.shown(stored.bucket, stored.prefix)
+    try:
+        figures = sum_json(stores, stored, "diff-stats/")
+    except (OSError, ValueError) as err:  # a file of it edited, or unreadable
+        raise InvalidInput(f"applyPlan: {where}diff-stats/ can't be read ({err})") from None
+    spans = stored_spans(figures, where)
     planned = int(figures.get("planned", 0)) + int(figures.get("skipped", 0))
     concurrency = run.config.diff_max_concurrency
     items = [

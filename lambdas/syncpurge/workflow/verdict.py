@@ -4,8 +4,8 @@ decides nothing either (docs/design.md §13: it never purges what a batch run wo
 
 from __future__ import annotations
 
+from syncpurge.core.policy import STATE_PREFIX
 from syncpurge.workflow.context import (
-    STATE_PREFIX,
     Location,
     RunContext,
     Stores,
