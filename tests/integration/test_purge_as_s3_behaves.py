@@ -17,11 +17,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from syncpurge.cli import main
+from syncpurge.data.files import FolderStore
 from syncpurge.data.s3shapes import XML_INVALID, ListingPage
 from syncpurge.data.s3store import S3Store
 from syncpurge.models import Entry, Outcome, PlannedEntry, Proof, Rule
 from syncpurge.phases.deletes import OutcomeRecord, PurgeSettings
 from syncpurge.phases.purge import purge_plan
+from syncpurge.phases.report import read_entries_lines
 from tests.helpers import BucketPair, make_versioned_bucket, reconcile_flags, run_engine
 
 pytestmark = pytest.mark.integration
@@ -346,3 +348,33 @@ def test_a_report_that_cant_be_written_after_the_purge_still_counts_what_was_pur
     assert summary["status"] == "FAILED"
     assert "the report could not be written" in summary["error"]
     assert (summary["totals"]["planned"], summary["totals"]["purged"]) == (3, 3)
+
+
+def test_a_delete_whose_outcome_was_never_written_is_reported_from_its_journal(
+    pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    # Found by review: a Purge slice that sent its batch and then could not write its
+    # outcomes (a full disk here; a Lambda killed at its time limit on a deployment) left
+    # the deletes in the journal and none in the report (invariant 8)
+    pair.put_live()
+    for i in range(3):
+        pair.put(f"gone/{i}", "x", bucket=pair.target)
+    real_put = FolderStore.put_bytes
+
+    def no_room_for_outcomes(self: FolderStore, bucket: str, key: str, *rest: Any) -> None:
+        if "/outcomes/" in key:
+            raise OSError(28, "No space left on device")
+        real_put(self, bucket, key, *rest)
+
+    monkeypatch.setattr(FolderStore, "put_bytes", no_room_for_outcomes)
+    flags = reconcile_flags(pair, "--report", str(tmp_path), "--max-purge-fraction", "1")
+    code = main([*flags, "--json"])
+
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert pair.all_keys() == {"live"}  # S3 deleted all three
+    lines = list(read_entries_lines(tmp_path / summary["runId"]))
+    assert sorted(line["key"] for line in lines) == [f"gone/{i}" for i in range(3)]
+    assert {(line["outcome"], line["reason"]) for line in lines} == {("failed", "no-answer")}
+    assert all("no outcome was recorded" in line["error"] for line in lines)
+    assert summary["totals"]["failed"] == 3

@@ -57,8 +57,11 @@ def grant_step_permissions(
         allow(roles[step], ["s3:ListBucket"], [bucket])
         allow(roles[step], ["s3:GetObject"], [layout.workspace], why=WHY_WORKSPACE)
     allow(roles["guard"], ["s3:PutObject"], [layout.workspace], why=WHY_WORKSPACE)
-    # Report writes the report, points the next run of the scope at this run's recorded
-    # key boundaries, and keeps its verdict on the source for the event path (its owner).
+    # Report reads each Purge slice's journal against its outcomes (an entry sent whose
+    # outcome was never recorded is reported), writes the report, points the next run of
+    # the scope at this run's recorded key boundaries, and keeps its verdict on the source
+    # for the event path (its owner).
+    allow(roles["report"], ["s3:GetObject"], [layout.reports], why=WHY_REPORTS)
     grant_report_writes(roles["report"], layout)
     allow(roles["report"], ["s3:PutObject"], [layout.boundaries], why=WHY_WORKSPACE)
     allow(roles["report"], ["s3:PutObject"], [layout.verdict])

@@ -213,6 +213,9 @@ def journal_lines(batch: list[PlannedEntry], run_id: str) -> bytes:
             "isDeleteMarker": p.entry.is_delete_marker,
             "rule": p.rule.value,
             "proof": p.proof.value if p.proof else None,
+            # what the report needs of an entry whose outcome was never recorded
+            "size": p.entry.size,
+            "lastModified": p.entry.last_modified.isoformat(),
         }
         for p in batch
     )

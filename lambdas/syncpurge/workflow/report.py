@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from syncpurge.core.lineage import doubted_advisory, stray_files_advisory
 from syncpurge.core.plan import decode_lines
 from syncpurge.errors import InvalidInput
-from syncpurge.models import GuardDecision, Mode, RunStatus
+from syncpurge.models import GuardDecision, Mode, Outcome, RunStatus
 from syncpurge.phases.decision import Decision, final_status
 from syncpurge.phases.diffing import ProgressListener
 from syncpurge.phases.purge import unpurged_record
@@ -88,12 +89,9 @@ def report(
     tally = OutcomeTally()
     decision = guard_doc.get("decision") if guard_doc else None
     if decision == Decision.PURGE:
-        for key in stores.files.list_keys(run.workspace.bucket, run.workspace.key("outcomes/")):
-            for raw in stores.files.get_bytes(run.workspace.bucket, key).splitlines():
-                if raw.strip():
-                    line = json.loads(raw)
-                    writer.write(line)
-                    tally.add(line)
+        for line in purge_lines(stores, run):
+            writer.write(line)
+            tally.add(line)
     elif guard_doc is not None:
         plan_keys = sorted(k for keys in figures.get("planKeys", []) for k in keys)
         for key in plan_keys:
@@ -131,6 +129,59 @@ def report(
         "report": location,
         "summary": summary.to_document(),
         "failure": {"error": error[0], "cause": error[1]} if error else None,
+    }
+
+
+def purge_lines(stores: Stores, run: RunContext) -> Iterator[dict[str, Any]]:
+    """Each Purge slice's outcome lines; then, for each entry its journal holds and its
+    outcomes don't (a slice that died after sending a batch, or could not write its
+    outcomes), a `failed` / `no-answer` line naming the journal file: every delete sent is
+    in the report (invariant 8). A slice at a time: what one holds in memory is bounded."""
+    files, workspace, folder = stores.files, run.workspace, run.report
+    outcomes = by_slice(files.list_keys(workspace.bucket, workspace.key("outcomes/")), 1)
+    journals = by_slice(files.list_keys(folder.bucket, folder.key("journal/")), 2)
+    for name in sorted(outcomes.keys() | journals.keys()):
+        seen: set[tuple[str, str]] = set()
+        for key in outcomes.get(name, []):
+            for raw in files.get_bytes(workspace.bucket, key).splitlines():
+                if raw.strip():
+                    line = json.loads(raw)
+                    seen.add((line["key"], line["versionId"]))
+                    yield line
+        for key in journals.get(name, []):
+            for raw in files.get_bytes(folder.bucket, key).splitlines():
+                sent = json.loads(raw) if raw.strip() else None
+                if sent is not None and (sent["key"], sent["versionId"]) not in seen:
+                    seen.add((sent["key"], sent["versionId"]))
+                    yield unanswered(sent, key.removeprefix(folder.prefix), run.run_id)
+
+
+def by_slice(keys: list[str], suffix_parts: int) -> dict[str, list[str]]:
+    """Files by the Purge slice that wrote them: `<chunk>-<slice>` before the last
+    `suffix_parts` dash-separated parts of the name (an outcomes file's number; a journal
+    file's attempt and batch number)."""
+    found: dict[str, list[str]] = {}
+    for key in keys:
+        name = key.rsplit("/", 1)[-1].rsplit("-", suffix_parts)[0]
+        found.setdefault(name, []).append(key)
+    return found
+
+
+def unanswered(sent: dict[str, Any], journal: str, run_id: str) -> dict[str, Any]:
+    """The report line of a journaled entry whose outcome was never recorded."""
+    return {
+        "runId": run_id,
+        "key": sent["key"],
+        "versionId": sent["versionId"],
+        "isDeleteMarker": sent["isDeleteMarker"],
+        "rule": sent["rule"],
+        "proof": None,
+        "outcome": Outcome.FAILED.value,
+        "reason": "no-answer",
+        "size": sent.get("size"),
+        "lastModified": sent.get("lastModified") or "",
+        "error": f"sent in the batch {journal} and no outcome was recorded: S3 may or may "
+        "not have deleted it",
     }
 
 
