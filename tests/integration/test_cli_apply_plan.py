@@ -267,3 +267,22 @@ def test_a_stored_workspace_that_cant_be_read_is_refused_naming_its_file(
     assert named in err
     assert "Traceback" not in err
     assert pair.entries() == before
+
+
+def test_a_prefix_named_with_an_applied_plan_is_refused_not_ignored(
+    pair: BucketPair, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found by review: --prefix a/ with --apply-plan applied the whole plan, b/1 too
+    pair.put_live()
+    for key in ("a/1", "b/1"):
+        pair.put(key, "x", bucket=pair.target)
+    dry = run(pair, str(tmp_path), capsys, "--dry-run")
+    before = pair.entries()
+
+    flags = reconcile_flags(pair, "--report", str(tmp_path), "--max-purge-fraction", "1")
+    code = main([*flags, "--prefix", "a/", "--apply-plan", dry["runId"]])
+
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == EXIT_INVALID
+    assert "plan covers the whole scope, and an applied plan keeps its own prefixes" in err
+    assert pair.entries() == before

@@ -175,6 +175,15 @@ def stored_request(
             f"({err.error_count()} errors, the first at "
             f"{'.'.join(str(p) for p in err.errors()[0]['loc'])})"
         ) from None
+    asked, planned = set(request.prefixes), set(stored_request.prefixes)
+    if asked and asked != planned:
+        # the plan is applied whole or not at all: never narrowed (nor widened) unseen
+        covers = ", ".join(repr(p) for p in sorted(planned)) or "the whole scope"
+        raise InvalidInput(
+            f"{setting}: run {run_id!r}'s plan covers {covers}, and an applied plan keeps "
+            "its own prefixes: apply it without naming prefixes, or plan those prefixes "
+            "in a run of their own"
+        )
     return applying(
         request,
         mode=stored_request.mode,
