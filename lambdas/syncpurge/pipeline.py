@@ -38,7 +38,7 @@ from syncpurge.workflow import (
     purge_item,
     report,
 )
-from syncpurge.workflow.context import stored_workspace, sum_json
+from syncpurge.workflow.context import sum_json
 from syncpurge.workflow.diff import Progress
 from syncpurge.workflow.plan import WaveState
 from syncpurge.workflow.report import FailureInfo
@@ -138,7 +138,7 @@ class Pipeline:
         self.listener.phase("diff")
         wave = plan_step(PlanEvent(run=run), self.step_stores())
         if run.request.apply_plan:
-            self.listener.to_recheck(self.stored_planned())
+            self.listener.to_recheck(int(wave.get("toRecheck", 0)))
         count = ItemCount(self.listener)
         while wave["count"]:
             items = [WorkItem.model_validate(doc) for doc in self.read_json(wave)]
@@ -158,12 +158,6 @@ class Pipeline:
                     raise PurgeStopped("the run stopped")
 
         return diff_item
-
-    def stored_planned(self) -> int:
-        """The entries to purge of the stored plan this run applies, as its run counted."""
-        run = self.run_context
-        stored = stored_workspace(run.workspace, run.request.apply_plan or "")
-        return int(sum_json(self.step_stores(), stored, "diff-stats/").get("planned", 0))
 
     # ------------------------------------------------------------------ Purge
 

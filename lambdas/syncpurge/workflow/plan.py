@@ -224,7 +224,8 @@ def apply_items(event: RunEvent, stores: Stores, cutoff: datetime) -> dict[str, 
         name: figures.get(name, 0) for name in ("sourceEntries", "targetEntries", "keysInBoth")
     }
     put_json(stores, run.workspace, "diff-stats/stored-plan.json", listing)
-    return write_items(stores, run, items)
+    # the stored plan's entries to purge, which a driver tells as "re-checked X of N"
+    return {**write_items(stores, run, items), "toRecheck": int(figures.get("planned", 0))}
 
 
 def stored_spans(figures: dict[str, Any], where: str) -> dict[str, list[str]]:
