@@ -77,3 +77,18 @@ def test_a_stored_plan_edited_to_purge_more_than_was_planned_is_refused(
     assert applied.status == "FAILED"
     assert "more than the 3 it planned and was reviewed with" in (applied.cause or "")
     assert pair.entries() == before
+
+
+def test_a_prefix_named_with_an_applied_plan_is_refused_by_the_state_machine_too(
+    deployed: Deployed,
+) -> None:
+    # The CLI's --prefix with --apply-plan and the request's prefixes with applyPlan go
+    # through one check (workflow.prepare.stored_request): the plan whole, or not at all
+    run_id = planned_over_the_guard(deployed)
+    before = deployed.pair.entries()
+
+    applied = deployed.run({**NO_LIMITS_RAISED, "applyPlan": run_id, "prefixes": ["gone-1"]})
+
+    assert (applied.status, applied.error) == ("FAILED", "InvalidInput")
+    assert "an applied plan keeps its own prefixes" in (applied.cause or "")
+    assert deployed.pair.entries() == before
