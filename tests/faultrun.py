@@ -22,7 +22,8 @@ import boto3
 from botocore.config import Config
 
 from syncpurge.data.clients import make_s3_client
-from tests.helpers import BucketPair, make_versioned_bucket, run_engine
+from tests.engine_runs import run_engine
+from tests.helpers import BucketPair, make_versioned_bucket
 from tests.s3proxy import FaultPlan, ProxyLog, s3_proxy
 
 KEYS = ["a.txt", "a.txt.bak", "b/c", "b/c/d", "sp ace", "\u00e9t\u00e9", "x+y", "z%20"]

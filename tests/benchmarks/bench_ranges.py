@@ -193,7 +193,7 @@ def bench(
     import boto3
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.s3.models import s3_backends
-    from tests.helpers import engine_policy, engine_run
+    from tests.engine_runs import engine_policy, engine_run
     from tests.s3servers import moto_server
     from tests.workflow.conftest import REPORTS, deploy
 

@@ -13,7 +13,8 @@ from syncpurge.data.clients import make_s3_client
 from syncpurge.engine import RunResult
 from syncpurge.models import RunStatus
 from tests.conformance.conftest import new_pair
-from tests.helpers import BucketPair, run_engine
+from tests.engine_runs import run_engine
+from tests.helpers import BucketPair
 
 pytestmark = [pytest.mark.conformance, pytest.mark.xdist_group("conformance")]
 

@@ -26,7 +26,8 @@ from syncpurge.phases.apply import PairAccess, fresh_plan
 from syncpurge.phases.apply_ranges import GAP_PAGES, RangeFresh
 from syncpurge.phases.diffing import policy_for
 from tests.conftest import property_examples
-from tests.helpers import BucketPair, applying_request, engine_policy, engine_run
+from tests.engine_runs import applying_request, engine_policy, engine_run
+from tests.helpers import BucketPair
 from tests.integration.bucket_histories import KEYS, OUTSIDE, SCOPE, operation
 from tests.integration.test_key_ranges import history
 

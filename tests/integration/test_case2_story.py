@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from syncpurge.models import RunStatus
-from tests.helpers import BucketPair, run_engine
+from tests.engine_runs import run_engine
+from tests.helpers import BucketPair
 
 pytestmark = pytest.mark.integration
 

@@ -25,7 +25,8 @@ from syncpurge.events.path import (
 )
 from syncpurge.models import Outcome, ReconcileRequest
 from syncpurge.phases.deletes import PurgeSettings
-from tests.helpers import BucketPair, run_engine
+from tests.engine_runs import run_engine
+from tests.helpers import BucketPair
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,8 @@ from syncpurge.errors import PreflightRefused
 from syncpurge.events.consumer import EventPathConfig, QueuedEvent, consume
 from syncpurge.models import ReconcileRequest
 from syncpurge.workflow.context import Stores
-from tests.helpers import BucketPair, engine_policy, engine_run
+from tests.engine_runs import engine_policy, engine_run
+from tests.helpers import BucketPair
 from tests.integration.test_event_consumer import REPORTS, deliver, eventbridge
 from tests.integration.test_event_path import erased_version
 

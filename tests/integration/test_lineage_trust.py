@@ -11,7 +11,8 @@ from moto.s3 import models as moto_s3
 
 from syncpurge.core.lineage import LineageIndex
 from syncpurge.core.source_facts import Origin
-from tests.helpers import BucketPair, MotoClock, kms_etags, run_engine
+from tests.engine_runs import run_engine
+from tests.helpers import BucketPair, MotoClock, kms_etags
 
 pytestmark = pytest.mark.integration
 

@@ -30,7 +30,7 @@ from syncpurge.data.s3store import S3Store
 from syncpurge.models import ReconcileRequest
 from syncpurge.phases.report import read_entries_lines
 from tests.conftest import property_examples
-from tests.helpers import engine_policy, engine_run, task_reports
+from tests.engine_runs import engine_policy, engine_run, task_reports
 from tests.integration.bucket_histories import (
     SCOPE,
     World,

@@ -24,7 +24,8 @@ from syncpurge.models import Entry, Outcome, PlannedEntry, Proof, Rule
 from syncpurge.phases.deletes import OutcomeRecord, PurgeSettings
 from syncpurge.phases.purge import purge_plan
 from syncpurge.phases.report import read_entries_lines
-from tests.helpers import BucketPair, make_versioned_bucket, reconcile_flags, run_engine
+from tests.engine_runs import run_engine
+from tests.helpers import BucketPair, make_versioned_bucket, reconcile_flags
 
 pytestmark = pytest.mark.integration
 

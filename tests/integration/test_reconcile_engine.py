@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from syncpurge.models import RunStatus
-from tests.helpers import BucketPair, kms_etags, make_versioned_bucket, run_engine
+from tests.engine_runs import run_engine
+from tests.helpers import BucketPair, kms_etags, make_versioned_bucket
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from syncpurge.models import RunStatus
-from tests.helpers import BucketPair, run_engine
+from tests.engine_runs import run_engine
+from tests.helpers import BucketPair
 
 pytestmark = pytest.mark.integration
 

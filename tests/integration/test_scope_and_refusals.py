@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from syncpurge.cli import EXIT_INVALID, EXIT_OK, main
-from tests.helpers import BucketPair, reconcile_flags, run_engine
+from tests.engine_runs import run_engine
+from tests.helpers import BucketPair, reconcile_flags
 
 pytestmark = pytest.mark.integration
 

@@ -26,8 +26,9 @@ import boto3
 import pytest
 
 from syncpurge.cli.lock import LOCK_KEY
+from tests.engine_runs import run_engine
 from tests.faultrun import journal_refs, ordered_entries, signature, twin_pairs
-from tests.helpers import BucketPair, run_engine, run_folders
+from tests.helpers import BucketPair, run_folders
 from tests.s3proxy import ProxyLog, s3_proxy
 from tests.s3servers import moto_server
 

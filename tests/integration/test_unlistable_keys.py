@@ -30,14 +30,8 @@ from syncpurge.models import Entry, Outcome, PlannedEntry, Proof, ReconcileReque
 from syncpurge.phases.deletes import OutcomeRecord, PurgeSettings
 from syncpurge.phases.purge import purge_plan
 from syncpurge.phases.report import read_entries_lines
-from tests.helpers import (
-    BucketPair,
-    applying_request,
-    engine_policy,
-    engine_run,
-    make_versioned_bucket,
-    run_engine,
-)
+from tests.engine_runs import applying_request, engine_policy, engine_run, run_engine
+from tests.helpers import BucketPair, make_versioned_bucket
 from tests.s3proxy import ProxyLog, error_body, s3_proxy
 from tests.s3servers import moto_server
 
