@@ -18,9 +18,11 @@ from rich.console import Console
 from syncpurge import __version__
 from syncpurge.cli.aws_errors import aws_problem
 from syncpurge.cli.bucket_policy import add_bucket_policy_parser
+from syncpurge.cli.erase import add_erase_parser
 from syncpurge.cli.events import add_events_parser
 from syncpurge.cli.flags import add_aws_flags, check_connection_flags
 from syncpurge.cli.parsing import CommandParser, top_parser, worker_count
+from syncpurge.cli.receipts import add_receipt_parser
 from syncpurge.cli.reconcile import run_reconcile
 from syncpurge.cli.reports import add_reports_parser
 from syncpurge.cli.start import run_start
@@ -144,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     start.set_defaults(handler=run_start)
 
     add_reports_parser(commands)
+    add_erase_parser(commands)
+    add_receipt_parser(commands)
     add_bucket_policy_parser(commands)
     add_events_parser(commands)
 

@@ -213,3 +213,8 @@ class StackOutputs:
             if output["OutputKey"] == name:
                 return str(output["OutputValue"])
         raise PreflightRefused(f"--stack: stack {stack!r} has no output {name!r}")
+
+
+def caller_arn(client: Any) -> str:
+    """The ARN of the identity the calls are made as (an STS client's GetCallerIdentity)."""
+    return str(client.get_caller_identity()["Arn"])

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -21,6 +23,15 @@ if TYPE_CHECKING:
 # from it is empty, so its answer echoes no key of the bucket (a key XML 1.0 can't carry,
 # echoed raw as LocalStack echoes NextKeyMarker, would make the answer unparsable).
 PAST_EVERY_KEY = "\U0010ffff"
+
+
+@dataclass(frozen=True, slots=True)
+class VersionLock:
+    """What Object Lock holds a version with: its retention mode and date, its legal hold."""
+
+    mode: str | None  # GOVERNANCE | COMPLIANCE
+    retain_until: datetime | None
+    legal_hold: bool
 
 
 class BucketFacts:
@@ -73,6 +84,18 @@ class BucketFacts:
                 return False
             raise
         return config.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+
+    def version_lock(self, bucket: str, key: str, version_id: str) -> VersionLock:
+        """The retention and legal hold of one version, from HeadObject: S3 returns its
+        x-amz-object-lock-* headers to a requester with s3:GetObjectRetention and
+        s3:GetObjectLegalHold (S3 API reference, HeadObject). One call for both facts; moto
+        answers GetObjectRetention with a 500, and HeadObject as S3 does."""
+        answer: Any = self._client(bucket).head_object(Bucket=bucket, Key=key, VersionId=version_id)
+        return VersionLock(
+            mode=answer.get("ObjectLockMode"),
+            retain_until=answer.get("ObjectLockRetainUntilDate"),
+            legal_hold=answer.get("ObjectLockLegalHoldStatus") == "ON",
+        )
 
     def default_encryption(self, bucket: str) -> str:
         """The bucket's default SSE algorithm ('AES256', 'aws:kms', 'aws:kms:dsse')."""

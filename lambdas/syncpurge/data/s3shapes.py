@@ -42,6 +42,8 @@ class ListingPage:
     marker: PageMarker | None = None
     # The page's own NextKeyMarker / NextVersionIdMarker, when it is truncated.
     next_marker: PageMarker | None = None
+    # S3's x-amz-request-id of the answer (a receipt cites the listing that proves a key gone).
+    request_id: str | None = None
 
 
 @dataclass(slots=True, frozen=True)

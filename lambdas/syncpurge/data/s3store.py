@@ -139,6 +139,14 @@ class S3Store(BucketFacts):
         self.counter.add("verify")
         return self._one_page(bucket, prefix, after, version_marker=version_marker)
 
+    def key_set_page(
+        self, bucket: str, prefix: str, after: str | None = None, version_marker: str = ""
+    ) -> ListingPage:
+        """One page of the keys after `after` (with `version_marker`: after that version of
+        it), to list a set of named keys by range (an erasure's listings)."""
+        self.counter.add("list")
+        return self._one_page(bucket, prefix, after, version_marker=version_marker)
+
     def _one_page(
         self,
         bucket: str,
@@ -165,6 +173,7 @@ class S3Store(BucketFacts):
             next_marker=(next_key, page.get("NextVersionIdMarker") or "")
             if truncated and next_key
             else None,
+            request_id=(page.get("ResponseMetadata") or {}).get("RequestId"),
         )
 
     def _list(self, bucket: str, params: dict[str, Any]) -> Any:

@@ -1,0 +1,264 @@
+"""`syncpurge erase`: erase named keys from every copy and write the receipt; `erase --check
+RECEIPT`: list the receipt's keys again on every bucket and report any that came back
+(docs/design.md §15; docs/erasure.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+
+from syncpurge import __version__
+from syncpurge.cli.flags import add_aws_flags, connection, s3_path
+from syncpurge.cli.lock import TargetLock
+from syncpurge.cli.receipts import read_receipt_file, receipt_place, write_receipt
+from syncpurge.cli.terminal import EXIT_FAILED, EXIT_GUARD, EXIT_OK, CliError, print_line
+from syncpurge.core.run_ids import new_run_id
+from syncpurge.data.aws import caller_arn
+from syncpurge.data.clients import make_client, make_s3_client
+from syncpurge.data.s3shapes import RequestCounter
+from syncpurge.data.s3store import S3Store
+from syncpurge.erasure.assemble import assemble
+from syncpurge.erasure.erase import (
+    ErasureGuardTripped,
+    ErasureRequest,
+    ErasureRun,
+    erase,
+    refuse_overlapping,
+)
+from syncpurge.erasure.keys import Copy, keys_file_lines, named_keys
+from syncpurge.erasure.recheck import check_receipt
+
+
+def add_erase_parser(commands: Any) -> None:
+    erase_cmd = commands.add_parser(
+        "erase",
+        help="erase named keys from every copy (the source must hold none of them) and "
+        "write a receipt that proves it; --check RECEIPT re-checks one",
+        description="Purge every entry of the named keys from each target, with its proof, "
+        "and write receipt.json (digest, optional KMS signature) and receipt.html.",
+    )
+    erase_cmd.add_argument(
+        "--source",
+        metavar="S3URI",
+        help="the source bucket and its root: s3://BUCKET/ or s3://BUCKET/ROOT/ (a named key "
+        "K is ROOT+K there); it must hold no entry of a named key, and is never written",
+    )
+    erase_cmd.add_argument(
+        "--target",
+        action="append",
+        dest="targets",
+        metavar="S3URI",
+        help="a copy and its root, as --source (repeatable: one per copy, each its own root)",
+    )
+    keys = erase_cmd.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--key", action="append", dest="keys", metavar="KEY", help="a key to erase (repeatable)"
+    )
+    keys.add_argument(
+        "--keys-file",
+        metavar="FILE",
+        help="a UTF-8 file of keys to erase, one per line, exactly as written (LF line ends)",
+    )
+    keys.add_argument(
+        "--prefix", dest="erase_prefix", metavar="PREFIX", help="erase every key under PREFIX"
+    )
+    keys.add_argument(
+        "--check",
+        metavar="RECEIPT",
+        help="list a receipt's keys again on each of its buckets and report any entry that "
+        "came back (exit 1); a local receipt.json or s3://…/receipt.json",
+    )
+    erase_cmd.add_argument(
+        "--report",
+        metavar="DIR|S3URI",
+        default="syncpurge-reports",
+        help="where the erasure's folder goes: <report>/<erasure-id>/receipt.json, "
+        "receipt.html, its journal and entries (default: ./syncpurge-reports)",
+    )
+    erase_cmd.add_argument(
+        "--max-purge",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="the guard: an erasure of more than N entries deletes nothing (default 100000)",
+    )
+    erase_cmd.add_argument("--force", action="store_true", help="override the guard")
+    erase_cmd.add_argument(
+        "--bypass-governance",
+        action="store_true",
+        help="delete GOVERNANCE-locked versions too (needs s3:BypassGovernanceRetention)",
+    )
+    erase_cmd.add_argument(
+        "--sign-key",
+        metavar="KMS_KEY",
+        help="sign the receipt's digest with this asymmetric KMS key (SIGN_VERIFY) "
+        "(default: a digest only)",
+    )
+    add_aws_flags(erase_cmd)
+    erase_cmd.add_argument(
+        "--json", action="store_true", help="print exactly receipt.json (or the check) on stdout"
+    )
+    erase_cmd.set_defaults(handler=run_erase)
+
+
+def erasure_request(args: argparse.Namespace) -> ErasureRequest:
+    """The flags as an erasure, or a one-line refusal naming the flag."""
+    if args.source is None or not args.targets:
+        raise CliError("erase needs --source and at least one --target (or --check RECEIPT)")
+    source = Copy(*_mapping("--source", args.source))
+    targets = tuple(Copy(*_mapping("--target", t)) for t in args.targets)
+    keys: tuple[str, ...] = ()
+    if args.keys:
+        keys = named_keys(args.keys, "--key")
+    elif args.keys_file:
+        text = _keys_file(args.keys_file)
+        keys = named_keys(keys_file_lines(text, args.keys_file), f"{args.keys_file} key {{line}}")
+        if not keys:
+            raise CliError(f"--keys-file: {args.keys_file} names no key")
+    elif args.erase_prefix is None:
+        raise CliError("erase needs the keys: --key, --keys-file or --prefix")
+    elif not args.erase_prefix:
+        raise CliError("--prefix: an empty prefix would name every key; name a prefix")
+    if args.max_purge < 0:
+        raise CliError(f"--max-purge: {args.max_purge} is negative")
+    request = ErasureRequest(
+        source=source,
+        targets=targets,
+        keys=keys,
+        prefix=args.erase_prefix,
+        keys_file=args.keys_file,
+        max_purge=args.max_purge,
+        force=args.force,
+        bypass_governance=args.bypass_governance,
+    )
+    refuse_overlapping(request)
+    return request
+
+
+def _mapping(flag: str, value: str) -> tuple[str, str]:
+    bucket, root = s3_path(flag, value)
+    if root and not root.endswith("/"):
+        raise CliError(f"{flag}: the root {root!r} of {value!r} must end in '/' (a folder)")
+    return bucket, root
+
+
+def _keys_file(name: str) -> str:
+    try:
+        # Bytes, decoded: read_text's universal newlines would turn CR LF into LF unseen.
+        return Path(name).read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise CliError(f"--keys-file: {name} is not UTF-8 text") from None
+    except OSError as err:
+        raise CliError(f"--keys-file: {name} can't be read ({err.strerror})") from None
+
+
+def open_store(args: argparse.Namespace, counter: RequestCounter, buckets: list[str]) -> S3Store:
+    """A store that calls each of `buckets` in its own Region."""
+    where = {"endpoint_url": args.endpoint_url, "profile": args.profile}
+    store = S3Store(
+        make_s3_client(region=args.region, **where),
+        counter,
+        regional=lambda region: make_s3_client(region=region, **where),
+    )
+    store.place({bucket: store.find_region(bucket) for bucket in buckets})
+    return store
+
+
+def caller_of(args: argparse.Namespace) -> str:
+    """Who the calls are made as; an S3-compatible endpoint may have no STS to say."""
+    try:
+        return caller_arn(make_client("sts", **connection(args)))
+    except (BotoCoreError, ClientError) as err:
+        return f"unknown (STS GetCallerIdentity failed: {err})"
+
+
+def run_erase(args: argparse.Namespace, err_console: Console) -> int:
+    if args.check is not None:
+        return run_check(args, err_console)
+    request = erasure_request(args)
+    erasure_id = new_run_id(datetime.now(UTC))
+    counter = RequestCounter()
+    source = open_store(args, counter, [request.source.bucket])
+    targets = open_store(args, counter, [t.bucket for t in request.targets])
+    place = receipt_place(args, erasure_id)
+    locks = [TargetLock(targets, t.bucket, request.source.bucket) for t in request.targets]
+    run = ErasureRun(
+        source=source,
+        targets=targets,
+        folder=place.folder,
+        report_bucket=place.bucket,
+        report_prefix=place.root_prefix,
+        erasure_id=erasure_id,
+        clock=lambda: datetime.now(UTC),
+        say=lambda line: print_line(err_console, line),
+    )
+    try:
+        for lock in locks:
+            lock.acquire(erasure_id)
+        result = erase(request, run)
+    except ErasureGuardTripped as err:
+        print_line(err_console, f"guard tripped: {err}")
+        return EXIT_GUARD
+    finally:
+        for lock in locks:
+            lock.release()
+    receipt = assemble(
+        request,
+        result,
+        erasure_id=erasure_id,
+        finished_at=datetime.now(UTC),
+        tool=f"syncpurge {__version__}",
+        caller=caller_of(args),
+        lock_of=targets.version_lock,
+    )
+    sealed = write_receipt(args, place, receipt)
+    totals = receipt.totals
+    if args.json:
+        sys.stdout.write(place.read_back("receipt.json"))
+    else:
+        print_line(
+            err_console,
+            f"erased {totals.keys:,} keys: {totals.purged:,} entries purged, "
+            f"{totals.retained:,} retained by Object Lock, {totals.failed:,} left; "
+            f"{totals.not_found:,} keys held by no bucket; {_requests(counter)}",
+        )
+        print_line(
+            err_console,
+            f"receipt: {place.shown('receipt.json')} (digest {sealed.digest.value[:16]}…)",
+        )
+        print_line(err_console, f"         {place.shown('receipt.html')}")
+    if totals.not_found:
+        print_line(
+            err_console,
+            f"note: {totals.not_found:,} named keys had no entry in any bucket: check their "
+            "spelling (keys are compared byte for byte: NFC and NFD forms are different keys)",
+        )
+    return EXIT_FAILED if totals.failed else EXIT_OK
+
+
+def _requests(counter: RequestCounter) -> str:
+    counts = counter.snapshot()
+    return (
+        f"requests: {counts.list:,} LIST, {counts.verify:,} verify LIST, "
+        f"{counts.delete:,} DeleteObjects, {counts.head:,} HEAD"
+    )
+
+
+def run_check(args: argparse.Namespace, err_console: Console) -> int:
+    name, body = read_receipt_file(args, args.check)
+    found = check_receipt(
+        name, body, lambda buckets: open_store(args, RequestCounter(), buckets), datetime.now(UTC)
+    )
+    if args.json:
+        sys.stdout.write(found.model_dump_json(by_alias=True) + "\n")
+    for line in found.lines():
+        print_line(err_console, line)
+    if found.came_back:
+        return EXIT_FAILED
+    return EXIT_OK

@@ -1,0 +1,158 @@
+"""Where an erasure's receipt goes and how it is read back; `syncpurge receipt verify FILE`:
+the digest, the canonical form and the KMS signature, each named when it doesn't match."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from syncpurge.cli.flags import add_aws_flags, connection, is_path, s3_path
+from syncpurge.cli.terminal import EXIT_FAILED, EXIT_OK, CliError, print_line
+from syncpurge.data.clients import make_client, make_s3_client
+from syncpurge.data.files import FolderStore, RunFiles
+from syncpurge.data.s3store import S3Store
+from syncpurge.data.signing import KmsSigning
+from syncpurge.erasure.html import render
+from syncpurge.erasure.receipt import (
+    Mismatch,
+    Receipt,
+    SealedReceipt,
+    Signature,
+    digest_of,
+    read_sealed,
+    seal,
+    sealed_bytes,
+    signature_value,
+)
+from syncpurge.phases.report import StoreDestination
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptPlace:
+    """An erasure's folder: `<report>/<erasure-id>/`, in S3 or on the local disk."""
+
+    files: RunFiles
+    store_bucket: str  # the S3 bucket, or the local folder store's folder
+    bucket: str | None  # the S3 bucket; None: local
+    root_prefix: str  # the report root's prefix in `bucket`
+    prefix: str  # the erasure folder's
+
+    def folder(self, sub: str) -> StoreDestination:
+        return StoreDestination(self.files, self.store_bucket, self.prefix + sub)
+
+    def shown(self, name: str) -> str:
+        return self.files.shown(self.store_bucket, self.prefix + name)
+
+    def read_back(self, name: str) -> str:
+        return self.files.get_bytes(self.store_bucket, self.prefix + name).decode("utf-8")
+
+
+def receipt_place(args: argparse.Namespace, erasure_id: str) -> ReceiptPlace:
+    if is_path(args.report):
+        bucket, prefix = s3_path("--report", args.report)
+        prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+        where = {"endpoint_url": args.endpoint_url, "profile": args.profile}
+        store = S3Store(
+            make_s3_client(region=args.region, **where),
+            regional=lambda region: make_s3_client(region=region, **where),
+        )
+        store.place({bucket: store.find_region(bucket)})
+        return ReceiptPlace(store, bucket, bucket, prefix, f"{prefix}{erasure_id}/")
+    root = Path(args.report).resolve()
+    if not root.name:
+        raise CliError(f"--report: {args.report} is the file system's root: give a folder below it")
+    return ReceiptPlace(FolderStore(root.parent), root.name, None, "", f"{erasure_id}/")
+
+
+def write_receipt(args: argparse.Namespace, place: ReceiptPlace, receipt: Receipt) -> SealedReceipt:
+    """receipt.json (sealed: digest, and a signature with --sign-key) and receipt.html."""
+    signature = None
+    if args.sign_key:
+        signed = KmsSigning(make_client("kms", **connection(args))).sign(
+            args.sign_key, digest_of(receipt)
+        )
+        signature = Signature(
+            key_id=signed.key_arn,
+            algorithm=signed.algorithm,
+            value=signature_value(signed.signature),
+        )
+    sealed = seal(receipt, signature)
+    folder = place.folder("")
+    folder.write("receipt.json", sealed_bytes(sealed), "application/json")
+    folder.write("receipt.html", render(sealed).encode("utf-8"), "text/html; charset=utf-8")
+    return sealed
+
+
+def read_receipt_file(args: argparse.Namespace, value: str) -> tuple[str, bytes]:
+    """A receipt's name and bytes: a local file, or s3://bucket/key."""
+    if is_path(value):
+        bucket, key = s3_path("RECEIPT", value)
+        store = S3Store(make_s3_client(**connection(args)))
+        body = store.get_bytes_or_none(bucket, key)
+        if body is None:
+            raise CliError(f"{value}: no such object")
+        return value, body
+    try:
+        return value, Path(value).read_bytes()
+    except OSError as err:
+        raise CliError(f"{value} can't be read ({err.strerror})") from None
+
+
+def add_receipt_parser(commands: Any) -> None:
+    receipt = commands.add_parser("receipt", help="verify an erasure receipt")
+    actions = receipt.add_subparsers(dest="action", metavar="ACTION", required=True)
+    verify = actions.add_parser(
+        "verify",
+        help="check a receipt's digest and canonical form, and its KMS signature",
+        description="Exit 0: the receipt is as written and (if signed) signed by the key; "
+        "exit 1: something doesn't match, named.",
+    )
+    verify.add_argument("file", metavar="FILE", help="receipt.json, local or s3://…")
+    verify.add_argument(
+        "--key",
+        metavar="KMS_KEY",
+        help="the KMS key the receipt must be signed by (default: the key the receipt names, "
+        "which proves it unchanged, not who signed it)",
+    )
+    add_aws_flags(verify)
+    verify.set_defaults(handler=run_verify)
+
+
+def run_verify(args: argparse.Namespace, err_console: Console) -> int:
+    name, body = read_receipt_file(args, args.file)
+    try:
+        sealed = read_sealed(body, name)
+        signer = _check_signature(args, sealed)
+    except Mismatch as err:
+        print_line(err_console, f"MISMATCH: {err}")
+        return EXIT_FAILED
+    print_line(err_console, f"{name}: digest {sealed.digest.value} matches its content")
+    print_line(err_console, signer)
+    return EXIT_OK
+
+
+def _check_signature(args: argparse.Namespace, sealed: SealedReceipt) -> str:
+    if sealed.signature is None:
+        if args.key:
+            raise Mismatch(f"the receipt is not signed, and --key {args.key} was asked for")
+        return "not signed: the digest proves it unchanged only to one who trusts its source"
+    key = args.key or sealed.signature.key_id
+    try:
+        raw = base64.b64decode(sealed.signature.value, validate=True)
+    except binascii.Error:
+        raise Mismatch("the signature is not base64: it was changed") from None
+    kms = KmsSigning(make_client("kms", **connection(args)))
+    digest = bytes.fromhex(sealed.digest.value)
+    if not kms.verifies(key, digest, raw, sealed.signature.algorithm):
+        raise Mismatch(
+            f"the signature is not KMS key {key}'s over this digest (the receipt names "
+            f"{sealed.signature.key_id})"
+        )
+    whose = "" if args.key else " (the key the receipt names; give --key to require one)"
+    return f"signature valid: KMS key {key}{whose}"

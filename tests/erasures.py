@@ -1,0 +1,47 @@
+"""Helpers of the erasure tests: buckets, the `erase` command's flags, its receipt."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.helpers import make_versioned_bucket, run_folders
+
+
+def buckets(s3: Any, *names: str, object_lock: bool = False) -> None:
+    for name in names:
+        make_versioned_bucket(s3, name, object_lock=object_lock)
+
+
+def keys_in(s3: Any, bucket: str) -> list[str]:
+    """Every entry's key (a version or a delete marker), once per entry, sorted."""
+    found: list[str] = []
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        found += [v["Key"] for v in page.get("Versions", [])]
+        found += [m["Key"] for m in page.get("DeleteMarkers", [])]
+    return sorted(found)
+
+
+def erase_flags(report: Path, source: str, *targets: str, keys: tuple[str, ...] = ()) -> list[str]:
+    flags = ["erase", "--source", source, "--report", str(report), "--region", "us-east-1"]
+    for target in targets:
+        flags += ["--target", target]
+    for key in keys:
+        flags += ["--key", key]
+    return flags
+
+
+def the_receipt(report: Path) -> tuple[Path, dict[str, Any]]:
+    """The one erasure folder's receipt.json: its path and its receipt."""
+    (folder,) = [f for f in run_folders(report) if (f / "receipt.json").exists()]
+    path = folder / "receipt.json"
+    return path, json.loads(path.read_text(encoding="utf-8"))["receipt"]
+
+
+def part(receipt: dict[str, Any], key: str, bucket: str) -> dict[str, Any]:
+    """One key's part of the receipt in one bucket."""
+    (found,) = [
+        b for k in receipt["keys"] if k["key"] == key for b in k["buckets"] if b["bucket"] == bucket
+    ]
+    return found
