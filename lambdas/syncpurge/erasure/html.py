@@ -34,7 +34,8 @@ def verdict_text(part: KeyInBucket) -> str:
         return until + (" (legal hold)" if holds else "")
     if part.verdict is Verdict.HELD_BY_SOURCE:
         return "held by the source again"
-    return f"failed: {len(part.left)} entries left"
+    left = len(part.left)
+    return f"failed: {left} {'entry' if left == 1 else 'entries'} left"
 
 
 def _cell(part: KeyInBucket) -> str:
