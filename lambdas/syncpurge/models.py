@@ -148,6 +148,35 @@ MAX_GRACE_MINUTES = 525_600  # a year
 PREFIX_FORBIDDEN = ("|", "*")
 
 
+class EraseSpec(BaseModel):
+    """docs/erasure.md: the keys an erasure names, inline, in a file in the report bucket,
+    or under a prefix; exactly one of them. Keys are relative to the task's locations."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    keys: list[str] | None = None
+    keys_file: str | None = Field(default=None, alias="keysFile", pattern=r"^s3://[^/]+/.+")
+    prefix: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source_of_keys(self) -> EraseSpec:
+        given = [name for name in ("keys", "keysFile", "prefix") if self._given(name)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of keys, keysFile or prefix")
+        if self.keys is not None and (not self.keys or "" in self.keys):
+            raise ValueError("keys: name at least one key, and no empty one")
+        if self.prefix is not None:
+            problem = prefix_problem(self.prefix)
+            if problem:
+                raise ValueError(f"prefix: {problem}")
+        return self
+
+    def _given(self, name: str) -> bool:
+        return {"keys": self.keys, "keysFile": self.keys_file, "prefix": self.prefix}[
+            name
+        ] is not None
+
+
 class ReconcileRequest(BaseModel):
     """docs/design.md §7: the state machine input; the CLI builds the same model from its flags."""
 
@@ -174,6 +203,8 @@ class ReconcileRequest(BaseModel):
     apply_plan: str | None = Field(
         default=None, alias="applyPlan", pattern=r"^[A-Za-z0-9_.:-]{1,80}$"
     )
+    # Erase named keys from the target instead of reconciling (docs/erasure.md).
+    erase: EraseSpec | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -198,11 +229,26 @@ class ReconcileRequest(BaseModel):
     def _check_scope(self) -> ReconcileRequest:
         if not self.rules:
             raise ValueError("rules: name at least one rule")
+        if self.erase is not None:
+            mixed = [n for n, v in self.erase_excludes().items() if v]
+            if mixed:
+                raise ValueError(
+                    f"erase: an erasure names its own keys and deletes at once; it can't "
+                    f"go with {', '.join(mixed)}"
+                )
         for index, prefix in enumerate(self.prefixes):
             problem = prefix_problem(prefix)
             if problem:
                 raise ValueError(f"prefixes[{index}]: {problem}")
         return self
+
+    def erase_excludes(self) -> dict[str, bool]:
+        """The fields an erasure can't go with, and whether each is set."""
+        return {
+            "prefixes": bool(self.prefixes),
+            "dryRun": self.dry_run,
+            "applyPlan": self.apply_plan is not None,
+        }
 
     @property
     def effective_grace_minutes(self) -> int:

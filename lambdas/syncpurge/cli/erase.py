@@ -16,14 +16,14 @@ from rich.console import Console
 from syncpurge import __version__
 from syncpurge.cli.flags import add_aws_flags, connection, s3_path
 from syncpurge.cli.lock import TargetLock
-from syncpurge.cli.receipts import read_receipt_file, receipt_place, write_receipt
+from syncpurge.cli.receipts import read_receipt_file, receipt_place
 from syncpurge.cli.terminal import EXIT_FAILED, EXIT_GUARD, EXIT_OK, CliError, print_line
 from syncpurge.core.run_ids import new_run_id
 from syncpurge.data.aws import caller_arn
 from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
-from syncpurge.erasure.assemble import assemble
+from syncpurge.data.signing import kms_signer
 from syncpurge.erasure.erase import (
     ErasureGuardTripped,
     ErasureRequest,
@@ -32,6 +32,7 @@ from syncpurge.erasure.erase import (
     refuse_overlapping,
 )
 from syncpurge.erasure.keys import Copy, keys_file_lines, named_keys
+from syncpurge.erasure.publish import publish, signature_by
 from syncpurge.erasure.recheck import check_receipt
 
 
@@ -208,17 +209,21 @@ def run_erase(args: argparse.Namespace, err_console: Console) -> int:
     finally:
         for lock in locks:
             lock.release()
-    receipt = assemble(
+    signer = None
+    if args.sign_key:
+        signer = signature_by(kms_signer(make_client("kms", **connection(args)), args.sign_key))
+    sealed = publish(
         request,
         result,
+        folder=place.folder(""),
         erasure_id=erasure_id,
         finished_at=datetime.now(UTC),
         tool=f"syncpurge {__version__}",
         caller=caller_of(args),
         lock_of=targets.version_lock,
+        signer=signer,
     )
-    sealed = write_receipt(args, place, receipt)
-    totals = receipt.totals
+    totals = sealed.receipt.totals
     if args.json:
         sys.stdout.write(place.read_back("receipt.json"))
     else:

@@ -18,17 +18,10 @@ from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.files import FolderStore, RunFiles
 from syncpurge.data.s3store import S3Store
 from syncpurge.data.signing import KmsSigning
-from syncpurge.erasure.html import render
 from syncpurge.erasure.receipt import (
     Mismatch,
-    Receipt,
     SealedReceipt,
-    Signature,
-    digest_of,
     read_sealed,
-    seal,
-    sealed_bytes,
-    signature_value,
 )
 from syncpurge.phases.report import StoreDestination
 
@@ -68,25 +61,6 @@ def receipt_place(args: argparse.Namespace, erasure_id: str) -> ReceiptPlace:
     if not root.name:
         raise CliError(f"--report: {args.report} is the file system's root: give a folder below it")
     return ReceiptPlace(FolderStore(root.parent), root.name, None, "", f"{erasure_id}/")
-
-
-def write_receipt(args: argparse.Namespace, place: ReceiptPlace, receipt: Receipt) -> SealedReceipt:
-    """receipt.json (sealed: digest, and a signature with --sign-key) and receipt.html."""
-    signature = None
-    if args.sign_key:
-        signed = KmsSigning(make_client("kms", **connection(args))).sign(
-            args.sign_key, digest_of(receipt)
-        )
-        signature = Signature(
-            key_id=signed.key_arn,
-            algorithm=signed.algorithm,
-            value=signature_value(signed.signature),
-        )
-    sealed = seal(receipt, signature)
-    folder = place.folder("")
-    folder.write("receipt.json", sealed_bytes(sealed), "application/json")
-    folder.write("receipt.html", render(sealed).encode("utf-8"), "text/html; charset=utf-8")
-    return sealed
 
 
 def read_receipt_file(args: argparse.Namespace, value: str) -> tuple[str, bytes]:

@@ -9,6 +9,7 @@ verifies only against KMS, so a receipt is always verified through the KMS that 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,3 +68,14 @@ class KmsSigning:
             f"KMS key {key_id!r} can't sign (its KeyUsage must be SIGN_VERIFY, with an RSA or "
             "ECC KeySpec)"
         )
+
+
+def kms_signer(client: Any, key_id: str) -> Callable[[bytes], tuple[str, str, bytes]]:
+    """Signs a digest with `key_id`: (the key's ARN, the algorithm, the signature)."""
+    signing = KmsSigning(client)
+
+    def sign(digest: bytes) -> tuple[str, str, bytes]:
+        signed = signing.sign(key_id, digest)
+        return signed.key_arn, signed.algorithm, signed.signature
+
+    return sign
