@@ -57,6 +57,8 @@ OTHER_ACTIONS = {
     ("datasync", "DescribeTaskExecution"): ("datasync:DescribeTaskExecution", "TaskExecutionArn"),
     ("stepfunctions", "ListExecutions"): ("states:ListExecutions", "stateMachineArn"),
     ("stepfunctions", "DescribeExecution"): ("states:DescribeExecution", "executionArn"),
+    ("kms", "DescribeKey"): ("kms:DescribeKey", "KeyId"),
+    ("kms", "Sign"): ("kms:Sign", "KeyId"),
 }
 # "No permissions are required to perform this operation" (STS API reference).
 NEEDS_NO_PERMISSION = {("sts", "GetCallerIdentity")}

@@ -71,6 +71,7 @@ FUNCTION_SIZING: dict[str, tuple[int, int]] = {
     "guard": (512, 300),
     "purge": (DEFAULTS["purgeMemoryMb"], 900),
     "report": (1024, 900),
+    "erase": (1024, 900),
 }
 # The event path's function (not a state machine step): one SQS delivery per invocation.
 EVENTS_SIZING = (1024, 300)
@@ -87,6 +88,11 @@ HOLDS_PREFIX = f"{STATE_PREFIX}events/holds/"  # the event path's per-key holds:
 # expire; hold records, never deleted by the consumer, expire this long after their last write.
 HOLD_RECORD_DAYS = 30
 VERDICT_KEY = f"{STATE_PREFIX}source-verdict.json"  # the last batch run's verdict: Report only
+# The Erase function's variable naming the KMS key that signs receipts
+# (syncpurge_handlers.erase.RECEIPT_KEY_ENV).
+RECEIPT_KEY_ENV = "SYNCPURGE_RECEIPT_KEY_ARN"
+# Keys files of erasure requests ({"erase": {"keysFile": ...}}): the one folder Erase reads.
+ERASURE_REQUESTS_PREFIX = "erasure-requests/"
 # Reports of every run: <DataSync report subdirectory>Purge-Reports/<task-id>/<run-id>/.
 REPORTS_PREFIX = "Purge-Reports/"
 # DataSync's own task reports beside them (lineage: Detailed-Reports/<task-id>/...).

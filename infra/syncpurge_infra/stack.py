@@ -15,6 +15,7 @@ from syncpurge_infra.constructs import (
     FailureAlarm,
     Functions,
     Notifications,
+    ReceiptKey,
     ReportBucket,
     Trigger,
     Workflow,
@@ -66,6 +67,9 @@ class SyncPurgeStack(Stack):
             task_arn=task_arn,
             state_machine_arn=machine_arn,
         )
+        receipts = ReceiptKey(
+            self, "ReceiptKey", signer=functions.functions["erase"], role=functions.roles["erase"]
+        )
         self.workflow = Workflow(
             self,
             "Workflow",
@@ -83,6 +87,13 @@ class SyncPurgeStack(Stack):
         Dashboard(self, "Dashboard", config=config, state_machine=machine)
 
         CfnOutput(self, "StateMachineArn", value=machine.state_machine_arn)
+        CfnOutput(
+            self,
+            "ReceiptKeyArn",
+            value=receipts.key.key_arn,
+            description="The KMS key that signs erasure receipts: `syncpurge receipt verify "
+            "receipt.json --key <this>`",
+        )
         CfnOutput(
             self,
             "StateMachineConsoleUrl",

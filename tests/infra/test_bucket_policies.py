@@ -101,10 +101,10 @@ def test_the_source_policy_never_writes_and_only_the_purging_roles_delete_target
         for a in as_list(s["Action"])
         if a.startswith("s3:Delete")
     ]
-    # Purge, and the event path's consumer when the deployment has it
-    assert sorted(deleting) == [("events", "s3:DeleteObjectVersion")] * (
-        "events" in steps.values()
-    ) + [("purge", "s3:DeleteObjectVersion")]
+    # Purge and Erase, and the event path's consumer when the deployment has it
+    assert sorted(deleting) == [("erase", "s3:DeleteObjectVersion")] + [
+        ("events", "s3:DeleteObjectVersion")
+    ] * ("events" in steps.values()) + [("purge", "s3:DeleteObjectVersion")]
 
 
 @pytest.mark.parametrize("side", ["source", "target"])

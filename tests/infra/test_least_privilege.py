@@ -12,6 +12,7 @@ from aws_cdk import App
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Annotations, Match
 
+from syncpurge_handlers.erase import RECEIPT_KEY_ENV
 from syncpurge_infra.app import build
 from syncpurge_infra.constructs.common import allow
 from tests.infra.conftest import (
@@ -40,7 +41,7 @@ def test_no_statement_allows_writing_or_deleting_the_source_bucket(variant: Synt
 
 
 def test_only_the_purge_roles_delete_and_only_target_versions(variant: Synthesized) -> None:
-    # Purge, and the event path's consumer when the deployment has it (events=on)
+    # Purge and Erase, and the event path's consumer when the deployment has it (events=on)
     deleting = [
         (lid, s)
         for lid, s in statements(variant)
@@ -50,11 +51,11 @@ def test_only_the_purge_roles_delete_and_only_target_versions(variant: Synthesiz
     purging = [
         (lid, s)
         for lid, s in on_target
-        if lid.startswith(("FunctionsPurgeRole", "FunctionsEventsRole"))
+        if lid.startswith(("FunctionsPurgeRole", "FunctionsEraseRole", "FunctionsEventsRole"))
     ]
     datasync = [(lid, s) for lid, s in deleting if lid.startswith("DataSyncTargetAccess")]
     events = bool(variant.resources("AWS::SQS::Queue"))
-    assert len(purging) == (2 if events else 1)
+    assert len(purging) == (3 if events else 2)
     for _, statement in purging:
         deletes = {a for a in as_list(statement["Action"]) if a.startswith("s3:Delete")}
         assert deletes == {"s3:DeleteObjectVersion"}
@@ -147,7 +148,7 @@ def test_a_wildcard_grant_must_say_why() -> None:
         allow(role, ["s3:GetObject"], ["arn:aws:s3:::corp-reports/*"])
 
 
-def test_the_state_machine_invokes_only_its_six_steps(eventful: Synthesized) -> None:
+def test_the_state_machine_invokes_only_its_seven_steps(eventful: Synthesized) -> None:
     # Issue 28, 12 (d): not the event path's consumer
     functions = {
         f["Properties"]["Handler"].split(".")[1]: logical_id
@@ -165,12 +166,16 @@ def test_the_state_machine_invokes_only_its_six_steps(eventful: Synthesized) -> 
     }
     named = {step for step, lid in functions.items() if any(lid in r for r in invoked)}
 
-    assert named == {"prepare", "plan", "diff", "guard", "purge", "report"}
+    assert named == {"prepare", "plan", "diff", "guard", "purge", "report", "erase"}
 
 
 def test_cloudwatch_may_only_encrypt_for_this_account_s_alarms(variant: Synthesized) -> None:
     # Issue 28, 12 (e): what SNS needs of the topic key for an alarm, nothing more
-    (key,) = variant.resources("AWS::KMS::Key").values()
+    (key,) = [
+        k
+        for k in variant.resources("AWS::KMS::Key").values()
+        if k["Properties"].get("KeyUsage") != "SIGN_VERIFY"  # the receipt key signs only
+    ]
     for_cloudwatch = [
         s
         for s in key["Properties"]["KeyPolicy"]["Statement"]
@@ -184,3 +189,32 @@ def test_cloudwatch_may_only_encrypt_for_this_account_s_alarms(variant: Synthesi
     alarms = json.dumps(condition["ArnLike"]["aws:SourceArn"])
     assert ":cloudwatch:" in alarms
     assert ":alarm:*" in alarms
+
+
+def test_only_erase_signs_receipts_with_the_stacks_asymmetric_key(eventful: Synthesized) -> None:
+    ((key_id, key),) = [
+        (k, v)
+        for k, v in eventful.resources("AWS::KMS::Key").items()
+        if v["Properties"].get("KeyUsage") == "SIGN_VERIFY"
+    ]
+    assert key["Properties"]["KeySpec"] == "ECC_NIST_P256"
+    assert key["Properties"]["KeyUsage"] == "SIGN_VERIFY"
+    signers = {
+        role["Ref"]
+        for logical_id, statement in statements(eventful)
+        if "kms:Sign" in as_list(statement["Action"])
+        for role in eventful.json["Resources"][logical_id]["Properties"].get("Roles", [])
+    }
+    erase_role = [
+        f["Properties"]["Role"]["Fn::GetAtt"][0]
+        for f in eventful.resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "syncpurge_handlers.erase.handler"
+    ]
+    assert signers == set(erase_role)
+    (erase,) = [
+        f
+        for f in eventful.resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "syncpurge_handlers.erase.handler"
+    ]
+    variables = erase["Properties"]["Environment"]["Variables"]
+    assert variables[RECEIPT_KEY_ENV] == {"Fn::GetAtt": [key_id, "Arn"]}

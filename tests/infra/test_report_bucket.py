@@ -119,7 +119,7 @@ def test_no_role_may_plant_a_file_in_the_task_s_lineage_reports(
     assert report_writers(synthesized, f"{lineage}files-transferred-1.json") == set()
     # while each report writer still writes its run's report, and Plan reads the lineage
     report = f"{folder}Purge-Reports/{task_id}/run-1/summary.json"
-    assert report_writers(synthesized, report) == {"purge", "report"}
+    assert report_writers(synthesized, report) == {"purge", "report", "erase"}
     assert who_may(synthesized, "s3:GetObject", f"{lineage}files-transferred-1.json") == {"plan"}
 
 
@@ -137,5 +137,10 @@ def test_reports_are_written_only_in_the_report_folder(
     # A created task's reports go to its report Subdirectory; with no task, to the root
     assert report_writers(creating, f"datasync-reports/Purge-Reports/{CREATED_TASK_ID}/r/a")
     assert report_writers(creating, f"x/Purge-Reports/{CREATED_TASK_ID}/r/a") == set()
-    assert report_writers(replicating, "Purge-Reports/no-task/r/a") == {"purge", "report", "events"}
+    assert report_writers(replicating, "Purge-Reports/no-task/r/a") == {
+        "purge",
+        "report",
+        "erase",
+        "events",
+    }
     assert report_writers(replicating, "x/Purge-Reports/no-task/r/a") == set()

@@ -78,7 +78,7 @@ def test_every_lambda_is_python_3_12_or_newer_on_arm64_with_powertools(
 ) -> None:
     functions = variant.resources("AWS::Lambda::Function")
     events = bool(variant.resources("AWS::SQS::Queue"))  # the event path's consumer too
-    assert len(functions) == 6 + events
+    assert len(functions) == 7 + events
     for function in functions.values():
         properties = function["Properties"]
         assert re.fullmatch(r"python3\.(1[2-9]|[2-9]\d)", properties["Runtime"])
@@ -86,14 +86,15 @@ def test_every_lambda_is_python_3_12_or_newer_on_arm64_with_powertools(
         assert properties["TracingConfig"] == {"Mode": "Active"}
         assert "AWSLambdaPowertoolsPythonV3-python313-arm64" in json.dumps(properties["Layers"])
     handlers = {f["Properties"]["Handler"] for f in functions.values()}
-    steps = ("prepare", "plan", "diff", "guard", "purge", "report") + ("events",) * events
+    steps = ("prepare", "plan", "diff", "guard", "purge", "report", "erase")
+    steps += ("events",) * events
     assert handlers == {f"syncpurge_handlers.{s}.handler" for s in steps}
 
 
 def test_log_groups_have_a_retention(variant: Synthesized) -> None:
     groups = variant.resources("AWS::Logs::LogGroup")
     events = bool(variant.resources("AWS::SQS::Queue"))
-    assert len(groups) == 7 + events  # six functions (seven with events=on), the machine
+    assert len(groups) == 8 + events  # seven functions (eight with events=on), the machine
     assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {90}
 
 

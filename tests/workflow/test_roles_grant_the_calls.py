@@ -21,12 +21,13 @@ import botocore.client
 import pytest
 
 from syncpurge.workflow import recut
+from syncpurge_handlers.erase import RECEIPT_KEY_ENV
 from syncpurge_local.datasync_copy import ACCOUNT
 from syncpurge_local.event_path import source_events
 from syncpurge_local.runtime import REGION, STEPS, LocalRuntime, function_arn
 from tests.iam import Need, call_needs, function_roles, template_statements, ungranted
 from tests.infra.conftest import Synthesized
-from tests.workflow.conftest import REPORTS
+from tests.workflow.conftest import REPORTS, deploy
 from tests.workflow.test_event_path import event_pair, run_path, synced_twice
 from tests.workflow.test_scope_and_lineage import ALL, multipart_story
 
@@ -79,6 +80,8 @@ def synthesized_roles(
     target: str,
     topic_arn: str,
     created_task: str = "",
+    *,
+    receipt_key: str = "",
     **settings: str,
 ) -> dict[str, list[dict[str, Any]]]:
     """Each step's statements as the CDK app gives them for this deployment; a task the app
@@ -98,6 +101,8 @@ def synthesized_roles(
             refs[logical] = topic_arn
         if resource["Type"] == "AWS::DataSync::Task":
             refs[f"{logical}.TaskArn"] = created_task
+        if resource["Type"] == "AWS::KMS::Key" and receipt_key:
+            refs[f"{logical}.Arn"] = receipt_key
         if resource["Type"] == "AWS::StepFunctions::StateMachine":
             refs[logical] = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:syncpurge"
         if resource["Type"] == "AWS::Lambda::Function":
@@ -139,10 +144,11 @@ def test_each_step_s_synthesized_role_grants_every_call_of_a_datasync_run(
         taskArn=deployed.task_arn,
         **({"prefixes": ",".join(prefixes)} if prefixes else {}),
     )
-    missing = {step: ungranted(roles[step], needs[step]) for step in STEPS}
-    assert missing == {step: [] for step in STEPS}
+    steps = [step for step in STEPS if step != "erase"]  # an erasure's: the test below
+    missing = {step: ungranted(roles[step], needs[step]) for step in steps}
+    assert missing == {step: [] for step in steps}
     # And the run went where the grants matter: task reports read, versions deleted
-    assert all(needs[step] for step in STEPS)
+    assert all(needs[step] for step in steps)
     assert any("Detailed-Reports" in n.resource for n in needs["plan"])
     assert any("/recuts/" in n.resource for n in needs["diff"])
     assert any("/recuts/" in n.resource and n.action == "s3:GetObject" for n in needs["plan"])
@@ -184,3 +190,44 @@ def test_the_event_path_s_synthesized_role_grants_every_call_of_a_delivery(
     assert ungranted(roles["events"], needs["events"]) == []
     assert any(n.action == "s3:DeleteObjectVersion" for n in needs["events"])
     assert any(n.resource.endswith("/summary.json") for n in needs["events"])
+
+
+@pytest.mark.parametrize("prefixes", [[], ["big/"]])
+def test_the_erase_step_s_synthesized_role_grants_every_call_of_an_erasure(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, prefixes: list[str]
+) -> None:
+    # Given a deployment whose Erase signs with the stack's key, and a keys file of two
+    # keys the target holds (with `prefixes`, its deleting roles bound to them)
+    kms = boto3.client("kms", region_name=REGION)
+    key = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P256")["KeyMetadata"]["Arn"]
+    monkeypatch.setenv(RECEIPT_KEY_ENV, key)
+    deployed = deploy(runtime)
+    pair = deployed.pair
+    named = [f"{prefixes[0] if prefixes else ''}subject/{n}.txt" for n in (1, 2)]
+    for name in named:
+        pair.put(name, "x", bucket=pair.target)
+        pair.put(name, "y", bucket=pair.target)
+    keys_file = "erasure-requests/ticket.txt"
+    pair.client.put_object(Bucket=REPORTS, Key=keys_file, Body="\n".join(named).encode())
+    needs = record_step_calls(monkeypatch, ("erase",))
+
+    # When the state machine runs the erasure
+    request: dict[str, Any] = {"erase": {"keysFile": f"s3://{REPORTS}/{keys_file}"}}
+    result = deployed.run(request)
+    assert result.status == "SUCCEEDED", result.cause
+    assert pair.all_keys(pair.target) == set()
+
+    # Then its role grants every call Erase made: the keys file, listings, deletes, the
+    # receipt, the signature
+    roles = synthesized_roles(
+        tmp_path / "cdk",
+        pair.source,
+        pair.target,
+        "",
+        receipt_key=key,
+        taskArn=deployed.task_arn,
+        **({"prefixes": ",".join(prefixes)} if prefixes else {}),
+    )
+    assert ungranted(roles["erase"], needs["erase"]) == []
+    actions = {n.action for n in needs["erase"]}
+    assert {"s3:DeleteObjectVersion", "kms:Sign", "s3:GetObject", "s3:PutObject"} <= actions

@@ -35,7 +35,7 @@ REGION = "us-east-1"
 # workflows/syncpurge.asl.json, reached through the package's link to it, so that a wheel
 # (which copies the linked file into the package) carries the definition too.
 DEFINITION = Path(__file__).with_name("syncpurge.asl.json")
-STEPS = ("prepare", "plan", "diff", "guard", "purge", "report")
+STEPS = ("prepare", "plan", "diff", "guard", "purge", "report", "erase")
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/syncpurge-local"
 

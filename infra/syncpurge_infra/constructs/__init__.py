@@ -1,5 +1,5 @@
 """Constructs with one job each: report bucket, DataSync task, functions, their permissions,
-state machine, schedule, notifications, alarm, dashboard, the event path."""
+state machine, schedule, notifications, alarm, dashboard, the event path, the receipt key."""
 
 from syncpurge_infra.constructs.alarm import FailureAlarm
 from syncpurge_infra.constructs.dashboard import Dashboard
@@ -8,6 +8,7 @@ from syncpurge_infra.constructs.event_path import EventPath
 from syncpurge_infra.constructs.functions import Functions
 from syncpurge_infra.constructs.notifications import Notifications
 from syncpurge_infra.constructs.permissions import grant_step_permissions
+from syncpurge_infra.constructs.receipt_key import ReceiptKey
 from syncpurge_infra.constructs.report_bucket import ReportBucket
 from syncpurge_infra.constructs.trigger import Trigger
 from syncpurge_infra.constructs.workflow import Workflow, substitutions
@@ -19,6 +20,7 @@ __all__ = [
     "FailureAlarm",
     "Functions",
     "Notifications",
+    "ReceiptKey",
     "ReportBucket",
     "Trigger",
     "Workflow",

@@ -47,6 +47,9 @@ BUCKET_GRANTS: dict[str, dict[str, BucketGrant]] = {
         # The event path (events=on): the batch preflight's checks of each bucket (its
         # Region and owner, versioning, one page of versions), a key's listing and proofs.
         "events": BucketGrant(_PREFLIGHT, _READ_VERSIONS),
+        # Erase: the preflight's checks, the named keys listed before and after, and
+        # verify before destroy.
+        "erase": BucketGrant(_PREFLIGHT),
     },
     "target": {
         "prepare": BucketGrant(
@@ -73,6 +76,18 @@ BUCKET_GRANTS: dict[str, dict[str, BucketGrant]] = {
         "events": BucketGrant(
             _PREFLIGHT,
             (*_READ_VERSIONS, "s3:DeleteObjectVersion"),
+            governance_bypass=True,
+            in_prefixes=True,
+        ),
+        # Erase: the preflight's checks (Object Lock, lifecycle), the named keys listed
+        # before and after, their deletes, and a retained version's Object Lock (HeadObject).
+        "erase": BucketGrant(
+            (
+                *_PREFLIGHT,
+                "s3:GetBucketObjectLockConfiguration",
+                "s3:GetLifecycleConfiguration",
+            ),
+            ("s3:GetObjectVersion", "s3:DeleteObjectVersion"),
             governance_bypass=True,
             in_prefixes=True,
         ),

@@ -23,6 +23,7 @@ WHY_REPORTS = (
 )
 WHY_LINEAGE = "DataSync names its task reports per execution under the task's report folder."
 WHY_HOLDS = "The event path keeps one hold record per key, named by the key's digest."
+WHY_REQUESTS = "Erasure requests name their keys file at run time, under erasure-requests/."
 WHY_LOCATIONS = "DataSync locations are read by id; the task names them only at run time."
 
 
@@ -69,6 +70,10 @@ def grant_step_permissions(
     # before the batch is sent.
     allow(roles["purge"], ["s3:GetObject", "s3:PutObject"], [layout.workspace], why=WHY_WORKSPACE)
     grant_report_writes(roles["purge"], layout)
+    # Erase: a request's keys file, and its receipt, journal and entries in the report folder.
+    allow(roles["erase"], ["s3:ListBucket"], [bucket])
+    allow(roles["erase"], ["s3:GetObject"], [layout.erasure_requests], why=WHY_REQUESTS)
+    grant_report_writes(roles["erase"], layout)
 
 
 def grant_event_permissions(

@@ -24,6 +24,7 @@ from syncpurge_infra.config import (
     DATASYNC_REPORT_FOLDERS,
     DATASYNC_REPORT_SUBDIRECTORY,
     DETAILED_REPORTS_PREFIX,
+    ERASURE_REQUESTS_PREFIX,
     HOLDS_PREFIX,
     REPORTS_PREFIX,
     VERDICT_KEY,
@@ -42,6 +43,7 @@ class ReportLayout:
     brake: str
     holds: str
     verdict: str
+    erasure_requests: str  # keys files of erasure requests: Erase reads them
     # DataSync's report folders, where no report writer may write (a given task only).
     datasync_folders: tuple[str, ...] = ()
 
@@ -72,5 +74,6 @@ class ReportLayout:
             brake=objects(BRAKE_KEY),
             holds=objects(f"{HOLDS_PREFIX}*"),
             verdict=objects(VERDICT_KEY),
+            erasure_requests=objects(f"{ERASURE_REQUESTS_PREFIX}*"),
             datasync_folders=folders,
         )

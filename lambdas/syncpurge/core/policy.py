@@ -28,6 +28,8 @@ WORKSPACE_PREFIX = "syncpurge-work/"
 # A deployment's state (the event path's brake and holds, the last verdict on its source):
 # no run's report may lie in it.
 STATE_PREFIX = "syncpurge-state/"
+# Where a deployment's erasure requests keep their keys files (docs/erasure.md).
+ERASURE_REQUESTS_PREFIX = "erasure-requests/"
 # DataSync's own report folders beside ours, when its reports go to a bucket's root.
 DATASYNC_REPORT_FOLDERS = ("Detailed-Reports/", "Summary-Reports/")
 NO_TASK_ID = "no-task"

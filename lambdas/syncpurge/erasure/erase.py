@@ -44,10 +44,6 @@ NAMED_SHOWN = 5  # keys a refusal names before "and N more"
 OWN_PREFIXES = (STATE_PREFIX, ".syncpurge/")
 
 
-class SourceStillHolds(InvalidInput):
-    """The source holds an entry of a named key: nothing is erased."""
-
-
 class ErasureGuardTripped(Exception):
     """The erasure would purge more than max_purge entries: nothing was deleted."""
 
@@ -76,6 +72,8 @@ class ErasureRun:
     erasure_id: str
     clock: Callable[[], datetime]
     say: Callable[[str], None] = lambda _: None
+    # Whether a named key may be erased through this door (a deployment: its scope).
+    admits: Callable[[str], bool] = lambda _: True
 
 
 @dataclass(slots=True)
@@ -104,6 +102,7 @@ def erase(request: ErasureRequest, run: ErasureRun) -> ErasureResult:
     locks = [_preflight(request, run, copy) for copy in request.targets]
     keys = request.keys or _keys_under_prefix(request, run)
     _refuse_own_keys(request, run, keys)
+    _refuse_outside(run, keys)
     _refuse_held_by_source(request, run, keys)
     policy = DiffPolicy(Mode.DATASYNC, frozenset({Rule.VANISHED_KEY}), started, None)
     targets = []
@@ -177,6 +176,16 @@ def _refuse_own_keys(request: ErasureRequest, run: ErasureRun, keys: Sequence[st
                 )
 
 
+def _refuse_outside(run: ErasureRun, keys: Sequence[str]) -> None:
+    outside = [k for k in keys if not run.admits(k)]
+    if outside:
+        raise InvalidInput(
+            f"{len(outside)} named keys lie outside this deployment's scope (its prefixes, "
+            f"the task's Includes/Excludes, the report folders), e.g. {outside[0]!r}: "
+            "nothing was deleted"
+        )
+
+
 def _refuse_held_by_source(request: ErasureRequest, run: ErasureRun, keys: Sequence[str]) -> None:
     source = request.source
     held = [
@@ -188,7 +197,8 @@ def _refuse_held_by_source(request: ErasureRequest, run: ErasureRun, keys: Seque
     if held:
         shown = ", ".join(repr(k) for k in held[:NAMED_SHOWN])
         more = f" and {len(held) - NAMED_SHOWN} more" if len(held) > NAMED_SHOWN else ""
-        raise SourceStillHolds(
+        # InvalidInput by name: the state machine's execution fails with that error.
+        raise InvalidInput(
             f"the source {source.uri} still holds {len(held)} of the named keys ({shown}{more}): "
             "erase them at the source first (DeleteObject with each VersionId); syncpurge "
             "never deletes the source, and nothing was deleted"

@@ -1,0 +1,114 @@
+"""An erasure through the state machine (`{"erase": ...}`, docs/erasure.md): the local
+runtime runs the real definition; each test ends in the receipt it states."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from syncpurge.erasure.receipt import read_sealed
+from syncpurge_handlers.erase import RECEIPT_KEY_ENV
+from syncpurge_local.runtime import LocalRuntime
+from tests.workflow.conftest import REPORTS, Deployed, deploy
+
+pytestmark = pytest.mark.workflow
+
+
+def receipt_of(deployed: Deployed, output: dict[str, Any]) -> dict[str, Any]:
+    uri = output["erasure"]["receipt"]
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    body = deployed.pair.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    return read_sealed(body, uri).model_dump(mode="json", by_alias=True)
+
+
+def test_an_erase_request_purges_the_keys_and_writes_a_signed_receipt(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kms = boto3.client("kms", region_name="us-east-1")
+    key = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P256")["KeyMetadata"]["Arn"]
+    monkeypatch.setenv(RECEIPT_KEY_ENV, key)
+    deployed = deploy(runtime)
+    pair = deployed.pair
+    pair.put_live()
+    for name in ("subject/1.txt", "subject/2.txt", "subject/2.txt", "subject/1.txt.bak"):
+        pair.put(name, "x", bucket=pair.target)
+
+    result = deployed.run({"erase": {"keys": ["subject/1.txt", "subject/2.txt"]}})
+
+    assert result.status == "SUCCEEDED", result.cause
+    output = result.output or {}
+    assert output["status"] == "SUCCEEDED"
+    assert output["erasure"]["totals"]["purged"] == 3
+    assert pair.all_keys(pair.target) == {"live", "subject/1.txt.bak"}
+    sealed = receipt_of(deployed, output)
+    assert sealed["signature"]["keyId"] == key
+    verdicts = {
+        (k["key"], b["bucket"]): b["verdict"]
+        for k in sealed["receipt"]["keys"]
+        for b in k["buckets"]
+    }
+    assert verdicts == {
+        ("subject/1.txt", pair.source): "gone",
+        ("subject/1.txt", pair.target): "gone",
+        ("subject/2.txt", pair.source): "gone",
+        ("subject/2.txt", pair.target): "gone",
+    }
+    assert sealed["receipt"]["caller"] == result.arn
+
+
+def test_an_erase_of_a_key_the_source_holds_fails_as_invalid_input_and_deletes_nothing(
+    deployed: Deployed,
+) -> None:
+    pair = deployed.pair
+    pair.put("subject/1.txt", "x")
+    pair.put("subject/1.txt", "x", bucket=pair.target)
+
+    result = deployed.run({"erase": {"keys": ["subject/1.txt"]}})
+
+    assert result.status == "FAILED"
+    assert result.error == "InvalidInput"
+    assert "still holds 1 of the named keys" in (result.cause or "")
+    assert pair.all_keys(pair.target) == {"subject/1.txt"}
+
+
+def test_an_erase_from_a_keys_file_in_the_report_bucket(deployed: Deployed) -> None:
+    pair = deployed.pair
+    for name in ("a b.txt", "100%.txt"):
+        pair.put(name, "x", bucket=pair.target)
+    pair.client.put_object(
+        Bucket=REPORTS, Key="erasure-requests/ticket-1.txt", Body=b"a b.txt\n100%.txt\n"
+    )
+
+    result = deployed.run({"erase": {"keysFile": f"s3://{REPORTS}/erasure-requests/ticket-1.txt"}})
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert pair.all_keys(pair.target) == set()
+    assert json.dumps((result.output or {})["erasure"]["totals"]) == json.dumps(
+        {"keys": 2, "purged": 2, "retained": 0, "failed": 0, "notFound": 0}
+    )
+
+
+def test_an_erase_of_a_key_outside_the_deployments_scope_is_refused(
+    runtime: LocalRuntime,
+) -> None:
+    deployed = deploy(runtime, includes="/kept*")
+    pair = deployed.pair
+    pair.put("other/1.txt", "x", bucket=pair.target)
+
+    result = deployed.run({"erase": {"keys": ["other/1.txt"]}})
+
+    assert result.status == "FAILED"
+    assert result.error == "InvalidInput"
+    assert "outside this deployment's scope" in (result.cause or "")
+    assert pair.all_keys(pair.target) == {"other/1.txt"}
+
+
+def test_an_erase_request_with_dry_run_is_refused_before_anything_runs(deployed: Deployed) -> None:
+    result = deployed.run({"erase": {"keys": ["k"]}, "dryRun": True})
+
+    assert result.status == "FAILED"
+    assert result.error == "InvalidInput"
+    assert "can't go with dryRun" in (result.cause or "")
