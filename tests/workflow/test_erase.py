@@ -4,14 +4,17 @@ runtime runs the real definition; each test ends in the receipt it states."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+from syncpurge.cli import EXIT_INVALID, EXIT_OK
 from syncpurge.erasure.receipt import read_sealed
 from syncpurge_handlers.erase import RECEIPT_KEY_ENV
 from syncpurge_local.runtime import LocalRuntime
+from tests.helpers import exit_code
 from tests.workflow.conftest import REPORTS, Deployed, deploy
 
 pytestmark = pytest.mark.workflow
@@ -112,3 +115,38 @@ def test_an_erase_request_with_dry_run_is_refused_before_anything_runs(deployed:
     assert result.status == "FAILED"
     assert result.error == "InvalidInput"
     assert "can't go with dryRun" in (result.cause or "")
+
+
+def start(deployed: Deployed, *flags: str) -> int:
+    arn = deployed.state_machine_arn
+    return exit_code(["start", "--state-machine-arn", arn, "--region", "us-east-1", *flags])
+
+
+def test_start_erase_from_a_local_keys_file_prints_the_receipt(
+    deployed: Deployed, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pair = deployed.pair
+    for name in ("subject/1.txt", "subject/2.txt", "kept.txt"):
+        pair.put(name, "x", bucket=pair.target)
+    keys = tmp_path / "keys.txt"
+    keys.write_text("subject/1.txt\nsubject/2.txt\n", encoding="utf-8")
+
+    code = start(deployed, "--erase-keys-file", str(keys), "--json")
+
+    assert code == EXIT_OK
+    erasure = json.loads(capsys.readouterr().out)
+    assert erasure["totals"]["purged"] == 2
+    assert erasure["receipt"].endswith("/receipt.json")
+    assert pair.all_keys(pair.target) == {"kept.txt"}
+
+
+def test_start_erase_of_a_key_the_source_holds_exits_2(deployed: Deployed) -> None:
+    deployed.pair.put("held.txt", "x")
+    deployed.pair.put("held.txt", "x", bucket=deployed.pair.target)
+
+    assert start(deployed, "--erase", "held.txt") == EXIT_INVALID
+    assert deployed.pair.all_keys(deployed.pair.target) == {"held.txt"}
+
+
+def test_start_erase_with_dry_run_is_refused_before_starting(deployed: Deployed) -> None:
+    assert start(deployed, "--erase", "k", "--dry-run") == EXIT_INVALID

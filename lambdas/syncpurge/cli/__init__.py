@@ -25,7 +25,7 @@ from syncpurge.cli.parsing import CommandParser, top_parser, worker_count
 from syncpurge.cli.receipts import add_receipt_parser
 from syncpurge.cli.reconcile import run_reconcile
 from syncpurge.cli.reports import add_reports_parser
-from syncpurge.cli.start import run_start
+from syncpurge.cli.start import add_start_erase_flags, run_start
 from syncpurge.cli.terminal import (  # exit codes re-exported: callers import them from here
     EXIT_FAILED,
     EXIT_GUARD,
@@ -138,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a whole request (docs/design.md §7) as JSON; the flags above override its "
         "fields (default: the flags alone)",
     )
+    add_start_erase_flags(start)
     start.add_argument(
         "--no-follow", action="store_true", help="print the execution ARN and return at once"
     )

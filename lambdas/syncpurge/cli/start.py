@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -30,6 +31,7 @@ from syncpurge.core.run_ids import new_run_id
 from syncpurge.data.aws import ExecutionFollower, ExecutionsGateway
 from syncpurge.data.clients import make_client
 from syncpurge.engine import RunResult
+from syncpurge.erasure.keys import keys_file_lines
 from syncpurge.models import parse_request
 from syncpurge.summary import Summary
 
@@ -51,6 +53,9 @@ def run_start(args: argparse.Namespace, err_console: Console) -> int:
     doc.update(request_doc(args))
     if args.skip_sync:
         doc["skipSync"] = True
+    erase = erase_doc(args)
+    if erase is not None:
+        doc["erase"] = erase
     parse_request(doc, FLAG_OF_FIELD | {"skipSync": "--skip-sync"})
     client = make_client("stepfunctions", **connection(args))
     if getattr(args, "prefix_buckets", None):
@@ -70,6 +75,8 @@ def run_start(args: argparse.Namespace, err_console: Console) -> int:
     described = follow_execution(follower, err_console)
     status = described["status"]
     output = json.loads(described.get("output") or "null")
+    if status == "SUCCEEDED" and isinstance(output, dict) and "erasure" in output:
+        return print_erasure(output["erasure"], args.json, err_console)
     if status == "SUCCEEDED" and isinstance(output, dict) and "summary" in output:
         summary = Summary.model_validate(output["summary"])
         if args.json:
@@ -82,6 +89,70 @@ def run_start(args: argparse.Namespace, err_console: Console) -> int:
     if error == "GuardTripped":
         return EXIT_GUARD
     return EXIT_INVALID if error in REFUSALS else EXIT_FAILED
+
+
+# Step Functions takes an execution input of at most 256 KiB (its service quotas).
+MAX_INPUT_BYTES = 256 * 1024
+
+
+def add_start_erase_flags(start: argparse.ArgumentParser) -> None:
+    erase = start.add_mutually_exclusive_group()
+    erase.add_argument(
+        "--erase",
+        action="append",
+        dest="erase_keys",
+        metavar="KEY",
+        help="erase this key (repeatable) instead of reconciling (docs/erasure.md): the "
+        "request's erase.keys",
+    )
+    erase.add_argument(
+        "--erase-keys-file",
+        metavar="FILE|S3URI",
+        help="erase the keys of this file, one per line: a local file goes in the request "
+        "(up to 256 KiB), an s3://<report bucket>/erasure-requests/… one is read by Erase",
+    )
+    erase.add_argument("--erase-prefix", metavar="PREFIX", help="erase every key under PREFIX")
+
+
+def erase_doc(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The request's `erase` from the --erase flags (None: no erasure)."""
+    if args.erase_keys:
+        return {"keys": list(args.erase_keys)}
+    if args.erase_prefix is not None:
+        return {"prefix": args.erase_prefix}
+    if args.erase_keys_file is None:
+        return None
+    if args.erase_keys_file.startswith("s3://"):
+        return {"keysFile": args.erase_keys_file}
+    try:
+        text = Path(args.erase_keys_file).read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise CliError(f"--erase-keys-file: {args.erase_keys_file} can't be read ({err})") from None
+    keys = keys_file_lines(text, args.erase_keys_file)
+    if not keys:
+        raise CliError(f"--erase-keys-file: {args.erase_keys_file} names no key")
+    if len(json.dumps(keys).encode()) > MAX_INPUT_BYTES - 4096:
+        raise CliError(
+            f"--erase-keys-file: {len(keys):,} keys pass an execution input's 256 KiB: put the "
+            "file under s3://<report bucket>/erasure-requests/ and give its s3:// path"
+        )
+    return {"keys": keys}
+
+
+def print_erasure(erasure: dict[str, Any], as_json: bool, err_console: Console) -> int:
+    """An erasure execution's outcome: its receipt and totals."""
+    if as_json:
+        sys.stdout.write(json.dumps(erasure, indent=2) + "\n")
+    else:
+        totals = erasure.get("totals") or {}
+        err_console.print(
+            f"erased {totals.get('keys', 0):,} keys: {totals.get('purged', 0):,} entries "
+            f"purged, {totals.get('retained', 0):,} retained by Object Lock, "
+            f"{totals.get('failed', 0):,} left"
+        )
+        signed = "signed" if erasure.get("signed") else "not signed"
+        err_console.print(f"receipt: {erasure.get('receipt')} ({signed})")
+    return EXIT_OK
 
 
 def deployed_buckets(client: Any, state_machine_arn: str) -> tuple[str, str]:
