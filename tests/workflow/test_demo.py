@@ -52,3 +52,19 @@ def test_demo_events_tells_a_version_erased_at_the_source_leaving_the_target(
     figures = json.loads(summary.read_text())
     assert figures["events"]["purged"] == 1
     assert figures["byProof"] == {"md5": 1}
+
+
+def test_demo_erase_erases_two_copies_signs_the_receipt_and_catches_a_restore(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["demo", "--erase", "--report-dir", str(tmp_path)])
+
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "a permanent delete never reaches a copy" in captured.out
+    assert "signature valid: KMS key arn:aws:kms:" in captured.err
+    assert "CAME BACK: s3://demo-target/customers/4711/notes.txt" in captured.err
+    (receipt,) = tmp_path.glob("erasures/*/receipt.json")
+    totals = json.loads(receipt.read_text())["receipt"]["totals"]
+    assert (totals["purged"], totals["failed"]) == (11, 0)
+    assert (receipt.parent / "receipt.html").exists()

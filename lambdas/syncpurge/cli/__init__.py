@@ -162,11 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("syncpurge-demo-reports"),
         help="the local folder each run's report files go to",
     )
-    demo.add_argument(
+    story = demo.add_mutually_exclusive_group()
+    story.add_argument(
         "--events",
         action="store_true",
         help="the event path instead: a version erased at the source leaves the target in "
         "seconds, with its proof",
+    )
+    story.add_argument(
+        "--erase",
+        action="store_true",
+        help="an erasure instead: a subject's files erased from two copies with a signed "
+        "receipt, then a restore from backup caught by erase --check",
     )
     demo.set_defaults(handler=run_demo_command)
     return parser
@@ -250,6 +257,7 @@ def add_request_flags(parser: argparse.ArgumentParser) -> None:
 def run_demo_command(args: argparse.Namespace, err_console: Console) -> int:
     try:
         from syncpurge_local.demo import run_demo
+        from syncpurge_local.erase_demo import run_erase_demo
         from syncpurge_local.event_demo import run_event_demo
     except ImportError as err:  # moto is an extra: syncpurge[local]
         raise CliError(
@@ -257,6 +265,8 @@ def run_demo_command(args: argparse.Namespace, err_console: Console) -> int:
         ) from err
     if args.events:
         return run_event_demo(args.report_dir, Console())
+    if args.erase:
+        return run_erase_demo(args.report_dir, Console())
     return run_demo(args.report_dir, Console())
 
 
