@@ -21,6 +21,8 @@ from markdown.extensions.toc import slugify
 from pydantic import BaseModel, ConfigDict, Field
 
 from syncpurge.cli import build_parser
+from syncpurge.erasure.receipt import SealedReceipt
+from syncpurge.erasure.recheck import CheckResult
 from syncpurge.models import GuardDecision, Outcome, Proof, ReconcileRequest, Rule
 from syncpurge.phases.decision import Decision
 from syncpurge.summary import Summary
@@ -100,6 +102,8 @@ def schemas() -> dict[str, dict[str, Any]]:
         "plan-line.schema.json": PlanLine.model_json_schema(by_alias=True),
         "entry-line.schema.json": EntryLine.model_json_schema(by_alias=True),
         "summary.schema.json": Summary.model_json_schema(by_alias=True, mode="serialization"),
+        "receipt.schema.json": SealedReceipt.model_json_schema(by_alias=True),
+        "receipt-check.schema.json": CheckResult.model_json_schema(by_alias=True),
     }
 
 

@@ -48,32 +48,44 @@ def add_erase_parser(commands: Any) -> None:
         "--source",
         metavar="S3URI",
         help="the source bucket and its root: s3://BUCKET/ or s3://BUCKET/ROOT/ (a named key "
-        "K is ROOT+K there); it must hold no entry of a named key, and is never written",
+        "K is ROOT+K there); it must hold no entry of a named key, and is never written "
+        "(default: none; needed unless --check)",
     )
     erase_cmd.add_argument(
         "--target",
         action="append",
         dest="targets",
         metavar="S3URI",
-        help="a copy and its root, as --source (repeatable: one per copy, each its own root)",
+        help="a copy and its root, as --source (repeatable: one per copy, each its own root) "
+        "(default: none; one at least unless --check)",
     )
     keys = erase_cmd.add_mutually_exclusive_group()
     keys.add_argument(
-        "--key", action="append", dest="keys", metavar="KEY", help="a key to erase (repeatable)"
+        "--key",
+        action="append",
+        dest="keys",
+        metavar="KEY",
+        help="a key to erase (repeatable) (default: none; give the keys by --key, "
+        "--keys-file or --prefix)",
     )
     keys.add_argument(
         "--keys-file",
         metavar="FILE",
-        help="a UTF-8 file of keys to erase, one per line, exactly as written (LF line ends)",
+        help="a UTF-8 file of keys to erase, one per line, exactly as written (LF line ends) "
+        "(default: none)",
     )
     keys.add_argument(
-        "--prefix", dest="erase_prefix", metavar="PREFIX", help="erase every key under PREFIX"
+        "--prefix",
+        dest="erase_prefix",
+        metavar="PREFIX",
+        help="erase every key the targets hold under PREFIX (default: none)",
     )
     keys.add_argument(
         "--check",
         metavar="RECEIPT",
         help="list a receipt's keys again on each of its buckets and report any entry that "
-        "came back (exit 1); a local receipt.json or s3://…/receipt.json",
+        "came back (exit 1); a local receipt.json or s3://…/receipt.json (default: erase, "
+        "not check)",
     )
     erase_cmd.add_argument(
         "--report",

@@ -103,15 +103,20 @@ def add_start_erase_flags(start: argparse.ArgumentParser) -> None:
         dest="erase_keys",
         metavar="KEY",
         help="erase this key (repeatable) instead of reconciling (docs/erasure.md): the "
-        "request's erase.keys",
+        "request's erase.keys (default: no erasure)",
     )
     erase.add_argument(
         "--erase-keys-file",
         metavar="FILE|S3URI",
         help="erase the keys of this file, one per line: a local file goes in the request "
-        "(up to 256 KiB), an s3://<report bucket>/erasure-requests/… one is read by Erase",
+        "(up to 256 KiB), an s3://<report bucket>/erasure-requests/… one is read by Erase "
+        "(default: no erasure)",
     )
-    erase.add_argument("--erase-prefix", metavar="PREFIX", help="erase every key under PREFIX")
+    erase.add_argument(
+        "--erase-prefix",
+        metavar="PREFIX",
+        help="erase every key under PREFIX (default: no erasure)",
+    )
 
 
 def erase_doc(args: argparse.Namespace) -> dict[str, Any] | None:
