@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import shlex
 import time
 import zipfile
 from typing import Any
@@ -154,6 +155,39 @@ def test_the_readme_s_cli_commands_start_it_and_list_its_reports(stack: Deployed
     listed = stack.cloud.run(readme_command("syncpurge reports list"))
     assert "GUARD_TRIPPED" in listed
     assert listed.count("DRY_RUN") >= 2  # the dry run above, and this one
+
+
+def test_start_erase_purges_the_named_keys_and_its_receipt_verifies_with_the_stack_s_key(
+    stack: DeployedStack,
+) -> None:
+    # Given two keys gone from the source whose versions the copy still holds
+    pair = stack.pair
+    named = ["erasure/subject-1.txt", "erasure/subject 2+%.txt"]
+    for key in named:
+        pair.put(key, "v1", bucket=pair.target)
+        pair.put(key, "v2", bucket=pair.target)
+    pair.put("erasure/kept.txt", "x", bucket=pair.target)
+
+    # When `syncpurge start --erase` runs the erasure on the deployment
+    flags = " ".join(f"--erase {shlex.quote(key)}" for key in named)
+    machine = stack.state_machine_arn
+    erasure = json.loads(
+        stack.cloud.run(
+            f"./dev run syncpurge start --state-machine-arn {machine} {flags} --json",
+            stdout_only=True,
+        )
+    )
+
+    # Then every entry of the keys is gone, the others stay, and the receipt in the report
+    # bucket is signed by the stack's receipt key
+    assert erasure["totals"] == {"keys": 2, "purged": 4, "retained": 0, "failed": 0, "notFound": 0}
+    assert {k for k, _, _ in pair.entries(pair.target, prefix="erasure/")} == {"erasure/kept.txt"}
+    assert erasure["signed"] is True
+    key = stack.outputs["ReceiptKeyArn"]
+    verified = stack.cloud.run(
+        f"./dev run syncpurge receipt verify {shlex.quote(erasure['receipt'])} --key {key}"
+    )
+    assert f"signature valid: KMS key {key}" in verified
 
 
 def test_the_readme_s_bucket_policy_commands_print_statements_naming_the_deployed_roles(

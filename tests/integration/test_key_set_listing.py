@@ -19,7 +19,7 @@ from tests.helpers import make_versioned_bucket, moto_s3_client
 
 pytestmark = pytest.mark.integration
 
-PARTS = ["a", "b", "a/", "a b", "%", "+", "é", "e\u0301", "z"]
+PARTS = ["a", "b", "a/", "a b", "%", "+", "é", "e\u0301", " ", "\t", "\ue000", "\U0010ffff", "z"]
 KEYS = st.lists(st.sampled_from(PARTS), min_size=1, max_size=3).map("".join)
 
 
@@ -29,6 +29,17 @@ def all_entries(s3: Any, bucket: str) -> dict[str, list[str]]:
         for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
             found.setdefault(entry["Key"], []).append(entry["VersionId"])
     return found
+
+
+class BoundedStore(S3Store):
+    """Fails a listing that goes on past 200 pages: a loop, not a listing."""
+
+    pages = 200
+
+    def key_set_page(self, *args: Any, **kwargs: Any) -> Any:
+        self.pages -= 1
+        assert self.pages >= 0, f"still listing after 200 pages: {args}"
+        return super().key_set_page(*args, **kwargs)
 
 
 @settings(max_examples=property_examples(4))
@@ -50,7 +61,7 @@ def test_each_named_key_gets_exactly_its_entries(
                 else:
                     s3.put_object(Bucket="keys", Key=key, Body=b"x")
         named = sorted({*list(held)[::2], *others})
-        store = S3Store(s3, page_size=page_size)
+        store = BoundedStore(s3, page_size=page_size)
 
         listed = list_key_set(store, "keys", named, lambda: datetime.now(UTC))
 
@@ -77,3 +88,27 @@ def test_dense_keys_cost_a_page_per_page_of_entries_and_a_lone_key_one_page() ->
         # 40 dense entries in pages of 10; one more page to see the last of them has no
         # more versions (a page's last key may go on), then one jump to the lone key.
         assert store.counter.snapshot().list == 4 + 1 + 1
+
+
+@pytest.mark.parametrize(
+    ("named", "between"),
+    [
+        ("p" * 1021 + "z", ["p" * 1021 + c for c in "abc"]),  # its marker would pass 1,024 bytes
+        ("name ", ["name\t1", "name\t2", "name\t3"]),  # a space can't be lowered to 0x1f
+        ("x\ue000", ["xa", "xb", "xc"]),  # U+E000 lowered is a surrogate
+        ("a.txt", [f"a.txs\U0010ffff{n}" for n in range(3)]),  # keys that begin with the marker
+    ],
+)
+def test_keys_between_a_named_keys_marker_and_it_are_read_past_never_again(
+    named: str, between: list[str]
+) -> None:
+    with mock_aws(), s3_paging():
+        s3 = moto_s3_client()
+        make_versioned_bucket(s3, "keys")
+        for key in [named, *between]:
+            s3.put_object(Bucket="keys", Key=key, Body=b"x")
+        store = BoundedStore(s3, page_size=2)
+
+        listed = list_key_set(store, "keys", ["0", named], lambda: datetime.now(UTC))
+
+        assert [e.version_id for e in listed[named].entries] == all_entries(s3, "keys")[named]

@@ -71,11 +71,15 @@ def list_key_set(
             on_page(done)
         if not pending:
             break
-        if last is None or pending[0] == last:
-            # The key's versions go on past this page (or the page held none of ours yet).
-            after, version_marker = _read_on(page, (after, version_marker))
+        jump = start_marker(pending[0])
+        if last is not None and pending[0] != last and jump is not None and jump > last:
+            # Past everything read so far, and right before the next key to answer.
+            after, version_marker = jump, ""
         else:
-            after, version_marker = start_marker(pending[0]), ""
+            # The key's versions go on past this page, the page held none of ours yet, or
+            # the next key's marker lies behind what was read (keys between the marker and
+            # the key): read on, never back.
+            after, version_marker = _read_on(page, (after, version_marker))
     return answered
 
 
