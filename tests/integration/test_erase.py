@@ -66,7 +66,8 @@ def test_two_copies_with_their_own_mappings_lose_every_entry_of_the_keys(
         {"bucket": "copy-a", "root": "data/"},
         {"bucket": "copy-b", "root": "backup/data/"},
     ]
-    assert main(["receipt", "verify", str(path)]) == EXIT_OK
+    assert main(["receipt", "verify", str(path)]) == EXIT_FAILED  # unsigned: who sealed it?
+    assert main(["receipt", "verify", str(path), "--unsigned-ok"]) == EXIT_OK
     journaled = list(path.parent.glob("targets/*/journal/batch-*.jsonl"))
     assert journaled, "each batch is journaled before it is sent"
 
@@ -172,6 +173,43 @@ def test_a_keys_file_with_crlf_line_ends_is_refused(s3: Any, tmp_path: Path) -> 
 
     assert code == EXIT_INVALID
     assert keys_in(s3, "copy") == ["a.txt"]
+
+
+def test_a_keys_file_with_a_byte_order_mark_is_refused(s3: Any, tmp_path: Path) -> None:
+    # Its first key would carry U+FEFF: a key no bucket holds, "erased" while secret.txt stays.
+    buckets(s3, "src", "copy")
+    s3.put_object(Bucket="copy", Key="secret.txt", Body=b"x")
+    keys_file = tmp_path / "keys.txt"
+    keys_file.write_bytes("\ufeffsecret.txt\n".encode())
+
+    code = main([*erase_flags(tmp_path, "s3://src/", "s3://copy/"), "--keys-file", str(keys_file)])
+
+    assert code == EXIT_INVALID
+    assert keys_in(s3, "copy") == ["secret.txt"]
+
+
+def test_a_report_folder_in_the_source_is_refused_before_anything_is_written_there(
+    s3: Any, tmp_path: Path
+) -> None:
+    buckets(s3, "src", "copy")
+    s3.put_object(Bucket="copy", Key="k", Body=b"x")
+
+    flags = erase_flags(tmp_path, "s3://src/", "s3://copy/", keys=("k",))
+    assert main([*flags, "--report", "s3://src/reports/"]) == EXIT_INVALID
+
+    assert keys_in(s3, "src") == []
+    assert keys_in(s3, "copy") == ["k"]
+
+
+def test_two_copies_in_one_bucket_take_its_lock_once(s3: Any, tmp_path: Path) -> None:
+    buckets(s3, "src", "copy")
+    for root in ("x/", "y/"):
+        s3.put_object(Bucket="copy", Key=f"{root}k", Body=b"x")
+
+    flags = erase_flags(tmp_path, "s3://src/", "s3://copy/x/", "s3://copy/y/", keys=("k",))
+    assert main(flags) == EXIT_OK
+
+    assert keys_in(s3, "copy") == []
 
 
 def test_ten_thousand_keys_from_a_file_cost_listing_pages_not_a_request_per_key(

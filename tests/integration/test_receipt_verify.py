@@ -10,8 +10,8 @@ from typing import Any
 import boto3
 import pytest
 
-from syncpurge.cli import EXIT_FAILED, EXIT_OK, main
-from syncpurge.erasure.receipt import canonical
+from syncpurge.cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, main
+from syncpurge.erasure.receipt import SealedReceipt, canonical, seal, sealed_bytes
 from tests.erasures import buckets, erase_flags, the_receipt
 
 pytestmark = pytest.mark.integration
@@ -79,10 +79,37 @@ def test_one_byte_changed_fails_before_the_signature_is_asked(
     assert "MISMATCH" in capsys.readouterr().err
 
 
-def test_an_unsigned_receipt_fails_when_a_key_is_required(s3: Any, tmp_path: Path) -> None:
+def test_an_unsigned_receipt_passes_only_when_unsigned_is_accepted(
+    s3: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     buckets(s3, "src", "copy")
     assert main(erase_flags(tmp_path, "s3://src/", "s3://copy/", keys=("k",))) == EXIT_OK
     path = the_receipt(tmp_path)[0]
 
-    assert main(verify(path)) == EXIT_OK
+    assert main(verify(path)) == EXIT_FAILED
+    assert "the receipt is not signed" in capsys.readouterr().err
     assert main(verify(path, "--key", signing_key())) == EXIT_FAILED
+    assert main(verify(path, "--unsigned-ok")) == EXIT_OK
+
+
+def test_a_signed_receipt_without_a_key_to_trust_fails(s3: Any, tmp_path: Path) -> None:
+    # Anyone can sign an edit with a key of their own: the key must come from elsewhere.
+    path = signed_receipt(s3, tmp_path, signing_key())
+
+    assert main(verify(path)) == EXIT_FAILED
+
+
+def test_the_check_refuses_a_signed_receipt_whose_signature_no_longer_matches(
+    s3: Any, tmp_path: Path
+) -> None:
+    # An edit that hides a key coming back, re-sealed with a fresh digest, keeps the old
+    # signature: the check refuses it before believing its keys.
+    path = signed_receipt(s3, tmp_path, signing_key())
+    doc = json.loads(path.read_bytes())
+    doc["receipt"]["totals"]["purged"] = 0
+    resealed = seal(
+        SealedReceipt.model_validate(doc).receipt, SealedReceipt.model_validate(doc).signature
+    )
+    path.write_bytes(sealed_bytes(resealed))
+
+    assert main(["erase", "--check", str(path), "--region", "us-east-1"]) == EXIT_INVALID

@@ -104,3 +104,16 @@ def test_a_reformatted_receipt_names_the_canonical_form() -> None:
 
     with pytest.raises(Mismatch, match="not in the canonical form"):
         read_sealed(reformatted, "receipt.json")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"receipt": {"format": "\\ud800"}, "digest": {"value": ""}}\n',  # a lone surrogate
+        b"[" * 100_000 + b"]" * 100_000,  # nesting past the parser's recursion
+        b"[]",
+    ],
+)
+def test_json_no_receipt_can_hold_is_a_mismatch_not_a_crash(body: bytes) -> None:
+    with pytest.raises(Mismatch):
+        read_sealed(body, "receipt.json")

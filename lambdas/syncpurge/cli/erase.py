@@ -16,7 +16,7 @@ from rich.console import Console
 from syncpurge import __version__
 from syncpurge.cli.flags import add_aws_flags, connection, s3_path
 from syncpurge.cli.lock import TargetLock
-from syncpurge.cli.receipts import read_receipt_file, receipt_place
+from syncpurge.cli.receipts import check_signature, read_receipt_file, receipt_place
 from syncpurge.cli.terminal import EXIT_FAILED, EXIT_GUARD, EXIT_OK, CliError, print_line
 from syncpurge.core.run_ids import new_run_id
 from syncpurge.data.aws import caller_arn
@@ -33,6 +33,7 @@ from syncpurge.erasure.erase import (
 )
 from syncpurge.erasure.keys import Copy, keys_file_lines, named_keys
 from syncpurge.erasure.publish import publish, signature_by
+from syncpurge.erasure.receipt import Mismatch, read_sealed
 from syncpurge.erasure.recheck import check_receipt
 
 
@@ -103,6 +104,11 @@ def add_erase_parser(commands: Any) -> None:
     )
     erase_cmd.add_argument("--force", action="store_true", help="override the guard")
     erase_cmd.add_argument(
+        "--break-lock",
+        action="store_true",
+        help="remove a target's run lock (s3://TARGET/.syncpurge/cli-run.lock) a killed run left",
+    )
+    erase_cmd.add_argument(
         "--bypass-governance",
         action="store_true",
         help="delete GOVERNANCE-locked versions too (needs s3:BypassGovernanceRetention)",
@@ -110,8 +116,9 @@ def add_erase_parser(commands: Any) -> None:
     erase_cmd.add_argument(
         "--sign-key",
         metavar="KMS_KEY",
-        help="sign the receipt's digest with this asymmetric KMS key (SIGN_VERIFY) "
-        "(default: a digest only)",
+        help="sign the receipt's digest with this asymmetric KMS key (SIGN_VERIFY); with "
+        "--check, the key the receipt must be signed by (default: a digest only; with "
+        "--check, the key a signed receipt names)",
     )
     add_aws_flags(erase_cmd)
     erase_cmd.add_argument(
@@ -200,20 +207,23 @@ def run_erase(args: argparse.Namespace, err_console: Console) -> int:
     source = open_store(args, counter, [request.source.bucket])
     targets = open_store(args, counter, [t.bucket for t in request.targets])
     place = receipt_place(args, erasure_id)
-    locks = [TargetLock(targets, t.bucket, request.source.bucket) for t in request.targets]
+    # One lock a bucket: two copies may be two roots of one bucket.
+    buckets = dict.fromkeys(t.bucket for t in request.targets)
+    locks = [TargetLock(targets, bucket, request.source.bucket) for bucket in buckets]
     run = ErasureRun(
         source=source,
         targets=targets,
         folder=place.folder,
         report_bucket=place.bucket,
-        report_prefix=place.root_prefix,
+        # A report root at a bucket's root claims only this erasure's folder there.
+        report_prefix=place.root_prefix or place.prefix,
         erasure_id=erasure_id,
         clock=lambda: datetime.now(UTC),
         say=lambda line: print_line(err_console, line),
     )
     try:
         for lock in locks:
-            lock.acquire(erasure_id)
+            lock.acquire(erasure_id, break_existing=args.break_lock)
         result = erase(request, run)
     except ErasureGuardTripped as err:
         print_line(err_console, f"guard tripped: {err}")
@@ -269,8 +279,16 @@ def _requests(counter: RequestCounter) -> str:
 
 def run_check(args: argparse.Namespace, err_console: Console) -> int:
     name, body = read_receipt_file(args, args.check)
+    try:
+        # A signed receipt's signature is checked (by --sign-key when given) before its
+        # keys are believed: an edit that hides a key coming back fails here.
+        signed = check_signature(args, read_sealed(body, name), args.sign_key, unsigned_ok=True)
+    except Mismatch as err:
+        raise CliError(f"--check: {err}; nothing was checked") from None
+    print_line(err_console, signed)
+    counter = RequestCounter()
     found = check_receipt(
-        name, body, lambda buckets: open_store(args, RequestCounter(), buckets), datetime.now(UTC)
+        name, body, lambda buckets: open_store(args, counter, buckets), datetime.now(UTC)
     )
     if args.json:
         sys.stdout.write(found.model_dump_json(by_alias=True) + "\n")

@@ -84,15 +84,22 @@ def add_receipt_parser(commands: Any) -> None:
     verify = actions.add_parser(
         "verify",
         help="check a receipt's digest and canonical form, and its KMS signature",
-        description="Exit 0: the receipt is as written and (if signed) signed by the key; "
-        "exit 1: something doesn't match, named.",
+        description="Exit 0: the receipt is as sealed and signed by --key (or, with "
+        "--unsigned-ok, unsigned and as sealed); exit 1: something doesn't match, named.",
     )
     verify.add_argument("file", metavar="FILE", help="receipt.json, local or s3://…")
     verify.add_argument(
         "--key",
         metavar="KMS_KEY",
-        help="the KMS key the receipt must be signed by (default: the key the receipt names, "
-        "which proves it unchanged, not who signed it)",
+        help="the KMS key the receipt must be signed by: take it from a channel you trust "
+        "(the stack's ReceiptKeyArn), not from the receipt (default: none; then only "
+        "--unsigned-ok passes)",
+    )
+    verify.add_argument(
+        "--unsigned-ok",
+        action="store_true",
+        help="pass an unsigned receipt whose digest matches: it proves the file unchanged "
+        "since it was sealed, not who sealed it (anyone can re-seal an edit)",
     )
     add_aws_flags(verify)
     verify.set_defaults(handler=run_verify)
@@ -102,7 +109,7 @@ def run_verify(args: argparse.Namespace, err_console: Console) -> int:
     name, body = read_receipt_file(args, args.file)
     try:
         sealed = read_sealed(body, name)
-        signer = _check_signature(args, sealed)
+        signer = check_signature(args, sealed, args.key, unsigned_ok=args.unsigned_ok)
     except Mismatch as err:
         print_line(err_console, f"MISMATCH: {err}")
         return EXIT_FAILED
@@ -111,22 +118,39 @@ def run_verify(args: argparse.Namespace, err_console: Console) -> int:
     return EXIT_OK
 
 
-def _check_signature(args: argparse.Namespace, sealed: SealedReceipt) -> str:
+def check_signature(
+    args: argparse.Namespace, sealed: SealedReceipt, key: str | None, *, unsigned_ok: bool
+) -> str:
+    """What the receipt's signature proves, in a line; Mismatch when it proves nothing
+    asked for: no signature by `key`, or (without `key`) a signature that isn't the named
+    key's, or no signature where `unsigned_ok` is not given."""
     if sealed.signature is None:
-        if args.key:
-            raise Mismatch(f"the receipt is not signed, and --key {args.key} was asked for")
-        return "not signed: the digest proves it unchanged only to one who trusts its source"
-    key = args.key or sealed.signature.key_id
+        if key:
+            raise Mismatch(f"the receipt is not signed, and --key {key} was asked for")
+        if not unsigned_ok:
+            raise Mismatch(
+                "the receipt is not signed: its digest proves it unchanged only to someone who "
+                "trusts where it came from (give --unsigned-ok to accept that)"
+            )
+        return "not signed: the digest proves it unchanged since it was sealed, not who sealed it"
+    signature = sealed.signature
+    checked = key or signature.key_id
     try:
-        raw = base64.b64decode(sealed.signature.value, validate=True)
+        raw = base64.b64decode(signature.value, validate=True)
     except binascii.Error:
         raise Mismatch("the signature is not base64: it was changed") from None
     kms = KmsSigning(make_client("kms", **connection(args)))
     digest = bytes.fromhex(sealed.digest.value)
-    if not kms.verifies(key, digest, raw, sealed.signature.algorithm):
+    if not kms.verifies(checked, digest, raw, signature.algorithm):
         raise Mismatch(
-            f"the signature is not KMS key {key}'s over this digest (the receipt names "
-            f"{sealed.signature.key_id})"
+            f"the signature is not KMS key {checked}'s over this digest (the receipt names "
+            f"{signature.key_id})"
         )
-    whose = "" if args.key else " (the key the receipt names; give --key to require one)"
-    return f"signature valid: KMS key {key}{whose}"
+    if key is None:
+        if not unsigned_ok:
+            raise Mismatch(
+                f"the signature is valid for the key the receipt names ({checked}), but no "
+                "--key says that key is to be trusted: give --key with the signer's key"
+            )
+        return f"signature valid for the key the receipt names, {checked} (not pinned: no --key)"
+    return f"signature valid: KMS key {checked}"

@@ -19,7 +19,13 @@ from datetime import datetime
 from syncpurge.core.diff import DiffStats, diff_histories
 from syncpurge.core.guard import evaluate_guard
 from syncpurge.core.listing import key_histories
-from syncpurge.core.policy import STATE_PREFIX
+from syncpurge.core.policy import (
+    DATASYNC_REPORT_FOLDERS,
+    LOCK_PREFIX,
+    REPORTS_PREFIX,
+    STATE_PREFIX,
+    WORKSPACE_PREFIX,
+)
 from syncpurge.core.proof import resolve
 from syncpurge.core.rules import DiffPolicy
 from syncpurge.data.s3shapes import ListingPage
@@ -40,8 +46,15 @@ from syncpurge.phases.report import (
 )
 
 NAMED_SHOWN = 5  # keys a refusal names before "and N more"
-# Where syncpurge keeps its own files in a target: never an erasure's key.
-OWN_PREFIXES = (STATE_PREFIX, ".syncpurge/")
+# Where syncpurge and DataSync keep their own files at a bucket's root: never an erasure's
+# key (its state and lock, run workspaces, every run's reports, DataSync's task reports).
+OWN_PREFIXES = (
+    STATE_PREFIX,
+    LOCK_PREFIX,
+    WORKSPACE_PREFIX,
+    REPORTS_PREFIX,
+    *DATASYNC_REPORT_FOLDERS,
+)
 
 
 class ErasureGuardTripped(Exception):
@@ -98,8 +111,10 @@ class ErasureResult:
 
 def erase(request: ErasureRequest, run: ErasureRun) -> ErasureResult:
     started = run.clock()
-    write_started(run.folder(""), {"erasureId": run.erasure_id, "startedAt": started.isoformat()})
+    # The preflight first: it refuses a report folder in the source before anything is
+    # written there (invariant 2); then the folder's first write proves it takes writes.
     locks = [_preflight(request, run, copy) for copy in request.targets]
+    write_started(run.folder(""), {"erasureId": run.erasure_id, "startedAt": started.isoformat()})
     keys = request.keys or _keys_under_prefix(request, run)
     _refuse_own_keys(request, run, keys)
     _refuse_outside(run, keys)
@@ -162,8 +177,8 @@ def _keys_with_entries(store: S3Store, copy: Copy, prefix: str) -> list[str]:
 
 
 def _refuse_own_keys(request: ErasureRequest, run: ErasureRun, keys: Sequence[str]) -> None:
-    """A named key in syncpurge's own files in a target (its state, its lock, this
-    erasure's report folder) is refused: they are never an erasure's."""
+    """A named key in syncpurge's own files in a target (its state, its lock, reports,
+    workspaces, this erasure's report folder) is refused: they are never an erasure's."""
     for copy in request.targets:
         own = OWN_PREFIXES + ((run.report_prefix,) if copy.bucket == run.report_bucket else ())
         for key in keys:

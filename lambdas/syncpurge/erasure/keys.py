@@ -54,6 +54,11 @@ def keys_file_lines(text: str, name: str) -> list[str]:
     """A keys file's keys: one per line, exactly as written; blank lines are skipped. A
     line ending in a carriage return is refused: the key would carry it, and a CRLF file
     would otherwise name keys no bucket holds, each 'erased' without anything deleted."""
+    if text.startswith("\ufeff"):
+        raise InvalidInput(
+            f"{name} line 1: starts with a byte order mark (U+FEFF), which would be part of "
+            "the first key: save the file as UTF-8 without a BOM"
+        )
     keys = []
     for number, line in enumerate(text.split("\n"), start=1):
         if line.endswith("\r"):

@@ -172,8 +172,9 @@ def read_sealed(body: bytes, name: str) -> SealedReceipt:
     in, with the digest of what it holds. Raises Mismatch naming what doesn't match."""
     try:
         doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise Mismatch(f"{name} is not JSON ({err}): it is not a receipt, or it was cut") from None
+        canonical(doc)  # a lone surrogate (\ud800) parses, and can't be UTF-8
+    except (UnicodeError, json.JSONDecodeError, RecursionError) as err:
+        raise Mismatch(f"{name} is not JSON a receipt can hold ({type(err).__name__})") from None
     try:
         sealed = SealedReceipt.model_validate(doc)
     except ValidationError as err:
