@@ -24,17 +24,13 @@ from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
 from syncpurge.data.signing import kms_signer
-from syncpurge.erasure.erase import (
-    ErasureGuardTripped,
-    ErasureRequest,
-    ErasureRun,
-    erase,
-    refuse_overlapping,
-)
+from syncpurge.erasure.checks import refuse_overlapping
+from syncpurge.erasure.erase import erase
 from syncpurge.erasure.keys import Copy, keys_file_lines, named_keys
 from syncpurge.erasure.publish import publish, signature_by
 from syncpurge.erasure.receipt import Mismatch, read_sealed
 from syncpurge.erasure.recheck import check_receipt
+from syncpurge.erasure.run import ErasureGuardTripped, ErasureRequest, ErasureRun
 
 
 def add_erase_parser(commands: Any) -> None:

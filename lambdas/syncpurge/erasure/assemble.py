@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from syncpurge.data.bucket_facts import VersionLock
-from syncpurge.erasure.erase import ErasureRequest, ErasureResult, TargetErasure
 from syncpurge.erasure.keys import Copy
 from syncpurge.erasure.listing import KeyListing
 from syncpurge.erasure.receipt import (
@@ -21,6 +20,7 @@ from syncpurge.erasure.receipt import (
     Totals,
     Verdict,
 )
+from syncpurge.erasure.run import ErasureRequest, ErasureResult, TargetErasure
 from syncpurge.models import Entry, Outcome
 from syncpurge.phases.deletes import OutcomeRecord
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from syncpurge.erasure.assemble import LockReader, assemble
-from syncpurge.erasure.erase import ErasureRequest, ErasureResult
 from syncpurge.erasure.html import render
 from syncpurge.erasure.receipt import (
     Receipt,
@@ -19,6 +18,7 @@ from syncpurge.erasure.receipt import (
     sealed_bytes,
     signature_value,
 )
+from syncpurge.erasure.run import ErasureRequest, ErasureResult
 from syncpurge.phases.report import ReportDestination
 
 # Signs a receipt's digest: KMS (syncpurge.data.signing) on a deployment or with --sign-key.

@@ -11,14 +11,10 @@ from typing import Any
 
 from syncpurge import __version__
 from syncpurge.core.policy import ERASURE_REQUESTS_PREFIX
-from syncpurge.erasure.erase import (
-    ErasureGuardTripped,
-    ErasureRequest,
-    ErasureRun,
-    erase,
-)
+from syncpurge.erasure.erase import erase
 from syncpurge.erasure.keys import Copy, keys_file_lines, named_keys
 from syncpurge.erasure.publish import RECEIPT_FILE, Signer, publish
+from syncpurge.erasure.run import ErasureGuardTripped, ErasureRequest, ErasureRun
 from syncpurge.errors import InvalidInput
 from syncpurge.models import EraseSpec, RunStatus
 from syncpurge.phases.apply import in_run_scope
