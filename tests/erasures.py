@@ -8,19 +8,26 @@ from typing import Any
 
 from tests.helpers import make_versioned_bucket, run_folders
 
+# A key every bucket of these tests holds, at its root: the source and its copies are
+# related (an erasure refuses a source that shares no key with a copy, docs/erasure.md).
+LIVE = "live.txt"
+
 
 def buckets(s3: Any, *names: str, object_lock: bool = False) -> None:
     for name in names:
         make_versioned_bucket(s3, name, object_lock=object_lock)
+        s3.put_object(Bucket=name, Key=LIVE, Body=b"live")
 
 
 def keys_in(s3: Any, bucket: str) -> list[str]:
-    """Every entry's key (a version or a delete marker), once per entry, sorted."""
+    """Every entry's key (a version or a delete marker), once per entry, sorted; but LIVE,
+    which must still be there, once."""
     found: list[str] = []
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
         found += [v["Key"] for v in page.get("Versions", [])]
         found += [m["Key"] for m in page.get("DeleteMarkers", [])]
-    return sorted(found)
+    assert found.count(LIVE) == 1, f"{LIVE} was touched in {bucket}"
+    return sorted(k for k in found if k != LIVE)
 
 
 def erase_flags(report: Path, source: str, *targets: str, keys: tuple[str, ...] = ()) -> list[str]:

@@ -12,7 +12,7 @@ import pytest
 
 from syncpurge.cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, main
 from tests.erasures import buckets, erase_flags, keys_in, part, the_receipt
-from tests.helpers import run_folders
+from tests.helpers import make_versioned_bucket, run_folders
 
 pytestmark = pytest.mark.integration
 
@@ -148,6 +148,7 @@ def test_keys_are_erased_byte_for_byte(s3: Any, tmp_path: Path) -> None:
     buckets(s3, "src", "copy")
     for key in (*ODD_KEYS, NFD, "a b.txt.bak", "a%2Bb.txt"):
         s3.put_object(Bucket="copy", Key=key, Body=b"x")
+    s3.put_object(Bucket="src", Key="a b.txt.bak", Body=b"x")  # the two are related
     keys_file = tmp_path / "keys.txt"
     keys_file.write_text("\n".join(ODD_KEYS) + "\n", encoding="utf-8")
 
@@ -203,13 +204,15 @@ def test_a_report_folder_in_the_source_is_refused_before_anything_is_written_the
 
 def test_two_copies_in_one_bucket_take_its_lock_once(s3: Any, tmp_path: Path) -> None:
     buckets(s3, "src", "copy")
+    s3.put_object(Bucket="src", Key="shared.txt", Body=b"x")
     for root in ("x/", "y/"):
         s3.put_object(Bucket="copy", Key=f"{root}k", Body=b"x")
+        s3.put_object(Bucket="copy", Key=f"{root}shared.txt", Body=b"x")
 
     flags = erase_flags(tmp_path, "s3://src/", "s3://copy/x/", "s3://copy/y/", keys=("k",))
     assert main(flags) == EXIT_OK
 
-    assert keys_in(s3, "copy") == []
+    assert keys_in(s3, "copy") == ["x/shared.txt", "y/shared.txt"]
 
 
 def test_ten_thousand_keys_from_a_file_cost_listing_pages_not_a_request_per_key(
@@ -219,6 +222,7 @@ def test_ten_thousand_keys_from_a_file_cost_listing_pages_not_a_request_per_key(
     named = [f"subjects/{n:05d}.json" for n in range(10_000)]
     for key in [*named, "subjects/other.json", "unrelated.txt"]:
         s3.put_object(Bucket="copy", Key=key, Body=b"x")
+    s3.put_object(Bucket="src", Key="subjects/other.json", Body=b"x")
     keys_file = tmp_path / "keys.txt"
     keys_file.write_text("\n".join(named) + "\n", encoding="utf-8")
 
@@ -236,7 +240,11 @@ def test_ten_thousand_keys_from_a_file_cost_listing_pages_not_a_request_per_key(
     print(f"10,000 keys: {lists} LIST, {verifies} verify LIST, {deletes} DeleteObjects")
     # The source (it holds none: a page) before and after; the target before (a page per
     # 1,000 entries, and one to see the last key's versions end) and after (none left).
-    assert lists <= 1 + (10 + 1) + 1 + 1
+    named_keys = 1 + (10 + 1) + 1 + 1
+    # Before the purge: the first page of each side, each side's first keys looked up on
+    # the other (a page or two), and on each side one key listed by prefix and by marker.
+    checks = 2 + 2 * 2 + 2 * 2
+    assert lists <= named_keys + checks
     assert verifies <= 10 + 1  # verify before destroy: a page per DeleteObjects batch
     assert deletes == 10
     assert the_receipt(tmp_path / "r")[1]["totals"]["purged"] == 10_000
@@ -246,6 +254,7 @@ def test_a_prefix_erases_every_key_under_it(s3: Any, tmp_path: Path) -> None:
     buckets(s3, "src", "copy")
     for key in (*SUBJECT, "subjects-other.txt"):
         s3.put_object(Bucket="copy", Key=key, Body=b"x")
+    s3.put_object(Bucket="src", Key="subjects-other.txt", Body=b"x")
     s3.put_object(Bucket="copy", Key="subject/3.txt", Body=b"x")
     s3.delete_object(Bucket="copy", Key="subject/3.txt")  # current: a delete marker
 
@@ -303,3 +312,31 @@ def test_a_named_key_in_syncpurge_own_files_is_refused(s3: Any, tmp_path: Path) 
 
     assert code == EXIT_INVALID
     assert "reports/summary.json" in keys_in(s3, "copy")
+
+
+def test_a_source_root_that_shares_no_key_with_the_copy_is_refused(
+    s3: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The source's files are under data/, and --source names the bucket's root: none of
+    # the named keys is there, nor any key the copy holds.
+    for name in ("src", "copy"):
+        make_versioned_bucket(s3, name)
+    for n in range(3):
+        s3.put_object(Bucket="src", Key=f"data/customers/{n}.txt", Body=b"x")
+        s3.put_object(Bucket="copy", Key=f"customers/{n}.txt", Body=b"x")
+    flags = [*erase_flags(tmp_path, "s3://src/", "s3://copy/"), "--prefix", "customers/"]
+
+    assert main(flags) == EXIT_INVALID
+    assert "share no key" in capsys.readouterr().err
+    assert main([*flags, "--allow-unrelated-source"]) == EXIT_OK
+    assert s3.list_object_versions(Bucket="copy").get("Versions", []) == []
+
+
+def test_an_empty_source_is_refused_unless_allowed(s3: Any, tmp_path: Path) -> None:
+    for name in ("src", "copy"):
+        make_versioned_bucket(s3, name)
+    s3.put_object(Bucket="copy", Key="k", Body=b"x")
+    flags = erase_flags(tmp_path, "s3://src/", "s3://copy/", keys=("k",))
+
+    assert main(flags) == EXIT_INVALID
+    assert main([*flags, "--allow-unrelated-source"]) == EXIT_OK

@@ -106,6 +106,7 @@ def a_receipt() -> Receipt:
             max_purge=100_000,
             force=False,
             bypass_governance=False,
+            allow_unrelated_source=False,
         ),
         totals=Totals(keys=3, purged=2, retained=1, failed=1, not_found=0),
         keys=[KeyReceipt(key=k, buckets=b) for k, b in rows.items()],

@@ -18,6 +18,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from syncpurge.cli import EXIT_INVALID, main
 from syncpurge.data.s3shapes import ListingPage
 from syncpurge.models import Entry
 from syncpurge.phases.verify import ListingStalled, VanishedKeyVerifier, VanishedRef
@@ -90,3 +91,29 @@ def test_a_listing_that_makes_no_progress_stops_with_an_error_naming_the_endpoin
         verifier.check([VanishedRef("b", "a", True)])
 
     assert source.asked <= 2
+
+
+def test_an_erasure_on_a_store_that_skips_the_entry_after_a_marker_is_refused(
+    stock_moto: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # moto's server, unpatched, drops the first entry after a KeyMarker that names no key:
+    # listed so, a key the source holds would look gone, and a receipt would lie.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    s3 = boto3.client("s3", endpoint_url=stock_moto, region_name="us-east-1")
+    for bucket in ("erase-src", "erase-dst"):
+        make_versioned_bucket(s3, bucket)
+        s3.put_object(Bucket=bucket, Key="shared.txt", Body=b"x")
+    s3.put_object(Bucket="erase-dst", Key="subject.txt", Body=b"x")
+
+    flags = ["--source", "s3://erase-src/", "--target", "s3://erase-dst/", "--key", "subject.txt"]
+    where = ["--report", str(tmp_path), "--endpoint-url", stock_moto, "--region", "us-east-1"]
+    code = main(["erase", *flags, *where])
+
+    assert code == EXIT_INVALID
+    assert "lists unlike S3 after a KeyMarker" in capsys.readouterr().err
+    kept = s3.list_object_versions(Bucket="erase-dst").get("Versions", [])
+    assert sorted(v["Key"] for v in kept) == ["shared.txt", "subject.txt"]

@@ -63,6 +63,7 @@ def a_receipt(key: str = "subject/ café+1%.txt") -> Receipt:
             max_purge=100_000,
             force=False,
             bypass_governance=False,
+            allow_unrelated_source=False,
         ),
         totals=Totals(keys=1, purged=1, retained=0, failed=0, not_found=0),
         keys=[KeyReceipt(key=key, buckets=[part])],

@@ -79,6 +79,7 @@ def test_an_erase_of_a_key_the_source_holds_fails_as_invalid_input_and_deletes_n
 
 def test_an_erase_from_a_keys_file_in_the_report_bucket(deployed: Deployed) -> None:
     pair = deployed.pair
+    pair.put_live()
     for name in ("a b.txt", "100%.txt"):
         pair.put(name, "x", bucket=pair.target)
     pair.client.put_object(
@@ -88,7 +89,7 @@ def test_an_erase_from_a_keys_file_in_the_report_bucket(deployed: Deployed) -> N
     result = deployed.run({"erase": {"keysFile": f"s3://{REPORTS}/erasure-requests/ticket-1.txt"}})
 
     assert result.status == "SUCCEEDED", result.cause
-    assert pair.all_keys(pair.target) == set()
+    assert pair.all_keys(pair.target) == {"live"}
     assert json.dumps((result.output or {})["erasure"]["totals"]) == json.dumps(
         {"keys": 2, "purged": 2, "retained": 0, "failed": 0, "notFound": 0}
     )
@@ -128,6 +129,7 @@ def test_start_erase_from_a_local_keys_file_prints_the_receipt(
     pair = deployed.pair
     for name in ("subject/1.txt", "subject/2.txt", "kept.txt"):
         pair.put(name, "x", bucket=pair.target)
+    pair.put("kept.txt", "x")
     keys = tmp_path / "keys.txt"
     keys.write_text("subject/1.txt\nsubject/2.txt\n", encoding="utf-8")
 

@@ -100,6 +100,12 @@ def add_erase_parser(commands: Any) -> None:
     )
     erase_cmd.add_argument("--force", action="store_true", help="override the guard")
     erase_cmd.add_argument(
+        "--allow-unrelated-source",
+        action="store_true",
+        help="erase even though the source holds none of the keys a copy holds beside the "
+        "named ones (a sign of a wrong --source root)",
+    )
+    erase_cmd.add_argument(
         "--break-lock",
         action="store_true",
         help="remove a target's run lock (s3://TARGET/.syncpurge/cli-run.lock) a killed run left",
@@ -152,6 +158,7 @@ def erasure_request(args: argparse.Namespace) -> ErasureRequest:
         max_purge=args.max_purge,
         force=args.force,
         bypass_governance=args.bypass_governance,
+        allow_unrelated_source=args.allow_unrelated_source,
     )
     refuse_overlapping(request)
     return request

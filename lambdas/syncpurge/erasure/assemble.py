@@ -177,6 +177,7 @@ def assemble(
             max_purge=request.max_purge,
             force=request.force,
             bypass_governance=request.bypass_governance,
+            allow_unrelated_source=request.allow_unrelated_source,
         ),
         totals=_totals(keys),
         keys=keys,

@@ -14,11 +14,14 @@ from syncpurge.core.policy import (
     WORKSPACE_PREFIX,
 )
 from syncpurge.data.s3store import S3Store
-from syncpurge.erasure.keys import Copy
+from syncpurge.erasure.keys import Copy, start_marker
+from syncpurge.erasure.listing import KeyListing
 from syncpurge.erasure.run import ErasureRequest, ErasureRun, listed
-from syncpurge.errors import InvalidInput, PreflightRefused
+from syncpurge.errors import InvalidInput, PreflightRefused, UnrelatedSource
 
 NAMED_SHOWN = 5  # keys a refusal names before "and N more"
+# Keys a copy holds beside the named ones, looked up in the source to see the two are related.
+RELATED_SAMPLE = 20
 # Where syncpurge and DataSync keep their own files at a bucket's root: never an erasure's
 # key (its state and lock, run workspaces, every run's reports, DataSync's task reports).
 OWN_PREFIXES = (
@@ -93,3 +96,70 @@ def refuse_overlapping(request: ErasureRequest) -> None:
         if (copy.bucket, copy.root) in seen:
             raise InvalidInput(f"target {copy.uri} is given twice")
         seen.add((copy.bucket, copy.root))
+
+
+def refuse_unrelated_source(request: ErasureRequest, run: ErasureRun, keys: Sequence[str]) -> None:
+    """docs/design.md §5 "Unrelated source", for an erasure: a wrong --source root holds
+    none of the named keys either, and would let an erasure empty a copy of keys the right
+    root still holds. So the first keys each side holds under its root (beside the named
+    ones, RELATED_SAMPLE at most) are looked up on the other side: when no key is on both,
+    the erasure is refused unless allowed (an empty source root included). Each side's
+    paging is checked first on a key it is known to hold (`refuse_unlike_s3_paging`): the
+    lookups list by marker."""
+    source = request.source
+    from_source = _first_keys(run.source, source, set(keys))
+    if from_source:
+        refuse_unlike_s3_paging(run.source, source.bucket, source.bucket_key(from_source[0]))
+    for copy in request.targets:
+        from_copy = _first_keys(run.targets, copy, set(keys))
+        if from_copy:
+            refuse_unlike_s3_paging(run.targets, copy.bucket, copy.bucket_key(from_copy[0]))
+        in_source = _held(listed(run, run.source, source, from_copy, "sampled"))
+        in_copy = _held(listed(run, run.targets, copy, from_source, "sampled"))
+        if in_source or in_copy or request.allow_unrelated_source:
+            continue
+        seen = f"the first {len(from_source)} it holds" if from_source else "none: it is empty"
+        raise UnrelatedSource(
+            f"the source {source.uri} and the copy {copy.uri} share no key among the first "
+            f"of each (the source's: {seen}): is the source's root right? A wrong source "
+            "never empties a copy; give --allow-unrelated-source (allowUnrelatedSource) if "
+            "it is; nothing was deleted"
+        )
+
+
+def _first_keys(store: S3Store, copy: Copy, named: set[str]) -> list[str]:
+    """The first keys (relative) a bucket holds under its root, beside the named ones and
+    syncpurge's own files: one page, RELATED_SAMPLE keys at most."""
+    sample: list[str] = []
+    for entry in store.key_set_page(copy.bucket, copy.root).entries:
+        relative = entry.key[len(copy.root) :]
+        if relative in named or entry.key.startswith(OWN_PREFIXES) or relative in sample:
+            continue
+        sample.append(relative)
+        if len(sample) == RELATED_SAMPLE:
+            break
+    return sample
+
+
+def _held(found: dict[str, KeyListing]) -> bool:
+    return any(listing.entries for listing in found.values())
+
+
+def refuse_unlike_s3_paging(store: S3Store, bucket: str, key: str) -> None:
+    """An erasure's listings start at KeyMarkers that name no key; S3 lists every key after
+    such a marker (S3 API reference, ListObjectVersions). An endpoint that skips the first
+    entry after it (moto's server, unpatched) would show a key the source holds as gone,
+    and a receipt as true that is not: compare a listing of `key` from its marker with
+    one of its prefix alone, and refuse on a difference, before anything is deleted."""
+    truth = store.key_set_page(bucket, key)
+    marker = start_marker(key)
+    probed = store.key_set_page(bucket, key, marker)
+    first = [e.version_id for e in truth.entries if e.key == key][:1]
+    after = [e.version_id for e in probed.entries if e.key == key][:1]
+    if first != after:
+        raise PreflightRefused(
+            f"the S3 endpoint of s3://{bucket} lists unlike S3 after a KeyMarker that names "
+            f"no key ({key!r}'s first entry is missing from the listing that starts right "
+            "before it): an erasure lists by such markers, so it can't prove a key gone "
+            "there; nothing was deleted"
+        )

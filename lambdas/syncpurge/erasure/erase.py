@@ -24,6 +24,8 @@ from syncpurge.erasure.checks import (
     refuse_held_by_source,
     refuse_outside,
     refuse_own_keys,
+    refuse_unlike_s3_paging,
+    refuse_unrelated_source,
 )
 from syncpurge.erasure.keys import Copy, start_marker
 from syncpurge.erasure.listing import KeyListing
@@ -57,18 +59,29 @@ def erase(request: ErasureRequest, run: ErasureRun) -> ErasureResult:
     refuse_own_keys(request, run, keys)
     refuse_outside(run, keys)
     refuse_held_by_source(request, run, keys)
+    refuse_unrelated_source(request, run, keys)
     policy = DiffPolicy(Mode.DATASYNC, frozenset({Rule.VANISHED_KEY}), started, None)
     targets = []
     for copy, lock in zip(request.targets, locks, strict=True):
         before = listed(run, run.targets, copy, keys, "listed")
         plan = plan_target(before, copy, request.source, policy, run)
         targets.append(TargetErasure(copy, lock, before, plan))
+    _check_paging(run, targets)
     _guard(request, sum(1 for t in targets for p in t.plan if p.to_purge))
     for number, target in enumerate(targets, start=1):
         _purge(request, run, target, number)
         target.after = listed(run, run.targets, target.copy, keys, "re-listed")
     source_after = listed(run, run.source, request.source, keys, "re-listed")
     return ErasureResult(started, keys, source_after, targets)
+
+
+def _check_paging(run: ErasureRun, targets: list[TargetErasure]) -> None:
+    """A copy that holds nothing beside the named keys pages as S3 does too (checked on a
+    named key it holds) before anything of it is deleted (`refuse_unlike_s3_paging`)."""
+    for target in targets:
+        present = next((f for f in target.before.values() if f.entries), None)
+        if present is not None:
+            refuse_unlike_s3_paging(run.targets, target.copy.bucket, present.entries[0].key)
 
 
 def _preflight(request: ErasureRequest, run: ErasureRun, copy: Copy) -> bool:

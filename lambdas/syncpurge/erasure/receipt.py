@@ -95,6 +95,7 @@ class ErasureInputs(Wire):
     max_purge: int
     force: bool
     bypass_governance: bool
+    allow_unrelated_source: bool
 
 
 class Totals(Wire):

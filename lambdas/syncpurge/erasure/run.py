@@ -30,6 +30,7 @@ class ErasureRequest:
     max_purge: int = 100_000
     force: bool = False
     bypass_governance: bool = False
+    allow_unrelated_source: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,6 +109,7 @@ def erasure_of(run: RunContext, spec: EraseSpec, stores: Stores) -> ErasureReque
         max_purge=run.request.max_purge,
         force=run.request.force,
         bypass_governance=run.request.bypass_governance,
+        allow_unrelated_source=run.request.allow_unrelated_source,
     )
 
 
