@@ -16,7 +16,12 @@ from rich.console import Console
 from syncpurge import __version__
 from syncpurge.cli.flags import add_aws_flags, connection, s3_path
 from syncpurge.cli.lock import TargetLock
-from syncpurge.cli.receipts import check_signature, read_receipt_file, receipt_place
+from syncpurge.cli.receipts import (
+    ReceiptPlace,
+    check_signature,
+    read_receipt_file,
+    receipt_place,
+)
 from syncpurge.cli.terminal import EXIT_FAILED, EXIT_GUARD, EXIT_OK, CliError, print_line
 from syncpurge.core.run_ids import new_run_id
 from syncpurge.data.aws import caller_arn
@@ -27,10 +32,17 @@ from syncpurge.data.signing import kms_signer
 from syncpurge.erasure.checks import refuse_overlapping
 from syncpurge.erasure.erase import erase
 from syncpurge.erasure.keys import Copy, keys_file_lines, named_keys
-from syncpurge.erasure.publish import publish, signature_by
-from syncpurge.erasure.receipt import Mismatch, read_sealed
+from syncpurge.erasure.publish import ReceiptUnsigned, Signer, publish, signature_by
+from syncpurge.erasure.receipt import Mismatch, SealedReceipt, read_sealed
 from syncpurge.erasure.recheck import check_receipt
-from syncpurge.erasure.run import ErasureGuardTripped, ErasureRequest, ErasureRun
+from syncpurge.erasure.run import (
+    ErasureGuardTripped,
+    ErasureIncomplete,
+    ErasureRequest,
+    ErasureRun,
+)
+from syncpurge.errors import InvalidInput
+from syncpurge.models import Outcome
 
 
 def add_erase_parser(commands: Any) -> None:
@@ -224,6 +236,7 @@ def run_erase(args: argparse.Namespace, err_console: Console) -> int:
         clock=lambda: datetime.now(UTC),
         say=lambda line: print_line(err_console, line),
     )
+    signer = receipt_signer(args)
     try:
         for lock in locks:
             lock.acquire(erasure_id, break_existing=args.break_lock)
@@ -231,24 +244,65 @@ def run_erase(args: argparse.Namespace, err_console: Console) -> int:
     except ErasureGuardTripped as err:
         print_line(err_console, f"guard tripped: {err}")
         return EXIT_GUARD
+    except ErasureIncomplete as err:
+        print_line(err_console, f"error: {err}")
+        return EXIT_FAILED
     finally:
         for lock in locks:
             lock.release()
-    signer = None
-    if args.sign_key:
-        signer = signature_by(kms_signer(make_client("kms", **connection(args)), args.sign_key))
-    sealed = publish(
-        request,
-        result,
-        folder=place.folder(""),
-        erasure_id=erasure_id,
-        finished_at=datetime.now(UTC),
-        tool=f"syncpurge {__version__}",
-        caller=caller_of(args),
-        lock_of=targets.version_lock,
-        signer=signer,
-    )
-    totals = sealed.receipt.totals
+    try:
+        sealed = publish(
+            request,
+            result,
+            folder=place.folder(""),
+            erasure_id=erasure_id,
+            finished_at=datetime.now(UTC),
+            tool=f"syncpurge {__version__}",
+            caller=caller_of(args),
+            lock_of=targets.version_lock,
+            signer=signer,
+        )
+    except ReceiptUnsigned as err:
+        print_line(err_console, f"error: {err}")
+        return EXIT_FAILED
+    except (OSError, BotoCoreError, ClientError) as err:
+        purged = sum(
+            1 for t in result.targets for r, _ in t.outcomes if r.outcome is Outcome.PURGED
+        )
+        print_line(
+            err_console,
+            f"error: {purged:,} entries were purged, and the receipt could not be written to "
+            f"{place.shown('')} ({type(err).__name__}: {err}); the journal and entries there "
+            "say what was deleted",
+        )
+        return EXIT_FAILED
+    print_erasure(args, err_console, sealed, place, counter)
+    return EXIT_FAILED if sealed.receipt.totals.failed else EXIT_OK
+
+
+def receipt_signer(args: argparse.Namespace) -> Signer | None:
+    """The --sign-key signer, tried on a digest of zeros first: a key that can't sign is
+    refused before anything is deleted."""
+    if not args.sign_key:
+        return None
+    signer = signature_by(kms_signer(make_client("kms", **connection(args)), args.sign_key))
+    try:
+        signer(bytes(32))
+    except (InvalidInput, BotoCoreError, ClientError) as err:
+        raise CliError(
+            f"--sign-key: {args.sign_key} can't sign ({err}); nothing was deleted"
+        ) from None
+    return signer
+
+
+def print_erasure(
+    args: argparse.Namespace,
+    err_console: Console,
+    sealed: SealedReceipt,
+    place: ReceiptPlace,
+    counter: RequestCounter,
+) -> None:
+    totals, digest = sealed.receipt.totals, sealed.digest.value
     if args.json:
         sys.stdout.write(place.read_back("receipt.json"))
     else:
@@ -258,10 +312,7 @@ def run_erase(args: argparse.Namespace, err_console: Console) -> int:
             f"{totals.retained:,} retained by Object Lock, {totals.failed:,} left; "
             f"{totals.not_found:,} keys held by no bucket; {_requests(counter)}",
         )
-        print_line(
-            err_console,
-            f"receipt: {place.shown('receipt.json')} (digest {sealed.digest.value[:16]}…)",
-        )
+        print_line(err_console, f"receipt: {place.shown('receipt.json')} (digest {digest[:16]}…)")
         print_line(err_console, f"         {place.shown('receipt.html')}")
     if totals.not_found:
         print_line(
@@ -269,7 +320,6 @@ def run_erase(args: argparse.Namespace, err_console: Console) -> int:
             f"note: {totals.not_found:,} named keys had no entry in any bucket: check their "
             "spelling (keys are compared byte for byte: NFC and NFD forms are different keys)",
         )
-    return EXIT_FAILED if totals.failed else EXIT_OK
 
 
 def _requests(counter: RequestCounter) -> str:

@@ -31,13 +31,14 @@ from syncpurge.erasure.keys import Copy, start_marker
 from syncpurge.erasure.listing import KeyListing
 from syncpurge.erasure.run import (
     ErasureGuardTripped,
+    ErasureIncomplete,
     ErasureRequest,
     ErasureResult,
     ErasureRun,
     TargetErasure,
     listed,
 )
-from syncpurge.models import Mode, PlannedEntry, Rule
+from syncpurge.models import Mode, Outcome, PlannedEntry, Rule
 from syncpurge.phases.deletes import OutcomeRecord, PurgeSettings
 from syncpurge.phases.preflight import run_preflight
 from syncpurge.phases.purge import purge_plan
@@ -68,11 +69,25 @@ def erase(request: ErasureRequest, run: ErasureRun) -> ErasureResult:
         targets.append(TargetErasure(copy, lock, before, plan))
     _check_paging(run, targets)
     _guard(request, sum(1 for t in targets for p in t.plan if p.to_purge))
-    for number, target in enumerate(targets, start=1):
-        _purge(request, run, target, number)
-        target.after = listed(run, run.targets, target.copy, keys, "re-listed")
-    source_after = listed(run, run.source, request.source, keys, "re-listed")
+    try:
+        for number, target in enumerate(targets, start=1):
+            _purge(request, run, target, number)
+            target.after = listed(run, run.targets, target.copy, keys, "re-listed")
+        source_after = listed(run, run.source, request.source, keys, "re-listed")
+    except Exception as err:
+        raise ErasureIncomplete(stopped(run, targets, err)) from err
     return ErasureResult(started, keys, source_after, targets)
+
+
+def stopped(run: ErasureRun, targets: list[TargetErasure], err: BaseException) -> str:
+    """One line for an erasure that stopped after its purge began: how much went, where
+    its journal is, and why."""
+    purged = sum(1 for t in targets for r, _ in t.outcomes if r.outcome is Outcome.PURGED)
+    return (
+        f"the erasure stopped after purging {purged:,} entries ({type(err).__name__}: {err}); "
+        f"every batch sent is in its journal under {run.folder('').location}, and no receipt "
+        "was written: run it again to finish and get one"
+    )
 
 
 def _check_paging(run: ErasureRun, targets: list[TargetErasure]) -> None:

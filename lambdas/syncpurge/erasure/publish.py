@@ -52,12 +52,30 @@ def publish(
     return write_receipt(folder, receipt, signer)
 
 
+class ReceiptUnsigned(Exception):
+    """Signing failed after the purge: the receipt was written unsigned (the message says why)."""
+
+
 def write_receipt(
     folder: ReportDestination, receipt: Receipt, signer: Signer | None
 ) -> SealedReceipt:
-    sealed = seal(receipt, signer(digest_of(receipt)) if signer is not None else None)
+    """receipt.json and receipt.html. Deletes are done by now: a signature that fails still
+    leaves the receipt, unsigned, and raises ReceiptUnsigned after writing it."""
+    failure = None
+    signature = None
+    if signer is not None:
+        try:
+            signature = signer(digest_of(receipt))
+        except Exception as err:  # reported below, after the receipt is safe
+            failure = err
+    sealed = seal(receipt, signature)
     folder.write(RECEIPT_FILE, sealed_bytes(sealed), "application/json")
     folder.write(RECEIPT_PAGE, render(sealed).encode("utf-8"), "text/html; charset=utf-8")
+    if failure is not None:
+        raise ReceiptUnsigned(
+            f"the receipt {folder.location}{RECEIPT_FILE} was written unsigned: signing its "
+            f"digest failed ({type(failure).__name__}: {failure})"
+        ) from failure
     return sealed
 
 

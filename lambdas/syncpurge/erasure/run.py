@@ -20,6 +20,11 @@ class ErasureGuardTripped(Exception):
     """The erasure would purge more than max_purge entries: nothing was deleted."""
 
 
+class ErasureIncomplete(Exception):
+    """The erasure stopped after its purge began: what it deleted is in its journal and
+    entries, and no receipt was written. The message says how much and where."""
+
+
 @dataclass(frozen=True, slots=True)
 class ErasureRequest:
     source: Copy
