@@ -242,8 +242,9 @@ def test_ten_thousand_keys_from_a_file_cost_listing_pages_not_a_request_per_key(
     # 1,000 entries, and one to see the last key's versions end) and after (none left).
     named_keys = 1 + (10 + 1) + 1 + 1
     # Before the purge: the first page of each side, each side's first keys looked up on
-    # the other (a page or two), and on each side one key listed by prefix and by marker.
-    checks = 2 + 2 * 2 + 2 * 2
+    # the other (a page or two), and a key of each side and a named key of the copy
+    # listed by prefix and by marker.
+    checks = 2 + 2 * 2 + 3 * 2
     assert lists <= named_keys + checks
     assert verifies <= 10 + 1  # verify before destroy: a page per DeleteObjects batch
     assert deletes == 10
