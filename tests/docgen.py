@@ -21,6 +21,7 @@ from markdown.extensions.toc import slugify
 from pydantic import BaseModel, ConfigDict, Field
 
 from syncpurge.cli import build_parser
+from syncpurge.erasure.followup import SealedFollowUp
 from syncpurge.erasure.receipt import SealedReceipt
 from syncpurge.erasure.recheck import CheckResult
 from syncpurge.models import GuardDecision, Outcome, Proof, ReconcileRequest, Rule
@@ -104,6 +105,7 @@ def schemas() -> dict[str, dict[str, Any]]:
         "summary.schema.json": Summary.model_json_schema(by_alias=True, mode="serialization"),
         "receipt.schema.json": SealedReceipt.model_json_schema(by_alias=True),
         "receipt-check.schema.json": CheckResult.model_json_schema(by_alias=True),
+        "receipt-followup.schema.json": SealedFollowUp.model_json_schema(by_alias=True),
     }
 
 

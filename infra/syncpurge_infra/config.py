@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "pollCeilingSeconds": 900,
     "bypassGovernance": False,
     "workspaceRetentionDays": 30,
+    # Every run re-checks the erasure receipts of this many days back (0: none).
+    "eraseCheckDays": 90,
     "logRetentionDays": 90,
     # Powertools for AWS Lambda (Python) v3 public layer, built for this runtime/architecture.
     "powertoolsLayerVersion": 27,
@@ -91,6 +93,11 @@ VERDICT_KEY = f"{STATE_PREFIX}source-verdict.json"  # the last batch run's verdi
 # The Erase function's variable naming the KMS key that signs receipts
 # (syncpurge_handlers.erase.RECEIPT_KEY_ENV).
 RECEIPT_KEY_ENV = "SYNCPURGE_RECEIPT_KEY_ARN"
+# The Powertools metrics namespace (and service dimension) of every function, and the
+# metric a follow-up raises when an erased key came back
+# (syncpurge_handlers.erase.REAPPEARED_METRIC).
+METRICS_NAMESPACE = "syncpurge"
+REAPPEARED_METRIC = "ErasedKeysReappeared"
 # Keys files of erasure requests ({"erase": {"keysFile": ...}}): the one folder Erase reads.
 ERASURE_REQUESTS_PREFIX = "erasure-requests/"
 # Reports of every run: <DataSync report subdirectory>Purge-Reports/<task-id>/<run-id>/.
@@ -165,6 +172,9 @@ class DeploymentConfig(BaseModel):
     )
     purge_max_concurrency: int = Field(
         default=DEFAULTS["purgeMaxConcurrency"], ge=1, le=10_000, alias="purgeMaxConcurrency"
+    )
+    erase_check_days: int = Field(
+        default=DEFAULTS["eraseCheckDays"], ge=0, le=3650, alias="eraseCheckDays"
     )
     # Lambda's memory range.
     diff_memory_mb: int = Field(

@@ -17,6 +17,7 @@ from syncpurge_infra.constructs import (
     Notifications,
     ReceiptKey,
     ReportBucket,
+    ResurrectionAlarm,
     Trigger,
     Workflow,
     grant_step_permissions,
@@ -50,6 +51,7 @@ class SyncPurgeStack(Stack):
         functions = Functions(self, "Functions", config=config)
         notifications = Notifications(self, "Notifications", config=config)
         notifications.grant_publish(functions.roles["report"])
+        notifications.grant_publish(functions.roles["erase"])
         if config.events == "on":
             event_path = EventPath(
                 self,
@@ -84,6 +86,7 @@ class SyncPurgeStack(Stack):
         if config.schedule != "off":
             Trigger(self, "Trigger", config=config, state_machine=machine)
         FailureAlarm(self, "Failures", state_machine=machine, topic=notifications.topic)
+        ResurrectionAlarm(self, "Resurrections", topic=notifications.topic)
         Dashboard(self, "Dashboard", config=config, state_machine=machine)
 
         CfnOutput(self, "StateMachineArn", value=machine.state_machine_arn)

@@ -1,29 +1,42 @@
-"""Erase: an erasure's keys purged from the target, its receipt written and signed."""
+"""Erase: an erasure's keys purged from the target, its receipt written and signed; or
+(`recheck`) the recent receipts followed up after a run, a key that came back counted."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from syncpurge.data.clients import make_client
 from syncpurge.data.signing import kms_signer
 from syncpurge.erasure.publish import signature_by
-from syncpurge.workflow.context import RunEvent
 from syncpurge.workflow.erase import erase_step
-from syncpurge_handlers.observability import logger, tracer
+from syncpurge.workflow.recheck import EraseEvent, recheck_step
+from syncpurge_handlers.observability import logger, metrics, tracer
 from syncpurge_handlers.runtime import stores
 
 # The stack's asymmetric KMS key that signs each receipt's digest ("": receipts unsigned).
 RECEIPT_KEY_ENV = "SYNCPURGE_RECEIPT_KEY_ARN"
+# The metric a key coming back raises (the stack alarms on it), and an erasure's count.
+REAPPEARED_METRIC = "ErasedKeysReappeared"
+ERASED_METRIC = "ErasureEntriesPurged"
 
 
 @logger.inject_lambda_context(correlation_id_path="run.config.executionArn")
 @tracer.capture_lambda_handler
-@event_parser(model=RunEvent)
-def handler(event: RunEvent, context: LambdaContext) -> dict[str, Any]:
+@metrics.log_metrics
+@event_parser(model=EraseEvent)
+def handler(event: EraseEvent, context: LambdaContext) -> dict[str, Any]:
     key = os.environ.get(RECEIPT_KEY_ENV, "")
     signer = signature_by(kms_signer(make_client("kms"), key)) if key else None
-    return erase_step(event, stores(), signer=signer)
+    if not event.recheck:
+        erased = erase_step(event, stores(), signer=signer)
+        purged = (erased.get("totals") or {}).get("purged", 0)
+        metrics.add_metric(name=ERASED_METRIC, unit=MetricUnit.Count, value=purged)
+        return erased
+    found = recheck_step(event, stores(notifications=True), signer=signer)
+    metrics.add_metric(name=REAPPEARED_METRIC, unit=MetricUnit.Count, value=found["cameBack"])
+    return found

@@ -12,7 +12,7 @@ from aws_cdk import App
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Annotations, Match
 
-from syncpurge_handlers.erase import RECEIPT_KEY_ENV
+from syncpurge_handlers.erase import REAPPEARED_METRIC, RECEIPT_KEY_ENV
 from syncpurge_infra.app import build
 from syncpurge_infra.constructs.common import allow
 from tests.infra.conftest import (
@@ -218,3 +218,18 @@ def test_only_erase_signs_receipts_with_the_stacks_asymmetric_key(eventful: Synt
     ]
     variables = erase["Properties"]["Environment"]["Variables"]
     assert variables[RECEIPT_KEY_ENV] == {"Fn::GetAtt": [key_id, "Arn"]}
+
+
+def test_an_erased_key_that_came_back_raises_an_alarm_to_the_topic(eventful: Synthesized) -> None:
+    alarms = [
+        a["Properties"]
+        for a in eventful.resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == REAPPEARED_METRIC
+    ]
+
+    (alarm,) = alarms
+    assert alarm["Namespace"] == "syncpurge"
+    assert alarm["Threshold"] == 1
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    (topic,) = eventful.resources("AWS::SNS::Topic")
+    assert alarm["AlarmActions"] == [{"Ref": topic}]

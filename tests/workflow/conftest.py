@@ -73,6 +73,7 @@ def deploy(
     preserve: str = "REMOVE",
     require_approval: bool = False,
     accounts: tuple[str, str] = ("", ""),
+    erase_check_days: int = 90,
     **task: Any,
 ) -> Deployed:
     """The pair, a DataSync task between them, and the state machine; `accounts`: the
@@ -92,6 +93,7 @@ def deploy(
             require_approval=require_approval,
             source_account=accounts[0],
             target_account=accounts[1],
+            erase_check_days=erase_check_days,
         )
     )
     return Deployed(runtime, pair, task, arn, queue)

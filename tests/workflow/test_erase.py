@@ -152,3 +152,44 @@ def test_start_erase_of_a_key_the_source_holds_exits_2(deployed: Deployed) -> No
 
 def test_start_erase_with_dry_run_is_refused_before_starting(deployed: Deployed) -> None:
     assert start(deployed, "--erase", "k", "--dry-run") == EXIT_INVALID
+
+
+def test_a_run_after_an_erasure_notifies_a_key_that_came_back_and_writes_a_follow_up(
+    deployed: Deployed,
+) -> None:
+    pair = deployed.pair
+    pair.put_live()
+    pair.put("subject.txt", "x", bucket=pair.target)
+    erased = deployed.run({"erase": {"keys": ["subject.txt"]}})
+    assert erased.status == "SUCCEEDED", erased.cause
+    deployed.notifications()  # the erasure's own, if any
+    back = pair.put("subject.txt", "restored from backup", bucket=pair.target)
+
+    run = deployed.run({"skipSync": True, "dryRun": True, "maxPurgeFraction": 1.0})
+
+    assert run.status == "SUCCEEDED", run.cause
+    messages = deployed.notifications()
+    (alert,) = [m for m in messages if "came back" in m["Subject"]]
+    assert f"s3://{pair.target}/subject.txt {back}" in alert["Message"]
+    receipt = (erased.output or {})["erasure"]["receipt"]
+    bucket, _, key = receipt.removeprefix("s3://").partition("/")
+    run_id = (run.output or {})["summary"]["runId"]
+    followup_key = key.replace("receipt.json", f"followup-{run_id}.json")
+    followup = json.loads(pair.client.get_object(Bucket=bucket, Key=followup_key)["Body"].read())
+    assert [e["versionId"] for e in followup["followUp"]["cameBack"]] == [back]
+    assert followup["followUp"]["receiptDigest"] == (erased.output or {})["erasure"]["digest"]
+
+
+def test_a_deployment_with_erase_check_days_0_follows_up_nothing(runtime: LocalRuntime) -> None:
+    deployed = deploy(runtime, erase_check_days=0)
+    pair = deployed.pair
+    pair.put_live()
+    pair.put("subject.txt", "x", bucket=pair.target)
+    assert deployed.run({"erase": {"keys": ["subject.txt"]}}).status == "SUCCEEDED"
+    deployed.notifications()
+    pair.put("subject.txt", "back", bucket=pair.target)
+
+    run = deployed.run({"skipSync": True, "dryRun": True, "maxPurgeFraction": 1.0})
+
+    assert run.status == "SUCCEEDED", run.cause
+    assert not [m for m in deployed.notifications() if "came back" in m["Subject"]]

@@ -144,11 +144,11 @@ def test_each_step_s_synthesized_role_grants_every_call_of_a_datasync_run(
         taskArn=deployed.task_arn,
         **({"prefixes": ",".join(prefixes)} if prefixes else {}),
     )
-    steps = [step for step in STEPS if step != "erase"]  # an erasure's: the test below
-    missing = {step: ungranted(roles[step], needs[step]) for step in steps}
-    assert missing == {step: [] for step in steps}
+    # (Erase's: its follow-up of recent erasure receipts, which every run ends with)
+    missing = {step: ungranted(roles[step], needs[step]) for step in STEPS}
+    assert missing == {step: [] for step in STEPS}
     # And the run went where the grants matter: task reports read, versions deleted
-    assert all(needs[step] for step in steps)
+    assert all(needs[step] for step in STEPS)
     assert any("Detailed-Reports" in n.resource for n in needs["plan"])
     assert any("/recuts/" in n.resource for n in needs["diff"])
     assert any("/recuts/" in n.resource and n.action == "s3:GetObject" for n in needs["plan"])
@@ -212,19 +212,25 @@ def test_the_erase_step_s_synthesized_role_grants_every_call_of_an_erasure(
     pair.client.put_object(Bucket=REPORTS, Key=keys_file, Body="\n".join(named).encode())
     needs = record_step_calls(monkeypatch, ("erase",))
 
-    # When the state machine runs the erasure
+    # When the state machine runs the erasure, and a later run finds a key back
     request: dict[str, Any] = {"erase": {"keysFile": f"s3://{REPORTS}/{keys_file}"}}
     result = deployed.run(request)
     assert result.status == "SUCCEEDED", result.cause
     assert pair.all_keys(pair.target) == {"live"}
+    pair.put(named[0], "restored", bucket=pair.target)
+    later = deployed.run({"skipSync": True, "dryRun": True, "maxPurgeFraction": 1.0})
+    assert later.status == "SUCCEEDED", later.cause
 
     # Then its role grants every call Erase made: the keys file, listings, deletes, the
     # receipt, the signature
+    (topic,) = [
+        t["TopicArn"] for t in boto3.client("sns", region_name=REGION).list_topics()["Topics"]
+    ]
     roles = synthesized_roles(
         tmp_path / "cdk",
         pair.source,
         pair.target,
-        "",
+        topic,
         receipt_key=key,
         taskArn=deployed.task_arn,
         **({"prefixes": ",".join(prefixes)} if prefixes else {}),
@@ -232,3 +238,7 @@ def test_the_erase_step_s_synthesized_role_grants_every_call_of_an_erasure(
     assert ungranted(roles["erase"], needs["erase"]) == []
     actions = {n.action for n in needs["erase"]}
     assert {"s3:DeleteObjectVersion", "kms:Sign", "s3:GetObject", "s3:PutObject"} <= actions
+    assert "sns:Publish" in actions  # the follow-up's notice of the key that came back
+    assert any(
+        n.resource.endswith("/receipt.json") and n.action == "s3:GetObject" for n in needs["erase"]
+    )

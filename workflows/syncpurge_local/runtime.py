@@ -85,6 +85,7 @@ class LocalDeployment:
     target_region: str = ASK_THE_BUCKET
     report_account: str = ""
     prefixes: tuple[str, ...] = ()
+    erase_check_days: int = 90
 
     def substitutions(self) -> dict[str, str]:
         values = {
@@ -105,6 +106,7 @@ class LocalDeployment:
             "RequireApproval": "true" if self.require_approval else "false",
             "DiffMaxConcurrency": str(self.diff_max_concurrency),
             "PurgeMaxConcurrency": str(self.purge_max_concurrency),
+            "EraseCheckDays": str(self.erase_check_days),
         }
         values.update({f"{step.capitalize()}FunctionArn": function_arn(step) for step in STEPS})
         return values

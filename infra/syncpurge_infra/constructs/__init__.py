@@ -1,7 +1,7 @@
 """Constructs with one job each: report bucket, DataSync task, functions, their permissions,
 state machine, schedule, notifications, alarm, dashboard, the event path, the receipt key."""
 
-from syncpurge_infra.constructs.alarm import FailureAlarm
+from syncpurge_infra.constructs.alarm import FailureAlarm, ResurrectionAlarm
 from syncpurge_infra.constructs.dashboard import Dashboard
 from syncpurge_infra.constructs.datasync_task import DataSyncTask
 from syncpurge_infra.constructs.event_path import EventPath
@@ -22,6 +22,7 @@ __all__ = [
     "Notifications",
     "ReceiptKey",
     "ReportBucket",
+    "ResurrectionAlarm",
     "Trigger",
     "Workflow",
     "grant_step_permissions",

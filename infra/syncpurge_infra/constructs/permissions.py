@@ -70,9 +70,11 @@ def grant_step_permissions(
     # before the batch is sent.
     allow(roles["purge"], ["s3:GetObject", "s3:PutObject"], [layout.workspace], why=WHY_WORKSPACE)
     grant_report_writes(roles["purge"], layout)
-    # Erase: a request's keys file, and its receipt, journal and entries in the report folder.
+    # Erase: a request's keys file, and its receipt, journal and entries in the report
+    # folder; after every run, the recent receipts read and followed up beside them.
     allow(roles["erase"], ["s3:ListBucket"], [bucket])
     allow(roles["erase"], ["s3:GetObject"], [layout.erasure_requests], why=WHY_REQUESTS)
+    allow(roles["erase"], ["s3:GetObject"], [layout.reports], why=WHY_REPORTS)
     grant_report_writes(roles["erase"], layout)
 
 

@@ -161,6 +161,7 @@ def substitutions(
         "RequireApproval": "true" if config.require_approval else "false",
         "DiffMaxConcurrency": str(config.diff_max_concurrency),
         "PurgeMaxConcurrency": str(config.purge_max_concurrency),
+        "EraseCheckDays": str(config.erase_check_days),
     }
     values.update(
         {

@@ -210,6 +210,16 @@ class S3Store(BucketFacts):
             keys.extend(o["Key"] for o in page.get("Contents") or ())
         return keys
 
+    def folders_after(self, bucket: str, prefix: str, after: str) -> list[str]:
+        """The folders (CommonPrefixes, delimiter '/') under `prefix` that sort after
+        `after`, in key order (a deployment's recent run folders)."""
+        folders: list[str] = []
+        paginator = self._client(bucket).get_paginator("list_objects_v2")
+        pages = paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/", StartAfter=after)
+        for page in pages:
+            folders.extend(p["Prefix"] for p in page.get("CommonPrefixes") or ())
+        return folders
+
     def head_version(self, bucket: str, key: str, version_id: str) -> ObjectFacts | None:
         """HeadObject with ChecksumMode=ENABLED; None when S3 won't describe the version.
 

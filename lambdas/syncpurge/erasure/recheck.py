@@ -19,7 +19,11 @@ class FoundEntry(EntryRef):
     key: str  # as named
     bucket: str
     bucket_key: str
-    retain_until: datetime | None = None  # for an entry the receipt left, retained
+    is_latest: bool = False
+    # For an entry the receipt left: what kept it then (retained, failed...), and its lock.
+    outcome: str | None = None
+    retain_until: datetime | None = None
+    legal_hold: bool = False
 
 
 class CheckResult(Wire):
@@ -96,7 +100,10 @@ def check_receipt(
                     kind="delete-marker" if entry.is_delete_marker else "version",
                     last_modified=entry.last_modified,
                     size=None if entry.is_delete_marker else entry.size,
+                    is_latest=entry.is_latest,
+                    outcome=known.outcome if known else None,
                     retain_until=known.retain_until if known else None,
+                    legal_hold=known.legal_hold if known else False,
                 )
                 (result.still_left if known else result.came_back).append(seen)
     return result

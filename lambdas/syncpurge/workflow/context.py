@@ -121,6 +121,8 @@ class RunConfig(DeploymentSettings):
     # The Distributed Maps' MaxConcurrency (MaxConcurrencyPath reads them from here).
     diff_max_concurrency: int = Field(default=800, ge=1, le=10_000)
     purge_max_concurrency: int = Field(default=10, ge=1, le=10_000)
+    # Every run re-checks the erasure receipts of this many days back (0: none).
+    erase_check_days: int = Field(default=90, ge=0)
     state_machine_arn: str
     execution_arn: str
     execution_name: str
