@@ -153,6 +153,9 @@ COMMANDS: dict[str, list[str]] = {
     "bucket-policy": ["bucket-policy", "--stack", STACK, "--side", "source"],
     "events status": ["events", "status", "--stack", STACK],
     "events resume": ["events", "resume", "--stack", STACK],
+    "erase": ["erase", "--source", f"s3://{SOURCE}/", "--target", f"s3://{TARGET}/", "--key", "k"],
+    "erase --check": ["erase", "--check", "s3://first-hour-reports/e/receipt.json"],
+    "receipt verify": ["receipt", "verify", "s3://first-hour-reports/e/receipt.json"],
 }
 NO_AWS = {"demo"}  # the embedded moto: no AWS, no endpoint
 
@@ -176,7 +179,7 @@ def test_a_dead_endpoint_is_one_line_naming_it_within_seconds(
     name: str, dead_endpoint: str, keys: dict[str, str], tmp_path: Path
 ) -> None:
     argv = [*COMMANDS[name], *REGION, "--endpoint-url", dead_endpoint]
-    if name == "reconcile":
+    if name in ("reconcile", "erase"):
         argv += ["--report", str(tmp_path / "reports")]
 
     done = syncpurge(argv, keys)
@@ -193,7 +196,7 @@ def test_no_credentials_is_one_line_naming_where_they_were_looked_for(
         argv = ["reconcile", "--task-arn", task, *REGION]
     else:
         argv = [*COMMANDS[name], *REGION, "--endpoint-url", dead_endpoint]
-    if name.startswith("reconcile"):
+    if name.startswith("reconcile") or name == "erase":
         argv += ["--report", str(tmp_path / "reports")]
 
     done = syncpurge(argv, empty_aws)
