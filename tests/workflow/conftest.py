@@ -74,6 +74,7 @@ def deploy(
     require_approval: bool = False,
     accounts: tuple[str, str] = ("", ""),
     erase_check_days: int = 90,
+    prefixes: tuple[str, ...] = (),
     **task: Any,
 ) -> Deployed:
     """The pair, a DataSync task between them, and the state machine; `accounts`: the
@@ -94,6 +95,7 @@ def deploy(
             source_account=accounts[0],
             target_account=accounts[1],
             erase_check_days=erase_check_days,
+            prefixes=prefixes,
         )
     )
     return Deployed(runtime, pair, task, arn, queue)

@@ -193,3 +193,20 @@ def test_a_deployment_with_erase_check_days_0_follows_up_nothing(runtime: LocalR
 
     assert run.status == "SUCCEEDED", run.cause
     assert not [m for m in deployed.notifications() if "came back" in m["Subject"]]
+
+
+def test_a_deployment_s_prefixes_bind_an_erasure_s_keys(runtime: LocalRuntime) -> None:
+    deployed = deploy(runtime, prefixes=("kept/",))
+    pair = deployed.pair
+    pair.put("kept/live.txt", "x")
+    pair.put("kept/live.txt", "x", bucket=pair.target)
+    for key in ("kept/subject.txt", "other/subject.txt"):
+        pair.put(key, "x", bucket=pair.target)
+
+    inside = deployed.run({"erase": {"keys": ["kept/subject.txt"]}})
+    outside = deployed.run({"erase": {"keys": ["other/subject.txt"]}})
+
+    assert inside.status == "SUCCEEDED", inside.cause
+    assert (outside.status, outside.error) == ("FAILED", "InvalidInput")
+    assert "outside this deployment's scope" in (outside.cause or "")
+    assert pair.all_keys(pair.target) == {"kept/live.txt", "other/subject.txt"}

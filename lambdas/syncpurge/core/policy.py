@@ -225,8 +225,9 @@ def within_deployment_prefixes(
     request: ReconcileRequest, allowed: tuple[str, ...]
 ) -> ReconcileRequest:
     """The request's prefixes inside the deployment's: all of them when it names none; a
-    prefix outside every one of them is refused."""
-    if not allowed:
+    prefix outside every one of them is refused. An erasure names its own keys and takes no
+    prefixes: the deployment's bind its keys where it runs (`workflow.erase.admitted`)."""
+    if not allowed or request.erase is not None:
         return request
     if not request.prefixes:
         return request.model_copy(update={"prefixes": list(allowed)})

@@ -142,5 +142,5 @@ def admitted(run: RunContext) -> Callable[[str], bool]:
     """Whether a named key lies in the deployment's scope: under its prefixes, passing the
     task's filters, outside syncpurge's and DataSync's own folders."""
     scope = run.scope_model
-    in_scope = in_run_scope(scope, run.request.prefixes)
+    in_scope = in_run_scope(scope, run.request.prefixes or run.config.prefixes)
     return lambda key: in_scope(scope.target_key(key))
