@@ -11,7 +11,11 @@ import boto3
 import pytest
 
 from syncpurge.cli import EXIT_INVALID, EXIT_OK
+from syncpurge.data.s3store import S3Store
 from syncpurge.erasure.receipt import read_sealed
+from syncpurge.errors import InvalidInput
+from syncpurge.workflow.context import RunContext, RunEvent, Stores
+from syncpurge.workflow.erase import erase_step
 from syncpurge_handlers.erase import RECEIPT_KEY_ENV
 from syncpurge_local.runtime import LocalRuntime
 from tests.helpers import exit_code
@@ -210,3 +214,29 @@ def test_a_deployment_s_prefixes_bind_an_erasure_s_keys(runtime: LocalRuntime) -
     assert (outside.status, outside.error) == ("FAILED", "InvalidInput")
     assert "outside this deployment's scope" in (outside.cause or "")
     assert pair.all_keys(pair.target) == {"kept/live.txt", "other/subject.txt"}
+
+
+def test_a_retried_erase_step_returns_the_first_receipt_and_never_overwrites_it(
+    deployed: Deployed,
+) -> None:
+    # Step Functions retries a Lambda whose first invocation may have run to the end.
+    pair = deployed.pair
+    pair.put_live()
+    pair.put("subject.txt", "x", bucket=pair.target)
+    result = deployed.run({"erase": {"keys": ["subject.txt"]}})
+    assert result.status == "SUCCEEDED", result.cause
+    run_id = result.arn.rsplit(":", 1)[-1]
+    stored = pair.client.get_object(Bucket=REPORTS, Key=f"syncpurge-work/{run_id}/run.json")
+    event = RunEvent(run=RunContext.model_validate(json.loads(stored["Body"].read())))
+    bucket, _, key = (
+        (result.output or {})["erasure"]["receipt"].removeprefix("s3://").partition("/")
+    )
+    first = pair.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    again = erase_step(event, Stores(S3Store(pair.client)), signer=None)
+
+    assert again["totals"]["purged"] == 1
+    assert pair.client.get_object(Bucket=bucket, Key=key)["Body"].read() == first
+    pair.client.delete_object(Bucket=bucket, Key=key)  # as if the first attempt died mid-way
+    with pytest.raises(InvalidInput, match="an earlier attempt of this erasure stopped mid-way"):
+        erase_step(event, Stores(S3Store(pair.client)), signer=None)

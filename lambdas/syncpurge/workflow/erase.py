@@ -14,11 +14,12 @@ from syncpurge.core.policy import ERASURE_REQUESTS_PREFIX
 from syncpurge.erasure.erase import erase
 from syncpurge.erasure.keys import Copy, keys_file_lines, named_keys
 from syncpurge.erasure.publish import RECEIPT_FILE, Signer, publish
+from syncpurge.erasure.receipt import SealedReceipt, read_sealed
 from syncpurge.erasure.run import ErasureGuardTripped, ErasureRequest, ErasureRun
 from syncpurge.errors import InvalidInput
 from syncpurge.models import EraseSpec, RunStatus
 from syncpurge.phases.apply import in_run_scope
-from syncpurge.phases.report import StoreDestination
+from syncpurge.phases.report import STARTED_FILE, StoreDestination
 from syncpurge.workflow.context import RunContext, RunEvent, Stores, place_buckets
 
 
@@ -42,10 +43,13 @@ def erase_step(
             "whose caller approves it, or deploy with requireApproval off"
         )
     place_buckets(stores, run)
+    report = run.report
+    done = earlier_attempt(stores, run)
+    if done is not None:
+        return done
     request = erasure_of(run, spec, stores)
     if signer is not None:
         signer(bytes(32))  # a key that can't sign fails the run before anything is deleted
-    report = run.report
 
     def folder(sub: str) -> StoreDestination:
         return StoreDestination(stores.files, report.bucket, report.prefix + sub)
@@ -75,6 +79,11 @@ def erase_step(
         lock_of=stores.target.version_lock,
         signer=signer,
     )
+    return outcome(sealed, stores.files.shown(report.bucket, report.key(RECEIPT_FILE)))
+
+
+def outcome(sealed: SealedReceipt, where: str) -> dict[str, Any]:
+    """The Erase step's result: the status the receipt gives, where it is, its totals."""
     totals = sealed.receipt.totals
     failed = totals.failed > 0
     return {
@@ -82,11 +91,29 @@ def erase_step(
         "error": f"{totals.failed} entries of the erased keys are left; see the receipt"
         if failed
         else None,
-        "receipt": stores.files.shown(report.bucket, report.key(RECEIPT_FILE)),
+        "receipt": where,
         "totals": totals.model_dump(mode="json", by_alias=True),
         "digest": sealed.digest.value,
         "signed": sealed.signature is not None,
     }
+
+
+def earlier_attempt(stores: Stores, run: RunContext) -> dict[str, Any] | None:
+    """A retried Erase (Step Functions retries a Lambda that may have run) never writes a
+    second receipt over the first: a finished attempt's outcome is returned as it was; one
+    that stopped mid-way refuses, naming its journal."""
+    report = run.report
+    body = stores.files.get_bytes_or_none(report.bucket, report.key(RECEIPT_FILE))
+    shown = stores.files.shown(report.bucket, report.key(RECEIPT_FILE))
+    if body is not None:
+        return outcome(read_sealed(body, shown), shown)
+    if stores.files.get_bytes_or_none(report.bucket, report.key(STARTED_FILE)) is not None:
+        raise InvalidInput(
+            f"erase: an earlier attempt of this erasure stopped mid-way; its journal under "
+            f"{stores.files.shown(report.bucket, report.prefix)} says what went. Start a new "
+            "execution to finish it: this attempt deleted nothing"
+        )
+    return None
 
 
 def erasure_of(run: RunContext, spec: EraseSpec, stores: Stores) -> ErasureRequest:
