@@ -59,6 +59,7 @@ OTHER_ACTIONS = {
     ("stepfunctions", "DescribeExecution"): ("states:DescribeExecution", "executionArn"),
     ("kms", "DescribeKey"): ("kms:DescribeKey", "KeyId"),
     ("kms", "Sign"): ("kms:Sign", "KeyId"),
+    ("kms", "Verify"): ("kms:Verify", "KeyId"),
 }
 # "No permissions are required to perform this operation" (STS API reference).
 NEEDS_NO_PERMISSION = {("sts", "GetCallerIdentity")}

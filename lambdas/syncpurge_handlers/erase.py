@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from syncpurge.data.clients import make_client
-from syncpurge.data.signing import kms_signer
+from syncpurge.data.signing import kms_signer, kms_verifier
 from syncpurge.erasure.publish import signature_by
 from syncpurge.workflow.erase import erase_step
 from syncpurge.workflow.recheck import EraseEvent, recheck_step
@@ -23,6 +23,7 @@ RECEIPT_KEY_ENV = "SYNCPURGE_RECEIPT_KEY_ARN"
 # The metric a key coming back raises (the stack alarms on it), and an erasure's count.
 REAPPEARED_METRIC = "ErasedKeysReappeared"
 ERASED_METRIC = "ErasureEntriesPurged"
+UNCHECKED_METRIC = "ErasureReceiptsNotFollowedUp"
 
 
 @logger.inject_lambda_context(correlation_id_path="run.config.executionArn")
@@ -31,12 +32,16 @@ ERASED_METRIC = "ErasureEntriesPurged"
 @event_parser(model=EraseEvent)
 def handler(event: EraseEvent, context: LambdaContext) -> dict[str, Any]:
     key = os.environ.get(RECEIPT_KEY_ENV, "")
-    signer = signature_by(kms_signer(make_client("kms"), key)) if key else None
+    kms = make_client("kms") if key else None
+    signer = signature_by(kms_signer(kms, key)) if kms is not None else None
     if not event.recheck:
         erased = erase_step(event, stores(), signer=signer)
         purged = (erased.get("totals") or {}).get("purged", 0)
         metrics.add_metric(name=ERASED_METRIC, unit=MetricUnit.Count, value=purged)
         return erased
-    found = recheck_step(event, stores(notifications=True), signer=signer)
+    verifier = kms_verifier(kms, key) if kms is not None else None
+    found = recheck_step(event, stores(notifications=True), signer=signer, verifier=verifier)
     metrics.add_metric(name=REAPPEARED_METRIC, unit=MetricUnit.Count, value=found["cameBack"])
+    failed = found["failed"] + found["unreadable"]
+    metrics.add_metric(name=UNCHECKED_METRIC, unit=MetricUnit.Count, value=failed)
     return found

@@ -47,7 +47,9 @@ def test_a_retention_that_ended_releases_the_entry_and_the_follow_up_records_it(
 
     store = S3Store(s3)
     folder = StoreDestination(FolderStore(path.parent.parent), path.parent.name, "")
-    run = FollowUpRun(store, store, folder, lambda: datetime.now(UTC), "20261207T000000Z-000000")
+    run = FollowUpRun(
+        store, store, folder, lambda: datetime.now(UTC), "20261207T000000Z-000000", may_release=True
+    )
     done = follow_up(str(path), path.read_bytes(), run)
 
     assert [(e.bucket_key, e.outcome) for e in done.released] == [("ends-soon.txt", "purged")]

@@ -27,5 +27,6 @@ class ReceiptKey(Construct):
             description="syncpurge: signs the digest of every erasure receipt",
             removal_policy=RemovalPolicy.RETAIN,
         )
-        allow(role, ["kms:Sign", "kms:DescribeKey"], [self.key.key_arn])
+        # Sign each receipt; Verify one before a follow-up acts on it.
+        allow(role, ["kms:Sign", "kms:Verify", "kms:DescribeKey"], [self.key.key_arn])
         signer.add_environment(RECEIPT_KEY_ENV, self.key.key_arn)

@@ -9,6 +9,8 @@ verifies only against KMS, so a receipt is always verified through the KMS that 
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -79,3 +81,18 @@ def kms_signer(client: Any, key_id: str) -> Callable[[bytes], tuple[str, str, by
         return signed.key_arn, signed.algorithm, signed.signature
 
     return sign
+
+
+def kms_verifier(client: Any, key_id: str) -> Callable[[bytes, Any], bool]:
+    """Whether a receipt's signature (its algorithm and base64 value) is `key_id`'s over a
+    digest: KMS Verify, whatever key the signature says it is of."""
+    signing = KmsSigning(client)
+
+    def verifies(digest: bytes, signature: Any) -> bool:
+        try:
+            raw = base64.b64decode(signature.value, validate=True)
+        except binascii.Error:
+            return False
+        return signing.verifies(key_id, digest, raw, signature.algorithm)
+
+    return verifies

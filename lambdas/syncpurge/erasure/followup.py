@@ -85,15 +85,19 @@ class FollowUpRun:
     clock: Callable[[], datetime]
     checked_by: str
     signer: Signer | None = None
+    # Whether retained entries past their date may be purged: only for a receipt the
+    # caller trusts (a deployment: signed by its own key) in a run that may delete.
+    may_release: bool = False
 
 
 def follow_up(name: str, body: bytes, run: FollowUpRun) -> FollowedUp:
-    """Check one receipt; purge what its retention released; write what changed."""
+    """Check one receipt; purge what its retention released (when `run.may_release`);
+    write what changed."""
     receipt = read_sealed(body, name)
     now = run.clock()
     check = check_receipt(name, body, lambda b: _store(run, receipt.receipt, b), now)
     done = FollowedUp(came_back=check.came_back)
-    for target in receipt.receipt.inputs.targets:
+    for target in receipt.receipt.inputs.targets if run.may_release else ():
         plan = release_plan(check, receipt.receipt.inputs.source, target, now)
         if plan:
             done.released += _release(run, receipt.receipt, target, plan)
