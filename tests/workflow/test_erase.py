@@ -240,3 +240,18 @@ def test_a_retried_erase_step_returns_the_first_receipt_and_never_overwrites_it(
     pair.client.delete_object(Bucket=bucket, Key=key)  # as if the first attempt died mid-way
     with pytest.raises(InvalidInput, match="an earlier attempt of this erasure stopped mid-way"):
         erase_step(event, Stores(S3Store(pair.client)), signer=None)
+
+
+def test_an_erasure_on_a_deployment_that_requires_approval_is_refused(
+    runtime: LocalRuntime,
+) -> None:
+    deployed = deploy(runtime, require_approval=True)
+    pair = deployed.pair
+    pair.put_live()
+    pair.put("subject.txt", "x", bucket=pair.target)
+
+    result = deployed.run({"erase": {"keys": ["subject.txt"]}})
+
+    assert (result.status, result.error) == ("FAILED", "InvalidInput")
+    assert "requires approval of every purge" in (result.cause or "")
+    assert "subject.txt" in pair.all_keys(pair.target)

@@ -179,6 +179,14 @@ def build_policy(
             )
     scope = run_scope(settings, facts, report, workspace)
     scope.check()
+    if request.erase is not None and settings.require_approval:
+        # Every other run of such a deployment only plans until a person applies the plan;
+        # an erasure has no plan to review, so this door refuses it whole.
+        raise InvalidInput(
+            "erase: this deployment requires approval of every purge (requireApproval), and "
+            "an erasure deletes without a reviewed plan: run it with `syncpurge erase`, "
+            "whose caller approves it, or deploy with requireApproval off"
+        )
     request = within_deployment_prefixes(request, settings.prefixes)
     for prefix in request.prefixes:
         scope.check_prefix(prefix)

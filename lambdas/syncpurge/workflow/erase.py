@@ -35,13 +35,6 @@ def erase_step(
     spec = run.request.erase
     if spec is None:
         raise InvalidInput("erase: the request names no erasure")
-    if run.request.dry_run:
-        # Prepare turns every run into a plan when the deployment requires approval.
-        raise InvalidInput(
-            "erase: this deployment requires approval of every purge (requireApproval), and "
-            "an erasure deletes without a reviewed plan: run it with `syncpurge erase`, "
-            "whose caller approves it, or deploy with requireApproval off"
-        )
     place_buckets(stores, run)
     report = run.report
     done = earlier_attempt(stores, run)
