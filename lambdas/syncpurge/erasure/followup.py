@@ -5,7 +5,6 @@ changed is written beside the receipt as followup-<run-id>.json, sealed as the r
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,8 +23,9 @@ from syncpurge.erasure.receipt import (
     Receipt,
     Signature,
     Wire,
-    canonical,
+    digest_of,
     read_sealed,
+    sealed_bytes,
 )
 from syncpurge.erasure.recheck import CheckResult, FoundEntry, check_receipt
 from syncpurge.models import Entry, Outcome, PlannedEntry, Proof, Rule
@@ -199,12 +199,12 @@ def _write(run: FollowUpRun, erasure_id: str, digest: str, now: datetime, done: 
         came_back=done.came_back,
         released=done.released,
     )
-    value = hashlib.sha256(canonical(follow.model_dump(mode="json", by_alias=True))).digest()
+    value = digest_of(follow)
     sealed = SealedFollowUp(
         follow_up=follow,
         digest=Digest(algorithm=DIGEST_ALGORITHM, value=value.hex()),
         signature=run.signer(value) if run.signer is not None else None,
     )
-    body = canonical(sealed.model_dump(mode="json", by_alias=True)) + b"\n"
+    body = sealed_bytes(sealed)
     # Named by the checking run: a receipt's follow-ups never overwrite one another.
     run.folder.write(f"followup-{run.checked_by}.json", body, "application/json")

@@ -141,12 +141,9 @@ def canonical(doc: Any) -> bytes:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def receipt_document(receipt: Receipt) -> dict[str, Any]:
-    return receipt.model_dump(mode="json", by_alias=True)
-
-
-def digest_of(receipt: Receipt) -> bytes:
-    return hashlib.sha256(canonical(receipt_document(receipt))).digest()
+def digest_of(document: Wire) -> bytes:
+    """SHA-256 over a receipt's (or a follow-up's) canonical JSON."""
+    return hashlib.sha256(canonical(document.model_dump(mode="json", by_alias=True))).digest()
 
 
 def seal(receipt: Receipt, signature: Signature | None = None) -> SealedReceipt:
@@ -155,8 +152,9 @@ def seal(receipt: Receipt, signature: Signature | None = None) -> SealedReceipt:
     )
 
 
-def sealed_bytes(sealed: SealedReceipt) -> bytes:
-    """receipt.json's bytes: the sealed receipt in canonical form, and a newline."""
+def sealed_bytes(sealed: Wire) -> bytes:
+    """A sealed document's file: receipt.json (or a follow-up) in canonical form, and a
+    newline."""
     return canonical(sealed.model_dump(mode="json", by_alias=True, exclude_none=False)) + b"\n"
 
 
