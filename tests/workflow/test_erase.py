@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from syncpurge.cli import EXIT_INVALID, EXIT_OK
+from syncpurge.cli import EXIT_INVALID, EXIT_OK, main
 from syncpurge.data.s3store import S3Store
 from syncpurge.erasure.receipt import read_sealed
 from syncpurge.errors import InvalidInput
@@ -18,7 +18,7 @@ from syncpurge.workflow.context import RunContext, RunEvent, Stores
 from syncpurge.workflow.erase import erase_step
 from syncpurge_handlers.erase import RECEIPT_KEY_ENV
 from syncpurge_local.runtime import LocalRuntime
-from tests.helpers import exit_code
+from tests.helpers import exit_code, versioned_pair
 from tests.workflow.conftest import REPORTS, Deployed, deploy
 
 pytestmark = pytest.mark.workflow
@@ -255,3 +255,30 @@ def test_an_erasure_on_a_deployment_that_requires_approval_is_refused(
     assert (result.status, result.error) == ("FAILED", "InvalidInput")
     assert "requires approval of every purge" in (result.cause or "")
     assert "subject.txt" in pair.all_keys(pair.target)
+
+
+def test_erase_maps_the_keys_by_a_datasync_tasks_locations(
+    runtime: LocalRuntime, tmp_path: Path
+) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    pair = versioned_pair(s3, "task-src", "task-dst", reports="task-reports")
+    task = runtime.create_task(
+        pair.source,
+        pair.target,
+        report_bucket="task-reports",
+        source_subdirectory="data/",
+        target_subdirectory="copy/",
+    )
+    pair.put("data/live.txt", "x")
+    for key in ("copy/live.txt", "copy/subject.txt", "subject.txt"):
+        pair.put(key, "x", bucket=pair.target)
+
+    where = ["--report", str(tmp_path), "--region", "us-east-1"]
+    code = main(["erase", "--task-arn", task, "--key", "subject.txt", *where])
+
+    assert code == EXIT_OK
+    assert pair.all_keys(pair.target) == {"copy/live.txt", "subject.txt"}
+    (receipt,) = tmp_path.glob("*/receipt.json")
+    inputs = json.loads(receipt.read_text())["receipt"]["inputs"]
+    assert inputs["source"] == {"bucket": "task-src", "root": "data/"}
+    assert inputs["targets"] == [{"bucket": "task-dst", "root": "copy/"}]

@@ -22,6 +22,7 @@ from syncpurge.cli.receipts import (
     read_receipt_file,
     receipt_place,
 )
+from syncpurge.cli.reconcile import task_facts
 from syncpurge.cli.terminal import EXIT_FAILED, EXIT_GUARD, EXIT_OK, CliError, print_line
 from syncpurge.core.run_ids import new_run_id
 from syncpurge.data.aws import caller_arn
@@ -58,7 +59,16 @@ def add_erase_parser(commands: Any) -> None:
         metavar="S3URI",
         help="the source bucket and its root: s3://BUCKET/ or s3://BUCKET/ROOT/ (a named key "
         "K is ROOT+K there); it must hold no entry of a named key, and is never written "
-        "(default: none; needed unless --check)",
+        "(default: none; needed unless --task-arn or --check)",
+    )
+    erase_cmd.add_argument(
+        "--task-arn",
+        action="append",
+        dest="task_arns",
+        metavar="ARN",
+        help="a DataSync task whose locations map the keys (repeatable: one per copy): its "
+        "source location is the source (every task's the same, and --source's if given), "
+        "its target location a copy (default: none; give --source and --target)",
     )
     erase_cmd.add_argument(
         "--target",
@@ -66,7 +76,7 @@ def add_erase_parser(commands: Any) -> None:
         dest="targets",
         metavar="S3URI",
         help="a copy and its root, as --source (repeatable: one per copy, each its own root) "
-        "(default: none; one at least unless --check)",
+        "(default: none; one at least unless --task-arn or --check)",
     )
     keys = erase_cmd.add_mutually_exclusive_group()
     keys.add_argument(
@@ -143,10 +153,7 @@ def add_erase_parser(commands: Any) -> None:
 
 def erasure_request(args: argparse.Namespace) -> ErasureRequest:
     """The flags as an erasure, or a one-line refusal naming the flag."""
-    if args.source is None or not args.targets:
-        raise CliError("erase needs --source and at least one --target (or --check RECEIPT)")
-    source = Copy(*_mapping("--source", args.source))
-    targets = tuple(Copy(*_mapping("--target", t)) for t in args.targets)
+    source, targets = mappings(args)
     keys: tuple[str, ...] = ()
     if args.keys:
         keys = named_keys(args.keys, "--key")
@@ -174,6 +181,31 @@ def erasure_request(args: argparse.Namespace) -> ErasureRequest:
     )
     refuse_overlapping(request)
     return request
+
+
+def mappings(args: argparse.Namespace) -> tuple[Copy, tuple[Copy, ...]]:
+    """The source and the copies, from --source/--target paths and --task-arn tasks."""
+    given = Copy(*_mapping("--source", args.source)) if args.source is not None else None
+    targets = [Copy(*_mapping("--target", t)) for t in args.targets or ()]
+    sources = [given] if given is not None else []
+    if args.task_arns and args.endpoint_url:
+        raise CliError(
+            "--task-arn can't be used with --endpoint-url: a DataSync task is read from AWS "
+            "DataSync; against another endpoint give --source and --target"
+        )
+    for arn in args.task_arns or ():
+        facts = task_facts(args, arn)
+        sources.append(Copy(facts.source.bucket, facts.source.subdirectory))
+        targets.append(Copy(facts.target.bucket, facts.target.subdirectory))
+    if not sources or not targets:
+        raise CliError(
+            "erase needs a source and at least one copy: --source and --target, or "
+            "--task-arn (or --check RECEIPT)"
+        )
+    if len(set(sources)) > 1:
+        named = ", ".join(sorted({c.uri for c in sources}))
+        raise CliError(f"--task-arn: the tasks and --source name different sources ({named})")
+    return sources[0], tuple(targets)
 
 
 def _mapping(flag: str, value: str) -> tuple[str, str]:

@@ -82,11 +82,14 @@ class ReconcileTarget:
 
 
 def read_task(args: argparse.Namespace) -> TaskFacts | None:
-    if not args.task_arn:
-        return None
+    return task_facts(args, args.task_arn) if args.task_arn else None
+
+
+def task_facts(args: argparse.Namespace, task_arn: str) -> TaskFacts:
+    """A --task-arn task's locations, filters and report destination."""
     # A task is read in its own Region, and only by its own account (DataSync has no
     # resource policies): the caller must be that account.
-    task_region, task_account = arn_home(args.task_arn)
+    task_region, task_account = arn_home(task_arn)
     caller = caller_account(region=args.region, profile=args.profile)
     if caller != task_account:
         raise CliError(
@@ -96,7 +99,7 @@ def read_task(args: argparse.Namespace) -> TaskFacts | None:
         )
     client = make_client("datasync", region=task_region or args.region, profile=args.profile)
     try:
-        return DataSyncGateway(client).task_facts(args.task_arn)
+        return DataSyncGateway(client).task_facts(task_arn)
     except PreflightRefused as err:
         raise CliError(f"--task-arn: {err}") from err
 
