@@ -163,11 +163,14 @@ def make_versioned_bucket(
     client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
 
 
-def versioned_pair(client: Any, source: str, target: str, *, reports: str = "") -> BucketPair:
-    """Two versioned buckets (and an unversioned report bucket, if named) on `client`."""
+def versioned_pair(
+    client: Any, source: str, target: str, *, reports: str = "", target_lock: bool = False
+) -> BucketPair:
+    """Two versioned buckets (and an unversioned report bucket, if named) on `client`; the
+    target with Object Lock if asked."""
     pair = BucketPair(client, source, target)
     make_versioned_bucket(client, source)
-    make_versioned_bucket(client, target)
+    make_versioned_bucket(client, target, object_lock=target_lock)
     if reports:
         client.create_bucket(Bucket=reports)
     return pair

@@ -75,12 +75,13 @@ def deploy(
     accounts: tuple[str, str] = ("", ""),
     erase_check_days: int = 90,
     prefixes: tuple[str, ...] = (),
+    target_lock: bool = False,
     **task: Any,
 ) -> Deployed:
     """The pair, a DataSync task between them, and the state machine; `accounts`: the
     (source, target) owner settings ("": not checked)."""
     s3 = boto3.client("s3", region_name="us-east-1")
-    pair = versioned_pair(s3, "wf-source", "wf-target", reports=REPORTS)
+    pair = versioned_pair(s3, "wf-source", "wf-target", reports=REPORTS, target_lock=target_lock)
     task.setdefault("report_bucket", REPORTS)
     task = runtime.create_task(pair.source, pair.target, preserve_deleted_files=preserve, **task)
     topic, queue = notification_queue()

@@ -4,6 +4,8 @@ runtime runs the real definition; each test ends in the receipt it states."""
 from __future__ import annotations
 
 import json
+import unicodedata
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,9 @@ from tests.helpers import exit_code, versioned_pair
 from tests.workflow.conftest import REPORTS, Deployed, deploy
 
 pytestmark = pytest.mark.workflow
+
+NFC = unicodedata.normalize("NFC", "café.txt")
+NFD = unicodedata.normalize("NFD", "café.txt")
 
 
 def receipt_of(deployed: Deployed, output: dict[str, Any]) -> dict[str, Any]:
@@ -84,18 +89,18 @@ def test_an_erase_of_a_key_the_source_holds_fails_as_invalid_input_and_deletes_n
 def test_an_erase_from_a_keys_file_in_the_report_bucket(deployed: Deployed) -> None:
     pair = deployed.pair
     pair.put_live()
-    for name in ("a b.txt", "100%.txt"):
+    named = ["a b.txt", "100%.txt", "a+b.txt", NFC]
+    for name in [*named, NFD]:
         pair.put(name, "x", bucket=pair.target)
-    pair.client.put_object(
-        Bucket=REPORTS, Key="erasure-requests/ticket-1.txt", Body=b"a b.txt\n100%.txt\n"
-    )
+    body = "\n".join(named).encode()
+    pair.client.put_object(Bucket=REPORTS, Key="erasure-requests/ticket-1.txt", Body=body)
 
     result = deployed.run({"erase": {"keysFile": f"s3://{REPORTS}/erasure-requests/ticket-1.txt"}})
 
     assert result.status == "SUCCEEDED", result.cause
-    assert pair.all_keys(pair.target) == {"live"}
+    assert pair.all_keys(pair.target) == {"live", NFD}  # byte for byte: NFD is another key
     assert json.dumps((result.output or {})["erasure"]["totals"]) == json.dumps(
-        {"keys": 2, "purged": 2, "retained": 0, "failed": 0, "notFound": 0}
+        {"keys": 4, "purged": 4, "retained": 0, "failed": 0, "notFound": 0}
     )
 
 
@@ -282,3 +287,32 @@ def test_erase_maps_the_keys_by_a_datasync_tasks_locations(
     inputs = json.loads(receipt.read_text())["receipt"]["inputs"]
     assert inputs["source"] == {"bucket": "task-src", "root": "data/"}
     assert inputs["targets"] == [{"bucket": "task-dst", "root": "copy/"}]
+
+
+def test_an_erasure_keeps_a_governance_retained_version_and_the_receipt_dates_it(
+    runtime: LocalRuntime,
+) -> None:
+    deployed = deploy(runtime, target_lock=True)
+    pair = deployed.pair
+    pair.put_live()
+    until = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
+    pair.client.put_object(
+        Bucket=pair.target,
+        Key="held.txt",
+        Body=b"x",
+        ObjectLockMode="GOVERNANCE",
+        ObjectLockRetainUntilDate=until,
+    )
+    pair.put("gone.txt", "x", bucket=pair.target)
+
+    result = deployed.run({"erase": {"keys": ["held.txt", "gone.txt"]}})
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert pair.all_keys(pair.target) == {"live", "held.txt"}
+    sealed = receipt_of(deployed, result.output or {})
+    parts = {(k["key"], b["bucket"]): b for k in sealed["receipt"]["keys"] for b in k["buckets"]}
+    held = parts[("held.txt", pair.target)]
+    assert held["verdict"] == "retained"
+    (left,) = held["left"]
+    assert (left["lockMode"], datetime.fromisoformat(left["retainUntil"])) == ("GOVERNANCE", until)
+    assert parts[("gone.txt", pair.target)]["verdict"] == "gone"
