@@ -72,7 +72,8 @@ def erase_step(
         lock_of=stores.target.version_lock,
         signer=signer,
     )
-    return outcome(sealed, stores.files.shown(report.bucket, report.key(RECEIPT_FILE)))
+    where = stores.files.shown(report.bucket, report.key(RECEIPT_FILE))
+    return {**outcome(sealed, where), "requests": stores.requests().model_dump()}
 
 
 def outcome(sealed: SealedReceipt, where: str) -> dict[str, Any]:
