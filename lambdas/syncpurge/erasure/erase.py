@@ -54,7 +54,7 @@ def erase(request: ErasureRequest, run: ErasureRun) -> ErasureResult:
     started = run.clock()
     # The preflight first: it refuses a report folder in the source before anything is
     # written there (invariant 2); then the folder's first write proves it takes writes.
-    locks = [_preflight(request, run, copy) for copy in request.targets]
+    object_locks = [_preflight(request, run, copy) for copy in request.targets]
     write_started(run.folder(""), {"erasureId": run.erasure_id, "startedAt": started.isoformat()})
     keys = request.keys or _keys_under_prefix(request, run)
     refuse_own_keys(request, run, keys)
@@ -63,7 +63,7 @@ def erase(request: ErasureRequest, run: ErasureRun) -> ErasureResult:
     refuse_unrelated_source(request, run, keys)
     policy = DiffPolicy(Mode.DATASYNC, frozenset({Rule.VANISHED_KEY}), started, None)
     targets = []
-    for copy, lock in zip(request.targets, locks, strict=True):
+    for copy, lock in zip(request.targets, object_locks, strict=True):
         before = listed(run, run.targets, copy, keys, "listed")
         plan = plan_target(before, copy, request.source, policy, run)
         targets.append(TargetErasure(copy, lock, before, plan))
