@@ -35,7 +35,7 @@ def handler(event: EraseEvent, context: LambdaContext) -> dict[str, Any]:
     kms = make_client("kms") if key else None
     signer = signature_by(kms_signer(kms, key)) if kms is not None else None
     if not event.recheck:
-        erased = erase_step(event, stores(), signer=signer)
+        erased = erase_step(event, stores(notifications=True), signer=signer)
         purged = (erased.get("totals") or {}).get("purged", 0)
         metrics.add_metric(name=ERASED_METRIC, unit=MetricUnit.Count, value=purged)
         return erased

@@ -69,6 +69,9 @@ def test_an_erase_request_purges_the_keys_and_writes_a_signed_receipt(
         ("subject/2.txt", pair.target): "gone",
     }
     assert sealed["receipt"]["caller"] == result.arn
+    (note,) = [m for m in deployed.notifications() if "erasure" in m["Subject"]]
+    assert note["Subject"].startswith("syncpurge erasure SUCCEEDED")
+    assert f"receipt: {output['erasure']['receipt']} (signed)" in note["Message"]
 
 
 def test_an_erase_of_a_key_the_source_holds_fails_as_invalid_input_and_deletes_nothing(

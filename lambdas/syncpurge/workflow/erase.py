@@ -21,6 +21,7 @@ from syncpurge.models import EraseSpec, RunStatus
 from syncpurge.phases.apply import in_run_scope
 from syncpurge.phases.report import STARTED_FILE, StoreDestination
 from syncpurge.workflow.context import RunContext, RunEvent, Stores, place_buckets
+from syncpurge.workflow.notify import notify_erasure
 
 
 def erase_step(
@@ -60,7 +61,9 @@ def erase_step(
     try:
         result = erase(request, erasure)
     except ErasureGuardTripped as tripped:
-        return {"status": RunStatus.GUARD_TRIPPED.value, "error": str(tripped)}
+        tripped_outcome = {"status": RunStatus.GUARD_TRIPPED.value, "error": str(tripped)}
+        notify_erasure(stores, run.config, tripped_outcome)
+        return tripped_outcome
     sealed = publish(
         request,
         result,
@@ -73,7 +76,9 @@ def erase_step(
         signer=signer,
     )
     where = stores.files.shown(report.bucket, report.key(RECEIPT_FILE))
-    return {**outcome(sealed, where), "requests": stores.requests().model_dump()}
+    finished = {**outcome(sealed, where), "requests": stores.requests().model_dump()}
+    notify_erasure(stores, run.config, finished)
+    return finished
 
 
 def outcome(sealed: SealedReceipt, where: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ and, for a plan awaiting approval, how to apply it."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from syncpurge.models import RunStatus
 from syncpurge.summary import Summary
@@ -43,4 +44,28 @@ def notify(stores: Stores, config: RunConfig, summary: Summary, report: str) -> 
         return False
     subject, message = notification(summary, report, config)
     stores.notifications.publish(config.notification_topic_arn, subject, message)
+    return True
+
+
+def notify_erasure(stores: Stores, config: RunConfig, erasure: dict[str, Any]) -> bool:
+    """Publish an erasure's notification (its status, totals and receipt), if the deployment
+    has a topic; True if sent."""
+    if not config.notification_topic_arn or stores.notifications is None:
+        return False
+    totals = erasure.get("totals") or {}
+    status = erasure["status"]
+    subject = f"syncpurge erasure {status}: s3://{config.target_bucket} ({config.execution_name})"
+    lines = [
+        f"syncpurge erasure {config.execution_name}: {status}",
+        f"source s3://{config.source_bucket} -> target s3://{config.target_bucket}",
+        f"keys {totals.get('keys', 0):,}, purged {totals.get('purged', 0):,}, retained "
+        f"{totals.get('retained', 0):,}, left {totals.get('failed', 0):,}",
+    ]
+    if erasure.get("error"):
+        lines.append(f"error: {erasure['error']}")
+    if erasure.get("receipt"):
+        lines.append(
+            f"receipt: {erasure['receipt']} ({'signed' if erasure.get('signed') else 'not signed'})"
+        )
+    stores.notifications.publish(config.notification_topic_arn, subject, "\n".join(lines) + "\n")
     return True
