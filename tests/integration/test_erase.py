@@ -341,3 +341,20 @@ def test_an_empty_source_is_refused_unless_allowed(s3: Any, tmp_path: Path) -> N
 
     assert main(flags) == EXIT_INVALID
     assert main([*flags, "--allow-unrelated-source"]) == EXIT_OK
+
+
+def test_reports_list_shows_each_erasure_with_its_receipt(
+    s3: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    buckets(s3, "src", "copy")
+    for key in SUBJECT:
+        s3.put_object(Bucket="copy", Key=key, Body=b"x")
+    assert main(erase_flags(tmp_path, "s3://src/", "s3://copy/", keys=SUBJECT)) == EXIT_OK
+    path, receipt = the_receipt(tmp_path)
+    capsys.readouterr()
+
+    assert main(["reports", "list", "--from", str(tmp_path)]) == EXIT_OK
+
+    out = capsys.readouterr().out
+    (row,) = [line for line in out.splitlines() if receipt["erasureId"] in line]
+    assert row.split()[2:7] == ["2", "2", "0", "0", str(path)]

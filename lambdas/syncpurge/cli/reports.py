@@ -28,6 +28,7 @@ from syncpurge.data.aws import StackOutputs
 from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
+from syncpurge.erasure.receipt import Mismatch, Receipt, read_sealed
 from syncpurge.errors import PreflightRefused
 from syncpurge.phases.report import split_s3_uri
 from syncpurge.summary import Summary
@@ -113,7 +114,64 @@ def run_reports(args: argparse.Namespace, err_console: Console) -> int:
             print_line(console, line)
     else:
         err_console.print(f"no runs found in {location}")
+    unreadable: list[str] = []
+    erasures = sorted(
+        read_receipts(location, args, unreadable), key=lambda e: e[0].started_at, reverse=True
+    )
+    for problem in unreadable:
+        err_console.print(f"skipped: {problem}")
+    if erasures:
+        print_line(console, f"erasures in {location}", "bold")
+        for line in erasure_rows(erasures):
+            print_line(console, line)
     return 0
+
+
+ERASURE_COLUMNS = ("ERASURE", "STARTED", "KEYS", "PURGED", "RETAINED", "LEFT", "RECEIPT")
+
+
+def erasure_rows(erasures: list[tuple[Receipt, str]]) -> list[str]:
+    """The erasures as aligned lines under a header, each with where its receipt is."""
+    rows = []
+    for receipt, where in erasures:
+        t = receipt.totals
+        started = receipt.started_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+        figures = (f"{n:,}" for n in (t.keys, t.purged, t.retained, t.failed))
+        rows.append((receipt.erasure_id, started, *figures, where))
+    widths = [max(len(r[i]) for r in [ERASURE_COLUMNS, *rows]) for i in range(6)]
+    return [
+        (
+            INDENT
+            + "  ".join(
+                [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+                + [cell.rjust(width) for cell, width in zip(row[2:6], widths[2:6], strict=True)]
+                + [row[6]]
+            )
+        ).rstrip()
+        for row in [ERASURE_COLUMNS, *rows]
+    ]
+
+
+def read_receipts(
+    location: str, args: argparse.Namespace, unreadable: list[str]
+) -> Iterator[tuple[Receipt, str]]:
+    """Every erasure's receipt.json under `location`, read back as it was sealed; one that
+    no longer matches is not listed, and why goes to `unreadable`."""
+    if location.startswith("s3://"):
+        bucket, prefix = split_s3_uri(location)
+        store = run_store(args)
+        found = [
+            (f"s3://{bucket}/{key}", store.get_bytes(bucket, key))
+            for key in store.list_keys(bucket, prefix)
+            if key.endswith("/receipt.json")
+        ]
+    else:
+        found = [(str(p), p.read_bytes()) for p in sorted(Path(location).rglob("receipt.json"))]
+    for where, body in found:
+        try:
+            yield read_sealed(body, where).receipt, where
+        except Mismatch as err:
+            unreadable.append(str(err))
 
 
 RUN_COLUMNS = ("RUN", "STATUS", "STARTED", "PLANNED", "PURGED", "SKIPPED", "FAILED")

@@ -95,7 +95,7 @@ class ErasureInputs(Wire):
     max_purge: int
     force: bool
     bypass_governance: bool
-    allow_unrelated_source: bool
+    allow_unrelated_source: bool = False
 
 
 class Totals(Wire):
