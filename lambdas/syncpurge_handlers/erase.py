@@ -16,7 +16,7 @@ from syncpurge.erasure.publish import signature_by
 from syncpurge.workflow.erase import erase_step
 from syncpurge.workflow.recheck import EraseEvent, recheck_step
 from syncpurge_handlers.observability import logger, metrics, tracer
-from syncpurge_handlers.runtime import stores
+from syncpurge_handlers.runtime import stores, time_budget
 
 # The stack's asymmetric KMS key that signs each receipt's digest ("": receipts unsigned).
 RECEIPT_KEY_ENV = "SYNCPURGE_RECEIPT_KEY_ARN"
@@ -40,7 +40,13 @@ def handler(event: EraseEvent, context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name=ERASED_METRIC, unit=MetricUnit.Count, value=purged)
         return erased
     verifier = kms_verifier(kms, key) if kms is not None else None
-    found = recheck_step(event, stores(notifications=True), signer=signer, verifier=verifier)
+    found = recheck_step(
+        event,
+        stores(notifications=True),
+        signer=signer,
+        verifier=verifier,
+        should_stop=time_budget(context),
+    )
     metrics.add_metric(name=REAPPEARED_METRIC, unit=MetricUnit.Count, value=found["cameBack"])
     failed = found["failed"] + found["unreadable"]
     metrics.add_metric(name=UNCHECKED_METRIC, unit=MetricUnit.Count, value=failed)

@@ -4,11 +4,14 @@ anything, and a bad one never stops the others from being checked."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import boto3
 import pytest
 
+from syncpurge.data.aws import NotificationGateway
+from syncpurge.data.s3store import S3Store
 from syncpurge.data.signing import kms_verifier
 from syncpurge.erasure.receipt import (
     BucketMapping,
@@ -27,7 +30,8 @@ from syncpurge.erasure.receipt import (
     sealed_bytes,
     signature_value,
 )
-from syncpurge.workflow.recheck import signed_by_us
+from syncpurge.workflow.context import RunContext, RunEvent, Stores
+from syncpurge.workflow.recheck import recheck_step, signed_by_us
 from syncpurge_handlers.erase import RECEIPT_KEY_ENV
 from syncpurge_local.runtime import LocalRuntime
 from tests.workflow.conftest import REPORTS, Deployed, deploy
@@ -172,3 +176,25 @@ def test_only_the_deployment_keys_signature_lets_a_follow_up_release(
     assert signed_by_us(sealed, kms_verifier(kms, ours))
     assert not signed_by_us(sealed, kms_verifier(kms, other))
     assert not signed_by_us(sealed, None)
+
+
+def test_near_the_time_limit_the_rest_is_deferred_to_the_next_run_and_named(
+    deployed: Deployed,
+) -> None:
+    pair = deployed.pair
+    pair.put_live()
+    pair.put("subject.txt", "x", bucket=pair.target)
+    assert deployed.run({"erase": {"keys": ["subject.txt"]}}).status == "SUCCEEDED"
+    later = deployed.run({**RUN, "dryRun": True})
+    run_id = (later.output or {})["summary"]["runId"]
+    stored = pair.client.get_object(Bucket=REPORTS, Key=f"syncpurge-work/{run_id}/run.json")
+    event = RunEvent(run=RunContext.model_validate(json.loads(stored["Body"].read())))
+    sns = boto3.client("sns", region_name="us-east-1")
+    stores = Stores(S3Store(pair.client), notifications=NotificationGateway(sns))
+    deployed.notifications()
+
+    found = recheck_step(event, stores, signer=None, should_stop=lambda: True)
+
+    assert (found["receipts"], found["deferred"]) == (0, 1)
+    (note,) = deployed.notifications()
+    assert "were not followed up before the step's time limit" in note["Message"]

@@ -48,16 +48,28 @@ def recheck_step(
     signer: Signer | None,
     verifier: Verifier | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> dict[str, Any]:
-    """Follow up each recent receipt; the counts, and a notification of what came back or
-    could not be followed up."""
+    """Follow up each recent receipt, the newest first; the counts, and a notification of
+    what came back or could not be followed up. Near the Lambda's time limit
+    (`should_stop`) the rest are left to the next run, counted and named as deferred."""
     run = event.run
-    found = {"receipts": 0, "cameBack": 0, "released": 0, "unreadable": 0, "failed": 0}
+    found = {
+        "receipts": 0,
+        "cameBack": 0,
+        "released": 0,
+        "unreadable": 0,
+        "failed": 0,
+        "deferred": 0,
+    }
     if run.config.erase_check_days == 0:
         return found
     place_buckets(stores, run)
     notes: list[str] = []
-    for folder in recent_erasures(run, stores, clock()):
+    for folder in reversed(recent_erasures(run, stores, clock())):
+        if should_stop():
+            found["deferred"] += 1
+            continue
         where = folder + RECEIPT_FILE
         body = stores.files.get_bytes_or_none(run.report.bucket, where)
         if body is None:
@@ -79,6 +91,11 @@ def recheck_step(
         found["cameBack"] += len(came_back)
         found["released"] += released
         notes += came_back
+    if found["deferred"]:
+        notes.append(
+            f"{found['deferred']} older run folders were not followed up before the step's "
+            "time limit: the next run follows them up"
+        )
     if notes:
         notify(run, stores, notes, came_back=found["cameBack"])
     return found
