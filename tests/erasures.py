@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from syncpurge.erasure.receipt import BucketMapping, ErasureInputs, KeyReceipt, Receipt, Totals
 from tests.helpers import make_versioned_bucket, run_folders
 
 # A key every bucket of these tests holds, at its root: the source and its copies are
@@ -52,3 +54,33 @@ def part(receipt: dict[str, Any], key: str, bucket: str) -> dict[str, Any]:
         b for k in receipt["keys"] if k["key"] == key for b in k["buckets"] if b["bucket"] == bucket
     ]
     return found
+
+
+def a_receipt(
+    keys: list[KeyReceipt],
+    *,
+    source: tuple[str, str] = ("src", ""),
+    targets: tuple[tuple[str, str], ...] = (("copy", ""),),
+    erasure_id: str = "20261207T120000Z-abcdef",
+    at: datetime = datetime(2026, 12, 7, 12, 0, tzinfo=UTC),
+    totals: Totals | None = None,
+) -> Receipt:
+    """A receipt of these keys' parts, as an erasure of one source and its copies writes it
+    (the totals: none, unless given)."""
+    return Receipt(
+        erasure_id=erasure_id,
+        started_at=at,
+        finished_at=at,
+        tool="syncpurge 0.1.0",
+        caller="arn:aws:iam::123456789012:user/dpo",
+        inputs=ErasureInputs(
+            keys=[k.key for k in keys],
+            source=BucketMapping(bucket=source[0], root=source[1]),
+            targets=[BucketMapping(bucket=b, root=r) for b, r in targets],
+            max_purge=100_000,
+            force=False,
+            bypass_governance=False,
+        ),
+        totals=totals or Totals(keys=len(keys), purged=0, retained=0, failed=0, not_found=0),
+        keys=keys,
+    )

@@ -12,8 +12,6 @@ import pytest
 
 from syncpurge.erasure.html import render
 from syncpurge.erasure.receipt import (
-    BucketMapping,
-    ErasureInputs,
     KeyInBucket,
     KeyReceipt,
     LeftEntry,
@@ -24,6 +22,7 @@ from syncpurge.erasure.receipt import (
     Verdict,
     seal,
 )
+from tests.erasures import a_receipt as erasure_receipt
 
 pytestmark = pytest.mark.integration
 
@@ -93,23 +92,9 @@ def a_receipt() -> Receipt:
         "held.txt": [part("src", Verdict.GONE), part("copy", Verdict.RETAINED, [retained])],
         "stuck.txt": [part("src", Verdict.GONE), part("copy", Verdict.FAILED, [failed])],
     }
-    return Receipt(
-        erasure_id="20261207T120000Z-abcdef",
-        started_at=AT,
-        finished_at=AT,
-        tool="syncpurge 0.1.0",
-        caller="arn:aws:iam::123456789012:user/dpo",
-        inputs=ErasureInputs(
-            keys=list(rows),
-            source=BucketMapping(bucket="src", root=""),
-            targets=[BucketMapping(bucket="copy", root="")],
-            max_purge=100_000,
-            force=False,
-            bypass_governance=False,
-            allow_unrelated_source=False,
-        ),
+    return erasure_receipt(
+        [KeyReceipt(key=k, buckets=b) for k, b in rows.items()],
         totals=Totals(keys=3, purged=2, retained=1, failed=1, not_found=0),
-        keys=[KeyReceipt(key=k, buckets=b) for k, b in rows.items()],
     )
 
 

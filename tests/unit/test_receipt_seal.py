@@ -11,8 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from syncpurge.erasure.receipt import (
-    BucketMapping,
-    ErasureInputs,
     KeyInBucket,
     KeyReceipt,
     Listing,
@@ -25,6 +23,7 @@ from syncpurge.erasure.receipt import (
     seal,
     sealed_bytes,
 )
+from tests.erasures import a_receipt as erasure_receipt
 
 pytestmark = pytest.mark.unit
 
@@ -50,23 +49,11 @@ def a_receipt(key: str = "subject/ café+1%.txt") -> Receipt:
         ],
         listed_after=Listing(at=AT, request_id="R1"),
     )
-    return Receipt(
-        erasure_id="20261207T120000Z-abcdef",
-        started_at=AT,
-        finished_at=AT,
-        tool="syncpurge 0.1.0",
-        caller="arn:aws:iam::123456789012:user/dpo",
-        inputs=ErasureInputs(
-            keys=[key],
-            source=BucketMapping(bucket="src", root="data/"),
-            targets=[BucketMapping(bucket="copy", root="data/")],
-            max_purge=100_000,
-            force=False,
-            bypass_governance=False,
-            allow_unrelated_source=False,
-        ),
+    return erasure_receipt(
+        [KeyReceipt(key=key, buckets=[part])],
+        source=("src", "data/"),
+        targets=(("copy", "data/"),),
         totals=Totals(keys=1, purged=1, retained=0, failed=0, not_found=0),
-        keys=[KeyReceipt(key=key, buckets=[part])],
     )
 
 

@@ -14,15 +14,12 @@ from syncpurge.data.aws import NotificationGateway
 from syncpurge.data.s3store import S3Store
 from syncpurge.data.signing import kms_verifier
 from syncpurge.erasure.receipt import (
-    BucketMapping,
-    ErasureInputs,
     KeyInBucket,
     KeyReceipt,
     LeftEntry,
     Listing,
     Receipt,
     Signature,
-    Totals,
     Verdict,
     digest_of,
     read_sealed,
@@ -34,6 +31,7 @@ from syncpurge.workflow.context import RunContext, RunEvent, Stores
 from syncpurge.workflow.recheck import recheck_step, signed_by_us
 from syncpurge_handlers.erase import RECEIPT_KEY_ENV
 from syncpurge_local.runtime import LocalRuntime
+from tests.erasures import a_receipt as erasure_receipt
 from tests.workflow.conftest import REPORTS, Deployed, deploy
 from tests.workflow.test_deployment_mode import replication_deployment
 
@@ -65,23 +63,13 @@ def planted(deployed: Deployed, key: str, version_id: str, *, bucket: str = "") 
         ],
         listed_after=Listing(at=LONG_AGO, request_id=None),
     )
-    return Receipt(
+    target = bucket or pair.target
+    return erasure_receipt(
+        [KeyReceipt(key=key, buckets=[part])],
+        source=(pair.source, ""),
+        targets=((target, ""),),
         erasure_id=f"{stamp}-abcdef",
-        started_at=LONG_AGO,
-        finished_at=LONG_AGO,
-        tool="syncpurge 0.1.0",
-        caller="someone",
-        inputs=ErasureInputs(
-            keys=[key],
-            source=BucketMapping(bucket=pair.source, root=""),
-            targets=[BucketMapping(bucket=bucket or pair.target, root="")],
-            max_purge=100_000,
-            force=False,
-            bypass_governance=False,
-            allow_unrelated_source=False,
-        ),
-        totals=Totals(keys=1, purged=0, retained=1, failed=0, not_found=0),
-        keys=[KeyReceipt(key=key, buckets=[part])],
+        at=LONG_AGO,
     )
 
 
