@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from syncpurge.cli import EXIT_OK, main
 from syncpurge.erasure.receipt import BucketMapping, ErasureInputs, KeyReceipt, Receipt, Totals
+
+if TYPE_CHECKING:
+    from syncpurge_local.runtime import ExecutionResult
+    from tests.workflow.conftest import Deployed
 from tests.helpers import make_versioned_bucket, run_folders
 
 # A key every bucket of these tests holds, at its root: the source and its copies are
@@ -84,3 +89,23 @@ def a_receipt(
         totals=totals or Totals(keys=len(keys), purged=0, retained=0, failed=0, not_found=0),
         keys=keys,
     )
+
+
+def erased_subject(s3: Any, report: Path, keys: tuple[str, ...]) -> tuple[Path, dict[str, Any]]:
+    """`keys` held by the copy `copy` alone, erased through the CLI (source `src`, both
+    related by LIVE): the receipt's path and its receipt."""
+    buckets(s3, "src", "copy")
+    for key in keys:
+        s3.put_object(Bucket="copy", Key=key, Body=b"x")
+    assert main(erase_flags(report, "s3://src/", "s3://copy/", keys=keys)) == EXIT_OK
+    return the_receipt(report)
+
+
+def erased_on(deployed: Deployed, key: str = "subject.txt") -> ExecutionResult:
+    """`key`, held by the deployment's target alone, erased through its state machine."""
+    pair = deployed.pair
+    pair.put_live()
+    pair.put(key, "x", bucket=pair.target)
+    result = deployed.run({"erase": {"keys": [key]}})
+    assert result.status == "SUCCEEDED", result.cause
+    return result

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from syncpurge.cli import EXIT_FAILED, EXIT_INVALID, EXIT_OK, main
-from tests.erasures import buckets, erase_flags, keys_in, part, the_receipt
+from tests.erasures import buckets, erase_flags, erased_subject, keys_in, part, the_receipt
 from tests.helpers import make_versioned_bucket, run_folders
 
 pytestmark = pytest.mark.integration
@@ -282,11 +282,7 @@ def test_a_prefix_the_source_holds_a_key_under_is_refused(s3: Any, tmp_path: Pat
 def test_the_check_catches_a_re_upload(
     s3: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    buckets(s3, "src", "copy")
-    for key in SUBJECT:
-        s3.put_object(Bucket="copy", Key=key, Body=b"x")
-    assert main(erase_flags(tmp_path, "s3://src/", "s3://copy/", keys=SUBJECT)) == EXIT_OK
-    path, _ = the_receipt(tmp_path)
+    path, _ = erased_subject(s3, tmp_path, SUBJECT)
     check = ["erase", "--check", str(path), "--region", "us-east-1"]
     assert main(check) == EXIT_OK
     capsys.readouterr()
@@ -346,11 +342,7 @@ def test_an_empty_source_is_refused_unless_allowed(s3: Any, tmp_path: Path) -> N
 def test_reports_list_shows_each_erasure_with_its_receipt(
     s3: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    buckets(s3, "src", "copy")
-    for key in SUBJECT:
-        s3.put_object(Bucket="copy", Key=key, Body=b"x")
-    assert main(erase_flags(tmp_path, "s3://src/", "s3://copy/", keys=SUBJECT)) == EXIT_OK
-    path, receipt = the_receipt(tmp_path)
+    path, receipt = erased_subject(s3, tmp_path, SUBJECT)
     capsys.readouterr()
 
     assert main(["reports", "list", "--from", str(tmp_path)]) == EXIT_OK

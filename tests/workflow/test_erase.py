@@ -20,6 +20,7 @@ from syncpurge.workflow.context import RunContext, RunEvent, Stores
 from syncpurge.workflow.erase import erase_step
 from syncpurge_handlers.erase import RECEIPT_KEY_ENV
 from syncpurge_local.runtime import LocalRuntime
+from tests.erasures import erased_on
 from tests.helpers import exit_code, versioned_pair
 from tests.workflow.conftest import REPORTS, Deployed, deploy
 
@@ -170,11 +171,8 @@ def test_a_run_after_an_erasure_notifies_a_key_that_came_back_and_writes_a_follo
     deployed: Deployed,
 ) -> None:
     pair = deployed.pair
-    pair.put_live()
-    pair.put("subject.txt", "x", bucket=pair.target)
-    erased = deployed.run({"erase": {"keys": ["subject.txt"]}})
-    assert erased.status == "SUCCEEDED", erased.cause
-    deployed.notifications()  # the erasure's own, if any
+    erased = erased_on(deployed)
+    deployed.notifications()  # the erasure's own
     back = pair.put("subject.txt", "restored from backup", bucket=pair.target)
 
     run = deployed.run({"skipSync": True, "dryRun": True, "maxPurgeFraction": 1.0})
@@ -229,10 +227,7 @@ def test_a_retried_erase_step_returns_the_first_receipt_and_never_overwrites_it(
 ) -> None:
     # Step Functions retries a Lambda whose first invocation may have run to the end.
     pair = deployed.pair
-    pair.put_live()
-    pair.put("subject.txt", "x", bucket=pair.target)
-    result = deployed.run({"erase": {"keys": ["subject.txt"]}})
-    assert result.status == "SUCCEEDED", result.cause
+    result = erased_on(deployed)
     run_id = result.arn.rsplit(":", 1)[-1]
     stored = pair.client.get_object(Bucket=REPORTS, Key=f"syncpurge-work/{run_id}/run.json")
     event = RunEvent(run=RunContext.model_validate(json.loads(stored["Body"].read())))

@@ -32,6 +32,7 @@ from syncpurge.workflow.recheck import recheck_step, signed_by_us
 from syncpurge_handlers.erase import RECEIPT_KEY_ENV
 from syncpurge_local.runtime import LocalRuntime
 from tests.erasures import a_receipt as erasure_receipt
+from tests.erasures import erased_on
 from tests.workflow.conftest import REPORTS, Deployed, deploy
 from tests.workflow.test_deployment_mode import replication_deployment
 
@@ -126,10 +127,7 @@ def test_a_receipt_of_another_bucket_is_named_and_the_others_still_checked(
     deployed: Deployed,
 ) -> None:
     pair = deployed.pair
-    pair.put_live()
-    pair.put("subject.txt", "x", bucket=pair.target)
-    erased = deployed.run({"erase": {"keys": ["subject.txt"]}})
-    assert erased.status == "SUCCEEDED", erased.cause
+    erased_on(deployed)
     root = reports_root(deployed)
     foreign = planted(deployed, "x.txt", "v1", bucket="someone-elses-bucket")
     put_receipt(deployed, root, foreign, sealed_bytes(seal(foreign)))
@@ -170,9 +168,7 @@ def test_near_the_time_limit_the_rest_is_deferred_to_the_next_run_and_named(
     deployed: Deployed,
 ) -> None:
     pair = deployed.pair
-    pair.put_live()
-    pair.put("subject.txt", "x", bucket=pair.target)
-    assert deployed.run({"erase": {"keys": ["subject.txt"]}}).status == "SUCCEEDED"
+    erased_on(deployed)
     later = deployed.run({**RUN, "dryRun": True})
     run_id = (later.output or {})["summary"]["runId"]
     stored = pair.client.get_object(Bucket=REPORTS, Key=f"syncpurge-work/{run_id}/run.json")
