@@ -365,15 +365,16 @@ def _requests(counter: RequestCounter) -> str:
 def run_check(args: argparse.Namespace, err_console: Console) -> int:
     name, body = read_receipt_file(args, args.check)
     try:
+        sealed = read_sealed(body, name)
         # A signed receipt's signature is checked (by --sign-key when given) before its
         # keys are believed: an edit that hides a key coming back fails here.
-        signed = check_signature(args, read_sealed(body, name), args.sign_key, unsigned_ok=True)
+        signed = check_signature(args, sealed, args.sign_key, unsigned_ok=True)
     except Mismatch as err:
         raise CliError(f"--check: {err}; nothing was checked") from None
     print_line(err_console, signed)
     counter = RequestCounter()
     found = check_receipt(
-        name, body, lambda buckets: open_store(args, counter, buckets), datetime.now(UTC)
+        sealed, lambda buckets: open_store(args, counter, buckets), datetime.now(UTC)
     )
     if args.json:
         sys.stdout.write(found.model_dump_json(by_alias=True) + "\n")

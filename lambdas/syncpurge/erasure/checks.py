@@ -35,10 +35,8 @@ OWN_PREFIXES = (
 
 def keys_with_entries(store: S3Store, copy: Copy, prefix: str) -> list[str]:
     """Every key with any entry (a version or a delete marker) under `prefix`."""
-    keys: list[str] = []
-    for page in store.list_pages(copy.bucket, prefix):
-        keys.extend(e.key for e in page.entries if not keys or keys[-1] != e.key)
-    return list(dict.fromkeys(keys))
+    pages = store.list_pages(copy.bucket, prefix)
+    return list(dict.fromkeys(e.key for page in pages for e in page.entries))
 
 
 def refuse_own_keys(request: ErasureRequest, run: ErasureRun, keys: Sequence[str]) -> None:

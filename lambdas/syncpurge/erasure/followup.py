@@ -95,7 +95,7 @@ def follow_up(name: str, body: bytes, run: FollowUpRun) -> FollowedUp:
     write what changed."""
     receipt = read_sealed(body, name)
     now = run.clock()
-    check = check_receipt(name, body, lambda b: _store(run, receipt.receipt, b), now)
+    check = check_receipt(receipt, lambda b: _store(run, receipt.receipt, b), now)
     done = FollowedUp(came_back=check.came_back)
     for target in receipt.receipt.inputs.targets if run.may_release else ():
         plan = release_plan(check, receipt.receipt.inputs.source, target, now)

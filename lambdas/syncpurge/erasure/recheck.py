@@ -11,8 +11,7 @@ from pydantic import Field
 
 from syncpurge.data.s3store import S3Store
 from syncpurge.erasure.listing import list_key_set
-from syncpurge.erasure.receipt import EntryRef, Mismatch, Wire, read_sealed
-from syncpurge.errors import InvalidInput
+from syncpurge.erasure.receipt import EntryRef, SealedReceipt, Wire
 
 
 class FoundEntry(EntryRef):
@@ -59,17 +58,12 @@ class CheckResult(Wire):
 
 
 def check_receipt(
-    name: str,
-    body: bytes,
+    sealed: SealedReceipt,
     open_store: Callable[[list[str]], S3Store],
     now: datetime,
 ) -> CheckResult:
     """List the receipt's keys on each of its buckets; what the receipt did not leave there
-    came back. A receipt that fails its digest is refused: it proves nothing to check."""
-    try:
-        sealed = read_sealed(body, name)
-    except Mismatch as err:
-        raise InvalidInput(f"{err}; nothing was checked") from None
+    came back. The receipt is one read back as sealed (`read_sealed`): its digest holds."""
     receipt = sealed.receipt
     mappings = [receipt.inputs.source, *receipt.inputs.targets]
     result = CheckResult(
