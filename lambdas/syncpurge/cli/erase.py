@@ -19,6 +19,7 @@ from syncpurge.cli.lock import TargetLock
 from syncpurge.cli.receipts import (
     ReceiptPlace,
     check_signature,
+    open_store,
     read_receipt_file,
     receipt_place,
 )
@@ -26,9 +27,8 @@ from syncpurge.cli.reconcile import task_facts
 from syncpurge.cli.terminal import EXIT_FAILED, EXIT_GUARD, EXIT_OK, CliError, print_line
 from syncpurge.core.run_ids import new_run_id
 from syncpurge.data.aws import caller_arn
-from syncpurge.data.clients import make_client, make_s3_client
+from syncpurge.data.clients import make_client
 from syncpurge.data.s3shapes import RequestCounter
-from syncpurge.data.s3store import S3Store
 from syncpurge.data.signing import kms_signer
 from syncpurge.erasure.checks import refuse_overlapping
 from syncpurge.erasure.erase import erase
@@ -223,18 +223,6 @@ def _keys_file(name: str) -> str:
         raise CliError(f"--keys-file: {name} is not UTF-8 text") from None
     except OSError as err:
         raise CliError(f"--keys-file: {name} can't be read ({err.strerror})") from None
-
-
-def open_store(args: argparse.Namespace, counter: RequestCounter, buckets: list[str]) -> S3Store:
-    """A store that calls each of `buckets` in its own Region."""
-    where = {"endpoint_url": args.endpoint_url, "profile": args.profile}
-    store = S3Store(
-        make_s3_client(region=args.region, **where),
-        counter,
-        regional=lambda region: make_s3_client(region=region, **where),
-    )
-    store.place({bucket: store.find_region(bucket) for bucket in buckets})
-    return store
 
 
 def caller_of(args: argparse.Namespace) -> str:

@@ -16,6 +16,7 @@ from syncpurge.cli.flags import add_aws_flags, connection, is_path, s3_path
 from syncpurge.cli.terminal import EXIT_FAILED, EXIT_OK, CliError, print_line
 from syncpurge.data.clients import make_client, make_s3_client
 from syncpurge.data.files import FolderStore, RunFiles
+from syncpurge.data.s3shapes import RequestCounter
 from syncpurge.data.s3store import S3Store
 from syncpurge.data.signing import KmsSigning
 from syncpurge.erasure.receipt import (
@@ -46,16 +47,23 @@ class ReceiptPlace:
         return self.files.get_bytes(self.store_bucket, self.prefix + name).decode("utf-8")
 
 
+def open_store(args: argparse.Namespace, counter: RequestCounter, buckets: list[str]) -> S3Store:
+    """A store that calls each of `buckets` in its own Region (asked of it once)."""
+    where = {"endpoint_url": args.endpoint_url, "profile": args.profile}
+    store = S3Store(
+        make_s3_client(region=args.region, **where),
+        counter,
+        regional=lambda region: make_s3_client(region=region, **where),
+    )
+    store.place({bucket: store.find_region(bucket) for bucket in buckets})
+    return store
+
+
 def receipt_place(args: argparse.Namespace, erasure_id: str) -> ReceiptPlace:
     if is_path(args.report):
         bucket, prefix = s3_path("--report", args.report)
         prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
-        where = {"endpoint_url": args.endpoint_url, "profile": args.profile}
-        store = S3Store(
-            make_s3_client(region=args.region, **where),
-            regional=lambda region: make_s3_client(region=region, **where),
-        )
-        store.place({bucket: store.find_region(bucket)})
+        store = open_store(args, RequestCounter(), [bucket])
         return ReceiptPlace(store, bucket, bucket, prefix, f"{prefix}{erasure_id}/")
     root = Path(args.report).resolve()
     if not root.name:
