@@ -32,6 +32,9 @@ PROBE_THREADS = 32
 # from this many of them.
 MIN_FOLDERS = 16
 FOLDER_SAMPLES = 8
+# Levels of lone folders Plan descends to find the prefix every key shares (a LIST each):
+# past DEPTH characters of a shared prefix, probes can't tell keys apart.
+MAX_SHARED_LEVELS = 16
 # The end of the key space, for a sample that runs to the end of its item.
 KEY_SPACE_END = "\U0010ffff"
 
@@ -49,7 +52,7 @@ def landmarks(
     the scope: the CLI's lock) are not counted: a lone key far from the rest would make a
     probe read the space between them as nearly empty."""
     folders, only = _folders(store, bucket, prefix, ignore)
-    for _ in range(2):
+    for _ in range(MAX_SHARED_LEVELS):
         if not (only and len(folders) == 1):
             break
         prefix = folders[0]
