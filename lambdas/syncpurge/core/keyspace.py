@@ -33,6 +33,14 @@ def clamp_key(key: str, limit: int = MAX_KEY_BYTES) -> str:
     return data[: max(0, limit)].decode("utf-8", errors="ignore")
 
 
+def shared_prefix(low: str, high: str) -> str:
+    """The characters both keys start with: every key between them starts with it too."""
+    for at, (a, b) in enumerate(zip(low, high, strict=False)):
+        if a != b:
+            return low[:at]
+    return low if len(low) <= len(high) else high
+
+
 def cuts_within(cuts: Iterable[str], limit: int = MAX_KEY_BYTES) -> list[str]:
     """Boundaries clamped to `limit` bytes, still strictly increasing."""
     return increasing(clamp_key(cut, limit) for cut in cuts)

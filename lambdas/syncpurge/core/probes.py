@@ -15,7 +15,14 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from syncpurge.core.keyspace import DEPTH, KeyPositions, clamp_key, increasing, note_places
+from syncpurge.core.keyspace import (
+    DEPTH,
+    KeyPositions,
+    clamp_key,
+    increasing,
+    note_places,
+    shared_prefix,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +68,10 @@ class ProbeSplitter:
         positions); `only`: a delimiter listing showed nothing else, so no key lies
         between them, before the first or after the last. `after` / `up_to` (keys under
         the prefix): only the keys k with after < k <= up_to count (a re-cut remainder)."""
+        # Every key between two bounds starts with what the bounds share: positions
+        # resolve the characters past it (a remainder deep inside one long folder name).
+        if after is not None and up_to is not None:
+            prefix = max(prefix, shared_prefix(after, up_to), key=len)
         self.prefix = prefix
         self.folders = list(folders) if only else []
         self.after, self.up_to = after, up_to
