@@ -11,10 +11,16 @@ from syncpurge.workflow.recut import Remainder, allot, hand_back_after, pieces_o
 pytestmark = pytest.mark.unit
 
 
-def test_no_item_of_the_last_wave_hands_back() -> None:
-    # Given any plan, in the last wave the budget is None: the waves end
-    assert hand_back_after(10**9, recut.MAX_WAVES - 1) is None
-    assert all(hand_back_after(1_000, w) is not None for w in range(recut.MAX_WAVES - 1))
+def test_every_wave_may_hand_back_and_no_budget_is_below_the_first_waves() -> None:
+    # Given any wave, however late (no fixed number of waves a layout could exhaust)
+    for wave in (0, 1, 3, 4, 10, 40):
+        # Then an untrusted plan hands back, after no fewer entries than the first wave's
+        # cap allows (so every hand-back follows at least that much listing: the waves end)
+        budget = hand_back_after(1_000, wave)
+        assert budget is not None
+        assert budget >= int(recut.OVERRUN * recut.FIRST_WAVE_PLANNED)
+    # And a trusted plan hands back only past OVERRUN x its plan, in any wave
+    assert hand_back_after(625_000, 40, trusted=True) == int(recut.OVERRUN * 625_000)
 
 
 def test_an_estimate_is_capped_per_wave_unless_trusted() -> None:

@@ -136,11 +136,11 @@ def test_items_that_overrun_hand_back_and_the_pieces_plan_what_one_item_plans(
         # When a first run cuts by probes
         first, summary = plan_lines(deployed, {"dryRun": True})
 
-        # Then items handed back, in pieces, over more than one wave and at most MAX_WAVES
+        # Then items handed back, in pieces, over more than one wave
         waves = summary["recut"]
         assert waves["items"] >= 3
         assert waves["pieces"] > waves["items"]
-        assert 2 <= waves["waves"] <= recut.MAX_WAVES
+        assert waves["waves"] >= 2
         # And the plan is exactly one item's, every entry listed once
         assert first == single
         for figure in ("sourceEntries", "targetEntries"):

@@ -1,10 +1,13 @@
 """Re-cut: a Diff item that lists far more than it was planned for hands the rest of its
 range back, cut into pieces, and the pieces run as the Diff Map's next wave (docs/design.md §10).
 
-No estimate is trusted, so every item may overrun. The bounds:
+No estimate is trusted, so every item may overrun, in any wave: an item splits the rest
+of its range whenever it finds itself large, as often as the work stays uneven (Dataflow's
+dynamic work rebalancing, in waves). The bounds:
 
-- **Waves.** The Diff Map runs at most `MAX_WAVES` times: an item of the last wave never
-  hands back, so the state machine's Recut step then finds nothing and goes on to Guard.
+- **Waves.** None is the last. Every hand-back follows at least OVERRUN x
+  FIRST_WAVE_PLANNED entries of listing, and each wave's cap doubles, so the waves end;
+  the state machine's Recut then finds nothing and goes on to Guard.
 - **Items.** A wave holds at most as many items as Plan may cut (`max_items`): when the
   remainders' pieces are more, each remainder keeps a share in proportion to its
   estimate, at least one piece.
@@ -12,10 +15,15 @@ No estimate is trusted, so every item may overrun. The bounds:
   after every key up to the cursor is diffed and planned; the remainder (cursor, upTo] is
   cut into consecutive ranges that cover it exactly. So every key is diffed once, by one
   item, and none outside the item's range (invariants 5 and 7), whatever the cuts.
+- **Where it splits.** On what the run has read of the remainder alone: probes inside it
+  (single pages from KeyMarkers), placed by positions that resolve the characters past
+  what its two ends share (a remainder deep in one long folder name is told apart), and
+  cut into as many pieces as its estimate holds of MIN_PIECE_SIDE entries a side, for
+  the idle children of the next wave.
 - **Time.** An item lists at most `OVERRUN` x its planned entries before handing back,
   and a wave's plan is capped at `FIRST_WAVE_PLANNED` x `WAVE_GROWTH`^wave: a first
   run's mis-estimated item costs its wave a bounded stretch, and each wave re-cuts on
-  fresh probes of the remainder alone, with the whole probe budget spent there.
+  fresh probes of the remainder alone.
 """
 
 from __future__ import annotations
@@ -30,7 +38,6 @@ from syncpurge.data.s3store import S3Store
 from syncpurge.phases.cutting import FIRST_RUN_TARGET_ENTRIES, probe_until_even, prober
 from syncpurge.workflow.context import RunContext, Stores, Wire, all_json, put_json
 
-MAX_WAVES = 4
 OVERRUN = 2.0
 # The most entries (both sides) an item of wave w is planned at, whatever its estimate:
 # FIRST_WAVE_PLANNED x WAVE_GROWTH^w. A first run's estimate may be wrong by orders of
@@ -41,21 +48,30 @@ WAVE_GROWTH = 2
 # many at a time (the listing has stopped: the S3 client's pool of 32 is free).
 RECUT_MAX_PROBES = 1_024
 RECUT_THREADS = 32
+# A remainder is cut into as many pieces as its estimate holds of this many entries a side
+# (at most the wave's items, and Recut thins them to its share): pieces for the idle
+# children of the next wave, not only the few its estimate would ask for. Each piece's
+# partial last pages cost ~2 LISTs: at 16 pages a side, well under 2 % of the listing.
+MIN_PIECE_SIDE = 16_000
+# ... at most this many (a remainder's document lists its cuts; Recut reads them all).
+MAX_REMAINDER_PIECES = 1_024
 
 
 def planned_cap(wave: int) -> int:
     return int(FIRST_WAVE_PLANNED * WAVE_GROWTH**wave)
 
 
-def hand_back_after(planned: float, wave: int, *, trusted: bool = False) -> int | None:
+def hand_back_after(planned: float, wave: int, *, trusted: bool = False) -> int:
     """Entries (both sides) an item of `wave` planned at `planned` lists before it hands
-    the rest of its range back; None in the last wave. A `trusted` plan (cut on recorded
-    counts, or on probes that settled) is not capped: only an item that proves far
-    larger hands back."""
-    if wave >= MAX_WAVES - 1:
-        return None
+    the rest of its range back, in any wave (none is the last). A `trusted` plan (cut
+    on recorded counts, or on probes that settled) is not capped: only an item that
+    proves far larger hands back. An untrusted one lists at least OVERRUN x the first
+    wave's cap, however small its piece was estimated: a piece estimated small that
+    hands back early would only breed smaller pieces."""
     planned = max(planned, 1.0)
-    return math.ceil(OVERRUN * (planned if trusted else min(planned, planned_cap(wave))))
+    if trusted:
+        return math.ceil(OVERRUN * planned)
+    return math.ceil(OVERRUN * max(FIRST_WAVE_PLANNED, min(planned, planned_cap(wave))))
 
 
 class Remainder(Wire):
@@ -93,7 +109,8 @@ def cut_remainder(
 ) -> tuple[list[str], float, bool]:
     """Probe the target over (after, up_to] alone (relative keys; `within`: the item's
     prefix in the bucket, under the scope's `root`) and cut it into pieces of about the
-    size the next wave plans: relative cuts strictly inside the range, and the estimated
+    size the next wave plans, or finer where its estimate holds more pieces of
+    MIN_PIECE_SIDE entries a side: relative cuts strictly inside the range, and the estimated
     entries (both sides) per piece, and whether that estimate is trusted (never: the
     next wave caps its pieces). Cuts fit `key_limit` bytes (`phases.cutting.relative_key_limit`)."""
     lower = root + after if after is not None else None
@@ -113,7 +130,8 @@ def cut_remainder(
         max_probes=RECUT_MAX_PROBES,
         threads=RECUT_THREADS,
     )
-    cuts = [key[len(root) :] for key in splitter.boundaries(max(2, pieces))]
+    fine = min(max_pieces, MAX_REMAINDER_PIECES, int(splitter.total() / MIN_PIECE_SIDE))
+    cuts = [key[len(root) :] for key in splitter.boundaries(max(2, pieces, fine))]
     inside = [
         cut
         for cut in cuts_within(cuts, key_limit)
