@@ -1,13 +1,15 @@
 """Benchmark: N keys through the local runtime, fanned out by key range.
 
     python tests/benchmarks/bench_ranges.py --keys 100000 --keys 1000000 [--slices-only]
-        [--layout one-prefix] [--layout zipf] [--json]
+        [--layout one-prefix] [--layout zipf] [--layout dates] [--json]
 
 For each N and layout, moto's backend gets a source and a target whose keys all sit under
 `data/` (flat, sequential names; `--layout zipf`: 1,000 prefixes of Zipf-skewed sizes,
 each numbering its keys from 0 in ten zero-padded digits, which a first run's probes
-mis-estimate, so its items hand back and re-cut): every key live in both, 1 % vanished
-from the source (a target version and DataSync's delete marker left), 1 % with a
+mis-estimate, so its items hand back and re-cut; `--layout dates`: the date-partitioned
+shape of the scale model's `layouts/dates.csv`, `data/logs/YYYY/MM/DD/` over eight years
+growing 40x, and one hot folder `data/ingest/hot/` holding 30 %): every key live in both,
+1 % vanished from the source (a target version and DataSync's delete marker left), 1 % with a
 noncurrent target version of another size (an orphan), 5 % with a noncurrent version both
 sides kept. Then, in one process, on the same state:
 
@@ -59,24 +61,40 @@ ZIPF_PREFIXES = 1_000
 
 
 def key_names(keys: int, layout: str) -> Callable[[int], str]:
-    """The i-th key of the layout: `one-prefix` (data/000000123.bin ...), or `zipf`: 1,000
+    """The i-th key of the layout: `one-prefix` (data/000000123.bin ...), `zipf`: 1,000
     prefixes whose sizes fall as 1/rank^1.1 (names shuffled, so the largest are anywhere),
-    each numbering its keys from 0 with ten zero-padded digits, as the scale model's."""
+    each numbering its keys from 0 with ten zero-padded digits, as the scale model's; or
+    `dates`: the scale model's date-partitioned layout under `data/`."""
     if layout == "one-prefix":
         return lambda i: f"data/{i:09d}.bin"
+    if layout == "dates":
+        from layouts.make_layouts import dates
+
+        folders = [("data/" + prefix, size) for prefix, size in dates()]
+        return sized_folders(keys, sorted(folders), "{:07d}.json")
     weights = [1 / (rank + 1) ** 1.1 for rank in range(ZIPF_PREFIXES)]
-    sizes = [max(1, int(w * keys / sum(weights))) for w in weights]
-    sizes[0] += keys - sum(sizes)
     names = list(range(ZIPF_PREFIXES))
     random.Random(7).shuffle(names)
-    by_name = sorted(zip(names, sizes, strict=True))
+    by_name = sorted((f"t{name:04d}/", w) for name, w in zip(names, weights, strict=True))
+    return sized_folders(keys, by_name, "{:010d}")
+
+
+def sized_folders(
+    keys: int, folders: list[tuple[str, float]], pattern: str
+) -> Callable[[int], str]:
+    """`keys` names over (folder, weight) pairs in key order, each folder holding its share
+    numbered from 0 by `pattern` (the first folder of the largest weight takes the
+    rounding)."""
+    total = sum(weight for _, weight in folders)
+    sizes = [max(1, int(weight * keys / total)) for _, weight in folders]
+    sizes[max(range(len(sizes)), key=lambda at: sizes[at])] += keys - sum(sizes)
     starts = [0]
-    for _, size in by_name:
+    for size in sizes:
         starts.append(starts[-1] + size)
 
     def name(i: int) -> str:
         at = bisect.bisect_right(starts, i) - 1
-        return f"t{by_name[at][0]:04d}/{i - starts[at]:010d}"
+        return folders[at][0] + pattern.format(i - starts[at])
 
     return name
 
@@ -100,6 +118,8 @@ def populate(backend: Any, source: str, target: str, keys: int, layout: str) -> 
 
 
 def where(layout: str) -> str:
+    if layout == "dates":
+        return "in date-partitioned folders under data/, one hot folder of 30 %"
     if layout == "zipf":
         return f"in {ZIPF_PREFIXES:,} Zipf-skewed prefixes"
     return "under data/"
@@ -310,7 +330,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--layout",
-        choices=("one-prefix", "zipf"),
+        choices=("one-prefix", "zipf", "dates"),
         action="append",
         help="key layout (repeatable; default one-prefix)",
     )

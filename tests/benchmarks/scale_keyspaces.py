@@ -22,7 +22,9 @@ class KeySpace:
     def key(self, i: int) -> str:
         raise NotImplementedError
 
-    def folders(self, prefix: str) -> tuple[list[str], bool]:
+    def folders(self, prefix: str, limit: int) -> tuple[list[str], bool]:
+        """Up to `limit` folders one level below `prefix`, and whether that level is
+        complete and holds nothing else."""
         raise NotImplementedError
 
     def count_upto(self, key: str | None) -> int:
@@ -39,9 +41,10 @@ class KeySpace:
         return lo
 
     # the two S3 calls Plan makes (as syncpurge.data.s3store.S3Store names them)
-    def common_prefixes(self, bucket: str, prefix: str) -> tuple[list[str], bool]:
-        self.requests += 1
-        return self.folders(prefix)
+    def common_prefixes(self, bucket: str, prefix: str, pages: int = 1) -> tuple[list[str], bool]:
+        folders, only = self.folders(prefix, 1000 * pages)
+        self.requests += max(1, -(-len(folders) // 1000))  # a page per 1,000 folders
+        return folders, only
 
     def probe_page(self, bucket: str, prefix: str, after: str | None) -> Any:
         from syncpurge.data.s3shapes import ListingPage
@@ -64,7 +67,7 @@ class OnePrefix(KeySpace):
     def key(self, i: int) -> str:
         return f"data/{i:010d}.parquet"
 
-    def folders(self, prefix: str) -> tuple[list[str], bool]:
+    def folders(self, prefix: str, limit: int) -> tuple[list[str], bool]:
         return (["data/"], True) if prefix == "" else ([], False)
 
 
@@ -76,10 +79,12 @@ class EqualPrefixes(KeySpace):
         per = self.n // self.prefixes
         return f"tenant-{i // per:05d}/{i % per:09d}.json"
 
-    def folders(self, prefix: str) -> tuple[list[str], bool]:
+    def folders(self, prefix: str, limit: int) -> tuple[list[str], bool]:
         if prefix:
             return [], False
-        return [f"tenant-{p:05d}/" for p in range(1000)], False  # one page of 10,000
+        return [f"tenant-{p:05d}/" for p in range(min(limit, self.prefixes))], (
+            self.prefixes <= limit
+        )
 
 
 class ZipfPrefixes(KeySpace):
@@ -105,10 +110,10 @@ class ZipfPrefixes(KeySpace):
         at = bisect.bisect_right(self.starts, i) - 1
         return f"t{self.names[at]:05d}/{i - self.starts[at]:010d}"
 
-    def folders(self, prefix: str) -> tuple[list[str], bool]:
+    def folders(self, prefix: str, limit: int) -> tuple[list[str], bool]:
         if prefix:
             return [], False
-        return [f"t{name:05d}/" for name in self.names[:1000]], False
+        return [f"t{name:05d}/" for name in self.names[:limit]], self.prefixes <= limit
 
 
 class CsvLayout(KeySpace):
@@ -168,18 +173,19 @@ class CsvLayout(KeySpace):
             return self.prefixes[at] + f"{(j * 16**32) // self.sizes[at]:032x}"
         return self.prefixes[at] + pattern.format(j)
 
-    def folders(self, prefix: str) -> tuple[list[str], bool]:
-        """The first level of folders below `prefix`, one page of 1,000 (as S3 returns)."""
+    def folders(self, prefix: str, limit: int) -> tuple[list[str], bool]:
+        """The first level of folders below `prefix`, up to `limit` (as S3's pages)."""
         below: list[str] = []
         only = True
-        for name in self.prefixes:
-            if not name.startswith(prefix):
+        at = bisect.bisect_left(self.prefixes, prefix)
+        while at < len(self.prefixes) and self.prefixes[at].startswith(prefix):
+            rest = self.prefixes[at][len(prefix) :]
+            if "/" not in rest:
+                only, at = False, at + 1
                 continue
-            rest = name[len(prefix) :]
-            if "/" in rest:
-                folder = prefix + rest[: rest.index("/") + 1]
-                if not below or below[-1] != folder:
-                    below.append(folder)
-            else:
-                only = False
-        return below[:1000], only and len(below) <= 1000 and bool(below)
+            if len(below) == limit:
+                return below, False
+            below.append(prefix + rest[: rest.index("/") + 1])
+            # past every prefix in that folder
+            at = bisect.bisect_left(self.prefixes, below[-1] + "\U0010ffff", at)
+        return below, only and bool(below)

@@ -38,7 +38,7 @@ from typing import Any
 
 from scale_constants import CONSTANTS, c
 from scale_keyspaces import CsvLayout, EqualPrefixes, KeySpace, OnePrefix, ZipfPrefixes
-from scale_waves import first_wave, run_waves, summary
+from scale_waves import Waves, first_wave, run_waves, summary
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -144,6 +144,19 @@ def cut(space: KeySpace, max_items: int, steady: bool) -> tuple[list[str], float
     return cuts, per_item, settled, lists, rounds
 
 
+def diff_end(waves: Waves) -> str:
+    """What binds the Diff's end, from its last wave: an item past Lambda's 15 minutes
+    (it runs on in slices), the last item (it outlasts half the wave), or the Map's
+    concurrency (the items queue for children)."""
+    _, seconds, _, _, longest = waves.per_wave[-1]
+    ahead = f"{waves.waves} waves, then " if waves.waves > 1 else ""
+    if longest >= c("lambdaTimeout"):
+        return f"{ahead}Lambda's 15 minutes (an item of {longest:.0f} s)"
+    if longest >= 0.5 * seconds:
+        return f"{ahead}the last item ({longest:.0f} s of a {seconds:.0f} s wave)"
+    return f"{ahead}Map concurrency"
+
+
 def predict(space: KeySpace, args: Args, cpu: tuple[float, float], steady: bool) -> dict[str, Any]:
     from syncpurge.workflow.plan import MAX_ITEMS_PER_SLOT
 
@@ -197,13 +210,9 @@ def predict(space: KeySpace, args: Args, cpu: tuple[float, float], steady: bool)
     )
     mean = sum(sizes) / len(sizes)
     spread = waves.seconds
-    # one item about as long as the whole Diff: its size binds, not the concurrency
-    diff_bound = "items over concurrency" if max(durations) < 0.5 * spread else "largest item"
-    if waves.waves > 1:
-        diff_bound = f"{waves.waves} waves of items over concurrency"
     bounds = {
-        f"diff: {diff_bound}": spread,
-        "diff: S3 LIST rate": list_floor_seconds,
+        f"diff: {diff_end(waves)}": spread,
+        "diff: S3's per-partition LIST rate": list_floor_seconds,
         "purge: S3 DELETE rate": deletes / (c("deleteRate") * c("partitions")),
     }
     return {
@@ -316,12 +325,12 @@ def main() -> None:
                 f"S3 ${r['s3Cost']} = {r['s3CostOverFloor']}x floor ${r['listFloorCost']}; "
                 f"Lambda+SFN ${r['otherCost']}"
             )
-            if r["diffWaves"]["waves"] > 1:
+            if r["diffWaves"]["perWave"]:
                 print(
                     f"{'':>22} | {'':<12} | waves: "
                     + ", ".join(
                         f"{w['items']:,} items in {w['seconds']} s (largest "
-                        f"{w['largestEntries']:,} entries)"
+                        f"{w['largestEntries']:,} entries, {w['largestOverMean']}x the mean)"
                         for w in r["diffWaves"]["perWave"]
                     )
                 )

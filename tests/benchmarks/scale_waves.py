@@ -36,8 +36,9 @@ class Waves:
     sizes: list[int] = field(default_factory=list)
     durations: list[float] = field(default_factory=list)
     slices: int = 0
-    # per wave: items, seconds (the Map's makespan), largest item's entries
-    per_wave: list[tuple[int, float, int]] = field(default_factory=list)
+    # per wave: items, seconds (the Map's makespan), largest item's entries, mean entries,
+    # and the largest item's seconds
+    per_wave: list[tuple[int, float, int, float, float]] = field(default_factory=list)
 
 
 def makespan(durations: list[float], slots: int) -> float:
@@ -130,7 +131,16 @@ def run_waves(
         out.durations.extend(durations)
         spent = makespan(durations, slots) + 10 * min(slots, len(wave)) / c("lambdaScaling")
         out.seconds += spent
-        out.per_wave.append((len(wave), round(spent), max(out.sizes[-len(wave) :])))
+        listed_now = out.sizes[-len(wave) :]
+        out.per_wave.append(
+            (
+                len(wave),
+                round(spent),
+                max(listed_now),
+                sum(listed_now) / len(listed_now),
+                max(durations),
+            )
+        )
         nxt = [
             Item(p.key_range.after, p.key_range.up_to, p.planned, p.hand_back_after, r.wave + 1)
             for r, cuts in zip(remainders, allot(remainders, max_items), strict=True)
@@ -160,7 +170,13 @@ def summary(waves: Waves) -> dict[str, Any]:
         "pieces": waves.pieces,
         "recutProbes": waves.probes,
         "perWave": [
-            {"items": items, "seconds": seconds, "largestEntries": largest}
-            for items, seconds, largest in waves.per_wave
+            {
+                "items": items,
+                "seconds": seconds,
+                "largestEntries": largest,
+                "largestOverMean": round(largest / mean, 2) if mean else 1.0,
+                "largestSeconds": round(longest),
+            }
+            for items, seconds, largest, mean, longest in waves.per_wave
         ],
     }
