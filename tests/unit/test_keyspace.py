@@ -91,16 +91,12 @@ class ListedKeys:
         self.requests = 0
         self.now = datetime.now(UTC)
 
-    def common_prefixes(self, bucket: str, prefix: str, pages: int = 1) -> tuple[list[str], bool]:
+    def common_prefixes(self, bucket: str, prefix: str) -> tuple[list[str], bool]:
+        self.requests += 1
         found: list[str] = []
         objects = False
         at = bisect.bisect_left(self.keys, prefix)
-        self.requests += 1
-        while at < len(self.keys) and self.keys[at].startswith(prefix):
-            if len(found) + objects >= 1000 * pages:
-                break
-            if (len(found) + objects) and (len(found) + objects) % 1000 == 0:
-                self.requests += 1
+        while at < len(self.keys) and self.keys[at].startswith(prefix) and len(found) < 1000:
             rest = self.keys[at][len(prefix) :]
             if "/" in rest:
                 folder = prefix + rest[: rest.index("/") + 1]

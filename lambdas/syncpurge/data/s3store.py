@@ -33,10 +33,6 @@ if TYPE_CHECKING:
 
 MAX_KEYS_PER_PAGE = 1000
 MAX_KEYS_PER_DELETE = 1000
-# After a folder in key order: past every key in it (no character sorts after U+10FFFF).
-PAST_FOLDER = "\U0010ffff"
-# S3: "The key name must not exceed 1,024 bytes" (UTF-8); a KeyMarker names a key.
-MAX_MARKER_BYTES = 1024
 
 
 class S3Store(BucketFacts):
@@ -194,29 +190,17 @@ class S3Store(BucketFacts):
         of_key = [e.version_id for e in page_entries(page) if e.key == key]
         return of_key == [version_id]
 
-    def common_prefixes(self, bucket: str, prefix: str, pages: int = 1) -> tuple[list[str], bool]:
-        """Up to `pages` pages of the common prefixes one level below `prefix` (delimiter
-        '/'), and whether that level is complete and holds nothing else: landmarks of the
-        key space for Plan's probes.
+    def common_prefixes(self, bucket: str, prefix: str) -> tuple[list[str], bool]:
+        """One page of the common prefixes one level below `prefix` (delimiter '/'), and
+        whether that level is complete and holds nothing else: landmarks of the key space
+        for Plan's probes.
 
         From ListObjectVersions, not ListObjectsV2: a "folder" whose every key is deleted
         (only markers and noncurrent versions left) is exactly what must still be cut.
-        Each page after the first starts past every key of the last folder seen (the
-        folder followed by U+10FFFF), whatever a store answers as NextKeyMarker.
         """
-        folders: list[str] = []
-        after: str | None = None
-        for _ in range(max(1, pages)):
-            self.counter.add("list")
-            page = self._one_page(bucket, prefix, after, delimiter="/")
-            folders += [p for p in page.common_prefixes if not folders or p > folders[-1]]
-            if page.entries or not page.is_truncated or not folders:
-                return folders, not page.is_truncated and not page.entries
-            marker = folders[-1] + PAST_FOLDER
-            if marker == after or len(marker.encode()) > MAX_MARKER_BYTES:
-                break  # no folder past the last (a store that pages unlike S3), or no marker
-            after = marker
-        return folders, False
+        self.counter.add("list")
+        page = self._one_page(bucket, prefix, None, delimiter="/")
+        return page.common_prefixes, not page.is_truncated and not page.entries
 
     def list_keys(self, bucket: str, prefix: str) -> list[str]:
         """Keys of current objects under `prefix`, in key order (workspace files)."""

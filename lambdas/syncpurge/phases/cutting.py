@@ -35,9 +35,6 @@ FOLDER_SAMPLES = 8
 # Levels of lone folders Plan descends to find the prefix every key shares (a LIST each):
 # past DEPTH characters of a shared prefix, probes can't tell keys apart.
 MAX_SHARED_LEVELS = 16
-# Pages of folders Plan reads at a level (1,000 a page, a LIST each): a level of up to
-# 32,000 folders (batches, days, tenants) is seen whole and cut by whole folders.
-MAX_FOLDER_PAGES = 32
 # The end of the key space, for a sample that runs to the end of its item.
 KEY_SPACE_END = "\U0010ffff"
 
@@ -49,8 +46,8 @@ def items_for(entries: float, per_item: float, max_items: int) -> int:
 def landmarks(
     store: S3Store, bucket: str, prefix: str, ignore: tuple[str, ...] = ()
 ) -> tuple[str, list[str], bool]:
-    """Delimiter listings: the prefix every key shares (descending while a level holds one
-    folder and nothing else), the folders one level below it (up to MAX_FOLDER_PAGES), and
+    """Delimiter listings a level or two deep: the prefix every key shares (descending
+    while a level holds one folder and nothing else), the folders one level below it, and
     whether that level holds nothing but them. Folders under an `ignore` prefix (outside
     the scope: the CLI's lock) are not counted: a lone key far from the rest would make a
     probe read the space between them as nearly empty."""
@@ -66,7 +63,7 @@ def landmarks(
 def _folders(
     store: S3Store, bucket: str, prefix: str, ignore: tuple[str, ...]
 ) -> tuple[list[str], bool]:
-    folders, only = store.common_prefixes(bucket, prefix, pages=MAX_FOLDER_PAGES)
+    folders, only = store.common_prefixes(bucket, prefix)
     return [folder for folder in folders if not folder.startswith(ignore)], only
 
 
