@@ -100,7 +100,6 @@ def run_waves(
                     planned=item.planned,
                     wave=item.wave,
                     max_pieces=max_items,
-                    listed=listed,
                 )
                 out.probes += space.requests
                 seconds += math.ceil(space.requests / RECUT_THREADS) * latency

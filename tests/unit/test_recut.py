@@ -91,14 +91,3 @@ def test_a_piece_hands_back_no_sooner_than_the_item_it_came_from() -> None:
         ("1", "1m"),
         ("1m", "1~"),
     ]
-
-
-def test_a_re_cut_spends_probes_in_proportion_to_what_its_item_listed() -> None:
-    # Given items that listed 256,000 entries, or a billion
-    from syncpurge.phases.cutting import PROBE_SLACK
-
-    # Then a re-cut probes at most 2 % of the pages listed, and a few, up to the cap:
-    # every item of a wave may hand back, and each probe is a LIST beyond the floor
-    assert recut.recut_probes(256_000) == PROBE_SLACK + 6
-    assert recut.recut_probes(0) == PROBE_SLACK
-    assert recut.recut_probes(10**12) == recut.RECUT_MAX_PROBES

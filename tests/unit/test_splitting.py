@@ -41,7 +41,6 @@ def test_a_remainder_deep_in_one_long_folder_name_is_cut_into_pieces_of_its_size
         planned=20_000,
         wave=0,
         max_pieces=1_000,
-        listed=1_000_000,
     )
 
     # Then the pieces hold the remainder evenly (positions resolve the numbers past the

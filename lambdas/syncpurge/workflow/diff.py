@@ -320,7 +320,6 @@ def hand_back(
         planned=item.planned,
         wave=item.wave,
         max_pieces=max_items,
-        listed=listed,
         key_limit=relative_key_limit(scope),
     )
     if not cuts:

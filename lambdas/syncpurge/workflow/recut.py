@@ -35,12 +35,7 @@ from typing import Any
 from syncpurge.core.keyspace import MAX_KEY_BYTES, KeyRange, cuts_within, ranges_between
 from syncpurge.core.probes import ProbeSplitter
 from syncpurge.data.s3store import S3Store
-from syncpurge.phases.cutting import (
-    FIRST_RUN_TARGET_ENTRIES,
-    PROBE_SLACK,
-    probe_until_even,
-    prober,
-)
+from syncpurge.phases.cutting import FIRST_RUN_TARGET_ENTRIES, probe_until_even, prober
 from syncpurge.workflow.context import RunContext, Stores, Wire, all_json, put_json
 
 OVERRUN = 2.0
@@ -52,9 +47,6 @@ WAVE_GROWTH = 2
 # Probes a re-cut may spend on its remainder: one per piece and a few, at most this, this
 # many at a time (the listing has stopped: the S3 client's pool of 32 is free).
 RECUT_MAX_PROBES = 1_024
-# ... and no more than this share of the pages the item listed (and PROBE_SLACK): every
-# item of a wave may hand back, and each probe is a LIST beyond the floor.
-RECUT_PROBE_SHARE = 0.02
 RECUT_THREADS = 32
 # A remainder is cut into as many pieces as its estimate holds of this many entries a side
 # (at most the wave's items, and Recut thins them to its share): pieces for the idle
@@ -113,7 +105,6 @@ def cut_remainder(
     planned: float,
     wave: int,
     max_pieces: int,
-    listed: int,
     key_limit: int = MAX_KEY_BYTES,
 ) -> tuple[list[str], float, bool]:
     """Probe the target over (after, up_to] alone (relative keys; `within`: the item's
@@ -121,9 +112,7 @@ def cut_remainder(
     size the next wave plans, or finer where its estimate holds more pieces of
     MIN_PIECE_SIDE entries a side: relative cuts strictly inside the range, and the estimated
     entries (both sides) per piece, and whether that estimate is trusted (never: the
-    next wave caps its pieces). Cuts fit `key_limit` bytes (`phases.cutting.relative_key_limit`).
-    Its probes cost at most RECUT_PROBE_SHARE of the pages the item `listed` (both
-    sides), and a few: splitting stays within a few percent of the LIST floor."""
+    next wave caps its pieces). Cuts fit `key_limit` bytes (`phases.cutting.relative_key_limit`)."""
     lower = root + after if after is not None else None
     upper = root + up_to if up_to is not None else None
     splitter = ProbeSplitter(within, after=lower, up_to=upper)
@@ -138,7 +127,7 @@ def cut_remainder(
         within,
         per_side,
         max_pieces,
-        max_probes=recut_probes(listed),
+        max_probes=RECUT_MAX_PROBES,
         threads=RECUT_THREADS,
     )
     fine = min(max_pieces, MAX_REMAINDER_PIECES, int(splitter.total() / MIN_PIECE_SIDE))
@@ -149,11 +138,6 @@ def cut_remainder(
         if (after is None or cut > after) and (up_to is None or cut < up_to)
     ]
     return inside, 2 * splitter.total() / (len(inside) + 1), False
-
-
-def recut_probes(listed: int) -> int:
-    """Probes a re-cut may spend after its item listed `listed` entries (both sides)."""
-    return min(RECUT_MAX_PROBES, PROBE_SLACK + math.ceil(RECUT_PROBE_SHARE * listed / 1000))
 
 
 def write_remainder(stores: Stores, run: RunContext, remainder: Remainder) -> None:
