@@ -5,8 +5,9 @@ No estimate is trusted, so every item may overrun, in any wave: an item splits t
 of its range whenever it finds itself large, as often as the work stays uneven (Dataflow's
 dynamic work rebalancing, in waves). The bounds:
 
-- **Waves.** None is the last. Every hand-back follows at least OVERRUN x
-  FIRST_WAVE_PLANNED entries of listing, and each wave's cap doubles, so the waves end;
+- **Waves.** None is the last. Every piece's hand-back follows at least OVERRUN x
+  FIRST_WAVE_PLANNED entries of listing (a piece is never trusted), and each wave's cap
+  doubles, so the waves end;
   the state machine's Recut then finds nothing and goes on to Guard.
 - **Items.** A wave holds at most as many items as Plan may cut (`max_items`): when the
   remainders' pieces are more, each remainder keeps a share in proportion to its
@@ -51,7 +52,9 @@ RECUT_THREADS = 32
 # A remainder is cut into as many pieces as its estimate holds of this many entries a side
 # (at most the wave's items, and Recut thins them to its share): pieces for the idle
 # children of the next wave, not only the few its estimate would ask for. Each piece's
-# partial last pages cost ~2 LISTs: at 16 pages a side, well under 2 % of the listing.
+# partial last pages cost ~2 LISTs (~7 % of a piece of 16 pages a side; Recut thins a
+# full wave's pieces, and at 10^9 entries first runs stay within 1.05x the LIST floor:
+# docs/scale.md).
 MIN_PIECE_SIDE = 16_000
 # ... at most this many (a remainder's document lists its cuts; Recut reads them all).
 MAX_REMAINDER_PIECES = 1_024
