@@ -6,8 +6,9 @@ of its range whenever it finds itself large, as often as the work stays uneven (
 dynamic work rebalancing, in waves). The bounds:
 
 - **Waves.** None is the last. Every piece's hand-back follows at least OVERRUN x
-  FIRST_WAVE_PLANNED entries of listing (a piece is never trusted), and each wave's cap
-  doubles, so the waves end;
+  FIRST_WAVE_PLANNED entries of listing (a piece is never trusted, and its budget has
+  that floor), so the waves end: at most the scope's entries over that floor, far more
+  than any layout measured needs (docs/scale.md);
   the state machine's Recut then finds nothing and goes on to Guard.
 - **Items.** A wave holds at most as many items as Plan may cut (`max_items`): when the
   remainders' pieces are more, each remainder keeps a share in proportion to its
