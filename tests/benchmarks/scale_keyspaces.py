@@ -41,10 +41,9 @@ class KeySpace:
         return lo
 
     # the two S3 calls Plan makes (as syncpurge.data.s3store.S3Store names them)
-    def common_prefixes(self, bucket: str, prefix: str, pages: int = 1) -> tuple[list[str], bool]:
-        folders, only = self.folders(prefix, 1000 * pages)
-        self.requests += max(1, -(-len(folders) // 1000))  # a page per 1,000 folders
-        return folders, only
+    def common_prefixes(self, bucket: str, prefix: str) -> tuple[list[str], bool]:
+        self.requests += 1
+        return self.folders(prefix, 1000)  # one page, as S3 returns
 
     def probe_page(self, bucket: str, prefix: str, after: str | None) -> Any:
         from syncpurge.data.s3shapes import ListingPage
