@@ -262,6 +262,13 @@ def test_a_task_with_an_endpoint_is_refused_saying_why(
     one_line(done, "--task-arn", "--endpoint-url", "DataSync", "--source-bucket")
     assert versions(s3) == before
 
+    # And erase's --task-arn, by the same check, naming erase's own flags
+    copy = ["--key", "k", "--report", str(tmp_path)]
+    done = syncpurge(["erase", "--task-arn", task, "--endpoint-url", moto_url, *copy], keys)
+
+    one_line(done, "--task-arn", "--endpoint-url", "DataSync", "--source and --target")
+    assert versions(s3) == before
+
 
 # ------------------------------------------------ a hand-edited plan
 

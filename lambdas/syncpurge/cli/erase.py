@@ -188,11 +188,6 @@ def mappings(args: argparse.Namespace) -> tuple[Copy, tuple[Copy, ...]]:
     given = Copy(*_mapping("--source", args.source)) if args.source is not None else None
     targets = [Copy(*_mapping("--target", t)) for t in args.targets or ()]
     sources = [given] if given is not None else []
-    if args.task_arns and args.endpoint_url:
-        raise CliError(
-            "--task-arn can't be used with --endpoint-url: a DataSync task is read from AWS "
-            "DataSync; against another endpoint give --source and --target"
-        )
     for arn in args.task_arns or ():
         facts = task_facts(args, arn)
         sources.append(Copy(facts.source.bucket, facts.source.subdirectory))

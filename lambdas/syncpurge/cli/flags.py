@@ -176,11 +176,17 @@ def check_connection_flags(args: argparse.Namespace) -> None:
     endpoint = getattr(args, "endpoint_url", None)
     if endpoint is not None:
         _check_endpoint(endpoint)
-        if getattr(args, "task_arn", None):
+        # reconcile's --task-arn, erase's repeatable one
+        if getattr(args, "task_arn", None) or getattr(args, "task_arns", None):
+            by_flag = (
+                "--source and --target"
+                if hasattr(args, "task_arns")
+                else "--source-bucket and --target-bucket"
+            )
             raise CliError(
                 "--task-arn can't be used with --endpoint-url: a DataSync task and its "
                 "account are read from AWS DataSync and STS, and its locations name AWS "
-                "buckets; against another endpoint give --source-bucket and --target-bucket"
+                f"buckets; against another endpoint give {by_flag}"
             )
     report = getattr(args, "report", None)
     if report is not None:
