@@ -138,17 +138,27 @@ def erasure_rows(erasures: list[tuple[Receipt, str]]) -> list[str]:
         started = receipt.started_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
         figures = (f"{n:,}" for n in (t.keys, t.purged, t.retained, t.failed))
         rows.append((receipt.erasure_id, started, *figures, where))
-    widths = [max(len(r[i]) for r in [ERASURE_COLUMNS, *rows]) for i in range(6)]
+    return aligned([ERASURE_COLUMNS, *rows], left=2, right=4)
+
+
+def aligned(rows: list[tuple[str, ...]], *, left: int, right: int) -> list[str]:
+    """Rows as lines under one another: the first `left` cells padded on the right, the
+    next `right` (figures) on the left, any after them as they are."""
+    padded = left + right
+    widths = [max(len(row[i]) for row in rows) for i in range(padded)]
     return [
         (
             INDENT
             + "  ".join(
-                [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
-                + [cell.rjust(width) for cell, width in zip(row[2:6], widths[2:6], strict=True)]
-                + [row[6]]
+                [cell.ljust(width) for cell, width in zip(row[:left], widths[:left], strict=True)]
+                + [
+                    cell.rjust(width)
+                    for cell, width in zip(row[left:padded], widths[left:], strict=True)
+                ]
+                + list(row[padded:])
             )
         ).rstrip()
-        for row in [ERASURE_COLUMNS, *rows]
+        for row in rows
     ]
 
 
@@ -188,16 +198,10 @@ def run_rows(summaries: list[Summary]) -> list[str]:
         started = (at.astimezone(UTC) if at.tzinfo else at).strftime("%Y-%m-%dT%H:%MZ")
         figures = (f"{n:,}" for n in (t.planned, t.purged, t.skipped, t.failed))
         rows.append((summary.run_id, summary.status.value, started, *figures))
-    widths = [max(len(row[i]) for row in [RUN_COLUMNS, *rows]) for i in range(len(RUN_COLUMNS))]
-
-    def line(cells: tuple[str, ...]) -> str:
-        text = [cells[0].ljust(widths[0]), cells[1].ljust(widths[1]), cells[2].ljust(widths[2])]
-        text += [cell.rjust(width) for cell, width in zip(cells[3:], widths[3:], strict=True)]
-        return (INDENT + "  ".join(text)).rstrip()
-
-    lines = [line(RUN_COLUMNS)]
-    for summary, row in zip(summaries, rows, strict=True):
-        lines.append(line(row))
+    header, *run_lines = aligned([RUN_COLUMNS, *rows], left=3, right=4)
+    lines = [header]
+    for summary, row_line in zip(summaries, run_lines, strict=True):
+        lines.append(row_line)
         if summary.applied_plan:
             lines.append(f"{INDENT * 2}(applied {summary.applied_plan}'s plan)")
     return lines
